@@ -1,0 +1,237 @@
+"""Plain data objects, shaped like MLflow's so code written for MLflow reads the same.
+
+They hold data and nothing else: no store access, no validation (that happens
+at the boundary, in :mod:`runlab._validation`).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+__all__ = [
+    "Dataset",
+    "DatasetInput",
+    "Experiment",
+    "ExperimentTag",
+    "InputTag",
+    "LifecycleStage",
+    "Metric",
+    "PagedList",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunInputs",
+    "RunStatus",
+    "RunTag",
+    "ViewType",
+]
+
+T = TypeVar("T")
+
+
+class LifecycleStage:
+    ACTIVE = "active"
+    DELETED = "deleted"
+
+
+class RunStatus:
+    """Run statuses as strings (MLflow's names)."""
+
+    RUNNING = "RUNNING"
+    SCHEDULED = "SCHEDULED"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    KILLED = "KILLED"
+
+    ALL = (RUNNING, SCHEDULED, FINISHED, FAILED, KILLED)
+    TERMINATED = (FINISHED, FAILED, KILLED)
+
+    @classmethod
+    def is_terminated(cls, status: str) -> bool:
+        return status in cls.TERMINATED
+
+
+class ViewType(enum.IntEnum):
+    """Which lifecycle stages a search returns (values match MLflow's)."""
+
+    ACTIVE_ONLY = 1
+    DELETED_ONLY = 2
+    ALL = 3
+
+    @classmethod
+    def parse(cls, value: ViewType | int | str | None) -> ViewType:
+        from runlab.errors import InvalidInputError
+
+        if value is None:
+            return cls.ACTIVE_ONLY
+        if isinstance(value, str):
+            name = value.strip().upper()
+            aliases = {"ACTIVE": "ACTIVE_ONLY", "DELETED": "DELETED_ONLY"}
+            name = aliases.get(name, name)
+            if name in cls.__members__:
+                return cls[name]
+            raise InvalidInputError(
+                f"view_type: {value!r} is not one of ACTIVE_ONLY, DELETED_ONLY, ALL"
+            )
+        try:
+            return cls(int(value))
+        except ValueError:
+            raise InvalidInputError(
+                f"view_type: {value!r} is not one of 1 (ACTIVE_ONLY), 2 (DELETED_ONLY), 3 (ALL)"
+            ) from None
+
+    def stages(self) -> tuple[str, ...]:
+        if self is ViewType.ACTIVE_ONLY:
+            return (LifecycleStage.ACTIVE,)
+        if self is ViewType.DELETED_ONLY:
+            return (LifecycleStage.DELETED,)
+        return (LifecycleStage.ACTIVE, LifecycleStage.DELETED)
+
+
+@dataclass(slots=True)
+class Metric:  # not frozen: built once per logged point, and frozen init costs 3x
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+    run_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunTag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentTag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class InputTag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    experiment_id: str
+    name: str
+    artifact_location: str
+    lifecycle_stage: str = LifecycleStage.ACTIVE
+    tags: dict[str, str] = field(default_factory=dict)
+    creation_time: int | None = None
+    last_update_time: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    run_id: str
+    experiment_id: str
+    run_name: str
+    user_id: str
+    status: str
+    start_time: int | None
+    end_time: int | None
+    artifact_uri: str
+    lifecycle_stage: str = LifecycleStage.ACTIVE
+
+    @property
+    def run_uuid(self) -> str:
+        return self.run_id
+
+
+@dataclass(frozen=True, slots=True)
+class RunData:
+    """Params, tags and the latest value of each metric, as dicts (MLflow's shape)."""
+
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    metric_objs: tuple[Metric, ...] = ()
+
+    @property
+    def _metric_objs(self) -> list[Metric]:  # MLflow code reaches for this name
+        return list(self.metric_objs)
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """A record of the data a run used: what it is called, where it came from, its digest."""
+
+    name: str
+    digest: str
+    source_type: str = "local"
+    source: str = ""
+    schema: str | None = None
+    profile: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetInput:
+    dataset: Dataset
+    tags: tuple[InputTag, ...] = ()
+
+    @property
+    def context(self) -> str | None:
+        for tag in self.tags:
+            if tag.key == "mlflow.data.context":
+                return tag.value
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RunInputs:
+    dataset_inputs: tuple[DatasetInput, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    info: RunInfo
+    data: RunData = field(default_factory=RunData)
+    inputs: RunInputs = field(default_factory=RunInputs)
+
+    def to_dictionary(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return {
+            "info": asdict(self.info),
+            "data": {
+                "metrics": dict(self.data.metrics),
+                "params": dict(self.data.params),
+                "tags": dict(self.data.tags),
+            },
+            "inputs": [
+                {"dataset": asdict(d.dataset), "tags": {t.key: t.value for t in d.tags}}
+                for d in self.inputs.dataset_inputs
+            ],
+        }
+
+
+class PagedList(list[T], Generic[T]):
+    """A page of results plus the opaque token for the next page (None when done)."""
+
+    def __init__(self, items: Iterable[T], token: str | None) -> None:
+        super().__init__(items)
+        self.token = token
+
+
+def tags_dict(tags: Mapping[str, Any] | Iterable[Any] | None) -> dict[str, str]:
+    """Accept tags as a mapping or as RunTag/ExperimentTag objects."""
+    if tags is None:
+        return {}
+    if isinstance(tags, Mapping):
+        return {str(k): v for k, v in tags.items()}
+    return {t.key: t.value for t in tags}

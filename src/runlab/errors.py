@@ -1,0 +1,88 @@
+"""The runlab exception tree.
+
+Every error a user can cause is a ``RunlabError``; each class carries the MLflow
+wire ``error_code`` and the HTTP status a server answers with, so one handler can
+render any of them::
+
+    RunlabError                      INTERNAL_ERROR           500
+    ├── InvalidInputError            INVALID_PARAMETER_VALUE  400
+    │   └── InvalidFilterError       INVALID_PARAMETER_VALUE  400
+    ├── NotFoundError                RESOURCE_DOES_NOT_EXIST  404
+    ├── AlreadyExistsError           RESOURCE_ALREADY_EXISTS  400
+    ├── ConflictError                INVALID_PARAMETER_VALUE  400
+    ├── SchemaOutdatedError          INTERNAL_ERROR           500
+    └── StorageError                 INTERNAL_ERROR           500
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "AlreadyExistsError",
+    "ConflictError",
+    "InvalidFilterError",
+    "InvalidInputError",
+    "NotFoundError",
+    "RunlabError",
+    "SchemaOutdatedError",
+    "StorageError",
+]
+
+
+class RunlabError(Exception):
+    """Base class of every error runlab raises on purpose."""
+
+    error_code: ClassVar[str] = "INTERNAL_ERROR"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"error_code": self.error_code, "message": self.message}
+
+
+class InvalidInputError(RunlabError):
+    """A value broke a rule: the message names the field and the rule."""
+
+    error_code = "INVALID_PARAMETER_VALUE"
+    http_status = 400
+
+
+class InvalidFilterError(InvalidInputError):
+    """A search filter or order-by clause did not parse."""
+
+    def __init__(self, message: str, text: str = "", position: int | None = None) -> None:
+        if position is not None and text:
+            pointer = " " * position + "^"
+            message = f"{message}\n  {text}\n  {pointer}"
+        super().__init__(message)
+        self.text = text
+        self.position = position
+
+
+class NotFoundError(RunlabError):
+    error_code = "RESOURCE_DOES_NOT_EXIST"
+    http_status = 404
+
+
+class AlreadyExistsError(RunlabError):
+    error_code = "RESOURCE_ALREADY_EXISTS"
+    http_status = 400
+
+
+class ConflictError(RunlabError):
+    """The request contradicts stored state (a changed param, a deleted run)."""
+
+    error_code = "INVALID_PARAMETER_VALUE"
+    http_status = 400
+
+
+class SchemaOutdatedError(RunlabError):
+    """The database was made by an older runlab; `runlab db upgrade` fixes it."""
+
+
+class StorageError(RunlabError):
+    """The backing store failed (disk full, database unreachable)."""

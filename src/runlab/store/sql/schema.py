@@ -1,0 +1,167 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations under ``migrations/`` build the
+same schema; a test compares the two so they cannot drift apart."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# The Alembic revision this code expects; bump it with every new migration.
+SCHEMA_REVISION = "0001_initial"
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY (its rowid); PostgreSQL wants BIGINT.
+_AutoId = BigInteger().with_variant(Integer(), "sqlite")
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("experiment_id", _AutoId, primary_key=True, autoincrement=True),
+    Column("name", String(500), nullable=False, unique=True),
+    Column("artifact_location", Text, nullable=False),
+    Column("lifecycle_stage", String(20), nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+)
+
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column(
+        "experiment_id",
+        _AutoId,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(250), primary_key=True),
+    Column("value", String(5000), nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_uuid", String(32), primary_key=True),
+    Column("name", String(250), nullable=False),
+    Column(
+        "experiment_id",
+        _AutoId,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("user_id", String(256), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("start_time", BigInteger, nullable=True),
+    Column("end_time", BigInteger, nullable=True),
+    Column("lifecycle_stage", String(20), nullable=False),
+    Column("deleted_time", BigInteger, nullable=True),
+    Column("artifact_uri", Text, nullable=False),
+    Index(None, "experiment_id", "lifecycle_stage", "start_time"),
+)
+
+
+def _run_fk() -> ForeignKey:
+    return ForeignKey("runs.run_uuid", ondelete="CASCADE")
+
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_uuid", String(32), _run_fk(), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", String(6000), nullable=False),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_uuid", String(32), _run_fk(), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", String(8000), nullable=False),
+)
+
+# Full history: append-only, no uniqueness, one index for history reads.
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("id", _AutoId, primary_key=True, autoincrement=True),
+    Column("run_uuid", String(32), _run_fk(), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", Double, nullable=False),
+    Column("is_nan", Boolean, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Index(None, "run_uuid", "key", "step"),
+)
+
+# One row per (run, key): the point with the highest (step, timestamp, value).
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_uuid", String(32), _run_fk(), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Double, nullable=False),
+    Column("is_nan", Boolean, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Index(None, "key", "value"),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("dataset_uuid", String(32), primary_key=True),
+    Column(
+        "experiment_id",
+        _AutoId,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(500), nullable=False),
+    Column("digest", String(36), nullable=False),
+    Column("source_type", String(36), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("schema", Text, nullable=True),
+    Column("profile", Text, nullable=True),
+    UniqueConstraint("experiment_id", "name", "digest"),
+)
+
+run_inputs = Table(
+    "run_inputs",
+    metadata,
+    Column("run_uuid", String(32), _run_fk(), primary_key=True),
+    Column(
+        "dataset_uuid",
+        String(32),
+        ForeignKey("datasets.dataset_uuid", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+input_tags = Table(
+    "input_tags",
+    metadata,
+    Column("run_uuid", String(32), _run_fk(), primary_key=True),
+    Column("dataset_uuid", String(32), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("value", String(500), nullable=False),
+)
