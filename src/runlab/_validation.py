@@ -117,8 +117,7 @@ def experiment_name(name: Any) -> str:
         raise InvalidInputError("experiment name must be a non-empty string")
     if len(name) > MAX_EXPERIMENT_NAME_LENGTH:
         raise InvalidInputError(
-            f"experiment name is {len(name)} characters; the limit is "
-            f"{MAX_EXPERIMENT_NAME_LENGTH}"
+            f"experiment name is {len(name)} characters; the limit is {MAX_EXPERIMENT_NAME_LENGTH}"
         )
     return name
 

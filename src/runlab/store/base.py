@@ -16,6 +16,7 @@ from runlab.entities import (
     PagedList,
     Param,
     Run,
+    RunInfo,
     RunTag,
     ViewType,
 )
@@ -89,7 +90,7 @@ class TrackingStore(abc.ABC):
         status: str | None = None,
         end_time: int | None = None,
         run_name: str | None = None,
-    ) -> Run: ...
+    ) -> RunInfo: ...
 
     @abc.abstractmethod
     def delete_run(self, run_id: str) -> None: ...
@@ -143,6 +144,7 @@ class TrackingStore(abc.ABC):
     def purge_run(self, run_id: str) -> None:
         """Remove a deleted run and everything logged to it, for good."""
 
+    @abc.abstractmethod
     def close(self) -> None:
         """Release connections; the store may not be used afterwards."""
 

@@ -1,0 +1,643 @@
+"""SqlStore: the tracking store on SQLite (embedded default) and PostgreSQL (teams)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from runlab import _validation as check
+from runlab.entities import (
+    DatasetInput,
+    Experiment,
+    LifecycleStage,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from runlab.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from runlab.store import filter as flt
+from runlab.store.base import TrackingStore
+from runlab.store.sql import _hydrate, _logging, _pages
+from runlab.store.sql import search as sql_search
+from runlab.store.sql._engine import Database
+from runlab.store.sql._migrate import ensure_schema
+from runlab.store.sql.schema import (
+    datasets,
+    experiment_tags,
+    experiments,
+    input_tags,
+    latest_metrics,
+    metrics,
+    params,
+    run_inputs,
+    runs,
+)
+from runlab.store.sql.schema import tags as tags_table
+
+DEFAULT_EXPERIMENT_ID = "0"
+DEFAULT_EXPERIMENT_NAME = "Default"
+_RUN_CHILD_TABLES = (input_tags, run_inputs, latest_metrics, metrics, params, tags_table)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _exp_id(value: str | int) -> int:
+    try:
+        return int(check.experiment_id(value))
+    except InvalidInputError:
+        raise NotFoundError(f"experiment {value!r} not found") from None
+
+
+class SqlStore(TrackingStore):
+    """Metadata in a SQL database; artifacts under ``default_artifact_root``."""
+
+    def __init__(self, db_uri: str, default_artifact_root: str) -> None:
+        self.db_uri = db_uri
+        self.artifact_root = default_artifact_root.rstrip("/")
+        self.db = Database(db_uri)
+        ensure_schema(self.db, db_uri, self._seed)
+
+    def _seed(self, conn: Connection) -> None:
+        t = now_ms()
+        conn.execute(
+            insert(experiments).values(
+                experiment_id=int(DEFAULT_EXPERIMENT_ID),
+                name=DEFAULT_EXPERIMENT_NAME,
+                artifact_location=f"{self.artifact_root}/{DEFAULT_EXPERIMENT_ID}",
+                lifecycle_stage=LifecycleStage.ACTIVE,
+                creation_time=t,
+                last_update_time=t,
+            )
+        )
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    # ================================================================ experiments
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> str:
+        name = check.experiment_name(name)
+        tag_rows = {
+            check.key("experiment tag", k): check.tag_value(
+                k, v, check.MAX_EXPERIMENT_TAG_VALUE_LENGTH
+            )
+            for k, v in (tags or {}).items()
+        }
+
+        def create(conn: Connection) -> str:
+            existing = conn.execute(
+                select(experiments.c.lifecycle_stage).where(experiments.c.name == name)
+            ).scalar()
+            if existing is not None:
+                hint = (
+                    " (in the deleted stage: restore it or purge it)"
+                    if existing == (LifecycleStage.DELETED)
+                    else ""
+                )
+                raise AlreadyExistsError(f"experiment {name!r} already exists{hint}")
+            t = now_ms()
+            new_id = conn.execute(
+                insert(experiments)
+                .values(
+                    name=name,
+                    artifact_location=artifact_location or "",
+                    lifecycle_stage=LifecycleStage.ACTIVE,
+                    creation_time=t,
+                    last_update_time=t,
+                )
+                .returning(experiments.c.experiment_id)
+            ).scalar_one()
+            if not artifact_location:
+                conn.execute(
+                    update(experiments)
+                    .where(experiments.c.experiment_id == new_id)
+                    .values(artifact_location=f"{self.artifact_root}/{new_id}")
+                )
+            if tag_rows:
+                conn.execute(
+                    insert(experiment_tags),
+                    [{"experiment_id": new_id, "key": k, "value": v} for k, v in tag_rows.items()],
+                )
+            return str(new_id)
+
+        return self.db.write(create)
+
+    def _experiments(self, conn: Connection, where: Any) -> list[Experiment]:
+        rows = conn.execute(select(experiments).where(where)).all()
+        return self._experiment_entities(conn, rows)
+
+    @staticmethod
+    def _experiment_entities(conn: Connection, rows: Sequence[Any]) -> list[Experiment]:
+        ids = [r.experiment_id for r in rows]
+        tag_map: dict[int, dict[str, str]] = {i: {} for i in ids}
+        if ids:
+            for eid, key, value in conn.execute(
+                select(experiment_tags).where(experiment_tags.c.experiment_id.in_(ids))
+            ):
+                tag_map[eid][key] = value
+        return [
+            Experiment(
+                experiment_id=str(r.experiment_id),
+                name=r.name,
+                artifact_location=r.artifact_location,
+                lifecycle_stage=r.lifecycle_stage,
+                tags=tag_map[r.experiment_id],
+                creation_time=r.creation_time,
+                last_update_time=r.last_update_time,
+            )
+            for r in rows
+        ]
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        eid = _exp_id(experiment_id)
+        with self.db.read() as conn:
+            found = self._experiments(conn, experiments.c.experiment_id == eid)
+        if not found:
+            raise NotFoundError(f"experiment {experiment_id!r} not found")
+        return found[0]
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        with self.db.read() as conn:
+            found = self._experiments(conn, experiments.c.name == name)
+        return found[0] if found else None
+
+    def search_experiments(
+        self,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        view_type = ViewType.parse(view_type)
+        max_results = check.max_results(max_results, check.MAX_RESULTS_SEARCH_EXPERIMENTS)
+        node = flt.parse_experiment_filter(filter_string)
+        keys = flt.parse_experiment_order_by(order_by)
+        fingerprint = _pages.query_fingerprint(
+            "experiments", int(view_type), filter_string, list(order_by or ())
+        )
+        offset = _pages.decode(page_token, fingerprint)
+        q = select(experiments).where(experiments.c.lifecycle_stage.in_(view_type.stages()))
+        clause = sql_search.experiment_filter_clause(node)
+        if clause is not None:
+            q = q.where(clause)
+        q = q.order_by(*sql_search.experiment_order_clauses(keys))
+        q = q.limit(max_results + 1).offset(offset)
+        with self.db.read() as conn:
+            rows = conn.execute(q).all()
+            found = self._experiment_entities(conn, rows[:max_results])
+        token = (
+            _pages.encode(offset + max_results, fingerprint) if len(rows) > max_results else None
+        )
+        return PagedList(found, token)
+
+    def _update_experiment(self, experiment_id: str, **values: Any) -> None:
+        eid = _exp_id(experiment_id)
+
+        def apply(conn: Connection) -> None:
+            done = conn.execute(
+                update(experiments)
+                .where(experiments.c.experiment_id == eid)
+                .values(last_update_time=now_ms(), **values)
+            )
+            if done.rowcount == 0:
+                raise NotFoundError(f"experiment {experiment_id!r} not found")
+
+        self.db.write(apply)
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        new_name = check.experiment_name(new_name)
+        eid = _exp_id(experiment_id)
+
+        def rename(conn: Connection) -> None:
+            owner = conn.execute(
+                select(experiments.c.experiment_id).where(experiments.c.name == new_name)
+            ).scalar()
+            if owner is not None and owner != eid:
+                raise AlreadyExistsError(f"experiment {new_name!r} already exists")
+            stage = self._stage(conn, eid, experiment_id)
+            if stage != LifecycleStage.ACTIVE:
+                raise ConflictError(
+                    f"experiment {experiment_id!r} is deleted; restore it before renaming it"
+                )
+            conn.execute(
+                update(experiments)
+                .where(experiments.c.experiment_id == eid)
+                .values(name=new_name, last_update_time=now_ms())
+            )
+
+        self.db.write(rename)
+
+    @staticmethod
+    def _stage(conn: Connection, eid: int, shown: str) -> str:
+        stage = conn.execute(
+            select(experiments.c.lifecycle_stage).where(experiments.c.experiment_id == eid)
+        ).scalar()
+        if stage is None:
+            raise NotFoundError(f"experiment {shown!r} not found")
+        return str(stage)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        eid = _exp_id(experiment_id)
+        if str(eid) == DEFAULT_EXPERIMENT_ID:
+            raise InvalidInputError("the Default experiment (id 0) cannot be deleted")
+
+        def remove(conn: Connection) -> None:
+            self._stage(conn, eid, experiment_id)
+            t = now_ms()
+            conn.execute(
+                update(experiments)
+                .where(experiments.c.experiment_id == eid)
+                .values(lifecycle_stage=LifecycleStage.DELETED, last_update_time=t)
+            )
+            # Runs go with their experiment; the shared timestamp lets restore bring back
+            # exactly these and not runs deleted on their own earlier.
+            conn.execute(
+                update(runs)
+                .where(
+                    runs.c.experiment_id == eid,
+                    runs.c.lifecycle_stage == LifecycleStage.ACTIVE,
+                )
+                .values(lifecycle_stage=LifecycleStage.DELETED, deleted_time=t)
+            )
+
+        self.db.write(remove)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        eid = _exp_id(experiment_id)
+
+        def restore(conn: Connection) -> None:
+            row = conn.execute(
+                select(experiments.c.lifecycle_stage, experiments.c.last_update_time).where(
+                    experiments.c.experiment_id == eid
+                )
+            ).first()
+            if row is None:
+                raise NotFoundError(f"experiment {experiment_id!r} not found")
+            if row.lifecycle_stage == LifecycleStage.ACTIVE:
+                return
+            conn.execute(
+                update(runs)
+                .where(runs.c.experiment_id == eid, runs.c.deleted_time == row.last_update_time)
+                .values(lifecycle_stage=LifecycleStage.ACTIVE, deleted_time=None)
+            )
+            conn.execute(
+                update(experiments)
+                .where(experiments.c.experiment_id == eid)
+                .values(lifecycle_stage=LifecycleStage.ACTIVE, last_update_time=now_ms())
+            )
+
+        self.db.write(restore)
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        key = check.key("experiment tag", key)
+        value = check.tag_value(key, value, check.MAX_EXPERIMENT_TAG_VALUE_LENGTH)
+        eid = _exp_id(experiment_id)
+
+        def set_tag(conn: Connection) -> None:
+            if self._stage(conn, eid, experiment_id) != LifecycleStage.ACTIVE:
+                raise ConflictError(f"experiment {experiment_id!r} is deleted")
+            stmt = _logging._insert(conn, experiment_tags)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["experiment_id", "key"], set_={"value": stmt.excluded.value}
+            )
+            conn.execute(stmt, {"experiment_id": eid, "key": key, "value": value})
+
+        self.db.write(set_tag)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        eid = _exp_id(experiment_id)
+
+        def drop(conn: Connection) -> None:
+            self._stage(conn, eid, experiment_id)
+            done = conn.execute(
+                delete(experiment_tags).where(
+                    experiment_tags.c.experiment_id == eid, experiment_tags.c.key == key
+                )
+            )
+            if done.rowcount == 0:
+                raise NotFoundError(f"experiment {experiment_id!r} has no tag {key!r}")
+
+        self.db.write(drop)
+
+    # ================================================================ runs
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: dict[str, str],
+        run_name: str,
+        run_id: str | None = None,
+    ) -> RunInfo:
+        eid = _exp_id(experiment_id)
+        run_id = check.run_id(run_id) if run_id else uuid.uuid4().hex
+        run_name = check.run_name(run_name)
+        tag_rows = {check.key("tag", k): check.tag_value(k, v) for k, v in tags.items()}
+        tag_rows[_logging.RUN_NAME_TAG] = run_name
+
+        def create(conn: Connection) -> RunInfo:
+            exp = conn.execute(
+                select(experiments.c.lifecycle_stage, experiments.c.artifact_location).where(
+                    experiments.c.experiment_id == eid
+                )
+            ).first()
+            if exp is None:
+                raise NotFoundError(f"experiment {experiment_id!r} not found")
+            if exp.lifecycle_stage != LifecycleStage.ACTIVE:
+                raise ConflictError(
+                    f"experiment {experiment_id!r} is deleted; runs cannot be created in it"
+                )
+            info = RunInfo(
+                run_id=run_id,
+                experiment_id=str(eid),
+                run_name=run_name,
+                user_id=user_id,
+                status=RunStatus.RUNNING,
+                start_time=start_time,
+                end_time=None,
+                artifact_uri=f"{exp.artifact_location.rstrip('/')}/{run_id}/artifacts",
+                lifecycle_stage=LifecycleStage.ACTIVE,
+            )
+            if conn.execute(select(runs.c.run_uuid).where(runs.c.run_uuid == run_id)).first():
+                raise AlreadyExistsError(f"run {run_id!r} already exists")
+            conn.execute(
+                insert(runs).values(
+                    run_uuid=run_id,
+                    name=run_name,
+                    experiment_id=eid,
+                    user_id=user_id,
+                    status=info.status,
+                    start_time=start_time,
+                    end_time=None,
+                    lifecycle_stage=info.lifecycle_stage,
+                    artifact_uri=info.artifact_uri,
+                )
+            )
+            conn.execute(
+                insert(tags_table),
+                [{"run_uuid": run_id, "key": k, "value": v} for k, v in tag_rows.items()],
+            )
+            return info
+
+        return self.db.write(create)
+
+    def get_run(self, run_id: str) -> Run:
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(*_hydrate.RUN_COLUMNS).where(runs.c.run_uuid == run_id)
+            ).first()
+            if row is None:
+                raise NotFoundError(f"run {run_id!r} not found")
+            return _hydrate.load_runs(conn, [row])[0]
+
+    def update_run_info(
+        self,
+        run_id: str,
+        status: str | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        values: dict[str, Any] = {}
+        if status is not None:
+            if status not in RunStatus.ALL:
+                raise InvalidInputError(
+                    f"status {status!r} is not one of {', '.join(RunStatus.ALL)}"
+                )
+            values["status"] = status
+        if end_time is not None:
+            values["end_time"] = check.int64("end_time", end_time)
+        if run_name is not None:
+            values["name"] = check.run_name(run_name)
+
+        def apply(conn: Connection) -> RunInfo:
+            _logging.require_active_run(conn, run_id)
+            if values:
+                conn.execute(update(runs).where(runs.c.run_uuid == run_id).values(**values))
+            if run_name is not None:
+                _logging.write_tags(conn, run_id, [RunTag(_logging.RUN_NAME_TAG, run_name)])
+            row = conn.execute(select(*_hydrate.RUN_COLUMNS).where(runs.c.run_uuid == run_id)).one()
+            return _hydrate.run_info(row)
+
+        return self.db.write(apply)
+
+    def _set_run_stage(self, run_id: str, stage: str) -> None:
+        def apply(conn: Connection) -> None:
+            done = conn.execute(
+                update(runs)
+                .where(runs.c.run_uuid == run_id)
+                .values(
+                    lifecycle_stage=stage,
+                    deleted_time=now_ms() if stage == LifecycleStage.DELETED else None,
+                )
+            )
+            if done.rowcount == 0:
+                raise NotFoundError(f"run {run_id!r} not found")
+
+        self.db.write(apply)
+
+    def delete_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.ACTIVE)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        if not (metrics or params or tags):
+            return
+
+        def apply(conn: Connection) -> None:
+            _logging.require_active_run(conn, run_id)
+            if params:
+                _logging.write_params(conn, run_id, params)
+            if tags:
+                _logging.write_tags(conn, run_id, tags)
+            if metrics:
+                _logging.write_metrics(conn, run_id, metrics)
+
+        self.db.write(apply)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        def apply(conn: Connection) -> None:
+            _logging.require_active_run(conn, run_id)
+            done = conn.execute(
+                delete(tags_table).where(tags_table.c.run_uuid == run_id, tags_table.c.key == key)
+            )
+            if done.rowcount == 0:
+                raise NotFoundError(f"run {run_id!r} has no tag {key!r}")
+
+        self.db.write(apply)
+
+    def log_inputs(self, run_id: str, datasets_in: Sequence[DatasetInput]) -> None:
+        def apply(conn: Connection) -> None:
+            _logging.require_active_run(conn, run_id)
+            eid = conn.execute(
+                select(runs.c.experiment_id).where(runs.c.run_uuid == run_id)
+            ).scalar_one()
+            for item in datasets_in:
+                ds = item.dataset
+                ds_id = conn.execute(
+                    select(datasets.c.dataset_uuid).where(
+                        datasets.c.experiment_id == eid,
+                        datasets.c.name == ds.name,
+                        datasets.c.digest == ds.digest,
+                    )
+                ).scalar()
+                if ds_id is None:
+                    ds_id = uuid.uuid4().hex
+                    conn.execute(
+                        insert(datasets).values(
+                            dataset_uuid=ds_id,
+                            experiment_id=eid,
+                            name=ds.name,
+                            digest=ds.digest,
+                            source_type=ds.source_type,
+                            source=ds.source,
+                            schema=ds.schema,
+                            profile=ds.profile,
+                        )
+                    )
+                link = _logging._insert(conn, run_inputs).on_conflict_do_nothing()
+                conn.execute(link, {"run_uuid": run_id, "dataset_uuid": ds_id})
+                if item.tags:
+                    stmt = _logging._insert(conn, input_tags)
+                    stmt = stmt.on_conflict_do_update(
+                        index_elements=["run_uuid", "dataset_uuid", "key"],
+                        set_={"value": stmt.excluded.value},
+                    )
+                    conn.execute(
+                        stmt,
+                        [
+                            {
+                                "run_uuid": run_id,
+                                "dataset_uuid": ds_id,
+                                "key": t.key,
+                                "value": t.value,
+                            }
+                            for t in item.tags
+                        ],
+                    )
+
+        self.db.write(apply)
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Metric]:
+        fingerprint = _pages.query_fingerprint("history", run_id, key)
+        offset = _pages.decode(page_token, fingerprint)
+        m = metrics.c
+        q = (
+            select(m.key, m.value, m.is_nan, m.timestamp, m.step)
+            .where(m.run_uuid == run_id, m.key == key)
+            .order_by(m.step, m.timestamp, m.id)
+            .offset(offset)
+        )
+        if max_results is not None:
+            q = q.limit(check.max_results(max_results, 10**9) + 1)
+        with self.db.read() as conn:
+            rows = conn.execute(q).all()
+            if not rows and offset == 0:
+                exists = conn.execute(select(runs.c.run_uuid).where(runs.c.run_uuid == run_id))
+                if exists.first() is None:
+                    raise NotFoundError(f"run {run_id!r} not found")
+        nan = float("nan")
+        points = [Metric(k, nan if n else v, ts, s, run_id) for k, v, n, ts, s in rows]
+        token = None
+        if max_results is not None and len(points) > max_results:
+            points = points[:max_results]
+            token = _pages.encode(offset + max_results, fingerprint)
+        return PagedList(points, token)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        view = ViewType.parse(run_view_type)
+        max_results = check.max_results(max_results, check.MAX_RESULTS_SEARCH_RUNS)
+        ids = sorted({_search_exp_id(e) for e in experiment_ids})
+        node = flt.parse_run_filter(filter_string)
+        keys = flt.parse_order_by(order_by)
+        fingerprint = _pages.query_fingerprint(
+            "runs", ids, int(view), filter_string, list(order_by or ())
+        )
+        offset = _pages.decode(page_token, fingerprint)
+        if not ids:
+            return PagedList([], None)
+        q = select(*_hydrate.RUN_COLUMNS).where(
+            runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(view.stages())
+        )
+        clause = sql_search.run_filter_clause(node)
+        if clause is not None:
+            q = q.where(clause)
+        q = q.order_by(*sql_search.run_order_clauses(keys)).limit(max_results + 1).offset(offset)
+        with self.db.read() as conn:
+            rows = conn.execute(q).all()
+            found = _hydrate.load_runs(conn, rows[:max_results])
+        token = (
+            _pages.encode(offset + max_results, fingerprint) if len(rows) > max_results else None
+        )
+        return PagedList(found, token)
+
+    # ================================================================ housekeeping
+    def deleted_run_ids(self, older_than_ms: int | None = None) -> list[str]:
+        q = select(runs.c.run_uuid).where(runs.c.lifecycle_stage == LifecycleStage.DELETED)
+        if older_than_ms is not None:
+            q = q.where(runs.c.deleted_time < older_than_ms)
+        with self.db.read() as conn:
+            return list(conn.execute(q.order_by(runs.c.run_uuid)).scalars())
+
+    def purge_run(self, run_id: str) -> None:
+        def purge(conn: Connection) -> None:
+            stage = conn.execute(
+                select(runs.c.lifecycle_stage).where(runs.c.run_uuid == run_id)
+            ).scalar()
+            if stage is None:
+                raise NotFoundError(f"run {run_id!r} not found")
+            if stage != LifecycleStage.DELETED:
+                raise ConflictError(f"run {run_id!r} is active; delete it before purging it")
+            for table in _RUN_CHILD_TABLES:
+                conn.execute(delete(table).where(table.c.run_uuid == run_id))
+            conn.execute(delete(runs).where(runs.c.run_uuid == run_id))
+
+        self.db.write(purge)
+
+    def count_runs(self) -> int:
+        with self.db.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(runs)).scalar_one())
+
+
+def _search_exp_id(value: str | int) -> int:
+    try:
+        return int(check.experiment_id(value))
+    except InvalidInputError:
+        raise InvalidInputError(f"experiment_ids: {value!r} is not a valid experiment id") from None

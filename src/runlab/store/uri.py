@@ -1,0 +1,163 @@
+"""Tracking URIs → stores.
+
+=====================================  ============================================
+URI                                    store
+=====================================  ============================================
+(nothing set)                          ``./runlab/``: ``runlab.db`` + ``artifacts/``
+a directory path, or ``file:`` URI     that folder: ``runlab.db`` + ``artifacts/``
+``sqlite:///path/to/file.db``          that file; artifacts in ``artifacts/`` beside it
+``postgresql://user@host/db``          PostgreSQL; artifacts under the artifact root
+=====================================  ============================================
+
+Resolution order: the explicit argument, ``runlab.set_tracking_uri()``, then the
+``RUNLAB_TRACKING_URI`` environment variable, then the default. New schemes (a REST
+store for ``http(s)://``) register a factory with :func:`register_store`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from runlab.errors import InvalidInputError
+from runlab.store.base import TrackingStore
+
+TRACKING_URI_ENV = "RUNLAB_TRACKING_URI"
+ARTIFACT_ROOT_ENV = "RUNLAB_ARTIFACT_ROOT"
+DEFAULT_DIR = "runlab"
+DB_FILE = "runlab.db"
+
+StoreFactory = Callable[[str, "str | None"], TrackingStore]
+_factories: dict[str, StoreFactory] = {}
+_stores: dict[tuple[str, str | None], TrackingStore] = {}
+_lock = threading.Lock()
+
+
+def register_store(scheme: str, factory: StoreFactory) -> None:
+    """Route URIs with ``scheme`` to ``factory(uri, artifact_root)``."""
+    _factories[scheme] = factory
+
+
+def default_tracking_uri() -> str:
+    return str(Path.cwd() / DEFAULT_DIR)
+
+
+def resolve(uri: str | None) -> str:
+    """The URI that applies when ``uri`` (an explicit choice) may be None, with relative
+    local paths made absolute, so a later change of directory does not move the store."""
+    chosen = str(uri) if uri else os.environ.get(TRACKING_URI_ENV) or default_tracking_uri()
+    scheme = _scheme(chosen)
+    if scheme == "":
+        return str(Path(chosen).expanduser().resolve())
+    if scheme == "sqlite" and chosen.startswith("sqlite:///") and ":memory:" not in chosen:
+        raw, _, query = chosen[len("sqlite:///") :].partition("?")
+        path = Path(unquote(raw)).expanduser().resolve()
+        return f"sqlite:///{path}" + (f"?{query}" if query else "")
+    return chosen
+
+
+def _scheme(uri: str) -> str:
+    parsed = urlparse(uri)
+    # "C:\\x" parses with a one-letter scheme; treat that as a path too.
+    if len(parsed.scheme) <= 1:
+        return ""
+    return parsed.scheme.split("+", 1)[0].lower()
+
+
+def _path_of_file_uri(uri: str) -> Path:
+    parsed = urlparse(uri)
+    if parsed.netloc not in ("", "localhost"):
+        raise InvalidInputError(f"tracking URI {uri!r}: file URIs must not name a host")
+    return Path(unquote(parsed.path))
+
+
+def local_folder_store(folder: Path, artifact_root: str | None) -> TrackingStore:
+    from runlab.store.sql.store import SqlStore
+
+    folder = folder.expanduser().resolve()
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInputError(f"tracking URI {str(folder)!r} is a file, not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    root = artifact_root or (folder / "artifacts").as_uri()
+    return SqlStore(f"sqlite:///{folder / DB_FILE}", root)
+
+
+def _sqlite_store(uri: str, artifact_root: str | None) -> TrackingStore:
+    from runlab.store.sql.store import SqlStore
+
+    prefix, _, raw = uri.partition(":///")
+    if not raw or raw.startswith(":memory:") or not prefix.startswith("sqlite"):
+        raise InvalidInputError(
+            f"tracking URI {uri!r}: use sqlite:///relative/path.db or sqlite:////absolute/path.db "
+            "(in-memory databases are not supported)"
+        )
+    path = Path(unquote(raw.split("?", 1)[0])).expanduser().resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = artifact_root or (path.parent / "artifacts").as_uri()
+    return SqlStore(f"sqlite:///{path}", root)
+
+
+def _postgres_store(uri: str, artifact_root: str | None) -> TrackingStore:
+    from runlab.store.sql.store import SqlStore
+
+    root = artifact_root or os.environ.get(ARTIFACT_ROOT_ENV)
+    if not root:
+        root = (Path.cwd() / DEFAULT_DIR / "artifacts").as_uri()
+    return SqlStore(uri, root)
+
+
+def _not_yet(uri: str, _root: str | None) -> TrackingStore:
+    raise InvalidInputError(
+        f"tracking URI {uri!r}: HTTP tracking servers need the server client, which this "
+        "runlab version does not include yet"
+    )
+
+
+register_store("sqlite", _sqlite_store)
+register_store("postgresql", _postgres_store)
+register_store("postgres", _postgres_store)
+register_store("http", _not_yet)
+register_store("https", _not_yet)
+
+
+def build_store(uri: str, artifact_root: str | None = None) -> TrackingStore:
+    """A new store for ``uri`` (callers that want sharing use :func:`get_store`)."""
+    scheme = _scheme(uri)
+    if scheme == "":
+        return local_folder_store(Path(uri), artifact_root)
+    if scheme == "file":
+        return local_folder_store(_path_of_file_uri(uri), artifact_root)
+    factory = _factories.get(scheme)
+    if factory is None:
+        known = ", ".join(sorted({"file", *_factories}))
+        raise InvalidInputError(
+            f"tracking URI {uri!r}: scheme {scheme!r} is not supported (known: {known}, "
+            "or a folder path)"
+        )
+    return factory(uri, artifact_root)
+
+
+def get_store(uri: str | None = None, artifact_root: str | None = None) -> TrackingStore:
+    """The process-wide store for ``uri`` (resolved as described above), made once."""
+    resolved = resolve(uri)
+    cache_key = (resolved, artifact_root)
+    store = _stores.get(cache_key)
+    if store is not None:
+        return store
+    with _lock:
+        store = _stores.get(cache_key)
+        if store is None:
+            store = build_store(resolved, artifact_root)
+            _stores[cache_key] = store
+        return store
+
+
+def close_all() -> None:
+    """Dispose every cached store (used by tests and at interpreter exit)."""
+    with _lock:
+        for store in _stores.values():
+            store.close()
+        _stores.clear()

@@ -1,0 +1,238 @@
+"""In-process write-behind for fluent logging.
+
+A training loop calls ``log_metric`` thousands of times a second; each call only
+appends to a buffer here, and a background thread writes the buffer every
+``interval`` seconds (or sooner when ``max_pending`` points wait) as one
+``log_batch`` per run, one transaction each. ``flush()`` writes everything queued
+before it returns. A failed write is never silent: it is logged at once and raised
+from the next call that touches the batcher.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from dataclasses import dataclass, field
+
+from runlab.entities import Metric, Param, RunTag
+from runlab.errors import RunlabError, StorageError
+from runlab.store.base import TrackingStore
+
+log = logging.getLogger("runlab")
+
+DEFAULT_INTERVAL_S = 0.1
+DEFAULT_MAX_PENDING = 10_000
+
+
+class BackgroundWriteError(RunlabError):
+    """Points queued for a background write could not be stored."""
+
+
+@dataclass
+class _RunBuffer:
+    metrics: list[Metric] = field(default_factory=list)
+    params: dict[str, Param] = field(default_factory=dict)
+    tags: dict[str, RunTag] = field(default_factory=dict)
+
+
+class Batcher:
+    def __init__(
+        self,
+        store: TrackingStore,
+        interval: float = DEFAULT_INTERVAL_S,
+        max_pending: int = DEFAULT_MAX_PENDING,
+    ) -> None:
+        self._store = store
+        self._interval = interval
+        self._max_pending = max_pending
+        self._buffers: dict[str, _RunBuffer] = {}
+        self._pending = 0
+        self._lock = threading.Lock()  # guards the buffers
+        self._io_lock = threading.Lock()  # one drain at a time keeps per-run order
+        self._wake = threading.Event()
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    # ---------------------------------------------------------------- producers
+    def add_metrics(self, run_id: str, metrics: list[Metric]) -> None:
+        if self._error is not None:
+            self._raise_error()
+        with self._lock:
+            buf = self._buffers.get(run_id)
+            if buf is None:
+                buf = self._buffers[run_id] = _RunBuffer()
+            buf.metrics.extend(metrics)
+            self._pending += len(metrics)
+            pending = self._pending
+        self._after_add(pending)
+
+    def add_metric(self, run_id: str, metric: Metric) -> None:
+        # The hot path of fluent log_metric: no list allocation, one lock round trip.
+        if self._error is not None:
+            self._raise_error()
+        with self._lock:
+            buf = self._buffers.get(run_id)
+            if buf is None:
+                buf = self._buffers[run_id] = _RunBuffer()
+            buf.metrics.append(metric)
+            self._pending += 1
+            pending = self._pending
+        self._after_add(pending)
+
+    def add_params_tags(
+        self,
+        run_id: str,
+        params: list[Param] = (),
+        tags: list[RunTag] = (),  # type: ignore[assignment]
+    ) -> None:
+        if self._error is not None:
+            self._raise_error()
+        with self._lock:
+            buf = self._buffers.get(run_id)
+            if buf is None:
+                buf = self._buffers[run_id] = _RunBuffer()
+            for p in params:
+                buf.params[p.key] = p
+            for t in tags:
+                buf.tags[t.key] = t
+            self._pending += len(params) + len(tags)
+            pending = self._pending
+        self._after_add(pending)
+
+    def _after_add(self, pending: int) -> None:
+        if self._thread is None:
+            self._start()
+        if pending >= self._max_pending:
+            if pending >= 10 * self._max_pending:
+                self.flush()  # the store is far behind: make the producer wait
+            else:
+                self._wake.set()
+
+    # ---------------------------------------------------------------- writer
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is not None or self._closed:
+                return
+            ref = weakref.ref(self)
+            self._thread = threading.Thread(
+                target=_writer_loop,
+                args=(ref, self._wake, self._interval),
+                name="runlab-batcher",
+                daemon=True,
+            )
+            self._thread.start()
+
+    def _drain(self, run_id: str | None = None) -> None:
+        with self._io_lock:
+            with self._lock:
+                if run_id is None:
+                    taken, self._buffers = self._buffers, {}
+                    self._pending = 0
+                else:
+                    buf = self._buffers.pop(run_id, None)
+                    taken = {run_id: buf} if buf is not None else {}
+                    self._pending -= sum(
+                        len(b.metrics) + len(b.params) + len(b.tags) for b in taken.values()
+                    )
+            for rid, buf in taken.items():
+                self._write(rid, buf)
+
+    def _write(self, run_id: str, buf: _RunBuffer) -> None:
+        try:
+            self._store.log_batch(
+                run_id,
+                metrics=buf.metrics,
+                params=list(buf.params.values()),
+                tags=list(buf.tags.values()),
+            )
+        except StorageError as exc:
+            # The store was unreachable: keep the points for the next attempt.
+            with self._lock:
+                kept = self._buffers.setdefault(run_id, _RunBuffer())
+                kept.metrics[:0] = buf.metrics
+                for k, p in buf.params.items():
+                    kept.params.setdefault(k, p)
+                for k, t in buf.tags.items():
+                    kept.tags.setdefault(k, t)
+                self._pending += len(buf.metrics) + len(buf.params) + len(buf.tags)
+            self._record(exc, run_id, buf, kept=True)
+        except Exception as exc:
+            self._record(exc, run_id, buf, kept=False)
+
+    def _record(self, exc: BaseException, run_id: str, buf: _RunBuffer, kept: bool) -> None:
+        what = f"{len(buf.metrics)} metric points, {len(buf.params)} params, {len(buf.tags)} tags"
+        fate = "kept for the next flush" if kept else "not stored"
+        log.error("runlab: writing %s to run %s failed (%s): %s", what, run_id, fate, exc)
+        if self._error is None:
+            self._error = BackgroundWriteError(
+                f"writing {what} to run {run_id!r} failed ({fate}): {exc}"
+            )
+            self._error.__cause__ = exc
+
+    def _raise_error(self) -> None:
+        err, self._error = self._error, None
+        if err is not None:
+            raise err
+
+    # ---------------------------------------------------------------- control
+    def has_pending(self, run_id: str | None = None) -> bool:
+        if run_id is None:
+            return self._pending > 0
+        return run_id in self._buffers
+
+    def flush(self, run_id: str | None = None) -> None:
+        """Write what is queued (for one run, or all); raise any earlier failure."""
+        self._drain(run_id)
+        self._raise_error()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        self._drain()
+        self._raise_error()
+
+
+def _writer_loop(ref: weakref.ref[Batcher], wake: threading.Event, interval: float) -> None:
+    while True:
+        wake.wait(interval)
+        wake.clear()
+        batcher = ref()
+        if batcher is None or batcher._closed:
+            return
+        if batcher._pending:
+            batcher._drain()
+        del batcher
+
+
+_batchers: dict[int, Batcher] = {}
+_batchers_lock = threading.Lock()
+
+
+def batcher_for(store: TrackingStore) -> Batcher:
+    """The one batcher of ``store`` in this process."""
+    b = _batchers.get(id(store))
+    if b is None:
+        with _batchers_lock:
+            b = _batchers.get(id(store))
+            if b is None:
+                b = _batchers[id(store)] = Batcher(store)
+    return b
+
+
+def existing_batcher(store: TrackingStore) -> Batcher | None:
+    return _batchers.get(id(store))
+
+
+def flush_all() -> None:
+    for b in list(_batchers.values()):
+        b.flush()
+
+
+def close_all() -> None:
+    with _batchers_lock:
+        batchers = list(_batchers.values())
+        _batchers.clear()
+    for b in batchers:
+        b.close()

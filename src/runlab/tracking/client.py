@@ -1,0 +1,360 @@
+"""RunlabClient: explicit, stateless access to everything a tracking store holds.
+
+Shaped like MLflow's ``MlflowClient``. Every argument is validated here, at the
+boundary, before the store sees it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from runlab import _validation as check
+from runlab.entities import (
+    DatasetInput,
+    Experiment,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+    tags_dict,
+)
+from runlab.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from runlab.artifacts.base import ArtifactRepository, FileInfo
+    from runlab.store.base import TrackingStore
+    from runlab.tracking._batching import Batcher
+
+__all__ = ["RunlabClient"]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class RunlabClient:
+    """Client for one tracking URI (the resolved default when none is given)."""
+
+    def __init__(self, tracking_uri: str | None = None) -> None:
+        from runlab.store import uri as store_uri
+
+        self.tracking_uri = store_uri.resolve(tracking_uri)
+        self._store: TrackingStore | None = None
+        self._artifact_uris: dict[str, str] = {}
+
+    @property
+    def store(self) -> TrackingStore:
+        if self._store is None:
+            from runlab.store.uri import get_store
+
+            self._store = get_store(self.tracking_uri)
+        return self._store
+
+    @property
+    def batcher(self) -> Batcher:
+        from runlab.tracking._batching import batcher_for
+
+        return batcher_for(self.store)
+
+    def _settle(self) -> None:
+        """Reads see every write this process made, queued ones included."""
+        from runlab.tracking._batching import existing_batcher
+
+        b = existing_batcher(self.store)
+        if b is not None and b.has_pending():
+            b.flush()
+
+    # ================================================================ experiments
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: dict[str, Any] | None = None,
+    ) -> str:
+        return self.store.create_experiment(name, artifact_location, tags_dict(tags))
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self.store.get_experiment(str(experiment_id))
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        return self.store.get_experiment_by_name(name)
+
+    def search_experiments(
+        self,
+        view_type: ViewType | int | str = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        return self.store.search_experiments(
+            ViewType.parse(view_type), max_results, filter_string, order_by, page_token
+        )
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        self.store.rename_experiment(str(experiment_id), new_name)
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        self.store.delete_experiment(str(experiment_id))
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        self.store.restore_experiment(str(experiment_id))
+
+    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
+        self.store.set_experiment_tag(str(experiment_id), key, value)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        self.store.delete_experiment_tag(str(experiment_id), key)
+
+    # ================================================================ runs
+    def create_run(
+        self,
+        experiment_id: str,
+        start_time: int | None = None,
+        tags: dict[str, Any] | Iterable[RunTag] | None = None,
+        run_name: str | None = None,
+        user_id: str | None = None,
+    ) -> Run:
+        from runlab.tracking._context import current_user
+        from runlab.tracking._names import generate_run_name
+
+        tag_map = {k: str(v) for k, v in tags_dict(tags).items()}
+        name = run_name or tag_map.get("mlflow.runName") or generate_run_name()
+        user = user_id or tag_map.get("mlflow.user") or current_user()
+        tag_map.setdefault("mlflow.user", user)
+        start = _now_ms() if start_time is None else check.int64("start_time", start_time)
+        info = self.store.create_run(str(experiment_id), user, start, tag_map, name)
+        self._artifact_uris[info.run_id] = info.artifact_uri
+        tag_map["mlflow.runName"] = name
+        return Run(info=info, data=RunData(tags=tag_map))
+
+    def get_run(self, run_id: str) -> Run:
+        self._settle()
+        return self.store.get_run(run_id)
+
+    def get_parent_run(self, run_id: str) -> Run | None:
+        parent = self.get_run(run_id).data.tags.get("mlflow.parentRunId")
+        return self.get_run(parent) if parent else None
+
+    def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
+        self.store.update_run_info(run_id, status=status, run_name=name)
+
+    def set_terminated(
+        self, run_id: str, status: str | None = None, end_time: int | None = None
+    ) -> RunInfo:
+        b = self._pending_batcher()
+        if b is not None:
+            b.flush(run_id)
+        return self.store.update_run_info(
+            run_id,
+            status=status or RunStatus.FINISHED,
+            end_time=_now_ms() if end_time is None else end_time,
+        )
+
+    def _pending_batcher(self) -> Batcher | None:
+        from runlab.tracking._batching import existing_batcher
+
+        return existing_batcher(self.store)
+
+    def delete_run(self, run_id: str) -> None:
+        self._settle()
+        self.store.delete_run(run_id)
+
+    def restore_run(self, run_id: str) -> None:
+        self.store.restore_run(run_id)
+
+    # ---------------------------------------------------------------- logging
+    def log_metric(
+        self,
+        run_id: str,
+        key: str,
+        value: float,
+        timestamp: int | None = None,
+        step: int | None = None,
+        synchronous: bool = True,
+    ) -> None:
+        metric = make_metric(key, value, timestamp, step)
+        if synchronous:
+            self.store.log_batch(run_id, metrics=[metric])
+        else:
+            self.batcher.add_metric(run_id, metric)
+
+    def log_param(self, run_id: str, key: str, value: Any, synchronous: bool = True) -> Any:
+        param = Param(check.key("param", key), check.param_value(key, value))
+        if synchronous:
+            self.store.log_batch(run_id, params=[param])
+        else:
+            self.batcher.add_params_tags(run_id, params=[param])
+        return value
+
+    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool = True) -> None:
+        tag = RunTag(check.key("tag", key), check.tag_value(key, value))
+        if synchronous:
+            self.store.log_batch(run_id, tags=[tag])
+        else:
+            self.batcher.add_params_tags(run_id, tags=[tag])
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        self._settle()
+        self.store.delete_tag(run_id, key)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+        synchronous: bool = True,
+    ) -> None:
+        """Log up to 1,000 entities in one transaction: all of them or, on any error, none."""
+        check.batch_sizes(metrics, params, tags)
+        ms = [make_metric(m.key, m.value, m.timestamp, m.step) for m in metrics]
+        ps = [Param(check.key("param", p.key), check.param_value(p.key, p.value)) for p in params]
+        ts = [RunTag(check.key("tag", t.key), check.tag_value(t.key, t.value)) for t in tags]
+        if synchronous:
+            self.store.log_batch(run_id, metrics=ms, params=ps, tags=ts)
+            return
+        if ps or ts:
+            self.batcher.add_params_tags(run_id, ps, ts)
+        if ms:
+            self.batcher.add_metrics(run_id, ms)
+
+    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None) -> None:
+        items = list(datasets or [])
+        for item in items:
+            if not isinstance(item, DatasetInput):
+                raise InvalidInputError(
+                    f"datasets: expected DatasetInput entries, got {type(item).__name__}"
+                )
+            if not item.dataset.name or not item.dataset.digest:
+                raise InvalidInputError("dataset name and digest must not be empty")
+        self.store.log_inputs(run_id, items)
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Metric]:
+        """Every point of ``key`` in step order; pass ``max_results`` to page through it."""
+        self._settle()
+        return self.store.get_metric_history(run_id, key, max_results, page_token)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str] | str,
+        filter_string: str = "",
+        run_view_type: ViewType | int | str = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        self._settle()
+        if isinstance(experiment_ids, (str, int)):
+            experiment_ids = [str(experiment_ids)]
+        return self.store.search_runs(
+            [str(e) for e in experiment_ids],
+            filter_string or None,
+            ViewType.parse(run_view_type),
+            max_results,
+            order_by,
+            page_token,
+        )
+
+    # ================================================================ artifacts
+    def _repo(self, run_id: str) -> ArtifactRepository:
+        from runlab.artifacts import get_artifact_repository
+
+        uri = self._artifact_uris.get(run_id)
+        if uri is None:
+            uri = self.store.get_run(run_id).info.artifact_uri
+            self._artifact_uris[run_id] = uri
+        return get_artifact_repository(uri)
+
+    def get_artifact_uri(self, run_id: str, artifact_path: str | None = None) -> str:
+        self._repo(run_id)  # validates the run
+        base = self._artifact_uris[run_id]
+        return f"{base}/{artifact_path.lstrip('/')}" if artifact_path else base
+
+    def log_artifact(
+        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        self._repo(run_id).log_artifact(local_path, artifact_path)
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        self._repo(run_id).log_artifacts(local_dir, artifact_path)
+
+    def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        return self._repo(run_id).list_artifacts(path)
+
+    def download_artifacts(self, run_id: str, path: str = "", dst_path: str | None = None) -> str:
+        return self._repo(run_id).download_artifacts(path, dst_path)
+
+    def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
+        self._repo(run_id).write_bytes(artifact_file, data)
+
+    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
+        self.log_bytes(run_id, text.encode("utf-8"), artifact_file)
+
+    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
+        """JSON, or YAML when ``artifact_file`` ends in .yaml or .yml."""
+        if artifact_file.lower().endswith((".yaml", ".yml")):
+            import yaml
+
+            text = yaml.safe_dump(dictionary, sort_keys=False, allow_unicode=True)
+        else:
+            text = json.dumps(dictionary, indent=2, default=str)
+        self.log_text(run_id, text, artifact_file)
+
+    def log_figure(
+        self,
+        run_id: str,
+        figure: Any,
+        artifact_file: str,
+        save_kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        from runlab.tracking._media import figure_to_bytes
+
+        self.log_bytes(run_id, figure_to_bytes(figure, artifact_file, save_kwargs), artifact_file)
+
+    def log_image(
+        self,
+        run_id: str,
+        image: Any,
+        artifact_file: str | None = None,
+        key: str | None = None,
+        step: int | None = None,
+    ) -> None:
+        """Save ``image`` (PIL image or numpy array) as PNG at ``artifact_file``, or, given a
+        ``key``, at ``images/<key>/step_<step>.png`` so a series of images can be browsed."""
+        from runlab.tracking._media import image_to_png_bytes
+
+        if artifact_file is None:
+            if key is None:
+                raise InvalidInputError("log_image needs artifact_file or key")
+            check.key("image", key)
+            artifact_file = f"images/{key}/step_{check.int64('step', step or 0):06d}.png"
+        self.log_bytes(run_id, image_to_png_bytes(image), artifact_file)
+
+
+def make_metric(key: str, value: Any, timestamp: int | None, step: int | None) -> Metric:
+    """A validated Metric; the timestamp defaults to now and the step to 0."""
+    key = check.key("metric", key)
+    return Metric(
+        key,
+        check.metric_value(key, value),
+        _now_ms() if timestamp is None else check.int64("timestamp", timestamp),
+        0 if step is None else check.int64("step", step),
+    )
