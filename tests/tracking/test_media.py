@@ -119,7 +119,7 @@ class FakePlotly:
 def test_plotly_html():
     fig = FakePlotly()
     assert figure_to_bytes(fig, "p.html") == "<html><body>plot é</body></html>".encode()
-    assert fig.calls == [("to_html", {"include_plotlyjs": "cdn", "full_html": True})]
+    assert fig.calls == [("to_html", {"include_plotlyjs": True, "full_html": True})]
 
 
 def test_plotly_html_kwargs_override_defaults():

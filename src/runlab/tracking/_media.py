@@ -53,7 +53,7 @@ def figure_to_bytes(
             raise InvalidInputError(
                 f"artifact_file: .html needs a figure with to_html() (plotly); {kind} has none"
             )
-        html = figure.to_html(**{"include_plotlyjs": "cdn", "full_html": True, **kwargs})
+        html = figure.to_html(**{"include_plotlyjs": True, "full_html": True, **kwargs})
         return html.encode("utf-8") if isinstance(html, str) else bytes(html)
 
     if callable(getattr(figure, "savefig", None)):

@@ -1,0 +1,20 @@
+"""`import runlab` runs inside every training script: it must stay light."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("sqlalchemy", "alembic", "pandas", "numpy", "matplotlib", "PIL", "yaml", "rich",
+         "click", "psycopg")
+
+
+def test_import_runlab_loads_nothing_heavy() -> None:
+    code = "import json, sys, runlab; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = json.loads(out.stdout)
+    heavy = [m for m in loaded if m.split(".")[0] in HEAVY]
+    assert heavy == []
+    runlab_modules = {m for m in loaded if m.startswith("runlab")}
+    assert "runlab.store.sql.store" not in runlab_modules

@@ -1,0 +1,32 @@
+"""The public surface is a decision: changing it must change this list."""
+
+from __future__ import annotations
+
+import runlab
+
+EXPECTED = {
+    "ActiveRun", "RunStatus", "RunlabClient", "ViewType", "__version__", "active_run",
+    "create_experiment", "delete_experiment", "delete_run", "delete_tag", "download_artifacts",
+    "end_run", "entities", "errors", "flush", "get_artifact_uri", "get_experiment",
+    "get_experiment_by_name", "get_run", "get_tracking_uri", "last_active_run", "list_artifacts",
+    "log_artifact", "log_artifacts", "log_batch", "log_dict", "log_figure", "log_image",
+    "log_input", "log_metric", "log_metrics", "log_param", "log_params", "log_text",
+    "search_experiments", "search_runs", "set_experiment", "set_experiment_tag", "set_tag",
+    "set_tags", "set_tracking_uri", "start_run",
+}
+
+
+def test_public_api_is_pinned() -> None:
+    assert set(runlab.__all__) == EXPECTED
+    for name in runlab.__all__:
+        assert hasattr(runlab, name), name
+
+
+def test_errors_form_one_tree() -> None:
+    from runlab import errors
+
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        assert issubclass(cls, errors.RunlabError)
+        assert cls.error_code
+        assert 400 <= cls.http_status < 600
