@@ -1,0 +1,131 @@
+"""The artifact repository contract: where one run's files live.
+
+Every backend (local folder today; S3 and the tracking server's HTTP proxy next)
+implements :class:`ArtifactRepository`. Artifact paths are relative to the
+repository's root and use ``/``; each method checks them with the shared rules in
+:mod:`runlab.artifacts._paths` before touching storage.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import posixpath
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from runlab.artifacts import _paths
+from runlab.errors import InvalidInputError, StorageError
+
+__all__ = ["ArtifactRepository", "FileInfo"]
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One entry of a listing (MLflow's shape).
+
+    ``path`` is relative to the repository root with ``/`` separators; ``file_size``
+    is in bytes, and None for directories or when the size cannot be known.
+    """
+
+    path: str
+    is_dir: bool
+    file_size: int | None
+
+
+class ArtifactRepository(abc.ABC):
+    """Files of one run (or any artifact root) behind an ``artifact_uri``."""
+
+    def __init__(self, artifact_uri: str) -> None:
+        self.artifact_uri = artifact_uri
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.artifact_uri!r})"
+
+    @abc.abstractmethod
+    def log_artifact(
+        self, local_file: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        """Copy ``local_file`` into directory ``artifact_path`` (the root if None)."""
+
+    @abc.abstractmethod
+    def log_artifacts(
+        self, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        """Copy the files below ``local_dir``, recursively, into ``artifact_path``."""
+
+    @abc.abstractmethod
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
+        """The entries directly inside directory ``path``, sorted by path.
+
+        An empty list when ``path`` does not exist or is a file.
+        """
+
+    @abc.abstractmethod
+    def download_artifacts(self, artifact_path: str = "", dst_path: str | None = None) -> str:
+        """Copy a file or a directory tree to ``dst_path`` and return its local path.
+
+        The result is ``dst_path/artifact_path``; ``dst_path`` defaults to a new
+        temporary directory. NotFoundError when ``artifact_path`` does not exist.
+        """
+
+    @abc.abstractmethod
+    def open_artifact(self, path: str) -> BinaryIO:
+        """A binary stream of file ``path``, for streaming it without loading it whole.
+
+        The caller closes it. NotFoundError when ``path`` does not exist.
+        """
+
+    @abc.abstractmethod
+    def write_bytes(self, artifact_path: str, data: bytes) -> None:
+        """Store ``data`` as file ``artifact_path``, replacing any file there."""
+
+    @abc.abstractmethod
+    def delete_artifacts(self, path: str | None = None) -> None:
+        """Delete file or directory ``path``, or everything if None; missing is fine."""
+
+    # ------------------------------------------------------------ for subclasses
+    def _download_via_listing(self, artifact_path: str = "", dst_path: str | None = None) -> str:
+        """``download_artifacts`` built from ``list_artifacts`` and ``open_artifact``.
+
+        Remote repositories, which have no cheaper way, implement
+        ``download_artifacts`` with this. Listed paths are checked before they are
+        used as local file names, so a hostile listing cannot write outside
+        ``dst_path``.
+        """
+        relative = _paths.normalize(artifact_path)
+        entries = self.list_artifacts(relative)
+        if relative and not entries:
+            # Not a directory: a file, or NotFoundError before anything is created.
+            with self.open_artifact(relative) as stream:
+                local = _paths.local_path(_paths.download_destination(dst_path), relative)
+                os.makedirs(os.path.dirname(local), exist_ok=True)
+                _paths.atomic_write(local, stream, durable=False)
+            return local
+        local = _paths.local_path(_paths.download_destination(dst_path), relative)
+        self._download_listed(relative, entries, local)
+        return local
+
+    def _download_listed(self, directory: str, entries: list[FileInfo], local: str) -> None:
+        os.makedirs(local, exist_ok=True)
+        for entry in entries:
+            try:
+                child = _paths.normalize(entry.path)
+            except InvalidInputError:
+                child = ""
+            # Only direct children: a listing is data from storage (or a server), not trusted.
+            if not child or posixpath.dirname(child) != directory:
+                raise StorageError(
+                    f"artifact repository {self.artifact_uri!r} listed {entry.path!r} "
+                    f"inside {directory!r}, which is not an entry of that directory"
+                )
+            target = _paths.local_path(local, posixpath.basename(child))
+            if entry.is_dir:
+                self._download_listed(child, self.list_artifacts(child), target)
+            else:
+                self._download_file(child, target)
+
+    def _download_file(self, path: str, local: str) -> None:
+        os.makedirs(os.path.dirname(local), exist_ok=True)
+        with self.open_artifact(path) as stream:
+            _paths.atomic_write(local, stream, durable=False)
