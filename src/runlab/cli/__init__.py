@@ -1,0 +1,81 @@
+"""The ``runlab`` command line.
+
+=====================  ==============================================================
+command                does
+=====================  ==============================================================
+``experiments ...``    list, create, rename, delete and restore experiments
+``runs ...``           list, show, diff, delete and restore runs
+``gc``                 permanently remove deleted runs and their artifacts
+``db ...``             show and upgrade the database schema revision
+``demo``               fill the tracking URI with a small demo experiment
+=====================  ==============================================================
+
+Every command works on the tracking URI given by ``--tracking-uri`` (or
+``RUNLAB_TRACKING_URI``, or ``./runlab``). A runlab error ends the command with one
+``Error: ...`` line on stderr and exit code 1; a usage error exits with 2.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from runlab._version import __version__
+from runlab.cli import db, demo, experiments, gc, runs
+from runlab.cli._output import CliState
+from runlab.errors import RunlabError
+
+__all__ = ["cli", "main"]
+
+
+class RunlabGroup(click.Group):
+    """A group that turns any RunlabError raised below it into a one-line click error."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RunlabError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+@click.group(
+    cls=RunlabGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(
+    __version__, "--version", "-V", prog_name="runlab", message="%(prog)s %(version)s"
+)
+@click.option(
+    "--tracking-uri",
+    envvar="RUNLAB_TRACKING_URI",
+    show_envvar=True,
+    metavar="URI",
+    help="Store to work on: a folder, sqlite:///file.db or postgresql://… [default: ./runlab]",
+)
+@click.pass_context
+def cli(ctx: click.Context, tracking_uri: str | None) -> None:
+    """runlab: track machine learning experiments.
+
+    \b
+    Quick start:
+      runlab demo
+      runlab runs list --experiment demo-wine-quality
+    """
+    source = ctx.get_parameter_source("tracking_uri")
+    ctx.obj = CliState(
+        tracking_uri=tracking_uri or None,
+        from_command_line=source is click.core.ParameterSource.COMMANDLINE,
+    )
+
+
+cli.add_command(experiments.experiments)
+cli.add_command(runs.runs)
+cli.add_command(gc.gc)
+cli.add_command(db.db)
+cli.add_command(demo.demo)
+
+
+def main() -> None:
+    """Entry point of the ``runlab`` console script."""
+    cli(prog_name="runlab")
