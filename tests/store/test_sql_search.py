@@ -34,7 +34,8 @@ def _case_sensitive_like(dbapi_conn: Any, _record: Any) -> None:
 
 @contextmanager
 def _postgres_database(server_url: str) -> Iterator[str]:
-    """A database for this module alone: the tests only read, so they share it."""
+    """One database for the whole module (conftest's ``postgres_url`` makes one per test,
+    too slow for these tables); tests roll back whatever they write."""
     name = f"test_search_{uuid.uuid4().hex[:16]}"
     admin = create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
     try:

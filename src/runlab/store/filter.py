@@ -14,8 +14,9 @@ The parser knows nothing about storage; each store compiles the AST its own way
 A key is bare (everything up to whitespace, an operator, a parenthesis, a comma
 or a quote) or quoted with backticks or double quotes. Strings are quoted with
 single or double quotes; inside any quoted text a quote is escaped by doubling it
-or with a backslash, and ``\\\\`` is a backslash. In LIKE patterns ``%`` and ``_``
-are wildcards and a backslash escapes them on every database.
+or with a backslash, ``\\\\`` is a backslash, and any other backslash is kept as it
+is. In LIKE patterns ``%`` and ``_`` are wildcards and a backslash escapes them on
+every database, so ``'50\\%'`` matches the text ``50%``.
 
 Every error is an :class:`~runlab.errors.InvalidFilterError` carrying the 0-based
 position of the offending token.

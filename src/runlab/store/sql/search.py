@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -92,6 +93,7 @@ _COMPARATORS: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
 }
 
 Leaf = Callable[[Comparison], ColumnElement[bool]]
+ValueCondition = Callable[[str, object], ColumnElement[bool]]  # (op, value) -> condition
 
 
 # ----------------------------------------------------------------------------- filters
@@ -119,17 +121,18 @@ def _run_comparison(node: Comparison) -> ColumnElement[bool]:
     if node.kind == "attribute":
         return _condition(_RUN_ATTRIBUTES[node.key], node.op, node.value)
     if node.kind == "metric":
-        return _metric_comparison(node)
+        return _keyed_exists(latest_metrics, runs, node, _metric_condition)
     if node.kind == "dataset":
         return _dataset_comparison(node)
     table = params if node.kind == "param" else tags
-    return _keyed_exists(table, node, runs)
+    return _keyed_exists(table, runs, node, partial(_condition, table.c.value))
 
 
 def _experiment_comparison(node: Comparison) -> ColumnElement[bool]:
     if node.kind == "attribute":
         return _condition(_EXPERIMENT_ATTRIBUTES[node.key], node.op, node.value)
-    return _keyed_exists(experiment_tags, node, experiments)
+    value = experiment_tags.c.value
+    return _keyed_exists(experiment_tags, experiments, node, partial(_condition, value))
 
 
 def _condition(column: ColumnElement[Any], op: str, value: object) -> ColumnElement[bool]:
@@ -154,14 +157,16 @@ def _values(value: object) -> tuple[Any, ...]:
     return value
 
 
-def _keyed_exists(table: Table, node: Comparison, parent: Table) -> ColumnElement[bool]:
-    """Params and tags (runs or experiments): IS [NOT] NULL tests whether the key is
-    there; every other operator needs the key, so ``!=`` matches only runs that have
-    the key with another value (MLflow's semantics)."""
+def _keyed_exists(
+    table: Table, parent: Table, node: Comparison, matches: ValueCondition
+) -> ColumnElement[bool]:
+    """Metrics, params and tags: IS [NOT] NULL tests whether the key is there; every
+    other operator needs the key, so ``!=`` matches only runs that have the key with
+    another value (MLflow's semantics)."""
     owner = "run_uuid" if parent is runs else "experiment_id"
     conditions = [table.c[owner] == parent.c[owner], table.c.key == node.key]
     if node.op not in _NULL_OPS:
-        conditions.append(_condition(table.c.value, node.op, node.value))
+        conditions.append(matches(node.op, node.value))
     return _exists(select(literal_column("1")).where(*conditions).correlate(parent), node.op)
 
 
@@ -170,14 +175,6 @@ def _exists(query: Select[Any], op: str) -> ColumnElement[bool]:
 
 
 # ----------------------------------------------------------------------------- metrics
-
-
-def _metric_comparison(node: Comparison) -> ColumnElement[bool]:
-    lm = latest_metrics
-    conditions = [lm.c.run_uuid == runs.c.run_uuid, lm.c.key == node.key]
-    if node.op not in _NULL_OPS:
-        conditions.append(_metric_condition(node.op, node.value))
-    return _exists(select(literal_column("1")).where(*conditions).correlate(runs), node.op)
 
 
 def _metric_condition(op: str, value: object) -> ColumnElement[bool]:
