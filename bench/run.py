@@ -421,9 +421,10 @@ def row_mismatches(selected: list[Workload], outcomes: dict[tuple[str, str], Out
         if not (mo and ro and mo.record and ro.record):
             continue
         for key in wl.row_checks:
-            a, b = mo.record["results"].get(key), ro.record["results"].get(key)
+            a, b = median_of(mo, key), median_of(ro, key)
             if a != b:
-                problems.append(f"{wl.name} {key}: mlflow {a} vs runlab {b}")
+                shown = ["-" if v is None else f"{v:g}" for v in (a, b)]
+                problems.append(f"{wl.name} {key}: mlflow {shown[0]} vs runlab {shown[1]}")
     return problems
 
 
@@ -500,7 +501,7 @@ def markdown_report(meta: dict, rows: list[dict], failures: list[dict], notes: l
     if notes:
         tail += ["", "## Notes", ""]
         tail += [f"- {n}" for n in notes]
-    return "\n".join(head) + body + ("\n".join(tail) + "\n" if tail else "")
+    return "\n".join(head) + "\n" + body + ("\n".join(tail) + "\n" if tail else "")
 
 
 def git_commit() -> str:
