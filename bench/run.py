@@ -70,6 +70,7 @@ class Metric:
     kind: str  # TP or TIME
     unit: str
     target: Target | None = None
+    count_key: str | None = None  # result count that must match for the ratio to be valid
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ WORKLOADS: tuple[Workload, ...] = (
                 TIME,
                 "ms",
                 Target(">= 20x faster", min_speedup=20),
+                count_key="search_a_nofilter_max1000_rows",
             ),
             Metric(
                 "search_b_filter_ms",
@@ -154,6 +156,7 @@ WORKLOADS: tuple[Workload, ...] = (
                 TIME,
                 "ms",
                 Target(">= 20x faster", min_speedup=20),
+                count_key="search_b_filter_rows",
             ),
             Metric(
                 "search_c_orderby_m0_desc_max100_ms",
@@ -161,12 +164,14 @@ WORKLOADS: tuple[Workload, ...] = (
                 TIME,
                 "ms",
                 Target(">= 20x faster", min_speedup=20),
+                count_key="search_c_orderby_m0_desc_max100_rows",
             ),
             Metric(
                 "client_search_a_nofilter_max1000_ms",
                 "client search_runs (a)",
                 TIME,
                 "ms",
+                count_key="client_search_a_rows",
             ),
         ),
         row_checks=(
@@ -391,10 +396,17 @@ def build_rows(selected: list[Workload], outcomes: dict[tuple[str, str], Outcome
             speedup = None
             if mv and rv:
                 speedup = rv / mv if m.kind == TP else mv / rv
+            ratio = fmt_speedup(speedup)
             status = ""
             if m.target is not None:
                 verdict = m.target.check(rv, speedup)
                 status = {True: "pass", False: "miss"}.get(verdict, "n/a")
+            if m.count_key and mv is not None and rv is not None:
+                mc, rc = median_of(mo, m.count_key), median_of(ro, m.count_key)
+                # Different answers: the timings are not comparable.
+                if None not in (mc, rc) and mc != rc:
+                    speedup, status = None, "invalid" if m.target else ""
+                    ratio = f"rows differ: {mc:g} vs {rc:g}"
             rows.append(
                 {
                     "workload": wl.name,
@@ -405,7 +417,7 @@ def build_rows(selected: list[Workload], outcomes: dict[tuple[str, str], Outcome
                     "mlflow": mv,
                     "runlab": rv,
                     "speedup": None if speedup is None else round(speedup, 3),
-                    "ratio": fmt_speedup(speedup),
+                    "ratio": ratio,
                     "target": m.target.text if m.target else "",
                     "status": status,
                 }
