@@ -6,8 +6,18 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("sqlalchemy", "alembic", "pandas", "numpy", "matplotlib", "PIL", "yaml", "rich",
-         "click", "psycopg")
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "pandas",
+    "numpy",
+    "matplotlib",
+    "PIL",
+    "yaml",
+    "rich",
+    "click",
+    "psycopg",
+)
 
 
 def test_import_runlab_loads_nothing_heavy() -> None:

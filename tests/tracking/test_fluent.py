@@ -75,8 +75,14 @@ def test_generated_run_name_and_context_tags(tracking: str) -> None:
     assert stored.info.run_name
     tags = stored.data.tags
     assert tags["mlflow.runName"] == stored.info.run_name
-    for key in ("mlflow.user", "mlflow.source.name", "mlflow.source.type", "runlab.host",
-                "runlab.python_version", "runlab.version"):
+    for key in (
+        "mlflow.user",
+        "mlflow.source.name",
+        "mlflow.source.type",
+        "runlab.host",
+        "runlab.python_version",
+        "runlab.version",
+    ):
         assert tags.get(key), key
     assert stored.info.user_id == tags["mlflow.user"]
     with runlab.start_run(capture_context=False) as bare:
@@ -198,8 +204,10 @@ def test_log_figure_and_image(tracking: str, tmp_path: Path) -> None:
         runlab.log_image(np.ones((2, 2)), key="mask", step=7)
     plt.close(fig)
     out = Path(runlab.download_artifacts(run_id=run.info.run_id, dst_path=str(tmp_path / "d")))
-    assert Image.open(out / "plots" / "curve.png").format == "PNG"
-    assert Image.open(out / "images" / "black.png").size == (5, 4)
+    with Image.open(out / "plots" / "curve.png") as curve:
+        assert curve.format == "PNG"
+    with Image.open(out / "images" / "black.png") as black:
+        assert black.size == (5, 4)
     assert (out / "images" / "mask" / "step_000007.png").exists()
 
 

@@ -34,6 +34,7 @@ StoreFactory = Callable[[str, "str | None"], TrackingStore]
 _factories: dict[str, StoreFactory] = {}
 _stores: dict[tuple[str, str | None], TrackingStore] = {}
 _lock = threading.Lock()
+_chosen_uri: str | None = None  # set by runlab.set_tracking_uri()
 
 
 def register_store(scheme: str, factory: StoreFactory) -> None:
@@ -45,10 +46,20 @@ def default_tracking_uri() -> str:
     return str(Path.cwd() / DEFAULT_DIR)
 
 
+def set_chosen_uri(uri: str | None) -> None:
+    """Record the process-wide choice of ``runlab.set_tracking_uri()`` (None forgets it)."""
+    global _chosen_uri
+    _chosen_uri = uri
+
+
 def resolve(uri: str | None) -> str:
     """The URI that applies when ``uri`` (an explicit choice) may be None, with relative
     local paths made absolute, so a later change of directory does not move the store."""
-    chosen = str(uri) if uri else os.environ.get(TRACKING_URI_ENV) or default_tracking_uri()
+    chosen = (
+        str(uri)
+        if uri
+        else _chosen_uri or os.environ.get(TRACKING_URI_ENV) or default_tracking_uri()
+    )
     scheme = _scheme(chosen)
     if scheme == "":
         return str(Path(chosen).expanduser().resolve())

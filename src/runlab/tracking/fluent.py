@@ -132,7 +132,10 @@ def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
     with _state.lock:
         if _state.batcher is not None:
             _state.batcher.flush()
+        from runlab.store.uri import set_chosen_uri
+
         _state.tracking_uri = os.fspath(uri) if uri is not None else None
+        set_chosen_uri(_state.tracking_uri)
         _state.client = None
         _state.batcher = None
         _state.experiment_id = None
@@ -288,6 +291,8 @@ def _end(run_id: str, status: str, raise_errors: bool) -> None:
         _stack.set(tuple(r for r in stack if r.info.run_id != run_id))
     with _state.lock:
         was_open = _state.open_runs.pop(run_id, None) is not None
+        if was_open:
+            _state.last_run_id = run_id  # as in MLflow: the run ended last
     if not was_open:
         return
     _state.params.pop(run_id, None)
@@ -601,5 +606,8 @@ def _reset_for_tests() -> None:
     """Forget fluent state (runs stay in the store); used by the test suite."""
     flush()
     _stack.set(())
+    from runlab.store.uri import set_chosen_uri
+
+    set_chosen_uri(None)
     global _state
     _state = _State()
