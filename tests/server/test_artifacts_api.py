@@ -194,3 +194,15 @@ def test_without_serve_artifacts_the_proxy_is_off(store_uri: str, tmp_path: Path
         files = api.ok_get("artifacts/list", run_id=run["run_id"])["files"]
         assert files == [{"path": "f.txt", "is_dir": False, "file_size": 1}]
     store.close()
+
+
+def test_get_artifact_streams_one_file_of_a_run(api: Api, server) -> None:
+    run = api.ok_post("runs/create", {"experiment_id": "0"})["run"]["info"]
+    server.put(f"{PROXY}/artifacts/0/{run['run_id']}/artifacts/plots/loss.csv", content=b"1,2")
+    r = server.get("/get-artifact", params={"run_uuid": run["run_id"], "path": "plots/loss.csv"})
+    assert (r.status_code, r.content) == (200, b"1,2")
+    assert r.headers["content-type"].startswith("text/csv")
+    missing = server.get("/get-artifact", params={"run_id": run["run_id"], "path": "nope.txt"})
+    assert (missing.status_code, missing.json()["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")
+    escape = server.get("/get-artifact", params={"run_id": run["run_id"], "path": "../../x"})
+    assert (escape.status_code, escape.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
