@@ -182,6 +182,9 @@ def _count(env: Mapping[str, str], name: str, default: int) -> int:
 
 # ----------------------------------------------------------------------- clients
 
+# (key, artifact path relative to the listed directory, size or None for a marker, ETag)
+_Listed = tuple[str, str, "int | None", "str | None"]
+
 _clients: dict[tuple[Any, ...], Any] = {}
 _clients_lock = threading.Lock()
 
@@ -207,8 +210,8 @@ def _shared_client(settings: S3Settings) -> Any:
                     verify=settings.verify_tls,
                     config=Config(
                         s3={"addressing_style": settings.addressing_style},
-                        # Room for one transfer's parallel requests plus a few callers.
-                        max_pool_connections=max(10, settings.max_concurrency + 4),
+                        # Room for one transfer's requests and submissions, plus a few callers.
+                        max_pool_connections=settings.max_concurrency + 10,
                     ),
                 )
                 _clients[key] = client
@@ -243,14 +246,18 @@ def parse_s3_uri(artifact_uri: str) -> tuple[str, str]:
     return parsed.netloc, prefix
 
 
-class _KnownSize(BaseSubscriber if boto3 is not None else object):  # type: ignore[misc]
-    """Tell a download the size the listing gave, which saves a HeadObject request."""
+class _Known(BaseSubscriber if boto3 is not None else object):  # type: ignore[misc]
+    """Give a download the size and ETag the listing returned, which saves a HeadObject
+    request per file (the ETag also guards a multipart download against a change)."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, etag: str | None) -> None:
         self.size = size
+        self.etag = etag
 
     def on_queued(self, future: Any, **kwargs: Any) -> None:
         future.meta.provide_transfer_size(self.size)
+        if self.etag is not None:
+            future.meta.provide_object_etag(self.etag)
 
 
 # -------------------------------------------------------------------- repository
@@ -403,18 +410,19 @@ class S3ArtifactRepository(ArtifactRepository):
                 with self._errors("read", relative):
                     head = self.client.head_object(Bucket=self.bucket, Key=self._key(relative))
                 local = _paths.local_path(_paths.download_destination(dst_path), relative)
-                plan_files = [(self._key(relative), local, int(head["ContentLength"]))]
+                size, etag = int(head["ContentLength"]), head.get("ETag")
+                plan_files = [(self._key(relative), local, size, etag)]
                 result = local
             else:
                 result = _paths.local_path(_paths.download_destination(dst_path), relative)
                 os.makedirs(result, exist_ok=True)
                 plan_files = []
-                for key, rel, size in plan:
+                for key, rel, size, etag in plan:
                     target = _paths.local_path(result, rel)
                     if size is None:
                         os.makedirs(target, exist_ok=True)
                     else:
-                        plan_files.append((key, target, size))
+                        plan_files.append((key, target, size, etag))
             self._download_files(plan_files)
         return result
 
@@ -461,14 +469,15 @@ class S3ArtifactRepository(ArtifactRepository):
             )
         return bool(response.get("KeyCount", 0))
 
-    def _download_plan(self, relative: str) -> list[tuple[str, str, int | None]] | None:
-        """(key, relative local path, size or None for an empty directory) below ``relative``.
+    def _download_plan(self, relative: str) -> list[_Listed] | None:
+        """(key, relative local path, size or None for an empty directory, ETag) of each
+        object below ``relative``.
 
         None when ``relative`` is not a directory (it may be a file); the root with
         nothing in it is an empty directory.
         """
         prefix = self._dir_prefix(relative)
-        plan: list[tuple[str, str, int | None]] = []
+        plan: list[_Listed] = []
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=prefix, PaginationConfig={"PageSize": self.list_page_size}
         )
@@ -489,21 +498,22 @@ class S3ArtifactRepository(ArtifactRepository):
                         f"{self.artifact_uri}, which is not a valid artifact path there; "
                         "refusing to download it"
                     )
-                plan.append((key, rel, None if marker else int(obj["Size"])))
+                size = None if marker else int(obj["Size"])
+                plan.append((key, rel, size, obj.get("ETag")))
         if relative and not plan:
             return None
         return plan
 
-    def _download_files(self, files: list[tuple[str, str, int]]) -> None:
-        for _, local, _ in files:
+    def _download_files(self, files: list[tuple[str, str, int, str | None]]) -> None:
+        for _, local, _, _ in files:
             os.makedirs(os.path.dirname(local), exist_ok=True)
         if not files:
             return
         # s3transfer writes each file under a temporary name and renames it when complete.
         with create_transfer_manager(self.client, self.settings.transfer_config()) as manager:
             futures = [
-                manager.download(self.bucket, key, local, subscribers=[_KnownSize(size)])
-                for key, local, size in files
+                manager.download(self.bucket, key, local, subscribers=[_Known(size, etag)])
+                for key, local, size, etag in files
             ]
             for future in futures:
                 future.result()
