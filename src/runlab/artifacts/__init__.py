@@ -5,9 +5,10 @@ artifact URI                                    repository
 ==============================================  ===============================
 ``file:///abs/path``, ``file:/abs/path``        :class:`LocalArtifactRepository`
 a plain absolute or relative path               :class:`LocalArtifactRepository`
+``s3://bucket/prefix``                          ``S3ArtifactRepository`` (``runlab[s3]``)
 ==============================================  ===============================
 
-Other backends (``s3``, ``http(s)``, ``mlflow-artifacts``) plug in with
+Other backends (``http(s)``, ``mlflow-artifacts``) plug in with
 :func:`register_artifact_repository`; the dispatcher does not change. Factories
 import their backend's dependencies when called, so importing this package stays
 cheap.
@@ -68,4 +69,11 @@ def get_artifact_repository(artifact_uri: str) -> ArtifactRepository:
     return factory(artifact_uri)
 
 
+def _s3_repository(artifact_uri: str) -> ArtifactRepository:
+    from runlab.artifacts.s3 import S3ArtifactRepository  # boto3 loads only now
+
+    return S3ArtifactRepository(artifact_uri)
+
+
 register_artifact_repository("file", LocalArtifactRepository)
+register_artifact_repository("s3", _s3_repository)
