@@ -9,6 +9,7 @@ from __future__ import annotations
 from runlab import entities, errors
 from runlab._version import __version__
 from runlab.entities import RunStatus, ViewType
+from runlab.registry._fluent import register_model
 from runlab.tracking.client import RunlabClient
 from runlab.tracking.fluent import (
     ActiveRun,
@@ -84,6 +85,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "search_experiments",
     "search_runs",
     "set_experiment",

@@ -92,15 +92,15 @@ def check_alias(alias: Any) -> str:
     if not isinstance(alias, str) or not alias:
         raise InvalidInputError("alias must be a non-empty string")
     if not _ALIAS_RE.match(alias):
-        raise InvalidInputError(
-            f"alias {alias!r} may contain only letters, digits, '_' and '-'"
-        )
+        raise InvalidInputError(f"alias {alias!r} may contain only letters, digits, '_' and '-'")
     if len(alias) > MAX_ALIAS_LENGTH:
         raise InvalidInputError(
             f"alias is {len(alias)} characters; the limit is {MAX_ALIAS_LENGTH}"
         )
     if alias.lower() == "latest":
-        raise InvalidInputError("alias 'latest' is reserved (models:/<name>@latest is the newest version)")
+        raise InvalidInputError(
+            "alias 'latest' is reserved (models:/<name>@latest is the newest version)"
+        )
     if _VERSION_ALIAS_RE.match(alias):
         raise InvalidInputError(
             f"alias {alias!r} is reserved: v<number> names a version, not an alias"
@@ -117,13 +117,10 @@ def check_description(description: Any) -> str | None:
     if description is None:
         return None
     if not isinstance(description, str):
-        raise InvalidInputError(
-            f"description must be a string, got {type(description).__name__}"
-        )
+        raise InvalidInputError(f"description must be a string, got {type(description).__name__}")
     if len(description) > MAX_DESCRIPTION_LENGTH:
         raise InvalidInputError(
-            f"description is {len(description)} characters; the limit is "
-            f"{MAX_DESCRIPTION_LENGTH}"
+            f"description is {len(description)} characters; the limit is {MAX_DESCRIPTION_LENGTH}"
         )
     return description
 
@@ -229,7 +226,9 @@ class RegistryStore(abc.ABC):
         and ``last_updated_timestamp``."""
 
     @abc.abstractmethod
-    def set_model_version_tag(self, name: str, version: int | str, key: str, value: str) -> None: ...
+    def set_model_version_tag(
+        self, name: str, version: int | str, key: str, value: str
+    ) -> None: ...
 
     @abc.abstractmethod
     def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None: ...
