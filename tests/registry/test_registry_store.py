@@ -25,7 +25,8 @@ def test_create_and_get_registered_model(registry: RegistryStore) -> None:
     got = registry.get_registered_model("fraud")
     assert got == created
     assert (got.name, got.description, got.tags) == ("fraud", "catches fraud", {"team": "risk"})
-    assert got.latest_versions == [] and got.aliases == {}
+    assert got.latest_versions == []
+    assert got.aliases == {}
     assert got.creation_timestamp == got.last_updated_timestamp > 0
 
 
@@ -114,7 +115,8 @@ def test_delete_model_cascades_to_everything(registry: RegistryStore) -> None:
     # the name is free again, and numbering starts over for the new model
     make(registry, "fraud", versions=1)
     got = registry.get_model_version("fraud", 1)
-    assert got.tags == {} and got.aliases == []
+    assert got.tags == {}
+    assert got.aliases == []
     assert registry.get_model_version_stage_history("fraud", 1) == []
 
 
@@ -155,7 +157,9 @@ def test_create_model_version_fields(registry: RegistryStore) -> None:
         description="first",
         user_id="ana",
     )
-    assert mv.name == "fraud" and mv.version == 1 and isinstance(mv.version, int)
+    assert mv.name == "fraud"
+    assert mv.version == 1
+    assert isinstance(mv.version, int)
     assert mv.current_stage == "None"
     assert mv.status == "READY"
     assert (mv.source, mv.run_id, mv.run_link) == (
