@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runlab.entities import ModelVersion
 from runlab.errors import AlreadyExistsError
 
-__all__ = ["register_model"]
+if TYPE_CHECKING:
+    from runlab.tracking.client import RunlabClient
+
+__all__ = ["register_model", "register_model_with"]
 
 
 def register_model(model_uri: str, name: str, tags: dict[str, Any] | None = None) -> ModelVersion:
@@ -18,10 +21,17 @@ def register_model(model_uri: str, name: str, tags: dict[str, Any] | None = None
     URI is stored as the artifact URI it points at, and its run id is recorded, so the
     run's registered versions can be found later (``RunlabClient.get_run_model_versions``).
     """
-    from runlab.registry import uris
     from runlab.tracking.client import RunlabClient
 
-    client = RunlabClient()
+    return register_model_with(RunlabClient(), model_uri, name, tags)
+
+
+def register_model_with(
+    client: RunlabClient, model_uri: str, name: str, tags: dict[str, Any] | None = None
+) -> ModelVersion:
+    """:func:`register_model` through ``client``."""
+    from runlab.registry import uris
+
     run_id: str | None = None
     source = model_uri
     if uris.is_runs_uri(model_uri):
