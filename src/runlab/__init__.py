@@ -6,6 +6,8 @@ first use, never at import.
 
 from __future__ import annotations
 
+from typing import Any
+
 from runlab import entities, errors
 from runlab._version import __version__
 from runlab.entities import RunStatus, ViewType
@@ -95,3 +97,15 @@ __all__ = [
     "set_tracking_uri",
     "start_run",
 ]
+
+_LAZY_SUBMODULES = ("artifacts", "registry")
+
+
+def __getattr__(name: str) -> Any:
+    """``runlab.artifacts.download_artifacts(...)`` works after a bare ``import runlab``;
+    the submodule loads on first use."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"runlab.{name}")
+    raise AttributeError(f"module 'runlab' has no attribute {name!r}")

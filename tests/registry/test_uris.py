@@ -172,3 +172,15 @@ def test_download_artifacts_argument_errors(client: runlab.RunlabClient, model_r
         runlab.artifacts.download_artifacts()
     with pytest.raises(NotFoundError):
         runlab.artifacts.download_artifacts(client.get_artifact_uri(model_run, "nothing-here"))
+
+
+def test_artifacts_module_loads_on_first_use() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, runlab; assert 'runlab.artifacts._download' not in sys.modules; "
+        "print(runlab.artifacts.download_artifacts.__module__)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "runlab.artifacts._download"
