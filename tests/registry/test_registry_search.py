@@ -175,3 +175,14 @@ def test_like_wildcards_are_escapable(registry: RegistryStore) -> None:
     registry.create_registered_model("axb")
     assert model_names(registry, r"name LIKE 'a\_b'") == ["a_b"]
     assert model_names(registry, "name LIKE 'a_b'") == ["a_b", "axb"]
+
+
+def test_negated_tag_comparisons_match_a_missing_tag(filled: RegistryStore) -> None:
+    """MLflow 3 clients add ``tags.`mlflow.prompt.is_prompt` != 'true'`` to every search."""
+    filled.set_registered_model_tag("Churn", "mlflow.prompt.is_prompt", "true")
+    prompt_free = "tags.`mlflow.prompt.is_prompt` != 'true'"
+    assert model_names(filled, prompt_free) == ["fraud-a", "fraud-b"]
+    assert model_names(filled, "tags.team NOT IN ('growth')") == ["fraud-a", "fraud-b"]
+    filled.set_model_version_tag("Churn", 1, "mlflow.prompt.is_prompt", "true")
+    assert ("Churn", 1) not in versions(filled, prompt_free)
+    assert ("Churn", 2) in versions(filled, prompt_free)

@@ -193,18 +193,22 @@ def register_registry_store(scheme: str, factory: RegistryStoreFactory) -> None:
     _registry_factories[scheme] = factory
 
 
-def _sql_registry(uri: str, artifact_root: str | None) -> RegistryStore:
-    """The registry in the database of the (shared) SQL tracking store for ``uri``."""
+def registry_for_store(store: TrackingStore) -> RegistryStore:
+    """The registry kept in the same database as a SQL tracking ``store`` (a server
+    holding a tracking store uses this)."""
     from runlab.store.sql.registry import SqlRegistryStore
     from runlab.store.sql.store import SqlStore
 
-    store = get_store(uri, artifact_root)
-    if not isinstance(store, SqlStore):  # a scheme re-registered to a non-SQL store
+    if not isinstance(store, SqlStore):
         raise InvalidInputError(
-            f"registry URI {uri!r}: its tracking store is not a SQL store and no registry "
-            "store is registered for its scheme"
+            f"{type(store).__name__} keeps no model registry; pass a registry store explicitly"
         )
     return SqlRegistryStore(store.db)
+
+
+def _sql_registry(uri: str, artifact_root: str | None) -> RegistryStore:
+    """The registry in the database of the (shared) SQL tracking store for ``uri``."""
+    return registry_for_store(get_store(uri, artifact_root))
 
 
 for _scheme_name in ("", "file", "sqlite", "postgresql", "postgres"):
