@@ -106,6 +106,7 @@ def test_search_registered_models_returns_full_entities(filled: RegistryStore) -
         ("tags.framework = 'torch'", [("Churn", 2), ("fraud-a", 2)]),
         ("source_path LIKE 's3://bucket/Churn/%'", [("Churn", 2), ("Churn", 1)]),
         ("current_stage = 'Production'", [("fraud-a", 2)]),
+        ("stage IN ('production', 'STAGING')", [("fraud-a", 2)]),
         ("name ILIKE 'CHURN' OR tags.framework = 'nothing'", [("Churn", 2), ("Churn", 1)]),
     ],
 )

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, literal_column, not_, select
 
+from runlab.entities import ModelVersionStage
 from runlab.store.filter import Comparison, Node, OrderKey
 from runlab.store.sql.schema import (
     model_version_tags,
@@ -69,7 +70,8 @@ def _model_comparison(node: Comparison) -> ColumnElement[bool]:
 
 def _version_comparison(node: Comparison) -> ColumnElement[bool]:
     if node.kind == "attribute":
-        return _condition(_VERSION_ATTRIBUTES[node.key], node.op, node.value)
+        value = _canonical_stages(node.value) if node.key == "current_stage" else node.value
+        return _condition(_VERSION_ATTRIBUTES[node.key], node.op, value)
     t = model_version_tags
     owner = [t.c.model_id == model_versions.c.model_id, t.c.version == model_versions.c.version]
     return _tag_exists(t.c.key, t.c.value, owner, model_versions, node)
@@ -89,6 +91,17 @@ def _tag_exists(
         conditions.append(_condition(value, positive, node.value))
     query = select(literal_column("1")).where(*conditions).correlate(parent)
     return not_(query.exists()) if negated else _exists(query, node.op)
+
+
+def _canonical_stages(value: object) -> object:
+    """``current_stage = 'production'`` means Production, as stage input does elsewhere;
+    text that is not a stage name (a LIKE pattern such as ``'Prod%'``) is left alone."""
+    spelled = {stage.lower(): stage for stage in ModelVersionStage.ALL}
+    if isinstance(value, tuple):
+        return tuple(spelled.get(v.lower(), v) if isinstance(v, str) else v for v in value)
+    if isinstance(value, str):
+        return spelled.get(value.lower(), value)
+    return value
 
 
 def registered_model_order_clauses(keys: Sequence[OrderKey]) -> list[ColumnElement[Any]]:
