@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, literal_column, not_, select
+from sqlalchemy import ColumnElement, Select, Table, literal_column, not_, select
 
 from runlab.entities import ModelVersionStage
 from runlab.store.filter import Comparison, Node, OrderKey
@@ -89,7 +89,7 @@ def _tag_exists(
     if node.op not in _NULL_OPS:
         positive = _NEGATED.get(node.op, node.op)
         conditions.append(_condition(value, positive, node.value))
-    query = select(literal_column("1")).where(*conditions).correlate(parent)
+    query: Select[Any] = select(literal_column("1")).where(*conditions).correlate(parent)
     return not_(query.exists()) if negated else _exists(query, node.op)
 
 
