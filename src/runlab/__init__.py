@@ -6,9 +6,12 @@ first use, never at import.
 
 from __future__ import annotations
 
+from typing import Any
+
 from runlab import entities, errors
 from runlab._version import __version__
 from runlab.entities import RunStatus, ViewType
+from runlab.registry._fluent import register_model
 from runlab.tracking.client import RunlabClient
 from runlab.tracking.fluent import (
     ActiveRun,
@@ -84,6 +87,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "search_experiments",
     "search_runs",
     "set_experiment",
@@ -93,3 +97,15 @@ __all__ = [
     "set_tracking_uri",
     "start_run",
 ]
+
+_LAZY_SUBMODULES = ("artifacts", "registry")
+
+
+def __getattr__(name: str) -> Any:
+    """``runlab.artifacts.download_artifacts(...)`` works after a bare ``import runlab``;
+    the submodule loads on first use."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"runlab.{name}")
+    raise AttributeError(f"module 'runlab' has no attribute {name!r}")
