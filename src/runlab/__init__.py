@@ -6,6 +6,8 @@ first use, never at import.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from runlab import entities, errors
 from runlab._version import __version__
 from runlab.entities import RunStatus, ViewType
@@ -48,6 +50,24 @@ from runlab.tracking.fluent import (
     set_tracking_uri,
     start_run,
 )
+
+if TYPE_CHECKING:
+    from runlab import models as models
+    from runlab import pyfunc as pyfunc
+    from runlab import pytorch as pytorch
+    from runlab import sklearn as sklearn
+
+# Flavour modules import their frameworks' helpers; they load on first attribute access.
+_LAZY_SUBMODULES = frozenset({"models", "pyfunc", "pytorch", "sklearn"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"runlab.{name}")
+    raise AttributeError(f"module 'runlab' has no attribute {name!r}")
+
 
 __all__ = [
     "ActiveRun",
