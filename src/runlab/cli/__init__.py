@@ -8,6 +8,7 @@ command                does
 ``gc``                 permanently remove deleted runs and their artifacts
 ``db ...``             show and upgrade the database schema revision
 ``demo``               fill the tracking URI with a small demo experiment
+``models serve``       serve a saved model over HTTP (POST /invocations)
 =====================  ==============================================================
 
 Every command works on the tracking URI given by ``--tracking-uri`` (or
@@ -22,7 +23,7 @@ from typing import Any
 import click
 
 from runlab._version import __version__
-from runlab.cli import db, demo, experiments, gc, runs
+from runlab.cli import db, demo, experiments, gc, models, runs
 from runlab.cli._output import CliState
 from runlab.errors import RunlabError
 
@@ -74,6 +75,7 @@ cli.add_command(runs.runs)
 cli.add_command(gc.gc)
 cli.add_command(db.db)
 cli.add_command(demo.demo)
+cli.add_command(models.models)
 
 
 def main() -> None:
