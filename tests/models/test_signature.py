@@ -51,7 +51,8 @@ def test_infer_from_a_dataframe_names_and_types_each_column() -> None:
         ("blob", DataType.binary),
         ("when", DataType.datetime),
     ]
-    assert sig.outputs is None and sig.params is None
+    assert sig.outputs is None
+    assert sig.params is None
 
 
 @pytest.mark.parametrize(
@@ -132,7 +133,8 @@ def test_enforce_selects_orders_and_widens_columns() -> None:
     frame = pd.DataFrame({"s": ["a"], "extra": [0], "n": np.array([1], dtype=np.int32), "x": [2]})
     out = enforce_input(frame, COLUMNS)
     assert list(out.columns) == ["x", "n", "s"]
-    assert out["x"].dtype == np.float64 and out["x"][0] == 2.0
+    assert out["x"].dtype == np.float64
+    assert out["x"][0] == 2.0
     assert out["n"].dtype == np.int64
 
 
@@ -172,7 +174,8 @@ def test_enforce_reads_records_dicts_and_rows() -> None:
 def test_enforce_tensors_checks_dtype_and_shape() -> None:
     schema = Schema([TensorSpec(np.dtype("float32"), (-1, 2))])
     out = enforce_input([[1, 2], [3, 4]], schema)
-    assert out.dtype == np.float32 and out.shape == (2, 2)
+    assert out.dtype == np.float32
+    assert out.shape == (2, 2)
     with pytest.raises(
         InvalidInputError, match=r"expected shape \[-1, 2\] \(-1 = any size\), got \[1, 3\]"
     ):

@@ -28,7 +28,8 @@ def test_log_model_records_everything_and_loads_back(
     assert info.model_uri == f"runs:/{run.info.run_id}/clf"
     assert info.run_id == run.info.run_id
     assert info.artifact_path == "clf"
-    assert info.signature is not None and info.signature.inputs is not None
+    assert info.signature is not None
+    assert info.signature.inputs is not None
     assert info.signature.inputs.inputs == [ColSpec(DataType.double, c) for c in X.columns]
     assert info.signature.outputs is not None
     assert info.signature.outputs.inputs == [TensorSpec(np.dtype("int64"), (-1,))]
