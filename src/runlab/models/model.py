@@ -269,7 +269,7 @@ def finish_model_dir(
     if input_example is not None:
         model.saved_input_example_info = _save_example(model_dir, input_example)
         if signature is None:
-            signature = _infer_from_example(model_dir, model, predict)
+            signature = _infer_from_example(input_example, predict)
     model.signature = signature
     model.metadata = metadata
     lines = reqs.resolve_requirements(
@@ -293,11 +293,10 @@ def _save_example(model_dir: str, example: Any) -> dict[str, Any]:
 
 
 def _infer_from_example(
-    model_dir: str, model: Model, predict: Callable[[Any], Any] | None
+    example: Any, predict: Callable[[Any], Any] | None
 ) -> ModelSignature | None:
     from runlab.models.signature import infer_signature
 
-    example = model.load_input_example(model_dir)
     try:
         inputs = infer_signature(example).inputs
     except InvalidInputError as exc:

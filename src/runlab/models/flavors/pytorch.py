@@ -93,7 +93,7 @@ def _save(
             )
         model = Model(run_id=run_id, artifact_path=artifact_path)
         model.add_flavor(
-            FLAVOR_NAME, model_data=DATA_DIR, pytorch_version=torch.__version__, code=code
+            FLAVOR_NAME, model_data=DATA_DIR, pytorch_version=str(torch.__version__), code=code
         )
         _model.add_pyfunc_flavor(model, LOADER_MODULE, code, data=DATA_DIR)
         return _model.finish_model_dir(

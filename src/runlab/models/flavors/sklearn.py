@@ -98,7 +98,7 @@ def _save(
         model.add_flavor(
             FLAVOR_NAME,
             pickled_model=MODEL_FILE,
-            sklearn_version=sklearn.__version__,
+            sklearn_version=str(sklearn.__version__),
             serialization_format=serialization_format,
             code=code,
         )
