@@ -62,6 +62,12 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.fixture(scope="session")
+def subprocess_env() -> Callable[..., dict[str, str]]:
+    """``make(**extra)``: the environment for a child process running this checkout."""
+    return child_env
+
+
 @pytest.fixture
 def fresh_process(tmp_path: Path) -> Callable[..., Any]:
     """Run a script in a new interpreter, in an empty folder; returns the JSON it prints."""

@@ -23,11 +23,15 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
+# FastAPI reads the endpoints' annotations at run time, so these names live at module level.
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.exceptions import HTTPException
+
 from runlab.errors import RunlabError
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
-
     from runlab.models.flavors.pyfunc import PyFuncModel
     from runlab.models.signature import Schema
 
@@ -52,11 +56,6 @@ class UnsupportedMediaType(RunlabError):
 
 def create_scoring_app(model: str | os.PathLike[str] | PyFuncModel) -> FastAPI:
     """A FastAPI app scoring ``model`` (a loaded PyFuncModel, or any URI load_model takes)."""
-    from fastapi import FastAPI, Request
-    from fastapi.concurrency import run_in_threadpool
-    from fastapi.responses import JSONResponse, PlainTextResponse, Response
-    from starlette.exceptions import HTTPException
-
     from runlab._version import __version__
     from runlab.models.flavors.pyfunc import PyFuncModel, load_model
 
