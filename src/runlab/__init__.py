@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from runlab import entities, errors
 from runlab._version import __version__
 from runlab.entities import RunStatus, ViewType
+from runlab.registry._fluent import register_model
 from runlab.tracking.client import RunlabClient
 from runlab.tracking.fluent import (
     ActiveRun,
@@ -52,22 +53,12 @@ from runlab.tracking.fluent import (
 )
 
 if TYPE_CHECKING:
+    from runlab import artifacts as artifacts
     from runlab import models as models
     from runlab import pyfunc as pyfunc
     from runlab import pytorch as pytorch
+    from runlab import registry as registry
     from runlab import sklearn as sklearn
-
-# Flavour modules import their frameworks' helpers; they load on first attribute access.
-_LAZY_SUBMODULES = frozenset({"models", "pyfunc", "pytorch", "sklearn"})
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY_SUBMODULES:
-        import importlib
-
-        return importlib.import_module(f"runlab.{name}")
-    raise AttributeError(f"module 'runlab' has no attribute {name!r}")
-
 
 __all__ = [
     "ActiveRun",
@@ -104,6 +95,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "search_experiments",
     "search_runs",
     "set_experiment",
@@ -113,3 +105,17 @@ __all__ = [
     "set_tracking_uri",
     "start_run",
 ]
+
+# Loaded on first attribute access: the flavours (runlab.sklearn...) import their
+# frameworks' helpers, and none of these is needed to log a metric.
+_LAZY_SUBMODULES = ("artifacts", "models", "pyfunc", "pytorch", "registry", "sklearn")
+
+
+def __getattr__(name: str) -> Any:
+    """``runlab.artifacts.download_artifacts(...)`` or ``runlab.sklearn.log_model(...)``
+    work after a bare ``import runlab``; the submodule loads on first use."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"runlab.{name}")
+    raise AttributeError(f"module 'runlab' has no attribute {name!r}")

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from runlab.artifacts._download import download_artifacts  # standard library at import
 from runlab.artifacts.base import ArtifactRepository, FileInfo
 from runlab.artifacts.local import LocalArtifactRepository  # standard library only
 from runlab.errors import InvalidInputError
@@ -28,6 +29,7 @@ __all__ = [
     "ArtifactRepositoryFactory",
     "FileInfo",
     "LocalArtifactRepository",
+    "download_artifacts",
     "get_artifact_repository",
     "register_artifact_repository",
 ]
