@@ -3,8 +3,9 @@
 =====================  ========  ============================================================
 fixture                scope     value
 =====================  ========  ============================================================
+``runlab_server``      session   a running ``runlab server`` (SQLite + artifact proxy)
 ``mlflow_server``      session   a running ``mlflow server`` (SQLite + artifact proxy)
-``tracking_server``    session   each real server in turn (ids ``mlflow``, ...): its base URL
+``tracking_server``    session   each of the two in turn (ids ``runlab``, ``mlflow``): base URL
 ``remote``             function  fluent API and a RunlabClient pointed at ``tracking_server``
 ``stub``               function  a loopback HTTP server answering from a script, recording
                                  every request
@@ -21,7 +22,13 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from rest_support import Remote, Stub, mlflow_server_process
+from rest_support import (
+    SERVER_KINDS,
+    Remote,
+    Stub,
+    mlflow_server_process,
+    runlab_server_process,
+)
 
 import runlab
 from runlab.store import uri as store_uri
@@ -39,7 +46,17 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(scope="session", params=["mlflow"])
+@pytest.fixture(scope="session")
+def runlab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = runlab_server_process(tmp_path_factory.mktemp("runlab-server"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session", params=SERVER_KINDS)
 def tracking_server(request: pytest.FixtureRequest) -> str:
     """The base URL of each real tracking server the client is tested against."""
     return str(request.getfixturevalue(f"{request.param}_server"))

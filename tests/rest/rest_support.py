@@ -22,6 +22,8 @@ import httpx
 import runlab
 
 STARTUP_TIMEOUT_S = 180
+SERVER_KINDS = ["runlab", "mlflow"]  # every real server the client is tested against
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def free_port() -> int:
@@ -45,6 +47,8 @@ class ServerProcess:
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNLAB_", "MLFLOW_"))}
+        # The server imports this checkout's runlab, as the tests do.
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, env.get("PYTHONPATH", "")) if p)
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 self.command,
@@ -106,6 +110,19 @@ def mlflow_server_process(directory: Path, port: int | None = None) -> ServerPro
         *("--artifacts-destination", str(directory / "artifacts")),
         *("--workers", "1"),
     ]
+    return ServerProcess(command, port, directory / "server.log")
+
+
+def runlab_server_process(directory: Path, port: int | None = None) -> ServerProcess:
+    from tests._servers import runlab_command
+
+    directory.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    command = runlab_command(
+        "server",
+        *("--host", "127.0.0.1", "--port", str(port)),
+        *("--backend-store-uri", str(directory / "store")),
+    )
     return ServerProcess(command, port, directory / "server.log")
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rest_support import ServerProcess, mlflow_server_process
+from rest_support import SERVER_KINDS, ServerProcess, mlflow_server_process, runlab_server_process
 
 import runlab
 from runlab.entities import RunStatus
@@ -16,10 +16,11 @@ from runlab.entities import RunStatus
 POINTS_BEFORE, POINTS_DURING, POINTS_AFTER = 300, 300, 300
 
 
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[ServerProcess]:
+@pytest.fixture(params=SERVER_KINDS)
+def own_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerProcess]:
     """A server of this test alone, since the test kills it."""
-    server = mlflow_server_process(tmp_path / "server")
+    make = {"runlab": runlab_server_process, "mlflow": mlflow_server_process}[request.param]
+    server = make(tmp_path / "server")
     server.start()
     try:
         yield server
