@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from rest_support import Answer, Recorded, Stub, free_port
+from rest_support import Answer, Recorded, Stub, free_port, self_signed_certificate
 
 import runlab
 from runlab.entities import Metric, Param, RunTag
@@ -21,7 +23,7 @@ from runlab.errors import (
 from runlab.store.rest import AuthenticationError, PermissionDeniedError, RestStore
 from runlab.store.rest._http import _retry_after
 from runlab.store.rest.store import MAX_REQUEST_BYTES, batch_chunks
-from runlab.tracking._batching import BackgroundWriteError
+from runlab.tracking._batching import BackgroundWriteError, Batcher
 
 EXPERIMENT = {
     "experiment": {
@@ -189,6 +191,44 @@ def test_401_and_403_are_their_own_errors(stub: Stub) -> None:
         RestStore(stub.url).get_experiment("7")
 
 
+# ------------------------------------------------------------------ TLS
+@pytest.fixture
+def tls_stub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Stub, Path]]:
+    monkeypatch.setenv("RUNLAB_HTTP_BACKOFF_FACTOR", "0.01")
+    cert, key = self_signed_certificate(tmp_path)
+    server = Stub(tls=(cert, key))
+    server.script = lambda request: Answer(200, EXPERIMENT)
+    try:
+        yield server, cert
+    finally:
+        server.close()
+
+
+def test_untrusted_certificate_fails_at_once_with_a_hint(
+    tls_stub: tuple[Stub, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stub, _ = tls_stub
+    slept: list[float] = []
+    monkeypatch.setattr("runlab.store.rest._http.time.sleep", slept.append)
+    with pytest.raises(StorageError, match="RUNLAB_TRACKING_INSECURE_TLS"):
+        RestStore(stub.url).get_experiment("7")
+    assert slept == []  # a certificate does not get better by waiting
+    assert stub.requests == []
+
+
+@pytest.mark.parametrize("setting", ["RUNLAB_TRACKING_SERVER_CERT_PATH", "insecure"])
+def test_certificate_bundle_or_insecure_tls(
+    tls_stub: tuple[Stub, Path], monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    stub, cert = tls_stub
+    if setting == "insecure":
+        monkeypatch.setenv("RUNLAB_TRACKING_INSECURE_TLS", "true")
+    else:
+        monkeypatch.setenv(setting, str(cert))
+    assert RestStore(stub.url).get_experiment("7").name == "e"
+    assert len(stub.requests) == 1
+
+
 # ------------------------------------------------------------------ error mapping
 @pytest.mark.parametrize(
     ("status", "code", "expected"),
@@ -323,6 +363,22 @@ def test_points_of_a_failed_background_write_are_kept_and_sent_later(
     runlab.flush()
     sent = stored
     assert sent == list(range(30))
+
+
+def test_one_request_per_run_per_flush(stub: Stub) -> None:
+    batcher = Batcher(RestStore(stub.url), interval=3600)  # no background drain meanwhile
+    for step in range(600):
+        batcher.add_metric("a", Metric("m", float(step), 1, step))
+        batcher.add_metric("b", Metric("m", float(step), 1, step))
+    batcher.add_params_tags("a", params=[Param("p", "1")], tags=[RunTag("t", "x")])
+    batcher.flush()
+    batches = [json.loads(r.body) for r in stub.requests]
+    assert sorted(b["run_id"] for b in batches) == ["a", "b"]
+    for step in range(2500):
+        batcher.add_metric("a", Metric("m", float(step), 1, step))
+    batcher.flush()
+    assert len(stub.requests) == 2 + 3  # 2,500 points: the fewest requests MLflow allows
+    batcher.close()
 
 
 def test_a_refused_background_write_is_raised_at_the_next_call(stub: Stub) -> None:

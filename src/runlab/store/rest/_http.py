@@ -16,6 +16,7 @@ variable                           default  meaning
 ``RUNLAB_TRACKING_PASSWORD``                HTTP Basic password (``MLFLOW_TRACKING_PASSWORD``)
 ``RUNLAB_TRACKING_TOKEN``                   Bearer token (``MLFLOW_TRACKING_TOKEN``)
 ``RUNLAB_TRACKING_INSECURE_TLS``   false    skip TLS certificate checks (``MLFLOW_…`` too)
+``RUNLAB_TRACKING_SERVER_CERT_PATH``        CA bundle to check the server's certificate with
 =================================  =======  ================================================
 
 **What is retried.** Delays grow exponentially with up to a second of random jitter, so
@@ -44,8 +45,10 @@ from __future__ import annotations
 
 import email.utils
 import json
+import logging
 import os
 import random
+import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -65,6 +68,8 @@ from runlab.errors import (
 
 if TYPE_CHECKING:
     import httpx
+
+log = logging.getLogger("runlab")
 
 __all__ = [
     "AuthenticationError",
@@ -197,7 +202,7 @@ class Settings:
     max_retries: int
     backoff_factor: float
     backoff_max: float
-    insecure_tls: bool
+    verify: bool | str  # False, True (the system's CAs) or a CA bundle's path
     auth_header: str | None
 
     @classmethod
@@ -208,9 +213,18 @@ class Settings:
             max_retries=int(_number("HTTP_MAX_RETRIES", 7)),
             backoff_factor=_number("HTTP_BACKOFF_FACTOR", 1.0),
             backoff_max=_number("HTTP_BACKOFF_MAX", 60.0),
-            insecure_tls=_flag("TRACKING_INSECURE_TLS"),
+            verify=_verify(),
             auth_header=_auth_header(),
         )
+
+
+def _verify() -> bool | str:
+    if _flag("TRACKING_INSECURE_TLS"):
+        return False
+    bundle = _env("TRACKING_SERVER_CERT_PATH")
+    if bundle and not os.path.isfile(bundle):
+        raise InvalidInputError(f"RUNLAB_TRACKING_SERVER_CERT_PATH={bundle!r} is not a file")
+    return bundle or True
 
 
 def _auth_header() -> str | None:
@@ -227,12 +241,14 @@ def _auth_header() -> str | None:
 
 
 # ------------------------------------------------------------------------------ pools
-_pools: dict[tuple[str, bool], httpx.Client] = {}
+# Keyed by process too: a forked child (a data-loader worker) must not share the
+# parent's sockets, so it opens connections of its own.
+_pools: dict[tuple[int, str, bool | str], httpx.Client] = {}
 _pools_lock = threading.Lock()
 
 
-def _pool(origin: str, insecure_tls: bool) -> httpx.Client:
-    key = (origin, insecure_tls)
+def _pool(origin: str, verify: bool | str) -> httpx.Client:
+    key = (os.getpid(), origin, verify)
     client = _pools.get(key)
     if client is None:
         with _pools_lock:
@@ -240,8 +256,12 @@ def _pool(origin: str, insecure_tls: bool) -> httpx.Client:
             if client is None:
                 import httpx
 
+                if isinstance(verify, str):
+                    tls: ssl.SSLContext | bool = ssl.create_default_context(cafile=verify)
+                else:
+                    tls = verify
                 client = httpx.Client(
-                    verify=not insecure_tls,
+                    verify=tls,
                     limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
                     follow_redirects=False,
                     trust_env=True,  # HTTP(S)_PROXY and SSL_CERT_FILE, as other clients
@@ -282,7 +302,7 @@ class HttpSession:
 
     @property
     def client(self) -> httpx.Client:
-        return _pool(self._origin, self.settings.insecure_tls)
+        return _pool(self._origin, self.settings.verify)
 
     def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         from runlab._version import __version__
@@ -371,6 +391,12 @@ class HttpSession:
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 failure: Exception = exc
                 retryable = True  # nothing reached the server
+                if _certificate_refused(exc):
+                    raise StorageError(
+                        f"{what}: the server's TLS certificate was not trusted ({exc}); "
+                        "point RUNLAB_TRACKING_SERVER_CERT_PATH at its CA bundle, or set "
+                        "RUNLAB_TRACKING_INSECURE_TLS=true to skip the check"
+                    ) from exc
             except httpx.TransportError as exc:
                 failure = exc
                 retryable = repeatable
@@ -390,8 +416,17 @@ class HttpSession:
                 response.close()
                 failure = error_from_response(response, what)
             if not retryable or attempt >= self.settings.max_retries:
-                raise self._final(failure, what, attempt)
-            time.sleep(self._delay(attempt, retry_after))
+                raise self._final(failure, what, attempt) from _cause(failure)
+            delay = self._delay(attempt, retry_after)
+            log.warning(
+                "runlab: %s failed (%s); retry %d of %d in %.1f s",
+                what,
+                _describe(failure),
+                attempt + 1,
+                self.settings.max_retries,
+                delay,
+            )
+            time.sleep(delay)
             attempt += 1
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
@@ -411,6 +446,25 @@ class HttpSession:
             return failure
         reason = str(failure) or type(failure).__name__
         return StorageError(f"{what} failed{tries}: {reason}")
+
+
+def _certificate_refused(exc: Exception) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
+def _describe(failure: Exception) -> str:
+    if isinstance(failure, RunlabError):
+        return failure.message.splitlines()[0][:200]
+    return str(failure) or type(failure).__name__
+
+
+def _cause(failure: Exception) -> BaseException | None:
+    return None if isinstance(failure, RunlabError) else failure
 
 
 def _retry_after(value: str | None) -> float | None:
