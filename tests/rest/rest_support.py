@@ -140,6 +140,7 @@ class Answer:
     status: int = 200
     body: Any = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    cut_off: bool = False  # promise more body than is sent, then hang up
 
 
 @dataclass
@@ -180,11 +181,14 @@ class Stub:
                 self.send_response(answer.status)
                 content_type = "text/html" if isinstance(answer.body, bytes) else "application/json"
                 self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(payload)))
+                promised = len(payload) + (1000 if answer.cut_off else 0)
+                self.send_header("Content-Length", str(promised))
                 for key, value in answer.headers.items():
                     self.send_header(key, value)
                 self.end_headers()
                 self.wfile.write(payload)
+                if answer.cut_off:
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_DELETE = _handle
 

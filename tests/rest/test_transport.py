@@ -81,6 +81,19 @@ def test_backoff_grows_exponentially_with_jitter(
         assert 2**attempt <= delay <= 2**attempt + 1
 
 
+def test_an_answer_cut_off_is_retried_for_reads(stub: Stub) -> None:
+    stub.script = _after_failures([Answer(200, EXPERIMENT, cut_off=True)], Answer(200, EXPERIMENT))
+    assert RestStore(stub.url).get_experiment("7").name == "e"
+    assert len(stub.requests) == 2
+
+
+def test_an_answer_cut_off_is_not_retried_for_writes_that_cannot_repeat(stub: Stub) -> None:
+    stub.script = lambda request: Answer(200, {"experiment_id": "9"}, cut_off=True)
+    with pytest.raises(StorageError, match="experiments/create"):
+        RestStore(stub.url).create_experiment("x")
+    assert len(stub.requests) == 1
+
+
 def test_writes_that_cannot_repeat_are_not_retried_after_a_500(stub: Stub) -> None:
     stub.script = lambda request: Answer(500, {"error_code": "INTERNAL_ERROR", "message": "boom"})
     with pytest.raises(StorageError, match="boom"):

@@ -337,9 +337,15 @@ class HttpSession:
             content = json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
             headers = {"Content-Type": "application/json"}
         with self.send(
-            method, endpoint, params=params, content=content, headers=headers, repeatable=repeatable
+            method,
+            endpoint,
+            params=params,
+            content=content,
+            headers=headers,
+            repeatable=repeatable,
+            preload=True,
         ) as response:
-            response.read()
+            pass
         if not response.content:
             return {}
         try:
@@ -364,8 +370,10 @@ class HttpSession:
         content: Any = None,
         headers: Mapping[str, str] | None = None,
         repeatable: bool,
+        preload: bool = False,
     ) -> Iterator[httpx.Response]:
-        """Send with retries and yield the successful, still unread (streamed) response.
+        """Send with retries and yield the successful response, its body unread (streamed)
+        unless ``preload``: then a body cut off on the way is retried like a lost answer.
 
         ``content`` is bytes, or a callable returning the body afresh for each attempt
         (an iterator of chunks read from an open file, so an upload streams and a retry
@@ -388,6 +396,11 @@ class HttpSession:
             retry_after: float | None = None
             try:
                 response = self.client.send(request, stream=True)
+                if preload and response.is_success:
+                    try:
+                        response.read()
+                    finally:
+                        response.close()
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 failure: Exception = exc
                 retryable = True  # nothing reached the server
