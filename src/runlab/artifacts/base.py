@@ -11,6 +11,8 @@ from __future__ import annotations
 import abc
 import os
 import posixpath
+import shutil
+import tempfile
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -79,6 +81,23 @@ class ArtifactRepository(abc.ABC):
     @abc.abstractmethod
     def write_bytes(self, artifact_path: str, data: bytes) -> None:
         """Store ``data`` as file ``artifact_path``, replacing any file there."""
+
+    def write_stream(self, artifact_path: str, stream: BinaryIO) -> None:
+        """Store what ``stream`` yields as file ``artifact_path``, replacing any file there.
+
+        The data is read in chunks and never held in memory whole. This default
+        spools it to a temporary file and logs that; backends that can write a
+        stream directly override it.
+        """
+        relative = _paths.normalize(artifact_path)
+        if not relative:
+            raise InvalidInputError("artifact path '' names the artifact root, not a file")
+        directory, name = posixpath.split(relative)
+        with tempfile.TemporaryDirectory(prefix="runlab-upload-") as spool:
+            local = os.path.join(spool, name)
+            with open(local, "wb") as out:
+                shutil.copyfileobj(stream, out, _paths.COPY_CHUNK_SIZE)
+            self.log_artifact(local, directory or None)
 
     @abc.abstractmethod
     def delete_artifacts(self, path: str | None = None) -> None:

@@ -112,6 +112,14 @@ class LocalArtifactRepository(ArtifactRepository):
         with self._storage_errors("write", relative):
             _paths.atomic_write(target, data)
 
+    def write_stream(self, artifact_path: str, stream: BinaryIO) -> None:
+        relative = _paths.normalize(artifact_path)
+        if not relative:
+            raise InvalidInputError("artifact path '' names the artifact root, not a file")
+        target = self._writable(relative)
+        with self._storage_errors("write", relative):
+            _paths.atomic_write(target, stream)  # chunked copy into a temp file, then rename
+
     def delete_artifacts(self, path: str | None = None) -> None:
         relative = _paths.normalize(path)
         target = self._resolve(relative)

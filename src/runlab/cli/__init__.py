@@ -8,6 +8,8 @@ command                does
 ``gc``                 permanently remove deleted runs and their artifacts
 ``db ...``             show and upgrade the database schema revision
 ``demo``               fill the tracking URI with a small demo experiment
+``server``             run the tracking server (MLflow-compatible REST API)
+``ui``                 run the server on the local store and print its URL
 =====================  ==============================================================
 
 Every command works on the tracking URI given by ``--tracking-uri`` (or
@@ -22,7 +24,7 @@ from typing import Any
 import click
 
 from runlab._version import __version__
-from runlab.cli import db, demo, experiments, gc, runs
+from runlab.cli import db, demo, experiments, gc, runs, server
 from runlab.cli._output import CliState
 from runlab.errors import RunlabError
 
@@ -74,6 +76,8 @@ cli.add_command(runs.runs)
 cli.add_command(gc.gc)
 cli.add_command(db.db)
 cli.add_command(demo.demo)
+cli.add_command(server.server)
+cli.add_command(server.ui)
 
 
 def main() -> None:

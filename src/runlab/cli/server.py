@@ -1,0 +1,180 @@
+"""``runlab server`` and ``runlab ui``: run the tracking server with uvicorn."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from typing import TYPE_CHECKING
+
+import click
+
+from runlab.cli import _output as out
+from runlab.errors import RunlabError
+
+if TYPE_CHECKING:
+    from runlab.server.settings import ServerSettings
+    from runlab.store.base import TrackingStore
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with one line now rather than with uvicorn's traceback-free exit later."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"port {port} on {host} is already in use; choose another with --port"
+                ) from None
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def _open_store(settings: ServerSettings) -> TrackingStore:
+    from runlab.server.app import build_store
+
+    try:
+        return build_store(settings)
+    except RunlabError:
+        raise
+    except Exception as exc:  # a driver's error: unreachable database, bad credentials
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise click.ClickException(
+            f"cannot open backend store {settings.backend_store_uri!r}: {first_line}"
+        ) from None
+
+
+def serve(settings: ServerSettings) -> None:
+    """Run the server until interrupted; in-flight requests finish on shutdown."""
+    import uvicorn
+
+    from runlab.server.app import create_app, default_artifacts_destination
+    from runlab.server.settings import SETTINGS_ENV
+
+    _check_port(settings.host, settings.port)
+    store = _open_store(settings)  # also creates or checks the schema once, before workers
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    if settings.serve_artifacts:
+        destination = settings.artifacts_destination or default_artifacts_destination(
+            settings.backend_store_uri
+        )
+        artifacts = f"artifacts: {destination} (proxied)"
+    else:
+        artifacts = f"artifacts: {settings.store_artifact_root() or 'beside the database'}"
+    click.echo(f"runlab server on http://{host}:{settings.port}")
+    click.echo(f"  backend: {settings.backend_store_uri}; {artifacts}")
+    common = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "info",
+        "timeout_graceful_shutdown": 30,
+    }
+    if settings.workers > 1:
+        store.close()
+        os.environ[SETTINGS_ENV] = settings.to_env()
+        uvicorn.run(
+            "runlab.server.app:create_app_from_env",
+            factory=True,
+            workers=settings.workers,
+            **common,  # type: ignore[arg-type]
+        )
+        return
+    app = create_app(store, settings, close_store_on_shutdown=True)
+    uvicorn.run(app, **common)  # type: ignore[arg-type]
+
+
+def _backend(state: out.CliState, backend_store_uri: str | None) -> str:
+    from runlab.store.uri import resolve
+
+    return resolve(backend_store_uri or state.tracking_uri or None)
+
+
+@click.command("server")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--backend-store-uri",
+    metavar="URI",
+    help="Tracking store: a folder, sqlite:///file.db or postgresql://… "
+    "[default: the tracking URI, ./runlab]",
+)
+@click.option(
+    "--artifacts-destination",
+    metavar="URI",
+    help="Where the artifact proxy keeps files (a folder, file: or s3:// URI) "
+    "[default: artifacts/ beside the database]",
+)
+@click.option(
+    "--default-artifact-root",
+    metavar="URI",
+    help="Artifact location root of new experiments [default: mlflow-artifacts:/ with "
+    "--serve-artifacts, else artifacts/ beside the database]",
+)
+@click.option(
+    "--serve-artifacts/--no-serve-artifacts",
+    default=True,
+    show_default=True,
+    help="Proxy artifact uploads and downloads through this server.",
+)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 256))
+@click.option(
+    "--max-request-bytes",
+    type=click.IntRange(1024),
+    default=None,
+    help="Largest JSON request body; larger ones get 413 [default: 16 MiB].",
+)
+@click.option(
+    "--max-upload-bytes",
+    type=click.IntRange(1),
+    default=None,
+    help="Largest artifact upload through the proxy [default: no limit].",
+)
+@click.pass_obj
+def server(
+    state: out.CliState,
+    host: str,
+    port: int,
+    backend_store_uri: str | None,
+    artifacts_destination: str | None,
+    default_artifact_root: str | None,
+    serve_artifacts: bool,
+    workers: int,
+    max_request_bytes: int | None,
+    max_upload_bytes: int | None,
+) -> None:
+    """Run the tracking server (MLflow-compatible REST API, artifact proxy and UI).
+
+    \b
+    Point MLflow or runlab clients at it:
+      export MLFLOW_TRACKING_URI=http://127.0.0.1:5000
+    """
+    from runlab.server.settings import DEFAULT_MAX_REQUEST_BYTES, ServerSettings
+
+    settings = ServerSettings(
+        host=host,
+        port=port,
+        backend_store_uri=_backend(state, backend_store_uri),
+        artifacts_destination=artifacts_destination,
+        default_artifact_root=default_artifact_root,
+        serve_artifacts=serve_artifacts,
+        max_request_bytes=max_request_bytes or DEFAULT_MAX_REQUEST_BYTES,
+        max_upload_bytes=max_upload_bytes,
+        workers=workers,
+    )
+    serve(settings)
+
+
+@click.command("ui")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.pass_obj
+def ui(state: out.CliState, host: str, port: int) -> None:
+    """Browse the local store (the tracking URI, ./runlab by default) in a web UI.
+
+    Starts the tracking server on it and prints the URL; opens no browser.
+    """
+    from runlab.server.settings import ServerSettings
+
+    serve(ServerSettings(host=host, port=port, backend_store_uri=_backend(state, None)))

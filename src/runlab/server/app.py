@@ -1,0 +1,151 @@
+"""The tracking server's ASGI app, built by :func:`create_app` (nothing is built at import).
+
+Route modules are listed once, in :data:`ROUTES`, with the URL prefixes they serve;
+another resource is one more line there. Handlers are plain ``def`` functions:
+FastAPI runs them in its thread pool, so database and storage calls never block the
+event loop. Only the streaming artifact upload is ``async``; it hands the body to a
+worker thread as it arrives.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from runlab._version import __version__
+from runlab.server.settings import ServerSettings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from runlab.artifacts.base import ArtifactRepository
+    from runlab.store.base import TrackingStore
+
+__all__ = ["ROUTES", "create_app", "create_app_from_env", "default_artifacts_destination"]
+
+TRACKING_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
+PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
+
+# (module under runlab.server.routes, URL prefixes). The first prefix of each entry is
+# described in the OpenAPI document; the others serve the same routes (the MLflow UI
+# calls /ajax-api).
+ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("experiments", TRACKING_PREFIXES),
+    ("runs", TRACKING_PREFIXES),
+    ("metrics", TRACKING_PREFIXES),
+    ("artifacts", TRACKING_PREFIXES),
+)
+PROXY_ROUTES = ("proxy", PROXY_PREFIXES)  # mounted only when the server serves artifacts
+
+UI_STATIC = Path(__file__).resolve().parent.parent / "ui" / "static"
+
+
+def create_app(
+    store: TrackingStore,
+    settings: ServerSettings | None = None,
+    *,
+    artifacts: ArtifactRepository | None = None,
+    close_store_on_shutdown: bool = False,
+) -> FastAPI:
+    """A tracking server over ``store``.
+
+    With ``settings.serve_artifacts`` the artifact proxy keeps files in ``artifacts``,
+    or, if None, in the repository for ``settings.artifacts_destination`` (default:
+    ``artifacts/`` beside the database).
+    """
+    import contextlib
+
+    from fastapi import FastAPI
+    from fastapi.responses import PlainTextResponse
+
+    from runlab.artifacts import get_artifact_repository
+    from runlab.server._limits import BodyLimitMiddleware
+    from runlab.server.errors import install_error_handlers
+
+    settings = settings or ServerSettings()
+    if settings.serve_artifacts and artifacts is None:
+        destination = settings.artifacts_destination or default_artifacts_destination(
+            settings.backend_store_uri
+        )
+        artifacts = get_artifact_repository(destination)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> Any:
+        yield
+        if close_store_on_shutdown:
+            store.close()
+
+    app = FastAPI(
+        title="runlab tracking server",
+        version=__version__,
+        description=(
+            "MLflow-compatible REST API. Every `/api/2.0/...` path is also served under "
+            "`/ajax-api/2.0/...`. Errors are `{error_code, message}` JSON."
+        ),
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.settings = settings
+    app.state.artifacts = artifacts if settings.serve_artifacts else None
+    install_error_handlers(app)
+
+    @app.get("/health", response_class=PlainTextResponse, tags=["server"])
+    def health() -> str:
+        return "OK"
+
+    @app.get("/version", response_class=PlainTextResponse, tags=["server"])
+    def version() -> str:
+        return __version__
+
+    routes = list(ROUTES) + ([PROXY_ROUTES] if settings.serve_artifacts else [])
+    for module_name, prefixes in routes:
+        router = importlib.import_module(f"runlab.server.routes.{module_name}").router
+        for i, prefix in enumerate(prefixes):
+            app.include_router(router, prefix=prefix, include_in_schema=i == 0)
+
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.max_request_bytes,
+        upload_limit=settings.max_upload_bytes,
+        upload_prefixes=tuple(f"{p}/" for p in PROXY_PREFIXES),
+    )
+    if (UI_STATIC / "index.html").is_file():
+        from starlette.staticfiles import StaticFiles
+
+        app.mount("/", StaticFiles(directory=UI_STATIC, html=True), name="ui")
+    return app
+
+
+def default_artifacts_destination(backend_store_uri: str) -> str:
+    """``artifacts/`` beside the database: in the store folder, next to a SQLite file,
+    or under ``./runlab/`` for a database server."""
+    from runlab.store import uri as store_uri
+
+    resolved = store_uri.resolve(backend_store_uri or None)
+    scheme = store_uri._scheme(resolved)
+    if scheme == "":
+        return str(Path(resolved) / "artifacts")
+    if scheme == "file":
+        return str(store_uri._path_of_file_uri(resolved) / "artifacts")
+    if scheme == "sqlite":
+        raw = resolved.split(":///", 1)[1].split("?", 1)[0]
+        return str(Path(raw).parent / "artifacts")
+    return str(Path.cwd() / store_uri.DEFAULT_DIR / "artifacts")
+
+
+def build_store(settings: ServerSettings) -> TrackingStore:
+    """The tracking store the settings name, with artifact locations the server hands out."""
+    from runlab.store.uri import build_store as build
+    from runlab.store.uri import resolve
+
+    return build(resolve(settings.backend_store_uri or None), settings.store_artifact_root())
+
+
+def create_app_from_env() -> FastAPI:
+    """The app factory uvicorn calls in each worker process (``--workers N``)."""
+    settings = ServerSettings.from_env()
+    return create_app(build_store(settings), settings, close_store_on_shutdown=True)

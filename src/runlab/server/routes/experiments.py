@@ -1,0 +1,137 @@
+"""``/experiments/*``: create, read, search, rename, delete, restore and tag experiments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from runlab import _validation as check
+from runlab.entities import ViewType
+from runlab.errors import NotFoundError
+from runlab.server._deps import Store
+from runlab.server._wire import Id, Int64, KeyValue, WireModel, experiment_json
+
+router = APIRouter(tags=["experiments"])
+
+
+class CreateExperiment(WireModel):
+    name: str
+    artifact_location: str | None = None
+    tags: list[KeyValue] = []
+
+
+class SearchExperiments(WireModel):
+    max_results: Int64 = 1000
+    page_token: str | None = None
+    filter: str | None = None
+    order_by: list[str] = []
+    view_type: str | int | None = None
+
+
+class UpdateExperiment(WireModel):
+    experiment_id: Id
+    new_name: str
+
+
+class ExperimentRef(WireModel):
+    experiment_id: Id
+
+
+class ExperimentTag(WireModel):
+    experiment_id: Id
+    key: str
+    value: str = ""
+
+
+class ExperimentTagRef(WireModel):
+    experiment_id: Id
+    key: str
+
+
+@router.post("/experiments/create")
+def create_experiment(body: CreateExperiment, store: Store) -> dict[str, Any]:
+    tags = {t.key: t.value for t in body.tags}
+    experiment_id = store.create_experiment(body.name, body.artifact_location or None, tags)
+    return {"experiment_id": experiment_id}
+
+
+@router.get("/experiments/get")
+def get_experiment(store: Store, experiment_id: Id) -> dict[str, Any]:
+    return {"experiment": experiment_json(store.get_experiment(experiment_id))}
+
+
+@router.get("/experiments/get-by-name")
+def get_experiment_by_name(store: Store, experiment_name: str) -> dict[str, Any]:
+    found = store.get_experiment_by_name(experiment_name)
+    if found is None:
+        raise NotFoundError(f"experiment {experiment_name!r} does not exist")
+    return {"experiment": experiment_json(found)}
+
+
+def _search(store: Store, body: SearchExperiments) -> dict[str, Any]:
+    page = store.search_experiments(
+        ViewType.parse(body.view_type),
+        check.max_results(body.max_results, check.MAX_RESULTS_SEARCH_EXPERIMENTS),
+        body.filter or None,
+        body.order_by or None,
+        body.page_token or None,
+    )
+    out: dict[str, Any] = {"experiments": [experiment_json(e) for e in page]}
+    if page.token:
+        out["next_page_token"] = page.token
+    return out
+
+
+@router.post("/experiments/search")
+def search_experiments(body: SearchExperiments, store: Store) -> dict[str, Any]:
+    return _search(store, body)
+
+
+@router.get("/experiments/search", operation_id="search_experiments_get")
+def search_experiments_get(
+    store: Store,
+    max_results: Int64 = 1000,
+    page_token: str | None = None,
+    filter: str | None = None,
+    order_by: Annotated[list[str] | None, Query()] = None,
+    view_type: str | None = None,
+) -> dict[str, Any]:
+    body = SearchExperiments(
+        max_results=max_results,
+        page_token=page_token,
+        filter=filter,
+        order_by=order_by or [],
+        view_type=view_type,
+    )
+    return _search(store, body)
+
+
+@router.post("/experiments/update")
+def update_experiment(body: UpdateExperiment, store: Store) -> dict[str, Any]:
+    store.rename_experiment(body.experiment_id, body.new_name)
+    return {}
+
+
+@router.post("/experiments/delete")
+def delete_experiment(body: ExperimentRef, store: Store) -> dict[str, Any]:
+    store.delete_experiment(body.experiment_id)
+    return {}
+
+
+@router.post("/experiments/restore")
+def restore_experiment(body: ExperimentRef, store: Store) -> dict[str, Any]:
+    store.restore_experiment(body.experiment_id)
+    return {}
+
+
+@router.post("/experiments/set-experiment-tag")
+def set_experiment_tag(body: ExperimentTag, store: Store) -> dict[str, Any]:
+    store.set_experiment_tag(body.experiment_id, body.key, body.value)
+    return {}
+
+
+@router.post("/experiments/delete-experiment-tag")
+def delete_experiment_tag(body: ExperimentTagRef, store: Store) -> dict[str, Any]:
+    store.delete_experiment_tag(body.experiment_id, body.key)
+    return {}

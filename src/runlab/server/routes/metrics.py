@@ -1,0 +1,112 @@
+"""``/metrics/*``: one metric's history (paged), and sampled histories of many runs for charts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from runlab import _validation as check
+from runlab.entities import Metric
+from runlab.errors import InvalidInputError
+from runlab.server._deps import Store, require_run_id
+from runlab.server._wire import Int64, metric_json
+
+router = APIRouter(tags=["metrics"])
+
+MAX_HISTORY_PAGE = 25_000
+MAX_BULK_RUNS = 100
+MAX_BULK_POINTS = 2_500
+DEFAULT_BULK_POINTS = 320
+
+
+@router.get("/metrics/get-history")
+def get_metric_history(
+    store: Store,
+    metric_key: str,
+    run_id: str | None = None,
+    run_uuid: str | None = None,
+    max_results: Int64 | None = None,
+    page_token: str | None = None,
+) -> dict[str, Any]:
+    limit = None if max_results is None else check.max_results(max_results, MAX_HISTORY_PAGE)
+    page = store.get_metric_history(
+        require_run_id(run_id, run_uuid), metric_key, limit, page_token or None
+    )
+    out: dict[str, Any] = {"metrics": [metric_json(m) for m in page]}
+    if page.token:
+        out["next_page_token"] = page.token
+    return out
+
+
+def _run_ids(run_ids: list[str]) -> list[str]:
+    if not run_ids:
+        raise InvalidInputError("run_ids: missing; give at least one run id")
+    if len(run_ids) > MAX_BULK_RUNS:
+        raise InvalidInputError(f"run_ids: {len(run_ids)} given; the limit is {MAX_BULK_RUNS}")
+    return list(dict.fromkeys(run_ids))
+
+
+@router.get("/metrics/get-history-bulk")
+def get_metric_history_bulk(
+    store: Store,
+    metric_key: str,
+    run_id: Annotated[list[str] | None, Query()] = None,
+    max_results: Int64 = MAX_HISTORY_PAGE,
+) -> dict[str, Any]:
+    limit = check.max_results(max_results, MAX_HISTORY_PAGE)
+    out: list[dict[str, Any]] = []
+    for rid in _run_ids(run_id or []):
+        remaining = limit - len(out)
+        if remaining <= 0:
+            break
+        points = store.get_metric_history(rid, metric_key, remaining)
+        out.extend(metric_json(m, rid) for m in points)
+    return {"metrics": out}
+
+
+def sample_steps(steps: list[int], max_points: int) -> set[int]:
+    """At most ``max_points`` of the sorted distinct ``steps``, evenly spread, first and
+    last always kept, so a chart of a long run keeps its shape and its end points."""
+    if len(steps) <= max_points:
+        return set(steps)
+    if max_points == 1:
+        return {steps[-1]}
+    last = len(steps) - 1
+    return {steps[round(i * last / (max_points - 1))] for i in range(max_points)}
+
+
+@router.get("/metrics/get-history-bulk-interval")
+def get_metric_history_bulk_interval(
+    store: Store,
+    metric_key: str,
+    run_ids: Annotated[list[str] | None, Query()] = None,
+    start_step: Int64 | None = None,
+    end_step: Int64 | None = None,
+    max_results: Int64 = DEFAULT_BULK_POINTS,
+) -> dict[str, Any]:
+    ids = _run_ids(run_ids or [])
+    limit = check.max_results(max_results, MAX_BULK_POINTS)
+    if start_step is not None and end_step is not None and start_step > end_step:
+        raise InvalidInputError(
+            f"start_step ({start_step}) must not be greater than end_step ({end_step})"
+        )
+    histories: dict[str, list[Metric]] = {}
+    for rid in ids:
+        points = store.get_metric_history(rid, metric_key)
+        histories[rid] = [
+            m
+            for m in points
+            if (start_step is None or m.step >= start_step)
+            and (end_step is None or m.step <= end_step)
+        ]
+    steps = sorted({m.step for points in histories.values() for m in points})
+    chosen = sample_steps(steps, limit)
+    return {
+        "metrics": [
+            metric_json(m, rid)
+            for rid, points in histories.items()
+            for m in points
+            if m.step in chosen
+        ]
+    }

@@ -1,0 +1,65 @@
+"""What a tracking server is told at start: where things are kept and how it listens.
+
+``ServerSettings`` is a plain value passed to :func:`runlab.server.app.create_app`.
+Several uvicorn worker processes cannot receive an object, so for ``--workers N``
+the command line serialises the settings into one environment variable
+(:func:`to_env` / :func:`from_env`) that the app factory string reads in each
+worker; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT_MAX_REQUEST_BYTES", "SETTINGS_ENV", "ServerSettings"]
+
+SETTINGS_ENV = "RUNLAB_SERVER_SETTINGS"
+DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024
+PROXY_ARTIFACT_ROOT = "mlflow-artifacts:/"
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """Settings of one server.
+
+    ``backend_store_uri``: the tracking store (folder, ``sqlite:///``, ``postgresql://``).
+    ``artifacts_destination``: where the artifact proxy keeps files (any URI that
+    :func:`runlab.artifacts.get_artifact_repository` knows); None means
+    ``artifacts/`` beside the database.
+    ``default_artifact_root``: the root of new experiments' artifact locations;
+    default ``mlflow-artifacts:/`` (the proxy) with ``serve_artifacts``, else the
+    store's own default (``artifacts/`` beside the database). Clients write to a
+    location that is not ``mlflow-artifacts:`` themselves.
+    ``max_request_bytes``: the largest request body of the JSON API (413 beyond).
+    ``max_upload_bytes``: the largest artifact upload through the proxy; None means
+    no limit (uploads are streamed to storage, never held in memory).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 5000
+    backend_store_uri: str = ""
+    artifacts_destination: str | None = None
+    default_artifact_root: str | None = None
+    serve_artifacts: bool = True
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    max_upload_bytes: int | None = None
+    workers: int = 1
+
+    def store_artifact_root(self) -> str | None:
+        """The artifact root the tracking store builds new experiments' locations from."""
+        if self.default_artifact_root:
+            return self.default_artifact_root
+        return PROXY_ARTIFACT_ROOT if self.serve_artifacts else None
+
+    def to_env(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> ServerSettings:
+        raw = (environ if environ is not None else os.environ).get(SETTINGS_ENV)
+        if not raw:
+            raise RuntimeError(f"{SETTINGS_ENV} is not set; start the server with `runlab server`")
+        return cls(**json.loads(raw))

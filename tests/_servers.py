@@ -1,0 +1,106 @@
+"""Start a real ``runlab server`` process for tests (importable by any test package).
+
+    from tests._servers import start_runlab_server
+
+    with start_runlab_server(tmp_path) as (base_url, process):
+        httpx.get(f"{base_url}/health")
+
+The server listens on a free loopback port, keeps its store in ``tmp_path/server-store``
+unless ``--backend-store-uri`` is among ``extra_args``, and logs to
+``tmp_path/runlab-server-<port>.log`` (shown when it fails to start). It is stopped with
+SIGTERM (graceful: in-flight requests finish) when the block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["free_port", "runlab_command", "start_runlab_server"]
+
+STARTUP_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def runlab_command(*args: str) -> list[str]:
+    """The ``runlab`` command line, run by this interpreter (and this checkout's code)."""
+    return [sys.executable, "-c", "from runlab.cli import main; main()", *args]
+
+
+def _subprocess_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # The child imports runlab the way this process did.
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _healthy(base_url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(f"{base_url}/health", timeout=2.0).text == "OK"
+    except httpx.HTTPError:
+        return False
+
+
+@contextlib.contextmanager
+def start_runlab_server(
+    tmp_path: Path, *extra_args: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Run ``runlab server`` on a free port; yield ``(base_url, process)``."""
+    args = list(extra_args)
+    if "--backend-store-uri" not in args:
+        args += ["--backend-store-uri", str(tmp_path / "server-store")]
+    last_log = ""
+    for _attempt in range(3):  # another process may take the free port first
+        port = free_port()
+        log_path = tmp_path / f"runlab-server-{port}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                runlab_command("server", "--host", "127.0.0.1", "--port", str(port), *args),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=_subprocess_env(),
+                cwd=tmp_path,
+            )
+        base_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while process.poll() is None and time.monotonic() < deadline:
+            if _healthy(base_url):
+                break
+            time.sleep(0.1)
+        if process.poll() is None and _healthy(base_url):
+            try:
+                yield base_url, process
+            finally:
+                stop(process)
+            return
+        stop(process)
+        last_log = log_path.read_text(errors="replace")
+        if "already in use" not in last_log:
+            break
+    raise RuntimeError(f"runlab server did not start:\n{last_log[-4000:]}")
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
