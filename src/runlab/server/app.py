@@ -35,6 +35,7 @@ ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("runs", TRACKING_PREFIXES),
     ("metrics", TRACKING_PREFIXES),
     ("artifacts", TRACKING_PREFIXES),
+    ("charts", ("/api/2.0/runlab", "/ajax-api/2.0/runlab")),
 )
 PROXY_ROUTES = ("proxy", PROXY_PREFIXES)  # mounted only when the server serves artifacts
 

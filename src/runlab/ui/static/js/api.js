@@ -74,7 +74,7 @@ export const api = {
       "GET",
       `${RUNLAB}metrics/downsampled?${query({ run_id: runId, metric_key: key, x_axis: xAxis, max_points: maxPoints })}`,
     ).then((d) => d.metrics || []),
-  artifactUrl: (runId, path) => `get-artifact?${query({ path, run_uuid: runId })}`,
+  artifactUrl: (runId, path) => `${RUNLAB}artifacts/get?${query({ run_id: runId, path })}`,
 };
 
 // Tag list -> object, and the well-known system tags.

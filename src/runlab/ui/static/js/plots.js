@@ -17,7 +17,7 @@ function makeAxis(values, length) {
     let hi = Math.max(...nums);
     if (!nums.length) [lo, hi] = [0, 1];
     if (lo === hi) [lo, hi] = [lo - 1, hi + 1];
-    return { kind: "num", pos: (v) => (Number(v) - lo) / (hi - lo) * length, ticks: [lo, (lo + hi) / 2, hi].map((t) => [t, formatNumber(t)]) };
+    return { kind: "num", pos: (v) => (Number(v) - lo) / (hi - lo) * length, ticks: [lo, (lo + hi) / 2, hi].map((t) => [t, formatNumber(Number(t.toPrecision(3)))]) };
   }
   const cats = [...new Set(present.map(String))];
   const step = cats.length > 1 ? length / (cats.length - 1) : 0;
@@ -52,7 +52,7 @@ export function scatterPlot(points, xLabel, yLabel) {
 export function parallelCoordinates(dims, runs) {
   const W = Math.max(560, dims.length * 140);
   const H = 320;
-  const M = { l: 60, r: 60, t: 30, b: 30 };
+  const M = { l: 50, r: 90, t: 30, b: 30 };
   const span = H - M.t - M.b;
   const gap = dims.length > 1 ? (W - M.l - M.r) / (dims.length - 1) : 0;
   const axes = dims.map((d) => makeAxis(d.values, span));

@@ -118,7 +118,10 @@ export async function compareView(ctx) {
   // ---------------------------------------------------------------- scatter
   const choices = [...paramKeys.map((k) => ["p", k]), ...metricKeys.map((k) => ["m", k])];
   const option = ([kind, key], selected) => h("option", { value: `${kind}.${key}`, selected }, `${kind === "p" ? "param" : "metric"}: ${key}`);
-  const xSelect = h("select", { "aria-label": "Scatter x axis" }, choices.map((c, i) => option(c, i === 0)));
+  // Default x: the first param whose values differ between the runs.
+  const differing = paramKeys.find((k) => new Set(params.map((p) => p[k])).size > 1);
+  const xDefault = differing ? `p.${differing}` : choices.length ? `${choices[0][0]}.${choices[0][1]}` : "";
+  const xSelect = h("select", { "aria-label": "Scatter x axis" }, choices.map((c) => option(c, `${c[0]}.${c[1]}` === xDefault)));
   const ySelect = h("select", { "aria-label": "Scatter y axis" }, metricKeys.map((k, i) => option(["m", k], i === 0)));
   const scatterBox = h("div", { class: "plot-box" });
   const valueOf = (id, r) => {

@@ -242,7 +242,8 @@ export async function runsView(ctx) {
 
   function updateTotal() {
     const loaded = runs.length;
-    if (total !== null) totalLabel.textContent = `${loaded.toLocaleString()} of ${total.toLocaleString()} run${total === 1 ? "" : "s"} loaded`;
+    if (total !== null && loaded >= total) totalLabel.textContent = `${total.toLocaleString()} run${total === 1 ? "" : "s"}`;
+    else if (total !== null) totalLabel.textContent = `${total.toLocaleString()} runs (${loaded.toLocaleString()} loaded)`;
     else totalLabel.textContent = exhausted ? `${loaded.toLocaleString()} runs` : `${loaded.toLocaleString()}+ runs`;
     compareButton.disabled = state.selected.size < 1;
     compareButton.textContent = state.selected.size ? `Compare ${state.selected.size}` : "Compare";
