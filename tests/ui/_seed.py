@@ -17,7 +17,7 @@ XSS_PARAM = "<script>window.__xss=2</script>"
 XSS_TAG = '"><svg onload="window.__xss=3">'
 XSS_NOTE = (
     "# Notes\n\nSome **bold** and a [safe link](https://example.org) and "
-    "[bad link](javascript:window.__xss=4) and <img src=x onerror=\"window.__xss=5\">\n\n"
+    '[bad link](javascript:window.__xss=4) and <img src=x onerror="window.__xss=5">\n\n'
     "- one\n- two\n\n```\n<script>window.__xss=6</script>\n```"
 )
 
@@ -31,6 +31,8 @@ class Seeded:
     run_ids: list[str] = field(default_factory=list)
     xss_run_id: str = ""
     long_run_id: str = ""
+    many_experiment_id: str = ""
+    many_runs: int = 0
 
 
 def _png(width: int = 24, height: int = 16) -> bytes:
@@ -52,7 +54,7 @@ def _png(width: int = 24, height: int = 16) -> bytes:
     )
 
 
-def seed(store_dir: Path, long_points: int = 20_000) -> Seeded:
+def seed(store_dir: Path, long_points: int = 20_000, many_runs: int = 1500) -> Seeded:
     client = RunlabClient(str(store_dir))
     exp = client.create_experiment("vision")
     other = client.create_experiment("nlp")
@@ -67,7 +69,9 @@ def seed(store_dir: Path, long_points: int = 20_000) -> Seeded:
     parent = client.create_run(exp, start_time=start, run_name="sweep", tags=tags)
     out.parent_id = parent.info.run_id
     client.set_terminated(parent.info.run_id, "FINISHED", end_time=start + 3_600_000)
-    for i, (lr, model) in enumerate([(0.1, "cnn"), (0.01, "cnn"), (0.001, "resnet"), (0.03, "vit")]):
+    for i, (lr, model) in enumerate(
+        [(0.1, "cnn"), (0.01, "cnn"), (0.001, "resnet"), (0.03, "vit")]
+    ):
         run = client.create_run(
             exp,
             start_time=start + (i + 1) * 60_000,
@@ -84,10 +88,15 @@ def seed(store_dir: Path, long_points: int = 20_000) -> Seeded:
                 Metric("accuracy", 0.5 + 0.04 * step * (i + 1) / 4, start + step * 1000, step)
                 for step in range(10)
             ]
-            + [Metric("loss", 1.0 / (step + 1 + i), start + step * 1000, step) for step in range(10)],
+            + [
+                Metric("loss", 1.0 / (step + 1 + i), start + step * 1000, step)
+                for step in range(10)
+            ],
             tags=[RunTag("team", "vision")],
         )
-        client.set_terminated(rid, "FINISHED" if i != 2 else "FAILED", end_time=start + 600_000 * (i + 1))
+        client.set_terminated(
+            rid, "FINISHED" if i != 2 else "FAILED", end_time=start + 600_000 * (i + 1)
+        )
 
     xss = client.create_run(exp, start_time=start + 10 * 60_000, run_name=XSS_NAME, tags=tags)
     out.xss_run_id = xss.info.run_id
@@ -98,8 +107,12 @@ def seed(store_dir: Path, long_points: int = 20_000) -> Seeded:
         tags=[RunTag("evil", XSS_TAG), RunTag("mlflow.note.content", XSS_NOTE)],
         metrics=[Metric("accuracy", 0.1, start, 0)],
     )
-    client.log_text(out.xss_run_id, "<script>parent.__xss=7</script><b>hello html</b>", "report.html")
-    client.log_text(out.xss_run_id, "a,b,name\n1,2,<b>x</b>\n3,4,\"quoted, comma\"\n", "data/table.csv")
+    client.log_text(
+        out.xss_run_id, "<script>parent.__xss=7</script><b>hello html</b>", "report.html"
+    )
+    client.log_text(
+        out.xss_run_id, 'a,b,name\n1,2,<b>x</b>\n3,4,"quoted, comma"\n', "data/table.csv"
+    )
     client.log_dict(out.xss_run_id, {"layers": [64, 32], "name": "<i>net</i>"}, "config.json")
     client.log_text(out.xss_run_id, "model: cnn\nlayers: 3\n", "params.yaml")
     client.log_bytes(out.xss_run_id, _png(), "images/sample.png")
@@ -120,7 +133,9 @@ def seed(store_dir: Path, long_points: int = 20_000) -> Seeded:
         ],
     )
 
-    long_run = client.create_run(exp, start_time=start + 20 * 60_000, run_name="long-run", tags=tags)
+    long_run = client.create_run(
+        exp, start_time=start + 20 * 60_000, run_name="long-run", tags=tags
+    )
     out.long_run_id = long_run.info.run_id
     out.run_ids.append(out.long_run_id)
     points = [
@@ -128,9 +143,19 @@ def seed(store_dir: Path, long_points: int = 20_000) -> Seeded:
         for s in range(long_points)
     ]
     if long_points > 100:
-        points[long_points // 2] = Metric("loss", 25.0, start + long_points // 2 * 10, long_points // 2)
+        points[long_points // 2] = Metric(
+            "loss", 25.0, start + long_points // 2 * 10, long_points // 2
+        )
     for i in range(0, len(points), 1000):
         client.log_batch(out.long_run_id, metrics=points[i : i + 1000])
 
     client.create_run(other, start_time=start, run_name="bert-base", tags=tags)
+
+    out.many_experiment_id = client.create_experiment("many")
+    out.many_runs = many_runs
+    for i in range(many_runs):
+        run = client.create_run(
+            out.many_experiment_id, start_time=start + i * 1000, run_name=f"m-{i:05d}"
+        )
+        client.log_batch(run.info.run_id, metrics=[Metric("score", i / many_runs, start, 0)])
     return out

@@ -546,7 +546,7 @@ export async function runsView(ctx) {
       }
       cells.push(h("td", { class: cls, title }, content));
     }
-    return h("tr", { dataset: { runId: id }, "aria-rowindex": index + 2, class: state.selected.has(id) ? "selected" : "" }, cells);
+    return h("tr", { dataset: { runId: id, depth: String(depth) }, "aria-rowindex": index + 2, class: state.selected.has(id) ? "selected" : "" }, cells);
   }
 
   function tagValue(run, key) {
