@@ -221,7 +221,9 @@ export async function runsView(ctx) {
     }
     filterError.hidden = false;
     filterInput.setAttribute("aria-invalid", "true");
-    filterError.appendChild(h("div", { class: "filter-error-message" }, err.message));
+    // The server's message may repeat the filter with its own caret on later lines; the
+    // first line is the sentence, and the caret is drawn here under the filter.
+    filterError.appendChild(h("div", { class: "filter-error-message" }, err.message.split("\n")[0]));
     const position = err.position;
     if (position !== null && state.filter) {
       // Show the filter with a caret under the offending position.
