@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 import pytest
 from tests.ui._seed import XSS_NAME, XSS_PARAM, XSS_TAG, Seeded
 
@@ -286,6 +287,25 @@ def test_charts_draw_downsampled_series_and_options(
     page.mouse.up()
     chart.get_by_role("button", name="Reset zoom").click()
     shot(page, "chart-relative-log")
+
+    # The run is RUNNING: a point logged now shows up without a reload.
+    before = status.inner_text()
+    answer = httpx.post(
+        f"{base_url}/api/2.0/mlflow/runs/log-metric",
+        json={
+            "run_id": seeded.long_run_id,
+            "key": "loss",
+            "value": 80.0,
+            "timestamp": 1_700_001_400_000,
+            "step": 20_000,
+        },
+    )
+    assert answer.status_code == 200
+    page.wait_for_function(
+        "(before) => document.querySelector('.chart-status').textContent !== before",
+        arg=before,
+        timeout=20_000,
+    )
 
 
 def test_compare_selected_runs(page: Any, ui_server: Server, shot: Any) -> None:
