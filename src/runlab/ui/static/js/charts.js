@@ -128,7 +128,9 @@ export function metricChart(key, runs, options) {
       });
     }
     const total = raw.reduce((n, r) => n + r.xs.length, 0);
-    status.textContent = tables.length ? `${total.toLocaleString()} points shown` : "no data";
+    const only = raw.length === 1 && raw[0].ys.length ? raw[0].ys[raw[0].ys.length - 1] : undefined;
+    const latest = only === undefined ? "" : ` · latest ${only === null ? "NaN" : formatNumber(only)}`;
+    status.textContent = tables.length ? `${total.toLocaleString()} points shown${latest}` : "no data";
     if (plot) {
       plot.destroy();
       plot = null;
