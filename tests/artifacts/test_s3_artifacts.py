@@ -13,6 +13,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -216,25 +217,30 @@ def test_large_files_go_multipart(
     assert Path(repo.download_artifacts("big.bin")).read_bytes() == big
 
 
-def test_write_stream_reads_a_stream_of_unknown_length(
-    small_parts: None, repo: S3ArtifactRepository
+def test_write_stream_reads_on_the_calling_thread_only(
+    small_parts: None, repo: S3ArtifactRepository, s3_admin: Any, s3_bucket: str
 ) -> None:
     class Chunks(io.RawIOBase):
-        """A non-seekable stream, like a request body."""
+        """A non-seekable stream that, like a request body bridged from an event loop,
+        can only be read on the thread that owns it."""
 
         def __init__(self, data: bytes) -> None:
             self.data = io.BytesIO(data)
+            self.owner = threading.get_ident()
 
         def readable(self) -> bool:
             return True
 
         def readinto(self, buffer: Any) -> int:
+            if threading.get_ident() != self.owner:
+                raise RuntimeError("read from another thread")
             chunk = self.data.read(min(len(buffer), 64 * 1024))
             buffer[: len(chunk)] = chunk
             return len(chunk)
 
     data = os.urandom(11 * MB)
     repo.write_stream("upload.bin", io.BufferedReader(Chunks(data)))  # type: ignore[arg-type]
+    assert etag(s3_admin, s3_bucket, f"{PREFIX}/upload.bin").endswith("-3")
     with repo.open_artifact("upload.bin") as stream:
         assert stream.read() == data
 
@@ -475,3 +481,53 @@ def test_a_run_logs_to_an_s3_artifact_root(
         "model",
         "report.txt",
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_team_server_keeps_proxied_artifacts_in_s3(
+    postgres_url: str,
+    s3_bucket: str,
+    s3_admin: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The documented deployment: ``runlab server`` on PostgreSQL with an S3 destination,
+    driven by MLflow's own client, which needs no S3 credentials."""
+    import mlflow
+    from tests._servers import start_runlab_server
+
+    monkeypatch.setenv("RUNLAB_S3_MULTIPART_THRESHOLD", "5MB")
+    monkeypatch.setenv("RUNLAB_S3_MULTIPART_CHUNKSIZE", "5MB")
+    big = os.urandom(6 * MB)
+    (tmp_path / "model.bin").write_bytes(big)
+    (tmp_path / "notes.txt").write_text("hello")
+    with start_runlab_server(
+        tmp_path,
+        *("--backend-store-uri", postgres_url),
+        *("--artifacts-destination", f"s3://{s3_bucket}/proxied"),
+    ) as (base_url, _process):
+        # The client sees only the server: no S3 endpoint or credentials on its side.
+        for name in ("RUNLAB_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            monkeypatch.delenv(name)
+        mlflow.set_tracking_uri(base_url)
+        try:
+            with mlflow.start_run() as run:
+                mlflow.log_artifact(str(tmp_path / "model.bin"), artifact_path="model")
+                mlflow.log_artifact(str(tmp_path / "notes.txt"))
+            run_id = run.info.run_id
+            assert run.info.artifact_uri.startswith("mlflow-artifacts:/")
+            listed = {f.path: f.file_size for f in mlflow.MlflowClient().list_artifacts(run_id)}
+            assert listed == {"model": None, "notes.txt": 5}
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, dst_path=str(tmp_path / "dl")
+            )
+        finally:
+            mlflow.set_tracking_uri(None)
+    assert (Path(local) / "model" / "model.bin").read_bytes() == big
+    assert (Path(local) / "notes.txt").read_text() == "hello"
+    stored = all_objects(s3_admin, s3_bucket)
+    key = f"proxied/0/{run_id}/artifacts/model/model.bin"
+    assert set(stored) == {key, f"proxied/0/{run_id}/artifacts/notes.txt"}
+    assert stored[key] == big
+    assert s3_admin.head_object(Bucket=s3_bucket, Key=key)["ETag"].strip('"').endswith("-2")

@@ -339,12 +339,17 @@ class S3ArtifactRepository(ArtifactRepository):
             self.client.put_object(Bucket=self.bucket, Key=self._key(relative), Body=bytes(data))
 
     def write_stream(self, artifact_path: str, stream: BinaryIO) -> None:
-        """Store what ``stream`` yields as file ``artifact_path``, multipart when large."""
+        """Store what ``stream`` yields as file ``artifact_path``, multipart when large.
+
+        The stream is read only on the calling thread, one part at a time: a request
+        body bridged from an event loop (the server's upload proxy) cannot be read from
+        boto3's worker threads.
+        """
         relative = self._file_path(artifact_path)
+        config = self.settings.transfer_config()
+        config.use_threads = False
         with self._errors("write", relative):
-            self.client.upload_fileobj(
-                stream, self.bucket, self._key(relative), Config=self.settings.transfer_config()
-            )
+            self.client.upload_fileobj(stream, self.bucket, self._key(relative), Config=config)
 
     def delete_artifacts(self, path: str | None = None) -> None:
         relative = _paths.normalize(path)
