@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+import _s3
 import runlab
 from _s3 import all_objects
 from runlab.artifacts import FileInfo, get_artifact_repository
@@ -323,6 +324,26 @@ def test_an_unreachable_endpoint(s3_bucket: str, monkeypatch: pytest.MonkeyPatch
         rf"http://127.0.0.1:{port} cannot be reached",
     ):
         repo.write_bytes("a.txt", b"a")
+
+
+def test_access_denied(s3_bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A second server that checks credentials, as AWS does; ours are unknown to it.
+    server = _s3.start_server(env={"INITIAL_NO_AUTH_ACTION_COUNT": "0"})
+    try:
+        monkeypatch.setenv("RUNLAB_S3_ENDPOINT_URL", server.url)
+        repo = get_artifact_repository(f"s3://{s3_bucket}/p")
+        with pytest.raises(
+            StorageError,
+            match=rf"access denied: could not write s3://{s3_bucket}/p/a.txt at "
+            rf"{server.url} \(InvalidAccessKeyId: .*\); check the credentials",
+        ):
+            repo.write_bytes("a.txt", b"a")
+        with pytest.raises(
+            StorageError, match=rf"access denied: could not list s3://{s3_bucket}/p"
+        ):
+            repo.list_artifacts()
+    finally:
+        server.stop()
 
 
 def test_missing_credentials(s3_bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:

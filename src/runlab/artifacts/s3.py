@@ -4,18 +4,19 @@ Every request goes through boto3, so AWS buckets and S3-compatible stores (MinIO
 Ceph, Cloudflare R2, moto…) take the same code path. Large files use boto3's managed
 transfers (multipart uploads, parallel ranged downloads), tuned by the settings below.
 
-==========================================  ===============================================
-environment variable                        meaning
-==========================================  ===============================================
-``RUNLAB_S3_ENDPOINT_URL``                  endpoint of an S3-compatible store
-``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``  read by boto3 itself when the above is unset
-``MLFLOW_S3_ENDPOINT_URL``                  used when none of the above is set
-``RUNLAB_S3_IGNORE_TLS``                    ``true``: do not verify the endpoint's certificate
-``RUNLAB_S3_ADDRESSING_STYLE``              ``auto`` (default), ``path`` or ``virtual``
-``RUNLAB_S3_MULTIPART_THRESHOLD``           files from this size up go multipart (8MB)
-``RUNLAB_S3_MULTIPART_CHUNKSIZE``           size of each part (8MB; S3's minimum is 5MB)
-``RUNLAB_S3_MAX_CONCURRENCY``               parallel requests of one transfer (10)
-==========================================  ===============================================
+=================================  ========================================================
+environment variable               meaning
+=================================  ========================================================
+``RUNLAB_S3_ENDPOINT_URL``         endpoint of an S3-compatible store
+``AWS_ENDPOINT_URL_S3``            read by boto3 itself when the above is unset
+``AWS_ENDPOINT_URL``               read by boto3 itself when both of the above are unset
+``MLFLOW_S3_ENDPOINT_URL``         used when none of the above is set
+``RUNLAB_S3_IGNORE_TLS``           ``true``: do not verify the endpoint's certificate
+``RUNLAB_S3_ADDRESSING_STYLE``     ``auto`` (default), ``path`` or ``virtual``
+``RUNLAB_S3_MULTIPART_THRESHOLD``  files from this size up go multipart (8MB)
+``RUNLAB_S3_MULTIPART_CHUNKSIZE``  size of each part (8MB; S3's minimum is 5MB)
+``RUNLAB_S3_MAX_CONCURRENCY``      parallel requests of one transfer (10)
+=================================  ========================================================
 
 Credentials and the region come from boto3's standard chain (environment, shared
 config and credentials files, SSO, instance and container roles). One client per
@@ -411,24 +412,24 @@ class S3ArtifactRepository(ArtifactRepository):
         relative = _paths.normalize(artifact_path)
         with self._errors("download", relative):
             plan = self._download_plan(relative)
+            files: list[tuple[str, str, int, str | None]] = []
             if plan is None:  # a single file
                 with self._errors("read", relative):
                     head = self.client.head_object(Bucket=self.bucket, Key=self._key(relative))
-                local = _paths.local_path(_paths.download_destination(dst_path), relative)
-                size, etag = int(head["ContentLength"]), head.get("ETag")
-                plan_files = [(self._key(relative), local, size, etag)]
-                result = local
+                result = _paths.local_path(_paths.download_destination(dst_path), relative)
+                files.append(
+                    (self._key(relative), result, int(head["ContentLength"]), head.get("ETag"))
+                )
             else:
                 result = _paths.local_path(_paths.download_destination(dst_path), relative)
                 os.makedirs(result, exist_ok=True)
-                plan_files = []
-                for key, rel, size, etag in plan:
+                for key, rel, listed_size, etag in plan:
                     target = _paths.local_path(result, rel)
-                    if size is None:
+                    if listed_size is None:
                         os.makedirs(target, exist_ok=True)
                     else:
-                        plan_files.append((key, target, size, etag))
-            self._download_files(plan_files)
+                        files.append((key, target, listed_size, etag))
+            self._download_files(files)
         return result
 
     # ------------------------------------------------------------------ helpers
