@@ -246,6 +246,34 @@ def test_write_stream_reads_on_the_calling_thread_only(
         assert stream.read() == data
 
 
+@pytest.mark.parametrize("variable", ["RUNLAB_S3_UPLOAD_EXTRA_ARGS", "MLFLOW_S3_UPLOAD_EXTRA_ARGS"])
+def test_upload_extra_args_apply_to_every_write(
+    small_parts: None,
+    s3_bucket: str,
+    s3_admin: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+) -> None:
+    extra = {"ServerSideEncryption": "AES256", "Metadata": {"team": "vision"}}
+    monkeypatch.setenv(variable, json.dumps(extra))
+    repo = get_artifact_repository(f"s3://{s3_bucket}/{PREFIX}")
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "a.txt").write_text("a")
+    (tmp_path / "big.bin").write_bytes(os.urandom(6 * MB))
+    repo.log_artifact(tmp_path / "tree" / "a.txt")
+    repo.log_artifact(tmp_path / "big.bin")  # multipart
+    repo.log_artifacts(tmp_path / "tree", "tree")
+    repo.write_bytes("bytes.txt", b"b")
+    repo.write_stream("stream.txt", io.BytesIO(b"s"))
+    keys = sorted(all_objects(s3_admin, s3_bucket))
+    assert len(keys) == 5
+    for key in keys:
+        head = s3_admin.head_object(Bucket=s3_bucket, Key=key)
+        assert head["ServerSideEncryption"] == "AES256", key
+        assert head["Metadata"] == {"team": "vision"}, key
+
+
 def test_open_artifact_streams_from_the_socket(repo: S3ArtifactRepository) -> None:
     data = os.urandom(3 * MB)
     repo.write_bytes("big.bin", data)
@@ -447,10 +475,13 @@ def test_settings_from_the_environment() -> None:
         ("RUNLAB_S3_MULTIPART_THRESHOLD", "big", "is not a size"),
         ("RUNLAB_S3_MULTIPART_CHUNKSIZE", "0", "is not a size"),
         ("RUNLAB_S3_MAX_CONCURRENCY", "-1", "is not a positive whole number"),
+        ("RUNLAB_S3_UPLOAD_EXTRA_ARGS", "[1]", "must be a JSON object"),
+        ("RUNLAB_S3_UPLOAD_EXTRA_ARGS", "{nope", "must be a JSON object"),
+        ("MLFLOW_S3_UPLOAD_EXTRA_ARGS", '{"Bucket": "x"}', "'Bucket' is not an S3 upload argument"),
     ],
 )
 def test_bad_settings_name_the_variable(variable: str, value: str, match: str) -> None:
-    with pytest.raises(InvalidInputError, match=f"{variable}=.*{match}"):
+    with pytest.raises(InvalidInputError, match=f"{variable}.*{match}"):
         S3Settings.from_env({variable: value})
 
 

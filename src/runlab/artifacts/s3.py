@@ -16,6 +16,9 @@ environment variable               meaning
 ``RUNLAB_S3_MULTIPART_THRESHOLD``  files from this size up go multipart (8MB)
 ``RUNLAB_S3_MULTIPART_CHUNKSIZE``  size of each part (8MB; S3's minimum is 5MB)
 ``RUNLAB_S3_MAX_CONCURRENCY``      parallel requests of one transfer (10)
+``RUNLAB_S3_UPLOAD_EXTRA_ARGS``    JSON object of upload arguments for every write, e.g.
+                                   ``{"ServerSideEncryption": "aws:kms"}`` (then
+                                   ``MLFLOW_S3_UPLOAD_EXTRA_ARGS``)
 =================================  ========================================================
 
 Credentials and the region come from boto3's standard chain (environment, shared
@@ -29,12 +32,13 @@ while a file lies below it, and an empty directory cannot be stored.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import stat
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
@@ -45,7 +49,7 @@ from runlab.errors import InvalidInputError, NotFoundError, StorageError
 
 try:
     import boto3
-    from boto3.s3.transfer import TransferConfig, create_transfer_manager
+    from boto3.s3.transfer import S3Transfer, TransferConfig, create_transfer_manager
     from botocore.config import Config
     from botocore.exceptions import (
         BotoCoreError,
@@ -69,6 +73,8 @@ ADDRESSING_STYLE_ENV = "RUNLAB_S3_ADDRESSING_STYLE"
 MULTIPART_THRESHOLD_ENV = "RUNLAB_S3_MULTIPART_THRESHOLD"
 MULTIPART_CHUNKSIZE_ENV = "RUNLAB_S3_MULTIPART_CHUNKSIZE"
 MAX_CONCURRENCY_ENV = "RUNLAB_S3_MAX_CONCURRENCY"
+UPLOAD_EXTRA_ARGS_ENV = "RUNLAB_S3_UPLOAD_EXTRA_ARGS"
+MLFLOW_UPLOAD_EXTRA_ARGS_ENV = "MLFLOW_S3_UPLOAD_EXTRA_ARGS"
 
 MB = 1024 * 1024
 DEFAULT_MULTIPART_SIZE = 8 * MB  # boto3's own default
@@ -100,6 +106,7 @@ class S3Settings:
     multipart_threshold: int = DEFAULT_MULTIPART_SIZE
     multipart_chunksize: int = DEFAULT_MULTIPART_SIZE
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    upload_extra_args: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> S3Settings:
@@ -129,6 +136,7 @@ class S3Settings:
             multipart_threshold=_size(env, MULTIPART_THRESHOLD_ENV, DEFAULT_MULTIPART_SIZE),
             multipart_chunksize=_size(env, MULTIPART_CHUNKSIZE_ENV, DEFAULT_MULTIPART_SIZE),
             max_concurrency=_count(env, MAX_CONCURRENCY_ENV, DEFAULT_MAX_CONCURRENCY),
+            upload_extra_args=_upload_extra_args(env),
         )
 
     def transfer_config(self) -> Any:
@@ -146,6 +154,31 @@ def _endpoint(name: str, value: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InvalidInputError(
             f"{name}={value!r} is not a valid endpoint URL (expected http(s)://host[:port])"
+        )
+    return value
+
+
+def _upload_extra_args(env: Mapping[str, str]) -> dict[str, Any]:
+    name = next(
+        (n for n in (UPLOAD_EXTRA_ARGS_ENV, MLFLOW_UPLOAD_EXTRA_ARGS_ENV) if env.get(n)), None
+    )
+    if name is None:
+        return {}
+    try:
+        value = json.loads(env[name])
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise InvalidInputError(
+            f"{name} must be a JSON object of S3 upload arguments, "
+            'such as {"ServerSideEncryption": "aws:kms"}'
+        )
+    allowed = set(S3Transfer.ALLOWED_UPLOAD_ARGS) if boto3 is not None else set(value)
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise InvalidInputError(
+            f"{name}: {', '.join(map(repr, unknown))} is not an S3 upload argument "
+            f"(allowed: {', '.join(sorted(allowed))})"
         )
     return value
 
@@ -302,7 +335,11 @@ class S3ArtifactRepository(ArtifactRepository):
         relative = _paths.normalize(_paths.join(directory, os.path.basename(source)))
         with self._errors("upload", relative):
             self.client.upload_file(
-                source, self.bucket, self._key(relative), Config=self.settings.transfer_config()
+                source,
+                self.bucket,
+                self._key(relative),
+                ExtraArgs=self._extra_args(),
+                Config=self.settings.transfer_config(),
             )
 
     def log_artifacts(
@@ -329,7 +366,8 @@ class S3ArtifactRepository(ArtifactRepository):
             create_transfer_manager(self.client, self.settings.transfer_config()) as manager,
         ):
             futures = [
-                manager.upload(path, self.bucket, self._key(relative)) for path, relative in plan
+                manager.upload(path, self.bucket, self._key(relative), self._extra_args())
+                for path, relative in plan
             ]
             for future in futures:
                 future.result()
@@ -337,7 +375,9 @@ class S3ArtifactRepository(ArtifactRepository):
     def write_bytes(self, artifact_path: str, data: bytes) -> None:
         relative = self._file_path(artifact_path)
         with self._errors("write", relative):
-            self.client.put_object(Bucket=self.bucket, Key=self._key(relative), Body=bytes(data))
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(relative), Body=bytes(data), **self._extra_args()
+            )
 
     def write_stream(self, artifact_path: str, stream: BinaryIO) -> None:
         """Store what ``stream`` yields as file ``artifact_path``, multipart when large.
@@ -350,7 +390,13 @@ class S3ArtifactRepository(ArtifactRepository):
         config = self.settings.transfer_config()
         config.use_threads = False
         with self._errors("write", relative):
-            self.client.upload_fileobj(stream, self.bucket, self._key(relative), Config=config)
+            self.client.upload_fileobj(
+                stream,
+                self.bucket,
+                self._key(relative),
+                ExtraArgs=self._extra_args(),
+                Config=config,
+            )
 
     def delete_artifacts(self, path: str | None = None) -> None:
         relative = _paths.normalize(path)
@@ -440,6 +486,9 @@ class S3ArtifactRepository(ArtifactRepository):
         """The key prefix of everything inside directory ``relative``."""
         key = self._key(relative)
         return f"{key}/" if key else ""
+
+    def _extra_args(self) -> dict[str, Any]:
+        return dict(self.settings.upload_extra_args)  # a copy: boto3 may add to it
 
     def _file_path(self, path: str) -> str:
         relative = _paths.normalize(path)
