@@ -219,6 +219,7 @@ def _count(env: Mapping[str, str], name: str, default: int) -> int:
 # (key, artifact path relative to the listed directory, size or None for a marker, ETag)
 _Listed = tuple[str, str, "int | None", "str | None"]
 
+_MAX_CLIENTS = 16
 _clients: dict[tuple[Any, ...], Any] = {}
 _clients_lock = threading.Lock()
 
@@ -230,7 +231,13 @@ def _shared_client(settings: S3Settings) -> Any:
     region or endpoint in the environment gives a new client rather than a stale one.
     """
     aws_env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
-    key = (settings.endpoint_url, settings.verify_tls, settings.addressing_style, aws_env)
+    key = (
+        settings.endpoint_url,
+        settings.verify_tls,
+        settings.addressing_style,
+        settings.max_concurrency,
+        aws_env,
+    )
     client = _clients.get(key)
     if client is None:
         with _clients_lock:
@@ -248,6 +255,8 @@ def _shared_client(settings: S3Settings) -> Any:
                         max_pool_connections=settings.max_concurrency + 10,
                     ),
                 )
+                if len(_clients) >= _MAX_CLIENTS:  # the environment keeps changing: drop the oldest
+                    del _clients[next(iter(_clients))]
                 _clients[key] = client
     return client
 
@@ -362,7 +371,7 @@ class S3ArtifactRepository(ArtifactRepository):
             return
         # One transfer manager runs the uploads in parallel, small files and parts alike.
         with (
-            self._errors("upload", directory or "the artifact root"),
+            self._errors("upload", directory),
             create_transfer_manager(self.client, self.settings.transfer_config()) as manager,
         ):
             futures = [
@@ -445,8 +454,8 @@ class S3ArtifactRepository(ArtifactRepository):
                     f"artifact {relative!r} is a directory, not a file"
                 ) from None
             raise
-        # botocore's StreamingBody reads from the socket as the caller reads; the caller
-        # closes it, which returns the connection to the pool.
+        # botocore's StreamingBody reads from the socket as the caller reads; closing it
+        # (the caller's job) releases the connection.
         return cast(BinaryIO, response["Body"])
 
     def download_artifacts(self, artifact_path: str = "", dst_path: str | None = None) -> str:
