@@ -8,6 +8,7 @@ its files in S3 must behave the same. Backend details
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
@@ -43,21 +44,19 @@ def proxy_over_s3(
 
     import _s3
 
-    bucket = _s3.new_bucket(s3_admin)
-    server_env = {**_s3.TEST_ENV, "RUNLAB_S3_ENDPOINT_URL": s3_endpoint}
-    with pytest.MonkeyPatch.context() as patch:  # the server process inherits these
-        for name, value in server_env.items():
-            patch.setenv(name, value)
-        server = start_runlab_server(
-            tmp_path_factory.mktemp("proxy"),
-            *("--artifacts-destination", f"s3://{bucket}/proxied"),
-        )
-        base_url, _process = server.__enter__()
-    try:
+    with contextlib.ExitStack() as stack:
+        bucket = _s3.new_bucket(s3_admin)
+        stack.callback(_s3.drop_bucket, s3_admin, bucket)  # after the server has stopped
+        with pytest.MonkeyPatch.context() as patch:  # the server process inherits these
+            for name, value in {**_s3.TEST_ENV, "RUNLAB_S3_ENDPOINT_URL": s3_endpoint}.items():
+                patch.setenv(name, value)
+            base_url, _process = stack.enter_context(
+                start_runlab_server(
+                    tmp_path_factory.mktemp("proxy"),
+                    *("--artifacts-destination", f"s3://{bucket}/proxied"),
+                )
+            )
         yield f"{base_url}/api/2.0/mlflow-artifacts/artifacts"
-    finally:
-        server.__exit__(None, None, None)
-        _s3.drop_bucket(s3_admin, bucket)
 
 
 @pytest.fixture(
