@@ -612,12 +612,12 @@ def test_registry_takes_new_schemes(registry: dict[str, Any], tmp_path: Path) ->
     repo = get_artifact_repository("mem://run/1")
     assert isinstance(repo, MemoryArtifactRepository)
     assert repr(repo) == "MemoryArtifactRepository('mem://run/1')"
-    with pytest.raises(InvalidInputError, match=r"supported: file, mem, s3,"):
+    with pytest.raises(InvalidInputError, match=r"supported: file, http, https, mem, s3,"):
         get_artifact_repository("gs://bucket")
     for bad in ("", "S3", "3d", "a", "a b", "s3:"):
         with pytest.raises(InvalidInputError, match="scheme .* is not valid"):
             register_artifact_repository(bad, MemoryArtifactRepository)
-    assert set(registry) == {"file", "mem", "s3"}
+    assert set(registry) == {"file", "http", "https", "mem", "s3"}
 
 
 def test_download_via_listing(tmp_path: Path, temp_dir: Path) -> None:
