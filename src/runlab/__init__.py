@@ -6,7 +6,7 @@ first use, never at import.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runlab import entities, errors
 from runlab._version import __version__
@@ -51,6 +51,14 @@ from runlab.tracking.fluent import (
     set_tracking_uri,
     start_run,
 )
+
+if TYPE_CHECKING:
+    from runlab import artifacts as artifacts
+    from runlab import models as models
+    from runlab import pyfunc as pyfunc
+    from runlab import pytorch as pytorch
+    from runlab import registry as registry
+    from runlab import sklearn as sklearn
 
 __all__ = [
     "ActiveRun",
@@ -98,12 +106,14 @@ __all__ = [
     "start_run",
 ]
 
-_LAZY_SUBMODULES = ("artifacts", "registry")
+# Loaded on first attribute access: the flavours (runlab.sklearn...) import their
+# frameworks' helpers, and none of these is needed to log a metric.
+_LAZY_SUBMODULES = ("artifacts", "models", "pyfunc", "pytorch", "registry", "sklearn")
 
 
 def __getattr__(name: str) -> Any:
-    """``runlab.artifacts.download_artifacts(...)`` works after a bare ``import runlab``;
-    the submodule loads on first use."""
+    """``runlab.artifacts.download_artifacts(...)`` or ``runlab.sklearn.log_model(...)``
+    work after a bare ``import runlab``; the submodule loads on first use."""
     if name in _LAZY_SUBMODULES:
         import importlib
 
