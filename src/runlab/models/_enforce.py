@@ -115,6 +115,8 @@ def _convert_column(series: pd.Series, spec: ColSpec, label: str) -> pd.Series:
     from runlab.models.signature import DataType
 
     want = spec.type
+    if want == DataType.any:
+        return series
     dtype = series.dtype
     kind = getattr(dtype, "kind", "O")
     if kind == "O" or isinstance(dtype, pd.StringDtype):
