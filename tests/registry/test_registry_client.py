@@ -126,6 +126,20 @@ def test_register_model_with_an_unknown_run_names_it(client: runlab.RunlabClient
         runlab.register_model("runs:/nosuchrun/model", "fraud")
 
 
+def test_register_model_needs_the_files_in_the_run(
+    client: runlab.RunlabClient, tmp_path: Path
+) -> None:
+    runlab.set_tracking_uri(client.tracking_uri)
+    with runlab.start_run() as run:
+        runlab.log_text("w", "model/weights.txt")
+    run_id = run.info.run_id
+    with pytest.raises(NotFoundError, match="has no artifacts at 'nothing'"):
+        runlab.register_model(f"runs:/{run_id}/nothing", "fraud")
+    assert client.search_registered_models() == []  # nothing created on failure
+    single_file = runlab.register_model(f"runs:/{run_id}/model/weights.txt", "fraud")
+    assert single_file.source.endswith("/model/weights.txt")
+
+
 def test_download_uri_resolves_runs_sources(client: runlab.RunlabClient) -> None:
     exp = client.create_experiment("e")
     run = client.create_run(exp)

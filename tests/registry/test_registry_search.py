@@ -106,6 +106,7 @@ def test_search_registered_models_returns_full_entities(filled: RegistryStore) -
         ("tags.framework = 'torch'", [("Churn", 2), ("fraud-a", 2)]),
         ("source_path LIKE 's3://bucket/Churn/%'", [("Churn", 2), ("Churn", 1)]),
         ("current_stage = 'Production'", [("fraud-a", 2)]),
+        ("stage IN ('production', 'STAGING')", [("fraud-a", 2)]),
         ("name ILIKE 'CHURN' OR tags.framework = 'nothing'", [("Churn", 2), ("Churn", 1)]),
     ],
 )
@@ -175,3 +176,14 @@ def test_like_wildcards_are_escapable(registry: RegistryStore) -> None:
     registry.create_registered_model("axb")
     assert model_names(registry, r"name LIKE 'a\_b'") == ["a_b"]
     assert model_names(registry, "name LIKE 'a_b'") == ["a_b", "axb"]
+
+
+def test_negated_tag_comparisons_match_a_missing_tag(filled: RegistryStore) -> None:
+    """MLflow 3 clients add ``tags.`mlflow.prompt.is_prompt` != 'true'`` to every search."""
+    filled.set_registered_model_tag("Churn", "mlflow.prompt.is_prompt", "true")
+    prompt_free = "tags.`mlflow.prompt.is_prompt` != 'true'"
+    assert model_names(filled, prompt_free) == ["fraud-a", "fraud-b"]
+    assert model_names(filled, "tags.team NOT IN ('growth')") == ["fraud-a", "fraud-b"]
+    filled.set_model_version_tag("Churn", 1, "mlflow.prompt.is_prompt", "true")
+    assert ("Churn", 1) not in versions(filled, prompt_free)
+    assert ("Churn", 2) in versions(filled, prompt_free)

@@ -25,6 +25,7 @@ STAGE_STYLES = {
     ModelVersionStage.STAGING: "yellow",
     ModelVersionStage.ARCHIVED: "dim",
 }
+LIST_STAGES = (ModelVersionStage.PRODUCTION, ModelVersionStage.STAGING)  # `models list` shows
 STAGE_CHOICE = click.Choice(list(ModelVersionStage.ALL), case_sensitive=False)
 
 
@@ -92,7 +93,8 @@ def model_to_json(model: RegisteredModel) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @out.tracking_uri_option
 def list_models(filter_string: str | None, as_json: bool) -> None:
-    """List registered models with their newest version, stages and aliases."""
+    """List registered models: newest version, newest Production and Staging versions,
+    aliases."""
     found = all_models(out.client(), filter_string)
     if as_json:
         out.echo_json([model_to_json(m) for m in found])
@@ -112,10 +114,8 @@ def list_models(filter_string: str | None, as_json: bool) -> None:
     table.add_column("description", overflow="fold")
     for model in found:
         latest = max((v.version for v in model.latest_versions), default=None)
-        staged = sorted(
-            (v for v in model.latest_versions if v.current_stage != ModelVersionStage.NONE),
-            key=lambda v: ModelVersionStage.ALL.index(v.current_stage),
-        )
+        by_stage = {v.current_stage: v for v in model.latest_versions}
+        staged = [by_stage[s] for s in LIST_STAGES if s in by_stage]
         table.add_row(
             out.escape(model.name),
             f"v{latest}" if latest is not None else out.MISSING,

@@ -6,3 +6,7 @@ nothing heavy.
 """
 
 from __future__ import annotations
+
+from runlab.registry._fluent import register_model
+
+__all__ = ["register_model"]

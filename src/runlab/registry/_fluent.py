@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from runlab.entities import ModelVersion
-from runlab.errors import AlreadyExistsError
+from runlab.errors import AlreadyExistsError, NotFoundError
 
 if TYPE_CHECKING:
     from runlab.tracking.client import RunlabClient
@@ -35,8 +35,14 @@ def register_model_with(
     run_id: str | None = None
     source = model_uri
     if uris.is_runs_uri(model_uri):
-        run_id = uris.parse_runs_uri(model_uri).run_id
-        source = uris.resolve_model_uri(model_uri, client)
+        ref = uris.parse_runs_uri(model_uri)
+        run_id = ref.run_id
+        source = uris.resolve_model_uri(model_uri, client)  # NotFoundError for a missing run
+        if not _has_artifact(client, ref.run_id, ref.path):
+            raise NotFoundError(
+                f"{model_uri!r}: run {ref.run_id!r} has no artifacts at {ref.path!r}; "
+                "log the model there first"
+            )
     elif uris.is_model_uri(model_uri):
         run_id = uris.get_model_version_for_uri(model_uri, client).run_id
         source = uris.resolve_model_uri(model_uri, client)
@@ -45,3 +51,13 @@ def register_model_with(
     except AlreadyExistsError:
         pass  # registering a new version of an existing model
     return client.create_model_version(name, source, run_id=run_id, tags=tags)
+
+
+def _has_artifact(client: RunlabClient, run_id: str, path: str) -> bool:
+    """Whether ``path`` is a file or a non-empty folder among the run's artifacts."""
+    import posixpath
+
+    if not path or client.list_artifacts(run_id, path):
+        return True
+    parent = posixpath.dirname(path)
+    return any(entry.path == path for entry in client.list_artifacts(run_id, parent or None))

@@ -34,6 +34,7 @@ __all__ = [
     "check_alias",
     "check_description",
     "check_model_name",
+    "check_source",
     "check_tag",
     "check_version",
 ]

@@ -7,11 +7,12 @@ URI                                    store
 a directory path, or ``file:`` URI     that folder: ``runlab.db`` + ``artifacts/``
 ``sqlite:///path/to/file.db``          that file; artifacts in ``artifacts/`` beside it
 ``postgresql://user@host/db``          PostgreSQL; artifacts under the artifact root
+``http(s)://host:port``                a tracking server (runlab's or MLflow's)
 =====================================  ============================================
 
 Resolution order: the explicit argument, ``runlab.set_tracking_uri()``, then the
-``RUNLAB_TRACKING_URI`` environment variable, then the default. New schemes (a REST
-store for ``http(s)://``) register a factory with :func:`register_store`.
+``RUNLAB_TRACKING_URI`` environment variable, then the default. New schemes register
+a factory with :func:`register_store`.
 
 The model registry lives behind the same URIs: :func:`get_registry_store` gives the
 registry of a URI. For the SQL schemes it shares the tracking store's database; other
@@ -128,18 +129,18 @@ def _postgres_store(uri: str, artifact_root: str | None) -> TrackingStore:
     return SqlStore(uri, root)
 
 
-def _not_yet(uri: str, _root: str | None) -> TrackingStore:
-    raise InvalidInputError(
-        f"tracking URI {uri!r}: HTTP tracking servers need the server client, which this "
-        "runlab version does not include yet"
-    )
+def _rest_store(uri: str, artifact_root: str | None) -> TrackingStore:
+    from runlab.store.rest import RestStore
+
+    # The server decides where artifacts go; a local artifact root has no say in it.
+    return RestStore(uri)
 
 
 register_store("sqlite", _sqlite_store)
 register_store("postgresql", _postgres_store)
 register_store("postgres", _postgres_store)
-register_store("http", _not_yet)
-register_store("https", _not_yet)
+register_store("http", _rest_store)
+register_store("https", _rest_store)
 
 
 def build_store(uri: str, artifact_root: str | None = None) -> TrackingStore:
@@ -193,18 +194,22 @@ def register_registry_store(scheme: str, factory: RegistryStoreFactory) -> None:
     _registry_factories[scheme] = factory
 
 
-def _sql_registry(uri: str, artifact_root: str | None) -> RegistryStore:
-    """The registry in the database of the (shared) SQL tracking store for ``uri``."""
+def registry_for_store(store: TrackingStore) -> RegistryStore:
+    """The registry kept in the same database as a SQL tracking ``store`` (a server
+    holding a tracking store uses this)."""
     from runlab.store.sql.registry import SqlRegistryStore
     from runlab.store.sql.store import SqlStore
 
-    store = get_store(uri, artifact_root)
-    if not isinstance(store, SqlStore):  # a scheme re-registered to a non-SQL store
+    if not isinstance(store, SqlStore):
         raise InvalidInputError(
-            f"registry URI {uri!r}: its tracking store is not a SQL store and no registry "
-            "store is registered for its scheme"
+            f"{type(store).__name__} keeps no model registry; pass a registry store explicitly"
         )
     return SqlRegistryStore(store.db)
+
+
+def _sql_registry(uri: str, artifact_root: str | None) -> RegistryStore:
+    """The registry in the database of the (shared) SQL tracking store for ``uri``."""
+    return registry_for_store(get_store(uri, artifact_root))
 
 
 for _scheme_name in ("", "file", "sqlite", "postgresql", "postgres"):

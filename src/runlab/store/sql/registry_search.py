@@ -3,7 +3,10 @@
 Registered-model clauses are correlated to ``registered_models``; model-version clauses
 to ``model_versions`` joined with ``registered_models`` (for the name). Operators behave
 as in run searches (see :mod:`runlab.store.sql.search`): case-sensitive LIKE, ILIKE as
-``lower() LIKE lower()``, and a tag comparison needs the tag to be there.
+``lower() LIKE lower()``. One difference: a negated tag comparison (``tags.k != 'v'``,
+``NOT IN``) also matches models and versions without the tag, as MLflow's registry
+does; MLflow 3 clients rely on it, sending ``tags.`mlflow.prompt.is_prompt` != 'true'``
+with every search to leave prompts out.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, literal_column, select
+from sqlalchemy import ColumnElement, Select, Table, literal_column, not_, select
 
+from runlab.entities import ModelVersionStage
 from runlab.store.filter import Comparison, Node, OrderKey
 from runlab.store.sql.schema import (
     model_version_tags,
@@ -45,6 +49,7 @@ _VERSION_ATTRIBUTES: dict[str, ColumnElement[Any]] = {
     "last_updated_timestamp": model_versions.c.last_updated_time,
 }
 _NULL_OPS = ("IS NULL", "IS NOT NULL")
+_NEGATED = {"!=": "=", "NOT IN": "IN"}  # tag comparisons that also match a missing tag
 
 
 def registered_model_filter_clause(node: Node | None) -> ColumnElement[bool] | None:
@@ -59,26 +64,44 @@ def _model_comparison(node: Comparison) -> ColumnElement[bool]:
     if node.kind == "attribute":
         return _condition(_MODEL_ATTRIBUTES[node.key], node.op, node.value)
     t = registered_model_tags
-    conditions = [t.c.model_id == registered_models.c.model_id, t.c.key == node.key]
-    if node.op not in _NULL_OPS:
-        conditions.append(_condition(t.c.value, node.op, node.value))
-    query = select(literal_column("1")).where(*conditions).correlate(registered_models)
-    return _exists(query, node.op)
+    owner = [t.c.model_id == registered_models.c.model_id]
+    return _tag_exists(t.c.key, t.c.value, owner, registered_models, node)
 
 
 def _version_comparison(node: Comparison) -> ColumnElement[bool]:
     if node.kind == "attribute":
-        return _condition(_VERSION_ATTRIBUTES[node.key], node.op, node.value)
+        value = _canonical_stages(node.value) if node.key == "current_stage" else node.value
+        return _condition(_VERSION_ATTRIBUTES[node.key], node.op, value)
     t = model_version_tags
-    conditions = [
-        t.c.model_id == model_versions.c.model_id,
-        t.c.version == model_versions.c.version,
-        t.c.key == node.key,
-    ]
+    owner = [t.c.model_id == model_versions.c.model_id, t.c.version == model_versions.c.version]
+    return _tag_exists(t.c.key, t.c.value, owner, model_versions, node)
+
+
+def _tag_exists(
+    key: ColumnElement[Any],
+    value: ColumnElement[Any],
+    owner: list[ColumnElement[bool]],
+    parent: Table,
+    node: Comparison,
+) -> ColumnElement[bool]:
+    conditions = [*owner, key == node.key]
+    negated = node.op in _NEGATED
     if node.op not in _NULL_OPS:
-        conditions.append(_condition(t.c.value, node.op, node.value))
-    query = select(literal_column("1")).where(*conditions).correlate(model_versions)
-    return _exists(query, node.op)
+        positive = _NEGATED.get(node.op, node.op)
+        conditions.append(_condition(value, positive, node.value))
+    query: Select[Any] = select(literal_column("1")).where(*conditions).correlate(parent)
+    return not_(query.exists()) if negated else _exists(query, node.op)
+
+
+def _canonical_stages(value: object) -> object:
+    """``current_stage = 'production'`` means Production, as stage input does elsewhere;
+    text that is not a stage name (a LIKE pattern such as ``'Prod%'``) is left alone."""
+    spelled = {stage.lower(): stage for stage in ModelVersionStage.ALL}
+    if isinstance(value, tuple):
+        return tuple(spelled.get(v.lower(), v) if isinstance(v, str) else v for v in value)
+    if isinstance(value, str):
+        return spelled.get(value.lower(), value)
+    return value
 
 
 def registered_model_order_clauses(keys: Sequence[OrderKey]) -> list[ColumnElement[Any]]:
