@@ -5,6 +5,7 @@ artifact URI                                    repository
 ==============================================  ===============================
 ``file:///abs/path``, ``file:/abs/path``        :class:`LocalArtifactRepository`
 a plain absolute or relative path               :class:`LocalArtifactRepository`
+``s3://bucket/prefix``                          ``S3ArtifactRepository`` (``runlab[s3]``)
 ``mlflow-artifacts:/path``                      a tracking server's artifact proxy
 ``http(s)://host/api/2.0/mlflow-artifacts/…``   a tracking server's artifact proxy
 ==============================================  ===============================
@@ -24,6 +25,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from runlab.artifacts._download import download_artifacts  # standard library at import
 from runlab.artifacts.base import ArtifactRepository, FileInfo
 from runlab.artifacts.local import LocalArtifactRepository  # standard library only
 from runlab.errors import InvalidInputError
@@ -33,6 +35,7 @@ __all__ = [
     "ArtifactRepositoryFactory",
     "FileInfo",
     "LocalArtifactRepository",
+    "download_artifacts",
     "get_artifact_repository",
     "register_artifact_repository",
 ]
@@ -84,6 +87,12 @@ def get_artifact_repository(
     return factory(artifact_uri)
 
 
+def _s3_repository(artifact_uri: str) -> ArtifactRepository:
+    from runlab.artifacts.s3 import S3ArtifactRepository  # boto3 loads only now
+
+    return S3ArtifactRepository(artifact_uri)
+
+
 def _http_repository(artifact_uri: str) -> ArtifactRepository:
     from runlab.store.rest.artifacts import HttpArtifactRepository
 
@@ -91,5 +100,6 @@ def _http_repository(artifact_uri: str) -> ArtifactRepository:
 
 
 register_artifact_repository("file", LocalArtifactRepository)
+register_artifact_repository("s3", _s3_repository)
 register_artifact_repository("http", _http_repository)
 register_artifact_repository("https", _http_repository)

@@ -36,6 +36,9 @@ ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("metrics", TRACKING_PREFIXES),
     ("artifacts", TRACKING_PREFIXES),
     ("logged_models", TRACKING_PREFIXES),
+    ("registry", TRACKING_PREFIXES),
+    ("charts", ("/api/2.0/runlab", "/ajax-api/2.0/runlab")),
+    ("downloads", ("",)),  # /get-artifact, where MLflow's web UI reads run files
 )
 PROXY_ROUTES = ("proxy", PROXY_PREFIXES)  # mounted only when the server serves artifacts
 

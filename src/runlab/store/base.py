@@ -7,6 +7,7 @@ Writes to a run funnel into :meth:`TrackingStore.log_batch`; the single-item
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Sequence
 
 from runlab.entities import (
@@ -20,8 +21,12 @@ from runlab.entities import (
     RunTag,
     ViewType,
 )
+from runlab.errors import InvalidInputError
 
-__all__ = ["TrackingStore"]
+__all__ = ["TrackingStore", "check_downsample_args", "downsample_points"]
+
+X_AXES = ("step", "timestamp")
+MAX_DOWNSAMPLE_POINTS = 100_000
 
 
 class TrackingStore(abc.ABC):
@@ -135,6 +140,54 @@ class TrackingStore(abc.ABC):
         page_token: str | None = None,
     ) -> PagedList[Run]: ...
 
+    # ---------------------------------------------------------------- charts
+    def get_metric_history_downsampled(
+        self,
+        run_id: str,
+        key: str,
+        max_points: int = 2000,
+        x_axis: str = "step",
+    ) -> list[Metric]:
+        """At most about ``max_points`` points of one metric, extremes kept, ordered by x.
+
+        The x range (``step`` or ``timestamp``) is cut into ``max_points // 4`` equal buckets;
+        each bucket keeps its first, last, lowest and highest point, so spikes and the global
+        minimum and maximum survive. A series of at most ``max_points`` points comes back
+        whole. This default reads the full history; SQL stores do the bucketing in the
+        database.
+        """
+        max_points, x_axis = check_downsample_args(max_points, x_axis)
+        points: list[Metric] = []
+        token: str | None = None
+        while True:
+            page = self.get_metric_history(run_id, key, max_results=25_000, page_token=token)
+            points.extend(page)
+            token = page.token
+            if not token:
+                break
+        return downsample_points(points, max_points, x_axis)
+
+    def count_runs_matching(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> int:
+        """How many runs a search would return in all pages (the UI shows it as a total).
+
+        This default pages through :meth:`search_runs`; SQL stores count in the database.
+        """
+        total = 0
+        token: str | None = None
+        while True:
+            page = self.search_runs(
+                experiment_ids, filter_string, run_view_type, 50_000, None, token
+            )
+            total += len(page)
+            token = page.token
+            if not token:
+                return total
+
     # ---------------------------------------------------------------- housekeeping
     @abc.abstractmethod
     def deleted_run_ids(self, older_than_ms: int | None = None) -> list[str]:
@@ -157,3 +210,56 @@ class TrackingStore(abc.ABC):
 
     def set_tag(self, run_id: str, tag: RunTag) -> None:
         self.log_batch(run_id, tags=[tag])
+
+
+# ---------------------------------------------------------------- downsampling helpers
+def check_downsample_args(max_points: object, x_axis: object) -> tuple[int, str]:
+    """Validate the chart arguments; errors name the field and the rule."""
+    if isinstance(max_points, bool) or not isinstance(max_points, int):
+        try:
+            max_points = int(str(max_points))
+        except ValueError:
+            raise InvalidInputError(f"max_points must be an integer, got {max_points!r}") from None
+    if not 4 <= max_points <= MAX_DOWNSAMPLE_POINTS:
+        raise InvalidInputError(
+            f"max_points must be between 4 and {MAX_DOWNSAMPLE_POINTS}, got {max_points}"
+        )
+    if x_axis not in X_AXES:
+        raise InvalidInputError(f"x_axis must be one of {', '.join(X_AXES)}, got {x_axis!r}")
+    return max_points, str(x_axis)
+
+
+def bucket_width(x_min: int, x_max: int, max_points: int) -> int:
+    """Width of one bucket so that ``max_points // 4`` buckets cover ``[x_min, x_max]``."""
+    buckets = max(1, max_points // 4)
+    return max(1, -(-(x_max - x_min + 1) // buckets))
+
+
+def downsample_points(points: Sequence[Metric], max_points: int, x_axis: str) -> list[Metric]:
+    """First, last, lowest and highest point of each x bucket (NaN never counts as an extreme)."""
+
+    def x_of(m: Metric) -> int:
+        return m.step if x_axis == "step" else m.timestamp
+
+    ordered = sorted(points, key=x_of) if x_axis == "timestamp" else list(points)
+    if len(ordered) <= max_points:
+        return ordered
+    x_min, x_max = x_of(ordered[0]), x_of(ordered[-1])
+    width = bucket_width(x_min, x_max, max_points)
+    keep: set[int] = set()
+    start = 0
+    while start < len(ordered):
+        bucket = (x_of(ordered[start]) - x_min) // width
+        end = start
+        low = high = -1
+        while end < len(ordered) and (x_of(ordered[end]) - x_min) // width == bucket:
+            value = ordered[end].value
+            if not math.isnan(value):
+                if low < 0 or value < ordered[low].value:
+                    low = end
+                if high < 0 or value > ordered[high].value:
+                    high = end
+            end += 1
+        keep.update(i for i in (start, end - 1, low, high) if i >= 0)
+        start = end
+    return [ordered[i] for i in sorted(keep)]

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import io
 import json
-import mimetypes
 import os
 import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -28,6 +26,7 @@ from fastapi.responses import StreamingResponse
 from runlab.artifacts import _paths
 from runlab.artifacts.base import ArtifactRepository
 from runlab.errors import InvalidInputError, NotFoundError
+from runlab.server._artifact_access import FILE_RESPONSE, stream_file
 from runlab.server._deps import Artifacts
 from runlab.server._streams import BodyReader, ChainedFiles
 from runlab.server._wire import Int64, WireModel
@@ -36,18 +35,11 @@ router = APIRouter(tags=["artifact proxy"])
 
 CHUNK = _paths.COPY_CHUNK_SIZE
 MAX_PARTS = 10_000
-# Served as plain text: a browser must never run an uploaded page or script in our origin.
-_ACTIVE_TYPES = ("text/html", "application/javascript", "text/javascript", "image/svg+xml")
 _UPLOAD_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 _BINARY_BODY = {
     "requestBody": {
         "required": True,
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-    }
-}
-_FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
     }
 }
 
@@ -63,14 +55,6 @@ def _file_path(path: str) -> str:
     if not relative:
         raise InvalidInputError("path: names the artifact root, not a file")
     return relative
-
-
-def _chunks(stream: BinaryIO) -> Iterator[bytes]:
-    try:
-        while chunk := stream.read(CHUNK):
-            yield chunk
-    finally:
-        stream.close()
 
 
 def _listing(repo: ArtifactRepository, path: str | None) -> dict[str, Any]:
@@ -90,19 +74,9 @@ def list_artifacts(destination: Artifacts, path: str | None = None) -> dict[str,
     return _listing(_repo(destination), path)
 
 
-@router.get("/artifacts/{path:path}", response_class=StreamingResponse, responses=_FILE_RESPONSE)
+@router.get("/artifacts/{path:path}", response_class=StreamingResponse, responses=FILE_RESPONSE)
 def download_artifact(destination: Artifacts, path: str) -> StreamingResponse:
-    relative = _paths.normalize(path)
-    repo = _repo(destination)
-    stream = repo.open_artifact(_file_path(relative))  # NotFoundError before anything is sent
-    media_type = mimetypes.guess_type(relative)[0] or "application/octet-stream"
-    if media_type in _ACTIVE_TYPES:
-        media_type = "text/plain"
-    headers = {
-        "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": f'attachment; filename="{relative.rsplit("/", 1)[-1]}"',
-    }
-    return StreamingResponse(_chunks(stream), media_type=media_type, headers=headers)
+    return stream_file(_repo(destination), _file_path(path))
 
 
 @router.put("/artifacts/{path:path}", openapi_extra=_BINARY_BODY)

@@ -25,8 +25,8 @@ from runlab.entities import (
 )
 from runlab.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from runlab.store import filter as flt
-from runlab.store.base import TrackingStore
-from runlab.store.sql import _hydrate, _logging, _pages
+from runlab.store.base import TrackingStore, check_downsample_args
+from runlab.store.sql import _downsample, _hydrate, _logging, _pages
 from runlab.store.sql import search as sql_search
 from runlab.store.sql._engine import Database
 from runlab.store.sql._migrate import ensure_schema
@@ -66,7 +66,11 @@ class SqlStore(TrackingStore):
         self.db_uri = db_uri
         self.artifact_root = default_artifact_root.rstrip("/")
         self.db = Database(db_uri)
-        ensure_schema(self.db, db_uri, self._seed)
+        try:
+            ensure_schema(self.db, db_uri, self._seed)
+        except BaseException:
+            self.db.dispose()  # a refused database leaves no open connection behind
+            raise
 
     def _seed(self, conn: Connection) -> None:
         t = now_ms()
@@ -572,6 +576,46 @@ class SqlStore(TrackingStore):
             points = points[:max_results]
             token = _pages.encode(offset + max_results, fingerprint)
         return PagedList(points, token)
+
+    def get_metric_history_downsampled(
+        self,
+        run_id: str,
+        key: str,
+        max_points: int = 2000,
+        x_axis: str = "step",
+    ) -> list[Metric]:
+        max_points, x_axis = check_downsample_args(max_points, x_axis)
+        with self.db.read() as conn:
+            points = _downsample.history_downsampled(conn, run_id, key, max_points, x_axis)
+            if not points:
+                exists = conn.execute(select(runs.c.run_uuid).where(runs.c.run_uuid == run_id))
+                if exists.first() is None:
+                    raise NotFoundError(f"run {run_id!r} not found")
+        if points is None:  # a span too wide for SQL integers: thin it in Python
+            return super().get_metric_history_downsampled(run_id, key, max_points, x_axis)
+        return points
+
+    def count_runs_matching(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> int:
+        view = ViewType.parse(run_view_type)
+        ids = sorted({_search_exp_id(e) for e in experiment_ids})
+        node = flt.parse_run_filter(filter_string)
+        if not ids:
+            return 0
+        q = (
+            select(func.count())
+            .select_from(runs)
+            .where(runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(view.stages()))
+        )
+        clause = sql_search.run_filter_clause(node)
+        if clause is not None:
+            q = q.where(clause)
+        with self.db.read() as conn:
+            return int(conn.execute(q).scalar_one())
 
     def search_runs(
         self,

@@ -1,0 +1,100 @@
+"""runlab's own endpoints for the web UI (``/ajax-api/2.0/runlab/...``, also under ``/api``).
+
+=======================================  ==================================================
+endpoint                                 answer
+=======================================  ==================================================
+``GET metrics/downsampled``              one metric of one run thinned to about
+                                         ``max_points`` points, extremes kept
+``POST runs/count``                      how many runs a search would return in all pages
+``GET artifacts/get``                    one artifact file of a run, as a download
+=======================================  ==================================================
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from runlab.artifacts import _paths
+from runlab.entities import ViewType
+from runlab.errors import InvalidInputError
+from runlab.server._artifact_access import repository_for
+from runlab.server._deps import Artifacts, Store, require_run_id
+from runlab.server._wire import Id, WireModel, metric_json
+
+router = APIRouter(tags=["web UI"])
+
+DEFAULT_MAX_POINTS = 2000
+_CHUNK = 1 << 20
+# Served as plain text: a browser must never run a logged page or script in our origin.
+_ACTIVE_TYPES = ("text/html", "application/javascript", "text/javascript", "image/svg+xml")
+
+
+@router.get("/metrics/downsampled")
+def metric_downsampled(
+    store: Store,
+    metric_key: str,
+    run_id: str | None = None,
+    run_uuid: str | None = None,
+    max_points: str = str(DEFAULT_MAX_POINTS),
+    x_axis: str = "step",
+) -> dict[str, Any]:
+    """At most about ``max_points`` points (each x bucket keeps its first, last, lowest and
+    highest point), ordered by ``x_axis`` (``step`` or ``timestamp``)."""
+    rid = require_run_id(run_id, run_uuid)
+    points = store.get_metric_history_downsampled(rid, metric_key, max_points, x_axis)  # type: ignore[arg-type]
+    return {"metrics": [metric_json(m) for m in points]}
+
+
+class CountRuns(WireModel):
+    experiment_ids: list[Id] = []
+    filter: str | None = None
+    run_view_type: str | int | None = None
+
+
+@router.post("/runs/count")
+def count_runs(body: CountRuns, store: Store) -> dict[str, Any]:
+    """The number of runs ``runs/search`` would return with this filter, over all pages."""
+    count = store.count_runs_matching(
+        body.experiment_ids, body.filter or None, ViewType.parse(body.run_view_type)
+    )
+    return {"count": count}
+
+
+@router.get("/artifacts/get", response_class=StreamingResponse)
+def get_artifact(
+    store: Store,
+    destination: Artifacts,
+    path: str,
+    run_id: str | None = None,
+    run_uuid: str | None = None,
+) -> StreamingResponse:
+    """One file of a run's artifacts, wherever its artifact URI points."""
+    info = store.get_run(require_run_id(run_id, run_uuid)).info
+    relative = _paths.normalize(path)
+    if not relative:
+        raise InvalidInputError("path: names the artifact root, not a file")
+    repo, prefix = repository_for(info.artifact_uri, destination)
+    stream = repo.open_artifact(_paths.join(prefix, relative))
+    media_type = mimetypes.guess_type(relative)[0] or "application/octet-stream"
+    if media_type in _ACTIVE_TYPES:
+        media_type = "text/plain"
+    name = relative.rsplit("/", 1)[-1].replace('"', "")
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f'inline; filename="{name}"',
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    }
+    return StreamingResponse(_chunks(stream), media_type=media_type, headers=headers)
+
+
+def _chunks(stream: BinaryIO) -> Iterator[bytes]:
+    try:
+        while chunk := stream.read(_CHUNK):
+            yield chunk
+    finally:
+        stream.close()

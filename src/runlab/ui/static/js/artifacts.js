@@ -1,0 +1,209 @@
+// Artifact browser: a folder tree on the left, a preview on the right. Previews never run
+// anything from the artifact: text is shown as text, HTML goes into a sandboxed iframe with
+// scripts disabled, images load as images.
+
+import { api } from "./api.js";
+import { clear, h } from "./dom.js";
+
+const IMAGE = /\.(png|jpe?g|gif|webp|bmp|svg)$/i;
+const TEXT = /\.(txt|log|md|py|sh|cfg|ini|toml|xml|r|sql|js|ts|c|h|cpp|java|go|rs|mlmodel|requirements|lock)$|(^|\/)(MLmodel|Dockerfile|LICENSE|README)$/i;
+const MAX_PREVIEW_BYTES = 2_000_000;
+
+export function artifactBrowser(runId) {
+  const tree = h("ul", { class: "artifact-tree", role: "tree", "aria-label": "Artifacts" });
+  const preview = h("div", { class: "artifact-preview", "aria-live": "polite" }, h("p", { class: "muted" }, "Select a file to preview it."));
+  const el = h("div", { class: "artifacts" }, h("div", { class: "artifact-side" }, tree), preview);
+
+  async function list(path, into) {
+    let data;
+    try {
+      data = await api.listArtifacts(runId, path);
+    } catch (err) {
+      into.appendChild(h("li", { class: "error-box" }, `Could not list artifacts: ${err.message}`));
+      return;
+    }
+    const files = (data.files || []).slice().sort((a, b) => (b.is_dir - a.is_dir) || a.path.localeCompare(b.path));
+    if (!files.length && !path) into.appendChild(h("li", { class: "muted" }, "No artifacts."));
+    for (const file of files) into.appendChild(node(file));
+  }
+
+  function node(file) {
+    const name = file.path.split("/").pop();
+    if (file.is_dir) {
+      const children = h("ul", { role: "group", hidden: true });
+      let loaded = false;
+      const button = h(
+        "button",
+        {
+          type: "button",
+          class: "tree-item dir",
+          "aria-expanded": "false",
+          onclick: async () => {
+            const open = button.getAttribute("aria-expanded") === "true";
+            button.setAttribute("aria-expanded", String(!open));
+            children.hidden = open;
+            if (!loaded) {
+              loaded = true;
+              await list(file.path, children);
+            }
+          },
+        },
+        h("span", { class: "icon", "aria-hidden": "true" }, "▸"),
+        name,
+      );
+      return h("li", { role: "treeitem" }, button, children);
+    }
+    const button = h(
+      "button",
+      {
+        type: "button",
+        class: "tree-item file",
+        onclick: () => {
+          for (const b of tree.querySelectorAll(".tree-item.active")) b.classList.remove("active");
+          button.classList.add("active");
+          show(file);
+        },
+      },
+      h("span", { class: "icon", "aria-hidden": "true" }, "·"),
+      name,
+      file.file_size !== undefined ? h("span", { class: "muted size" }, formatBytes(Number(file.file_size))) : null,
+    );
+    return h("li", { role: "treeitem" }, button);
+  }
+
+  async function show(file) {
+    const url = api.artifactUrl(runId, file.path);
+    const size = Number(file.file_size || 0);
+    clear(preview);
+    preview.appendChild(
+      h(
+        "div",
+        { class: "preview-head" },
+        h("span", { class: "mono" }, file.path),
+        h("a", { class: "btn small", href: url, download: file.path.split("/").pop() }, "Download"),
+      ),
+    );
+    const body = h("div", { class: "preview-body" });
+    preview.appendChild(body);
+    const lower = file.path.toLowerCase();
+    if (IMAGE.test(lower)) {
+      // SVG as <img> cannot run scripts.
+      body.appendChild(h("img", { src: url, alt: file.path, class: "preview-image" }));
+      return;
+    }
+    if (size > MAX_PREVIEW_BYTES) {
+      body.appendChild(h("p", { class: "muted" }, `Too large to preview (${formatBytes(size)}); use Download.`));
+      return;
+    }
+    if (/\.html?$/.test(lower)) {
+      const text = await fetchText(url, body);
+      if (text === null) return;
+      // No allow-scripts, no allow-same-origin: the page is inert and isolated.
+      const frame = h("iframe", { sandbox: "", class: "preview-html", title: `Preview of ${file.path}`, referrerpolicy: "no-referrer" });
+      frame.srcdoc = text;
+      body.appendChild(frame);
+      return;
+    }
+    const isJson = /\.json$/.test(lower);
+    const isCsv = /\.(csv|tsv)$/.test(lower);
+    const isYaml = /\.(ya?ml)$/.test(lower) || /(^|\/)MLmodel$/.test(file.path);
+    if (!(isJson || isCsv || isYaml || TEXT.test(file.path) || size < 200_000)) {
+      body.appendChild(h("p", { class: "muted" }, "No preview for this file type."));
+      return;
+    }
+    const text = await fetchText(url, body);
+    if (text === null) return;
+    if (isJson) {
+      let pretty = text;
+      try {
+        pretty = JSON.stringify(JSON.parse(text), null, 2);
+      } catch {
+        /* shown as it is */
+      }
+      body.appendChild(h("pre", { class: "code" }, pretty));
+    } else if (isCsv) {
+      body.appendChild(csvTable(text, lower.endsWith(".tsv") ? "\t" : ","));
+    } else if (looksBinary(text)) {
+      body.appendChild(h("p", { class: "muted" }, "Binary file: no preview."));
+    } else {
+      body.appendChild(h("pre", { class: "code" }, text));
+    }
+  }
+
+  list("", tree);
+  return { el };
+}
+
+async function fetchText(url, body) {
+  try {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+    return await response.text();
+  } catch (err) {
+    body.appendChild(h("p", { class: "error-box" }, `Could not load the file: ${err.message}`));
+    return null;
+  }
+}
+
+function looksBinary(text) {
+  const sample = text.slice(0, 1000);
+  return /\u0000/.test(sample) || (sample.match(/\uFFFD/g) || []).length > 10;
+}
+
+// CSV with quoted fields; the first 500 rows become a table.
+export function parseCsv(text, sep = ",") {
+  const rows = [];
+  let row = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === sep) {
+      row.push(field);
+      field = "";
+    } else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = "";
+      if (rows.length > 500) break;
+    } else field += c;
+  }
+  if (field || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+function csvTable(text, sep) {
+  const rows = parseCsv(text, sep);
+  if (!rows.length) return h("p", { class: "muted" }, "Empty file.");
+  const [head, ...rest] = rows;
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "table csv-table" },
+      h("thead", null, h("tr", null, head.map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", null, rest.map((r) => h("tr", null, r.map((c) => h("td", null, c))))),
+    ),
+  );
+}
+
+export function formatBytes(n) {
+  if (!Number.isFinite(n)) return "";
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(1)} GB`;
+}

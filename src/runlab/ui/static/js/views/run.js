@@ -1,0 +1,367 @@
+// One run: overview (status, duration, user, source, commit, parent and children,
+// description), params and latest metrics, charts, editable tags, datasets, artifacts.
+
+import { api, metricMap, paramMap, tagMap } from "../api.js";
+import { artifactBrowser } from "../artifacts.js";
+import { chartGrid, runColor } from "../charts.js";
+import { clear, confirmDialog, h, toast } from "../dom.js";
+import { formatDuration, formatNumber, formatTime, runDuration, shortCommit, statusBadge } from "../format.js";
+import { renderMarkdown } from "../markdown.js";
+import { buildHash, quoteString, replaceHash } from "../state.js";
+
+const TABS = [
+  ["overview", "Overview"],
+  ["charts", "Charts"],
+  ["tags", "Tags"],
+  ["datasets", "Datasets"],
+  ["artifacts", "Artifacts"],
+];
+const NOTE = "mlflow.note.content";
+const PARENT = "mlflow.parentRunId";
+
+export async function runView(ctx) {
+  const { main, route } = ctx;
+  const runId = route.parts[1];
+  let run = await api.getRun(runId);
+  if (!ctx.alive()) return;
+  let tab = TABS.some(([id]) => id === route.params.get("tab")) ? route.params.get("tab") : "overview";
+  const experiment = await api.getExperiment(run.info.experiment_id).catch(() => null);
+  if (!ctx.alive()) return;
+
+  const statusSlot = h("span");
+  const title = h("h1", { class: "run-title" });
+  const panel = h("div", { class: "tab-panel", role: "tabpanel", tabindex: "0" });
+  const tabButtons = TABS.map(([id, label]) =>
+    h("button", { type: "button", role: "tab", id: `tab-${id}`, "aria-controls": "run-panel", onclick: () => select(id), onkeydown: tabKeys }, label),
+  );
+  panel.id = "run-panel";
+  main.appendChild(
+    h(
+      "section",
+      { class: "page" },
+      h(
+        "nav",
+        { class: "crumbs", "aria-label": "Breadcrumb" },
+        h("a", { href: "#/" }, "Experiments"),
+        " / ",
+        h("a", { href: buildHash("/runs", { e: [run.info.experiment_id] }) }, experiment ? experiment.name : `#${run.info.experiment_id}`),
+        " / ",
+        h("span", null, run.info.run_name || runId),
+      ),
+      h("div", { class: "page-head" }, title, statusSlot),
+      h("div", { class: "tabs", role: "tablist", "aria-label": "Run sections" }, tabButtons),
+      panel,
+    ),
+  );
+
+  let destroyPanel = null;
+  ctx.onCleanup(() => destroyPanel && destroyPanel());
+
+  function header() {
+    clear(title).appendChild(document.createTextNode(run.info.run_name || runId));
+    clear(statusSlot).appendChild(statusBadge(run.info.status));
+    document.title = `${run.info.run_name || runId} · runlab`;
+  }
+
+  function tabKeys(event) {
+    const index = TABS.findIndex(([id]) => id === tab);
+    let next = null;
+    if (event.key === "ArrowRight") next = (index + 1) % TABS.length;
+    if (event.key === "ArrowLeft") next = (index - 1 + TABS.length) % TABS.length;
+    if (next !== null) {
+      event.preventDefault();
+      select(TABS[next][0]);
+      tabButtons[next].focus();
+    }
+  }
+
+  function select(id) {
+    tab = id;
+    replaceHash(buildHash(`/run/${runId}`, { tab: id === "overview" ? "" : id }));
+    TABS.forEach(([tid], i) => {
+      tabButtons[i].setAttribute("aria-selected", String(tid === id));
+      tabButtons[i].tabIndex = tid === id ? 0 : -1;
+    });
+    panel.setAttribute("aria-labelledby", `tab-${id}`);
+    if (destroyPanel) destroyPanel();
+    destroyPanel = null;
+    clear(panel);
+    const render = { overview, charts, tags, datasets, artifacts }[id];
+    destroyPanel = render() || null;
+  }
+
+  // ---------------------------------------------------------------- overview
+  function overview() {
+    const info = run.info;
+    const tagsNow = tagMap(run);
+    const parentId = tagsNow[PARENT];
+    const parentCell = h("span", null, parentId ? h("a", { href: buildHash(`/run/${parentId}`) }, parentId) : "—");
+    if (parentId) {
+      api.getRun(parentId).then((p) => {
+        clear(parentCell).appendChild(h("a", { href: buildHash(`/run/${parentId}`) }, p.info.run_name || parentId));
+      }, () => {});
+    }
+    const childrenCell = h("span", { class: "muted" }, "…");
+    api
+      .searchRuns({ experiment_ids: [info.experiment_id], filter: `tags.\`${PARENT}\` = ${quoteString(runId)}`, max_results: 100 })
+      .then((data) => {
+        const kids = data.runs || [];
+        clear(childrenCell);
+        childrenCell.className = "";
+        if (!kids.length) childrenCell.appendChild(document.createTextNode("—"));
+        kids.forEach((kid, i) => {
+          if (i) childrenCell.appendChild(document.createTextNode(", "));
+          childrenCell.appendChild(h("a", { href: buildHash(`/run/${kid.info.run_id}`) }, kid.info.run_name || kid.info.run_id));
+        });
+        if (data.next_page_token) childrenCell.appendChild(document.createTextNode(" and more"));
+      })
+      .catch(() => (childrenCell.textContent = "—"));
+    const commit = tagsNow["mlflow.source.git.commit"];
+    const fields = [
+      ["Run ID", h("span", { class: "mono" }, info.run_id)],
+      ["Status", statusBadge(info.status)],
+      ["Started", formatTime(info.start_time)],
+      ["Ended", formatTime(info.end_time) || "—"],
+      ["Duration", formatDuration(runDuration(info)) || "—"],
+      ["User", info.user_id || "—"],
+      ["Source", tagsNow["mlflow.source.name"] ? h("span", { class: "mono", title: tagsNow["mlflow.source.name"] }, tagsNow["mlflow.source.name"]) : "—"],
+      ["Source type", tagsNow["mlflow.source.type"] || "—"],
+      ["Git commit", commit ? h("span", { class: "mono", title: commit }, shortCommit(commit)) : "—"],
+      ["Parent run", parentCell],
+      ["Child runs", childrenCell],
+      ["Artifact URI", h("span", { class: "mono" }, info.artifact_uri || "")],
+    ];
+    const details = h("dl", { class: "details" }, fields.map(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
+    panel.appendChild(h("div", { class: "overview-grid" }, h("div", { class: "card" }, h("h2", null, "Details"), details), description()));
+    panel.appendChild(h("div", { class: "overview-grid" }, paramsCard(), metricsCard()));
+  }
+
+  function description() {
+    const card = h("div", { class: "card description" });
+    const show = () => {
+      clear(card);
+      const text = tagMap(run)[NOTE] || "";
+      card.appendChild(
+        h("div", { class: "card-head" }, h("h2", null, "Description"), h("button", { type: "button", class: "btn small", onclick: edit }, text ? "Edit" : "Add")),
+      );
+      card.appendChild(text ? renderMarkdown(text) : h("p", { class: "muted" }, "No description."));
+    };
+    const edit = () => {
+      clear(card);
+      const area = h("textarea", { rows: 8, "aria-label": "Description (Markdown)", class: "mono" });
+      area.value = tagMap(run)[NOTE] || "";
+      card.appendChild(h("h2", null, "Description"));
+      card.appendChild(area);
+      card.appendChild(
+        h(
+          "div",
+          { class: "dialog-buttons" },
+          h("button", { type: "button", class: "btn", onclick: show }, "Cancel"),
+          h(
+            "button",
+            {
+              type: "button",
+              class: "btn primary",
+              onclick: async () => {
+                try {
+                  await api.setTag(runId, NOTE, area.value);
+                  run = await api.getRun(runId);
+                  show();
+                } catch (err) {
+                  toast(err.message, "error");
+                }
+              },
+            },
+            "Save",
+          ),
+        ),
+      );
+      area.focus();
+    };
+    show();
+    return card;
+  }
+
+  function paramsCard() {
+    const params = Object.entries(paramMap(run)).sort(([a], [b]) => a.localeCompare(b));
+    return h(
+      "div",
+      { class: "card" },
+      h("h2", null, `Parameters (${params.length})`),
+      params.length
+        ? h("table", { class: "table kv" }, h("tbody", null, params.map(([k, v]) => h("tr", null, h("th", { scope: "row" }, k), h("td", { class: "mono" }, v)))))
+        : h("p", { class: "muted" }, "None."),
+    );
+  }
+
+  function metricsCard() {
+    const metrics = Object.values(metricMap(run)).sort((a, b) => a.key.localeCompare(b.key));
+    return h(
+      "div",
+      { class: "card" },
+      h("h2", null, `Metrics (${metrics.length})`),
+      metrics.length
+        ? h(
+            "table",
+            { class: "table kv" },
+            h("thead", null, h("tr", null, h("th", { scope: "col" }, "Key"), h("th", { scope: "col", class: "num" }, "Latest"), h("th", { scope: "col", class: "num" }, "Step"))),
+            h(
+              "tbody",
+              null,
+              metrics.map((m) =>
+                h(
+                  "tr",
+                  null,
+                  h("th", { scope: "row" }, h("a", { href: buildHash(`/run/${runId}`, { tab: "charts" }), onclick: (e) => (e.preventDefault(), select("charts")) }, m.key)),
+                  h("td", { class: "num", title: String(m.value) }, formatNumber(m.value)),
+                  h("td", { class: "num" }, String(m.step)),
+                ),
+              ),
+            ),
+          )
+        : h("p", { class: "muted" }, "None."),
+    );
+  }
+
+  // ---------------------------------------------------------------- charts
+  function charts() {
+    const keys = Object.keys(metricMap(run)).sort();
+    const grid = chartGrid(keys, [{ run_id: runId, name: run.info.run_name || runId, start_time: run.info.start_time, color: runColor(0) }], {
+      isLive: () => run.info.status === "RUNNING",
+    });
+    panel.appendChild(grid.el);
+    return () => grid.destroy();
+  }
+
+  // ---------------------------------------------------------------- tags
+  function tags() {
+    const body = h("tbody");
+    const draw = () => {
+      clear(body);
+      const entries = Object.entries(tagMap(run)).sort(([a], [b]) => a.localeCompare(b));
+      for (const [key, value] of entries) {
+        body.appendChild(
+          h(
+            "tr",
+            null,
+            h("th", { scope: "row", class: "mono" }, key),
+            h("td", { class: "tag-value" }, value),
+            h(
+              "td",
+              { class: "actions" },
+              h("button", { type: "button", class: "btn small", "aria-label": `Edit tag ${key}`, onclick: () => editTag(key, value) }, "Edit"),
+              h("button", { type: "button", class: "btn small danger", "aria-label": `Delete tag ${key}`, onclick: () => removeTag(key) }, "Delete"),
+            ),
+          ),
+        );
+      }
+    };
+    const keyInput = h("input", { "aria-label": "Tag key", placeholder: "key", required: true });
+    const valueInput = h("input", { "aria-label": "Tag value", placeholder: "value" });
+    const form = h(
+      "form",
+      {
+        class: "toolbar tag-form",
+        onsubmit: async (e) => {
+          e.preventDefault();
+          await saveTag(keyInput.value.trim(), valueInput.value);
+          keyInput.value = "";
+          valueInput.value = "";
+          keyInput.focus();
+        },
+      },
+      keyInput,
+      valueInput,
+      h("button", { type: "submit", class: "btn primary" }, "Set tag"),
+    );
+    async function saveTag(key, value) {
+      try {
+        await api.setTag(runId, key, value);
+        run = await api.getRun(runId);
+        draw();
+        toast(`Tag ${key} saved`);
+      } catch (err) {
+        toast(err.message, "error");
+      }
+    }
+    function editTag(key, value) {
+      keyInput.value = key;
+      valueInput.value = value;
+      valueInput.focus();
+    }
+    async function removeTag(key) {
+      if (!(await confirmDialog(`Delete tag “${key}”?`))) return;
+      try {
+        await api.deleteTag(runId, key);
+        run = await api.getRun(runId);
+        draw();
+      } catch (err) {
+        toast(err.message, "error");
+      }
+    }
+    draw();
+    panel.appendChild(form);
+    panel.appendChild(h("table", { class: "table kv tags-table" }, h("thead", null, h("tr", null, h("th", { scope: "col" }, "Key"), h("th", { scope: "col" }, "Value"), h("th", null, h("span", { class: "sr-only" }, "Actions")))), body));
+  }
+
+  // ---------------------------------------------------------------- datasets
+  function datasets() {
+    const inputs = (run.inputs && run.inputs.dataset_inputs) || [];
+    if (!inputs.length) {
+      panel.appendChild(h("p", { class: "muted" }, "No datasets logged."));
+      return;
+    }
+    for (const input of inputs) {
+      const ds = input.dataset || {};
+      const context = (input.tags || []).find((t) => t.key === "mlflow.data.context");
+      let schema = ds.schema || "";
+      try {
+        schema = JSON.stringify(JSON.parse(schema), null, 2);
+      } catch {
+        /* shown as it is */
+      }
+      panel.appendChild(
+        h(
+          "div",
+          { class: "card" },
+          h("h2", null, ds.name || "dataset", context ? h("span", { class: "pill" }, context.value) : null),
+          h(
+            "dl",
+            { class: "details" },
+            [
+              ["Digest", ds.digest],
+              ["Source type", ds.source_type],
+              ["Source", ds.source],
+              ["Profile", ds.profile],
+            ].map(([k, v]) => [h("dt", null, k), h("dd", { class: "mono" }, v || "—")]),
+          ),
+          schema ? h("details", null, h("summary", null, "Schema"), h("pre", { class: "code" }, schema)) : null,
+        ),
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- artifacts
+  function artifacts() {
+    panel.appendChild(artifactBrowser(runId).el);
+  }
+
+  header();
+  select(tab);
+
+  // Live: a running run refreshes its header (and its charts poll on their own).
+  const timer = setInterval(async () => {
+    if (run.info.status !== "RUNNING") return;
+    try {
+      const fresh = await api.getRun(runId);
+      if (!ctx.alive()) return;
+      const changed = fresh.info.status !== run.info.status;
+      run = fresh;
+      header();
+      if (changed && tab === "overview") select("overview");
+    } catch {
+      /* try again at the next tick */
+    }
+  }, 5000);
+  ctx.onCleanup(() => clearInterval(timer));
+}

@@ -1,0 +1,116 @@
+"""Downsampled metric history for charts: few points, every extreme kept, on both databases."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import pytest
+
+from runlab.entities import Metric
+from runlab.errors import InvalidInputError, NotFoundError
+from runlab.store.base import downsample_points
+from runlab.store.sql.store import SqlStore
+
+
+@pytest.fixture
+def store(store_uri: str, tmp_path: Path) -> SqlStore:
+    s = SqlStore(store_uri, str(tmp_path / "artifacts"))
+    yield s
+    s.close()
+
+
+def _run(store: SqlStore) -> str:
+    return store.create_run("0", "tester", 0, {}, "run").run_id
+
+
+def _log(store: SqlStore, run_id: str, points: list[Metric], chunk: int = 20_000) -> None:
+    for i in range(0, len(points), chunk):
+        store.log_batch(run_id, metrics=points[i : i + chunk])
+
+
+@pytest.mark.slow
+def test_million_points_keep_extremes_spikes_and_ends(store: SqlStore) -> None:
+    run_id = _run(store)
+    rng = random.Random(7)
+    n = 1_000_000
+    values = [math.sin(i / 5000) + rng.random() * 0.1 for i in range(n)]
+    spikes = {rng.randrange(1, n - 1): 50.0 + k for k in range(10)}
+    dips = {rng.randrange(1, n - 1): -50.0 - k for k in range(10)}
+    for step, value in {**spikes, **dips}.items():
+        values[step] = value
+    points = [Metric("loss", v, 1_700_000_000_000 + 3 * i, i) for i, v in enumerate(values)]
+    _log(store, run_id, points)
+
+    for x_axis in ("step", "timestamp"):
+        got = store.get_metric_history_downsampled(run_id, "loss", 2000, x_axis)
+        assert 100 < len(got) <= 2000 * 2
+        by_step = {p.step: p.value for p in got}
+        assert got[0].step == 0
+        assert got[-1].step == n - 1
+        assert got[0].value == values[0]
+        assert got[-1].value == values[-1]
+        assert max(p.value for p in got) == max(values)
+        assert min(p.value for p in got) == min(values)
+        for step, value in {**spikes, **dips}.items():
+            assert by_step.get(step) == value, (x_axis, step)
+        assert [p.step for p in got] == sorted(p.step for p in got)
+
+
+def test_short_series_comes_back_whole(store: SqlStore) -> None:
+    run_id = _run(store)
+    points = [Metric("acc", i * 0.5, 1000 + i, i) for i in range(50)]
+    store.log_batch(run_id, metrics=points)
+    got = store.get_metric_history_downsampled(run_id, "acc", 2000, "step")
+    assert [(p.step, p.value, p.timestamp) for p in got] == [
+        (p.step, p.value, p.timestamp) for p in points
+    ]
+    assert all(p.run_id == run_id and p.key == "acc" for p in got)
+
+
+def test_sql_matches_the_python_reference(store: SqlStore) -> None:
+    run_id = _run(store)
+    rng = random.Random(3)
+    points = [Metric("m", rng.uniform(-10, 10), 5000 + 7 * i, i * 3) for i in range(20_000)]
+    _log(store, run_id, points)
+    for x_axis in ("step", "timestamp"):
+        want = downsample_points(points, 400, x_axis)
+        got = store.get_metric_history_downsampled(run_id, "m", 400, x_axis)
+        assert [(p.step, p.value) for p in got] == [(p.step, p.value) for p in want]
+        assert len(got) <= 400
+
+
+def test_flat_line_costs_few_points_and_nan_is_never_an_extreme(store: SqlStore) -> None:
+    run_id = _run(store)
+    points = [Metric("flat", 1.0, 1000 + i, i) for i in range(10_000)]
+    points[5000] = Metric("flat", float("nan"), 6000, 5000)
+    _log(store, run_id, points)
+    got = store.get_metric_history_downsampled(run_id, "flat", 100, "step")
+    assert len(got) <= 100
+    assert {p.value for p in got if not math.isnan(p.value)} == {1.0}
+    assert got[0].step == 0
+    assert got[-1].step == 9999
+
+
+def test_bad_arguments_and_unknown_run(store: SqlStore) -> None:
+    run_id = _run(store)
+    with pytest.raises(InvalidInputError, match="max_points"):
+        store.get_metric_history_downsampled(run_id, "m", 2, "step")
+    with pytest.raises(InvalidInputError, match="x_axis"):
+        store.get_metric_history_downsampled(run_id, "m", 100, "wall")
+    with pytest.raises(NotFoundError):
+        store.get_metric_history_downsampled("f" * 32, "m", 100, "step")
+    assert store.get_metric_history_downsampled(run_id, "never-logged", 100, "step") == []
+
+
+def test_count_runs_matching(store: SqlStore) -> None:
+    exp = store.create_experiment("counted")
+    for i in range(7):
+        run = store.create_run(exp, "tester", i, {}, f"r{i}")
+        store.log_batch(run.run_id, metrics=[Metric("acc", i / 10, 1, 0)])
+    assert store.count_runs_matching([exp]) == 7
+    assert store.count_runs_matching([exp], "metrics.acc > 0.35") == 3
+    assert store.count_runs_matching([exp, "0"], "attributes.run_name = 'r1'") == 1
+    with pytest.raises(InvalidInputError):
+        store.count_runs_matching([exp], "metrics.acc >")

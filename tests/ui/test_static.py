@@ -1,0 +1,49 @@
+"""The UI's files: everything they import ships in the package, and no code path turns
+text into markup."""
+
+from __future__ import annotations
+
+import re
+
+from runlab.ui import STATIC_DIR
+
+OWN_SCRIPTS = [p for p in STATIC_DIR.rglob("*.js") if "vendor" not in p.parts]
+IMPORT = re.compile(r"""^\s*import\s[^;]*?from\s+["'](\.[^"']+)["']""", re.MULTILINE)
+# Ways to turn a string into markup or code; the UI builds elements and text nodes instead.
+FORBIDDEN = (
+    "innerHTML",
+    "outerHTML",
+    "insertAdjacentHTML",
+    "document.write",
+    "eval(",
+    "new Function",
+)
+
+
+def test_index_and_vendored_chart_library_ship_with_their_licence() -> None:
+    for name in ("index.html", "app.js", "style.css", "theme.js"):
+        assert (STATIC_DIR / name).is_file(), name
+    vendor = STATIC_DIR / "vendor"
+    for name in ("uPlot.esm.js", "uPlot.min.css", "uPlot.LICENSE"):
+        assert (vendor / name).is_file(), name
+    assert "MIT License" in (vendor / "uPlot.LICENSE").read_text()
+
+
+def test_every_relative_import_resolves() -> None:
+    assert OWN_SCRIPTS
+    for script in OWN_SCRIPTS:
+        for target in IMPORT.findall(script.read_text()):
+            assert (script.parent / target).resolve().is_file(), f"{script.name} imports {target}"
+
+
+def test_no_script_parses_strings_as_html_or_code() -> None:
+    for script in OWN_SCRIPTS:
+        text = script.read_text()
+        for needle in FORBIDDEN:
+            assert needle not in text, f"{script.relative_to(STATIC_DIR)} uses {needle}"
+
+
+def test_index_loads_nothing_from_other_origins() -> None:
+    html = (STATIC_DIR / "index.html").read_text()
+    assert not re.search(r"""(src|href)=["']https?://""", html)
+    assert "Content-Security-Policy" in html
