@@ -45,12 +45,10 @@ before a failure (PartialWriteError), so the batcher re-sends only the rest.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import os
 import random
-import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -259,6 +257,8 @@ def _pool(origin: str, verify: bool | str) -> httpx.Client:
                 import httpx
 
                 if isinstance(verify, str):
+                    import ssl
+
                     tls: ssl.SSLContext | bool = ssl.create_default_context(cafile=verify)
                 else:
                     tls = verify
@@ -464,6 +464,8 @@ class HttpSession:
 
 
 def _certificate_refused(exc: Exception) -> bool:
+    import ssl
+
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ssl.SSLCertVerificationError):
@@ -491,6 +493,8 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
