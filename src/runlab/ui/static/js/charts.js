@@ -217,7 +217,7 @@ export function chartGrid(keys, runs, { isLive = () => false, pollMs = 5000 } = 
   const charts = [];
   const filter = h("input", { type: "search", class: "search", placeholder: "Filter metrics", "aria-label": "Filter metric charts" });
   const grid = h("div", { class: "chart-grid" });
-  const controls = chartControls(options, () => charts.forEach((c) => c.rebuild()));
+  const controls = chartControls(options, () => controls.dispatchEvent(new CustomEvent("runlab:options")));
   const el = h("div", { class: "charts" }, h("div", { class: "toolbar" }, filter, controls), grid);
   for (const key of keys) {
     const chart = metricChart(key, runs, options);
@@ -230,15 +230,43 @@ export function chartGrid(keys, runs, { isLive = () => false, pollMs = 5000 } = 
     const needle = filter.value.toLowerCase();
     for (const c of charts) c.el.hidden = needle && !c.el.dataset.key.includes(needle);
   });
-  // Charts are drawn once they are in the document (uPlot needs a width).
-  requestAnimationFrame(() => charts.forEach((c) => c.refresh()));
+  // A chart loads its data when it first scrolls into view (a run may log hundreds of
+  // keys), and only charts in view refresh while a run is live.
+  const visible = new Set();
+  const drawn = new Set();
+  const observer = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        const chart = charts.find((c) => c.el === entry.target);
+        if (!chart) continue;
+        if (entry.isIntersecting) {
+          visible.add(chart);
+          if (!drawn.has(chart)) {
+            drawn.add(chart);
+            chart.refresh();
+          }
+        } else visible.delete(chart);
+      }
+    },
+    { rootMargin: "200px" },
+  );
+  charts.forEach((c) => observer.observe(c.el));
+  const controlsChanged = () => {
+    drawn.clear();
+    for (const c of visible) {
+      drawn.add(c);
+      c.rebuild();
+    }
+  };
+  controls.addEventListener("runlab:options", controlsChanged);
   const timer = setInterval(() => {
-    if (isLive()) charts.forEach((c) => c.refresh());
+    if (isLive()) visible.forEach((c) => c.refresh());
   }, pollMs);
   return {
     el,
     destroy() {
       clearInterval(timer);
+      observer.disconnect();
       charts.forEach((c) => c.destroy());
     },
   };
