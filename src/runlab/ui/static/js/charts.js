@@ -172,7 +172,15 @@ export function metricChart(key, runs, options) {
     if (xs.length) plot.setScale("x", { min: xs[0], max: xs[xs.length - 1] });
   }
 
-  async function refresh() {
+  // One fetch at a time: a poll that comes while the last answer is still on its way
+  // waits for that answer instead of piling another query onto the server.
+  let inflight = null;
+  function refresh() {
+    if (!inflight) inflight = load().finally(() => (inflight = null));
+    return inflight;
+  }
+
+  async function load() {
     status.textContent = raw ? status.textContent : "loading…";
     const fresh = await fetchAll();
     if (destroyed) return;
@@ -193,6 +201,7 @@ export function metricChart(key, runs, options) {
     el,
     refresh,
     rebuild: async () => {
+      if (inflight) await inflight;
       raw = null;
       await refresh();
     },
