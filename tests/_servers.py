@@ -58,11 +58,12 @@ def _healthy(base_url: str) -> bool:
 
 @contextlib.contextmanager
 def start_runlab_server(
-    tmp_path: Path, *extra_args: str
+    tmp_path: Path, *extra_args: str, command: str = "server"
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Run ``runlab server`` on a free port; yield ``(base_url, process)``."""
+    """Run ``runlab server`` (or ``command``, such as ``ui``) on a free port; yield
+    ``(base_url, process)``."""
     args = list(extra_args)
-    if "--backend-store-uri" not in args:
+    if command == "server" and "--backend-store-uri" not in args:
         args += ["--backend-store-uri", str(tmp_path / "server-store")]
     last_log = ""
     for _attempt in range(3):  # another process may take the free port first
@@ -70,7 +71,7 @@ def start_runlab_server(
         log_path = tmp_path / f"runlab-server-{port}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                runlab_command("server", "--host", "127.0.0.1", "--port", str(port), *args),
+                runlab_command(command, "--host", "127.0.0.1", "--port", str(port), *args),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=_subprocess_env(),

@@ -8,6 +8,9 @@ fixture                    scope       value
 ``postgres_url``           function    ``postgresql+psycopg://postgres@127.0.0.1:PORT/DB``
 ``sqlite_uri``             function    ``sqlite:///<tmp_path>/runlab.db``
 ``store_uri``              function    either of the two above (ids ``sqlite``, ``postgres``)
+``s3_endpoint``            session     ``http://127.0.0.1:PORT`` of an S3-compatible server
+``s3_admin``               session     a boto3 client of that server, to set up and inspect
+``s3_bucket``              function    name of a new, empty bucket there (env points at it)
 =========================  ==========  ===================================================
 
 One PostgreSQL cluster serves the whole test run, xdist workers included. The controller
@@ -177,6 +180,44 @@ def sqlite_uri(tmp_path: Path) -> str:
 def store_uri(request: pytest.FixtureRequest) -> str:
     """A backend URI for an empty store; tests that take it run once per database."""
     return str(request.getfixturevalue(request.param))
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """URL of a real S3-compatible server (moto's, in a subprocess) for the whole session."""
+    import _s3
+
+    server = _s3.start_server()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_admin(s3_endpoint: str) -> Any:
+    """A boto3 client of the test server, apart from runlab's, to set up and inspect buckets."""
+    import _s3
+
+    return _s3.admin_client(s3_endpoint)
+
+
+@pytest.fixture
+def s3_bucket(s3_admin: Any, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A new, empty bucket; the environment points runlab (and boto3) at the test server
+    with test credentials, and hides the user's AWS configuration."""
+    import _s3
+
+    for name in list(os.environ):
+        if name.startswith("AWS_") or name == "MLFLOW_S3_ENDPOINT_URL":
+            monkeypatch.delenv(name)
+    for name, value in _s3.TEST_ENV.items():
+        monkeypatch.setenv(name, value)
+    # Empty files, the same for every test: one shared client serves them all.
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    monkeypatch.setenv("RUNLAB_S3_ENDPOINT_URL", s3_endpoint)
+    bucket = _s3.new_bucket(s3_admin)
+    yield bucket
+    _s3.drop_bucket(s3_admin, bucket)
 
 
 # --- the cluster ---------------------------------------------------------------------------

@@ -39,6 +39,7 @@ EXPECTED = {
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "search_experiments",
     "search_runs",
     "set_experiment",

@@ -6,9 +6,12 @@ first use, never at import.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from runlab import entities, errors
 from runlab._version import __version__
 from runlab.entities import RunStatus, ViewType
+from runlab.registry._fluent import register_model
 from runlab.tracking.client import RunlabClient
 from runlab.tracking.fluent import (
     ActiveRun,
@@ -49,6 +52,14 @@ from runlab.tracking.fluent import (
     start_run,
 )
 
+if TYPE_CHECKING:
+    from runlab import artifacts as artifacts
+    from runlab import models as models
+    from runlab import pyfunc as pyfunc
+    from runlab import pytorch as pytorch
+    from runlab import registry as registry
+    from runlab import sklearn as sklearn
+
 __all__ = [
     "ActiveRun",
     "RunStatus",
@@ -84,6 +95,7 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "search_experiments",
     "search_runs",
     "set_experiment",
@@ -93,3 +105,17 @@ __all__ = [
     "set_tracking_uri",
     "start_run",
 ]
+
+# Loaded on first attribute access: the flavours (runlab.sklearn...) import their
+# frameworks' helpers, and none of these is needed to log a metric.
+_LAZY_SUBMODULES = ("artifacts", "models", "pyfunc", "pytorch", "registry", "sklearn")
+
+
+def __getattr__(name: str) -> Any:
+    """``runlab.artifacts.download_artifacts(...)`` or ``runlab.sklearn.log_model(...)``
+    work after a bare ``import runlab``; the submodule loads on first use."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"runlab.{name}")
+    raise AttributeError(f"module 'runlab' has no attribute {name!r}")

@@ -19,8 +19,13 @@ __all__ = [
     "InputTag",
     "LifecycleStage",
     "Metric",
+    "ModelVersion",
+    "ModelVersionStage",
+    "ModelVersionStatus",
+    "ModelVersionStageTransition",
     "PagedList",
     "Param",
+    "RegisteredModel",
     "Run",
     "RunData",
     "RunInfo",
@@ -218,6 +223,90 @@ class Run:
                 for d in self.inputs.dataset_inputs
             ],
         }
+
+
+# ------------------------------------------------------------------ model registry
+
+
+class ModelVersionStage:
+    """The four stages of a model version (MLflow's names); input is case-insensitive."""
+
+    NONE = "None"
+    STAGING = "Staging"
+    PRODUCTION = "Production"
+    ARCHIVED = "Archived"
+
+    ALL = (NONE, STAGING, PRODUCTION, ARCHIVED)
+    ACTIVE = (STAGING, PRODUCTION)  # the stages archive_existing_versions applies to
+
+    @classmethod
+    def parse(cls, value: object) -> str:
+        """The canonical spelling of ``value``; InvalidInputError for anything else."""
+        from runlab.errors import InvalidInputError
+
+        if isinstance(value, str):
+            for stage in cls.ALL:
+                if stage.lower() == value.strip().lower():
+                    return stage
+        raise InvalidInputError(
+            f"stage {value!r} is not a model version stage; use one of {', '.join(cls.ALL)} "
+            "(any case)"
+        )
+
+
+class ModelVersionStatus:
+    READY = "READY"
+    PENDING_REGISTRATION = "PENDING_REGISTRATION"
+    FAILED_REGISTRATION = "FAILED_REGISTRATION"
+
+    ALL = (READY, PENDING_REGISTRATION, FAILED_REGISTRATION)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    """One registered version of a model. ``version`` is an int, as MlflowClient gives
+    it with a database store (the JSON wire carries it as a string)."""
+
+    name: str
+    version: int
+    creation_timestamp: int
+    last_updated_timestamp: int | None = None
+    description: str | None = None
+    user_id: str | None = None
+    current_stage: str = ModelVersionStage.NONE
+    source: str | None = None
+    run_id: str | None = None
+    run_link: str | None = None
+    status: str = ModelVersionStatus.READY
+    status_message: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredModel:
+    """A named model. ``latest_versions`` holds the newest version in each stage and
+    ``aliases`` maps each alias to its version number."""
+
+    name: str
+    creation_timestamp: int
+    last_updated_timestamp: int | None = None
+    description: str | None = None
+    latest_versions: list[ModelVersion] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+    aliases: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersionStageTransition:
+    """One recorded stage change of a model version: who moved it, when, from and to."""
+
+    name: str
+    version: int
+    from_stage: str
+    to_stage: str
+    user_id: str | None
+    timestamp: int
 
 
 class PagedList(list[T], Generic[T]):

@@ -602,7 +602,7 @@ def test_registry_refuses_unknown_schemes() -> None:
     with pytest.raises(
         InvalidInputError,
         match=r"artifact URI 'gs://bucket/x': scheme 'gs' is not supported "
-        r"\(supported: file, or a plain path\)",
+        r"\(supported: file, s3, or a plain path\)",
     ):
         get_artifact_repository("gs://bucket/x")
 
@@ -612,12 +612,12 @@ def test_registry_takes_new_schemes(registry: dict[str, Any], tmp_path: Path) ->
     repo = get_artifact_repository("mem://run/1")
     assert isinstance(repo, MemoryArtifactRepository)
     assert repr(repo) == "MemoryArtifactRepository('mem://run/1')"
-    with pytest.raises(InvalidInputError, match=r"supported: file, mem,"):
-        get_artifact_repository("s3://bucket")
+    with pytest.raises(InvalidInputError, match=r"supported: file, mem, s3,"):
+        get_artifact_repository("gs://bucket")
     for bad in ("", "S3", "3d", "a", "a b", "s3:"):
         with pytest.raises(InvalidInputError, match="scheme .* is not valid"):
             register_artifact_repository(bad, MemoryArtifactRepository)
-    assert set(registry) == {"file", "mem"}
+    assert set(registry) == {"file", "mem", "s3"}
 
 
 def test_download_via_listing(tmp_path: Path, temp_dir: Path) -> None:

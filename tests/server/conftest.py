@@ -32,7 +32,7 @@ class Api:
         r = self.client.post(f"{self.prefix}/{path}", json=body or {})
         return r.status_code, r.json()
 
-    def get(self, path: str, **params: Any) -> tuple[int, Any]:
+    def get(self, path: str, /, **params: Any) -> tuple[int, Any]:
         r = self.client.get(f"{self.prefix}/{path}", params=params)
         return r.status_code, r.json()
 
@@ -41,7 +41,7 @@ class Api:
         assert status == 200, data
         return data
 
-    def ok_get(self, path: str, **params: Any) -> Any:
+    def ok_get(self, path: str, /, **params: Any) -> Any:
         status, data = self.get(path, **params)
         assert status == 200, data
         return data

@@ -5,12 +5,18 @@ artifact URI                                    repository
 ==============================================  ===============================
 ``file:///abs/path``, ``file:/abs/path``        :class:`LocalArtifactRepository`
 a plain absolute or relative path               :class:`LocalArtifactRepository`
+``s3://bucket/prefix``                          ``S3ArtifactRepository`` (``runlab[s3]``)
+``mlflow-artifacts:/path``                      a tracking server's artifact proxy
+``http(s)://host/api/2.0/mlflow-artifacts/…``   a tracking server's artifact proxy
 ==============================================  ===============================
 
-Other backends (``s3``, ``http(s)``, ``mlflow-artifacts``) plug in with
-:func:`register_artifact_repository`; the dispatcher does not change. Factories
-import their backend's dependencies when called, so importing this package stays
-cheap.
+Other backends plug in with :func:`register_artifact_repository`; the dispatcher
+does not change. Factories import their backend's dependencies when called, so
+importing this package stays cheap.
+
+A ``mlflow-artifacts:/path`` URI names a place on *the* tracking server, whichever it
+is, so :func:`get_artifact_repository` resolves it against a tracking URI (the
+caller's, else the current one).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from runlab.artifacts._download import download_artifacts  # standard library at import
 from runlab.artifacts.base import ArtifactRepository, FileInfo
 from runlab.artifacts.local import LocalArtifactRepository  # standard library only
 from runlab.errors import InvalidInputError
@@ -28,6 +35,7 @@ __all__ = [
     "ArtifactRepositoryFactory",
     "FileInfo",
     "LocalArtifactRepository",
+    "download_artifacts",
     "get_artifact_repository",
     "register_artifact_repository",
 ]
@@ -52,12 +60,23 @@ def register_artifact_repository(scheme: str, factory: ArtifactRepositoryFactory
     _factories[scheme] = factory
 
 
-def get_artifact_repository(artifact_uri: str) -> ArtifactRepository:
-    """A repository for ``artifact_uri``; InvalidInputError for an unknown scheme."""
+def get_artifact_repository(
+    artifact_uri: str, tracking_uri: str | None = None
+) -> ArtifactRepository:
+    """A repository for ``artifact_uri``; InvalidInputError for an unknown scheme.
+
+    ``tracking_uri`` is the server that ``mlflow-artifacts:`` URIs are relative to
+    (default: the current tracking URI).
+    """
     scheme = urlsplit(artifact_uri).scheme.lower()
     # No scheme means a plain path; a one-letter "scheme" is a Windows drive ("C:\\x").
     if len(scheme) <= 1:
         scheme = "file"
+    if scheme == "mlflow-artifacts":
+        from runlab.store.rest.artifacts import proxy_repository
+        from runlab.store.uri import resolve
+
+        return proxy_repository(artifact_uri, resolve(tracking_uri))
     factory = _factories.get(scheme)
     if factory is None:
         supported = ", ".join(sorted(_factories))
@@ -68,4 +87,19 @@ def get_artifact_repository(artifact_uri: str) -> ArtifactRepository:
     return factory(artifact_uri)
 
 
+def _s3_repository(artifact_uri: str) -> ArtifactRepository:
+    from runlab.artifacts.s3 import S3ArtifactRepository  # boto3 loads only now
+
+    return S3ArtifactRepository(artifact_uri)
+
+
+def _http_repository(artifact_uri: str) -> ArtifactRepository:
+    from runlab.store.rest.artifacts import HttpArtifactRepository
+
+    return HttpArtifactRepository(artifact_uri)
+
+
 register_artifact_repository("file", LocalArtifactRepository)
+register_artifact_repository("s3", _s3_repository)
+register_artifact_repository("http", _http_repository)
+register_artifact_repository("https", _http_repository)

@@ -5,6 +5,8 @@ command                does
 =====================  ==============================================================
 ``experiments ...``    list, create, rename, delete and restore experiments
 ``runs ...``           list, show, diff, delete and restore runs
+``models ...``         list, show, register, promote, alias and delete registered models;
+                       ``models serve`` serves a saved model over HTTP
 ``gc``                 permanently remove deleted runs and their artifacts
 ``db ...``             show and upgrade the database schema revision
 ``demo``               fill the tracking URI with a small demo experiment
@@ -24,7 +26,7 @@ from typing import Any
 import click
 
 from runlab._version import __version__
-from runlab.cli import db, demo, experiments, gc, runs, server
+from runlab.cli import db, demo, experiments, gc, model_serve, models, runs, server
 from runlab.cli._output import CliState
 from runlab.errors import RunlabError
 
@@ -73,6 +75,8 @@ def cli(ctx: click.Context, tracking_uri: str | None) -> None:
 
 cli.add_command(experiments.experiments)
 cli.add_command(runs.runs)
+cli.add_command(models.models)
+models.models.add_command(model_serve.serve)
 cli.add_command(gc.gc)
 cli.add_command(db.db)
 cli.add_command(demo.demo)

@@ -37,13 +37,19 @@ def _open_store(settings: ServerSettings) -> TrackingStore:
 
     try:
         return build_store(settings)
-    except RunlabError:
-        raise
+    except RunlabError as exc:
+        raise click.ClickException(_first_line(exc.message)) from None
     except Exception as exc:  # a driver's error: unreachable database, bad credentials
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise click.ClickException(
-            f"cannot open backend store {settings.backend_store_uri!r}: {first_line}"
+            f"cannot open backend store {settings.backend_store_uri!r}: "
+            f"{_first_line(str(exc)) or type(exc).__name__}"
         ) from None
+
+
+def _first_line(text: str) -> str:
+    """Drivers explain over several lines; the command's error is one."""
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def serve(settings: ServerSettings) -> None:

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import mimetypes
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 
 from runlab.artifacts import _paths, get_artifact_repository
 from runlab.artifacts.base import ArtifactRepository
 from runlab.errors import InvalidInputError
 
-__all__ = ["PROXY_SCHEME", "repository_for"]
+if TYPE_CHECKING:
+    from fastapi.responses import StreamingResponse
+
+__all__ = ["FILE_RESPONSE", "PROXY_SCHEME", "repository_for", "stream_file"]
 
 PROXY_SCHEME = "mlflow-artifacts"
+CHUNK = _paths.COPY_CHUNK_SIZE
+# Served as plain text: a browser must never run an uploaded page or script in our origin.
+_ACTIVE_TYPES = ("text/html", "application/javascript", "text/javascript", "image/svg+xml")
+FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+    }
+}
 
 
 def repository_for(
@@ -30,3 +44,28 @@ def repository_for(
             )
         return destination, _paths.normalize(parsed.path.lstrip("/"))
     return get_artifact_repository(artifact_uri), ""
+
+
+def _chunks(stream: BinaryIO) -> Iterator[bytes]:
+    try:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+    finally:
+        stream.close()
+
+
+def stream_file(repo: ArtifactRepository, path: str) -> StreamingResponse:
+    """File ``path`` of ``repo`` as a streamed response (opened first, so a missing file
+    is a 404 before anything is sent)."""
+    from fastapi.responses import StreamingResponse
+
+    stream = repo.open_artifact(path)
+    media_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    if media_type in _ACTIVE_TYPES:
+        media_type = "text/plain"
+    name = path.rsplit("/", 1)[-1].replace('"', "")
+    headers = {
+        "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f'attachment; filename="{name}"',
+    }
+    return StreamingResponse(_chunks(stream), media_type=media_type, headers=headers)

@@ -39,7 +39,11 @@ __all__ = [
     "OrderKey",
     "parse_experiment_filter",
     "parse_experiment_order_by",
+    "parse_model_version_filter",
+    "parse_model_version_order_by",
     "parse_order_by",
+    "parse_registered_model_filter",
+    "parse_registered_model_order_by",
     "parse_run_filter",
     "render",
     "render_order_key",
@@ -173,6 +177,55 @@ _EXPERIMENT_ORDER = _Language(
     "an experiment order_by clause",
     {},
     {"attribute": {key: _EXPERIMENT_ATTRIBUTES[key] for key in _EXPERIMENT_SORTABLE}},
+)
+
+# The model registry: MLflow's attribute names, plus "version" and "timestamp" aliases.
+_REGISTRY_TIMES = {"creation_timestamp": _NUMBER, "last_updated_timestamp": _NUMBER}
+_REGISTERED_MODEL_ATTRIBUTES = {"name": _STRING, **_REGISTRY_TIMES}
+_MODEL_VERSION_ATTRIBUTES = {
+    "name": _STRING,
+    "version_number": _NUMBER,
+    "run_id": _STRING,
+    "source_path": _STRING,
+    "current_stage": _STRING,
+    "user_id": _STRING,
+    **_REGISTRY_TIMES,
+}
+_REGISTRY_ALIASES = {"timestamp": "creation_timestamp"}
+_MODEL_VERSION_ALIASES = {
+    **_REGISTRY_ALIASES,
+    "version": "version_number",
+    "source": "source_path",
+    "stage": "current_stage",
+}
+_REGISTERED_MODEL_FILTER = _Language(
+    "a registered model filter",
+    {"tag": _STRING},
+    {"attribute": _REGISTERED_MODEL_ATTRIBUTES},
+    _REGISTRY_ALIASES,
+)
+_REGISTERED_MODEL_ORDER = _Language(
+    "a registered model order_by clause",
+    {},
+    {"attribute": _REGISTERED_MODEL_ATTRIBUTES},
+    _REGISTRY_ALIASES,
+)
+_MODEL_VERSION_FILTER = _Language(
+    "a model version filter",
+    {"tag": _STRING},
+    {"attribute": _MODEL_VERSION_ATTRIBUTES},
+    _MODEL_VERSION_ALIASES,
+)
+_MODEL_VERSION_ORDER = _Language(
+    "a model version order_by clause",
+    {},
+    {
+        "attribute": {
+            key: _MODEL_VERSION_ATTRIBUTES[key]
+            for key in ("name", "version_number", *_REGISTRY_TIMES)
+        }
+    },
+    _MODEL_VERSION_ALIASES,
 )
 
 
@@ -576,6 +629,27 @@ def parse_experiment_filter(text: str | None) -> Node | None:
 def parse_experiment_order_by(clauses: Sequence[str] | None) -> list[OrderKey]:
     """Parse experiment ``order_by`` clauses: name, experiment_id, creation/update time."""
     return _parse_order_by(clauses, _EXPERIMENT_ORDER)
+
+
+def parse_registered_model_filter(text: str | None) -> Node | None:
+    """Parse a registered model filter: ``name``, the timestamps and ``tags.<key>``."""
+    return _parse_filter(text, _REGISTERED_MODEL_FILTER)
+
+
+def parse_registered_model_order_by(clauses: Sequence[str] | None) -> list[OrderKey]:
+    """Parse registered model ``order_by`` clauses: name and the timestamps."""
+    return _parse_order_by(clauses, _REGISTERED_MODEL_ORDER)
+
+
+def parse_model_version_filter(text: str | None) -> Node | None:
+    """Parse a model version filter: ``name``, ``version_number``, ``run_id``,
+    ``source_path``, ``current_stage``, ``user_id``, the timestamps and ``tags.<key>``."""
+    return _parse_filter(text, _MODEL_VERSION_FILTER)
+
+
+def parse_model_version_order_by(clauses: Sequence[str] | None) -> list[OrderKey]:
+    """Parse model version ``order_by`` clauses: name, version_number and the timestamps."""
+    return _parse_order_by(clauses, _MODEL_VERSION_ORDER)
 
 
 # ----------------------------------------------------------------------------- rendering

@@ -7,11 +7,16 @@ URI                                    store
 a directory path, or ``file:`` URI     that folder: ``runlab.db`` + ``artifacts/``
 ``sqlite:///path/to/file.db``          that file; artifacts in ``artifacts/`` beside it
 ``postgresql://user@host/db``          PostgreSQL; artifacts under the artifact root
+``http(s)://host:port``                a tracking server (runlab's or MLflow's)
 =====================================  ============================================
 
 Resolution order: the explicit argument, ``runlab.set_tracking_uri()``, then the
-``RUNLAB_TRACKING_URI`` environment variable, then the default. New schemes (a REST
-store for ``http(s)://``) register a factory with :func:`register_store`.
+``RUNLAB_TRACKING_URI`` environment variable, then the default. New schemes register
+a factory with :func:`register_store`.
+
+The model registry lives behind the same URIs: :func:`get_registry_store` gives the
+registry of a URI. For the SQL schemes it shares the tracking store's database; other
+schemes plug theirs in with :func:`register_registry_store`.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from urllib.parse import unquote, urlparse
 
 from runlab.errors import InvalidInputError
 from runlab.store.base import TrackingStore
+from runlab.store.registry_base import RegistryStore
 
 TRACKING_URI_ENV = "RUNLAB_TRACKING_URI"
 ARTIFACT_ROOT_ENV = "RUNLAB_ARTIFACT_ROOT"
@@ -34,6 +40,9 @@ StoreFactory = Callable[[str, "str | None"], TrackingStore]
 _factories: dict[str, StoreFactory] = {}
 _stores: dict[tuple[str, str | None], TrackingStore] = {}
 _lock = threading.Lock()
+RegistryStoreFactory = Callable[[str, "str | None"], RegistryStore]
+_registry_factories: dict[str, RegistryStoreFactory] = {}
+_registry_stores: dict[tuple[str, str | None], RegistryStore] = {}
 _chosen_uri: str | None = None  # set by runlab.set_tracking_uri()
 
 
@@ -120,18 +129,18 @@ def _postgres_store(uri: str, artifact_root: str | None) -> TrackingStore:
     return SqlStore(uri, root)
 
 
-def _not_yet(uri: str, _root: str | None) -> TrackingStore:
-    raise InvalidInputError(
-        f"tracking URI {uri!r}: HTTP tracking servers need the server client, which this "
-        "runlab version does not include yet"
-    )
+def _rest_store(uri: str, artifact_root: str | None) -> TrackingStore:
+    from runlab.store.rest import RestStore
+
+    # The server decides where artifacts go; a local artifact root has no say in it.
+    return RestStore(uri)
 
 
 register_store("sqlite", _sqlite_store)
 register_store("postgresql", _postgres_store)
 register_store("postgres", _postgres_store)
-register_store("http", _not_yet)
-register_store("https", _not_yet)
+register_store("http", _rest_store)
+register_store("https", _rest_store)
 
 
 def build_store(uri: str, artifact_root: str | None = None) -> TrackingStore:
@@ -169,6 +178,59 @@ def get_store(uri: str | None = None, artifact_root: str | None = None) -> Track
 def close_all() -> None:
     """Dispose every cached store (used by tests and at interpreter exit)."""
     with _lock:
+        for registry in _registry_stores.values():
+            registry.close()
+        _registry_stores.clear()
         for store in _stores.values():
             store.close()
         _stores.clear()
+
+
+# ----------------------------------------------------------------------------- the registry
+
+
+def register_registry_store(scheme: str, factory: RegistryStoreFactory) -> None:
+    """Route registry URIs with ``scheme`` to ``factory(uri, artifact_root)``."""
+    _registry_factories[scheme] = factory
+
+
+def registry_for_store(store: TrackingStore) -> RegistryStore:
+    """The registry kept in the same database as a SQL tracking ``store`` (a server
+    holding a tracking store uses this)."""
+    from runlab.store.sql.registry import SqlRegistryStore
+    from runlab.store.sql.store import SqlStore
+
+    if not isinstance(store, SqlStore):
+        raise InvalidInputError(
+            f"{type(store).__name__} keeps no model registry; pass a registry store explicitly"
+        )
+    return SqlRegistryStore(store.db)
+
+
+def _sql_registry(uri: str, artifact_root: str | None) -> RegistryStore:
+    """The registry in the database of the (shared) SQL tracking store for ``uri``."""
+    return registry_for_store(get_store(uri, artifact_root))
+
+
+for _scheme_name in ("", "file", "sqlite", "postgresql", "postgres"):
+    register_registry_store(_scheme_name, _sql_registry)
+
+
+def get_registry_store(uri: str | None = None, artifact_root: str | None = None) -> RegistryStore:
+    """The process-wide registry store for ``uri`` (resolved like a tracking URI)."""
+    resolved = resolve(uri)
+    cache_key = (resolved, artifact_root)
+    found = _registry_stores.get(cache_key)
+    if found is not None:
+        return found
+    scheme = _scheme(resolved)
+    factory = _registry_factories.get(scheme)
+    if factory is None:
+        known = ", ".join(sorted(s for s in _registry_factories if s))
+        raise InvalidInputError(
+            f"registry URI {resolved!r}: scheme {scheme!r} has no model registry "
+            f"(known: {known}, or a folder path)"
+        )
+    registry = factory(resolved, artifact_root)
+    with _lock:
+        return _registry_stores.setdefault(cache_key, registry)

@@ -28,6 +28,7 @@ from runlab.entities import (
     tags_dict,
 )
 from runlab.errors import InvalidInputError
+from runlab.tracking._registry_client import RegistryClientMixin
 
 if TYPE_CHECKING:
     from runlab.artifacts.base import ArtifactRepository, FileInfo
@@ -41,13 +42,15 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class RunlabClient:
-    """Client for one tracking URI (the resolved default when none is given)."""
+class RunlabClient(RegistryClientMixin):
+    """Client for one tracking URI (the resolved default when none is given); the model
+    registry lives at ``registry_uri``, the tracking URI unless given."""
 
-    def __init__(self, tracking_uri: str | None = None) -> None:
+    def __init__(self, tracking_uri: str | None = None, registry_uri: str | None = None) -> None:
         from runlab.store import uri as store_uri
 
         self.tracking_uri = store_uri.resolve(tracking_uri)
+        self._registry_uri = store_uri.resolve(registry_uri) if registry_uri else None
         self._store: TrackingStore | None = None
         self._artifact_uris: dict[str, str] = {}
 
@@ -279,7 +282,7 @@ class RunlabClient:
         if uri is None:
             uri = self.store.get_run(run_id).info.artifact_uri
             self._artifact_uris[run_id] = uri
-        return get_artifact_repository(uri)
+        return get_artifact_repository(uri, tracking_uri=self.tracking_uri)
 
     def get_artifact_uri(self, run_id: str, artifact_path: str | None = None) -> str:
         self._repo(run_id)  # validates the run

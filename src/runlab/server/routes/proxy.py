@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import io
 import json
-import mimetypes
 import os
 import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
@@ -28,26 +26,22 @@ from fastapi.responses import StreamingResponse
 from runlab.artifacts import _paths
 from runlab.artifacts.base import ArtifactRepository
 from runlab.errors import InvalidInputError, NotFoundError
+from runlab.server import _schemas
+from runlab.server._artifact_access import FILE_RESPONSE, stream_file
 from runlab.server._deps import Artifacts
+from runlab.server._routing import JsonRoute
 from runlab.server._streams import BodyReader, ChainedFiles
 from runlab.server._wire import Int64, WireModel
 
-router = APIRouter(tags=["artifact proxy"])
+router = APIRouter(tags=["artifact proxy"], route_class=JsonRoute)
 
 CHUNK = _paths.COPY_CHUNK_SIZE
 MAX_PARTS = 10_000
-# Served as plain text: a browser must never run an uploaded page or script in our origin.
-_ACTIVE_TYPES = ("text/html", "application/javascript", "text/javascript", "image/svg+xml")
 _UPLOAD_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 _BINARY_BODY = {
     "requestBody": {
         "required": True,
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-    }
-}
-_FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
     }
 }
 
@@ -65,14 +59,6 @@ def _file_path(path: str) -> str:
     return relative
 
 
-def _chunks(stream: BinaryIO) -> Iterator[bytes]:
-    try:
-        while chunk := stream.read(CHUNK):
-            yield chunk
-    finally:
-        stream.close()
-
-
 def _listing(repo: ArtifactRepository, path: str | None) -> dict[str, Any]:
     relative = _paths.normalize(path)
     files = []
@@ -84,25 +70,15 @@ def _listing(repo: ArtifactRepository, path: str | None) -> dict[str, Any]:
     return {"files": files}
 
 
-@router.get("/artifacts")
+@router.get("/artifacts", response_model=_schemas.ProxyListOut)
 def list_artifacts(destination: Artifacts, path: str | None = None) -> dict[str, Any]:
     """Entries directly inside directory ``path`` (names relative to it)."""
     return _listing(_repo(destination), path)
 
 
-@router.get("/artifacts/{path:path}", response_class=StreamingResponse, responses=_FILE_RESPONSE)
+@router.get("/artifacts/{path:path}", response_class=StreamingResponse, responses=FILE_RESPONSE)
 def download_artifact(destination: Artifacts, path: str) -> StreamingResponse:
-    relative = _paths.normalize(path)
-    repo = _repo(destination)
-    stream = repo.open_artifact(_file_path(relative))  # NotFoundError before anything is sent
-    media_type = mimetypes.guess_type(relative)[0] or "application/octet-stream"
-    if media_type in _ACTIVE_TYPES:
-        media_type = "text/plain"
-    headers = {
-        "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": f'attachment; filename="{relative.rsplit("/", 1)[-1]}"',
-    }
-    return StreamingResponse(_chunks(stream), media_type=media_type, headers=headers)
+    return stream_file(_repo(destination), _file_path(path))
 
 
 @router.put("/artifacts/{path:path}", openapi_extra=_BINARY_BODY)
@@ -170,7 +146,7 @@ def _target(directory: str, local_file: str) -> str:
     return _file_path(_paths.join(_paths.normalize(directory), _paths.normalize(name)))
 
 
-@router.post("/mpu/create/{path:path}")
+@router.post("/mpu/create/{path:path}", response_model=_schemas.CreateMultipartOut)
 def create_multipart_upload(
     request: Request, body: CreateMultipart, destination: Artifacts, path: str
 ) -> dict[str, Any]:
@@ -210,7 +186,7 @@ async def upload_multipart_part(request: Request, upload_id: str, part_number: i
     return JSONResponse({}, headers={"ETag": etag})
 
 
-@router.post("/mpu/complete/{path:path}")
+@router.post("/mpu/complete/{path:path}", response_model=_schemas.Empty)
 def complete_multipart_upload(
     body: CompleteMultipart, destination: Artifacts, path: str
 ) -> dict[str, Any]:
@@ -236,7 +212,7 @@ def complete_multipart_upload(
     return {}
 
 
-@router.post("/mpu/abort/{path:path}")
+@router.post("/mpu/abort/{path:path}", response_model=_schemas.Empty)
 def abort_multipart_upload(
     body: AbortMultipart, destination: Artifacts, path: str
 ) -> dict[str, Any]:

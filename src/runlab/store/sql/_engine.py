@@ -5,20 +5,39 @@ so two writers queue on the database lock up front instead of both reading and
 then failing to upgrade (the case ``busy_timeout`` cannot resolve), and writes
 from threads of one process go through one lock, so they queue in Python rather
 than sleeping in SQLite's busy handler.
+
+PostgreSQL, usually behind a team server, gets a bounded connection pool whose
+connections are checked before use and replaced after a while, a connect timeout,
+and an optional statement timeout. :class:`PoolSettings` holds them; by default they
+come from these environment variables:
+
+==================================  =======  ==============================================
+variable                            default  meaning
+==================================  =======  ==============================================
+``RUNLAB_SQL_POOL_SIZE``            10       connections kept open per process
+``RUNLAB_SQL_MAX_OVERFLOW``         10       extra connections opened under load, then closed
+``RUNLAB_SQL_POOL_TIMEOUT``         30       seconds to wait for a free connection
+``RUNLAB_SQL_POOL_RECYCLE``         1800     seconds before a connection is replaced
+``RUNLAB_SQL_CONNECT_TIMEOUT``      10       seconds to wait for the server to answer
+``RUNLAB_SQL_STATEMENT_TIMEOUT_MS`` 0 (off)  longest a statement may run, in milliseconds
+==================================  =======  ==============================================
 """
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from runlab.errors import InvalidInputError, StorageError
 
@@ -26,6 +45,71 @@ T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 _RETRIES = 8
+
+POOL_SIZE_ENV = "RUNLAB_SQL_POOL_SIZE"
+MAX_OVERFLOW_ENV = "RUNLAB_SQL_MAX_OVERFLOW"
+POOL_TIMEOUT_ENV = "RUNLAB_SQL_POOL_TIMEOUT"
+POOL_RECYCLE_ENV = "RUNLAB_SQL_POOL_RECYCLE"
+CONNECT_TIMEOUT_ENV = "RUNLAB_SQL_CONNECT_TIMEOUT"
+STATEMENT_TIMEOUT_ENV = "RUNLAB_SQL_STATEMENT_TIMEOUT_MS"
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    """Connection pool and timeouts of a PostgreSQL engine (SQLite keeps its own tuning).
+
+    At most ``pool_size + max_overflow`` connections are open per process; a caller
+    waits up to ``pool_timeout`` seconds for one, then gets a StorageError.
+    ``statement_timeout_ms`` 0 means no limit.
+    """
+
+    pool_size: int = 10
+    max_overflow: int = 10
+    pool_timeout: float = 30.0
+    pool_recycle: int = 1800
+    connect_timeout: int = 10
+    statement_timeout_ms: int = 0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> PoolSettings:
+        env = os.environ if environ is None else environ
+        default = cls()
+        return cls(
+            pool_size=_whole(env, POOL_SIZE_ENV, default.pool_size, minimum=1),
+            max_overflow=_whole(env, MAX_OVERFLOW_ENV, default.max_overflow, minimum=0),
+            pool_timeout=_seconds(env, POOL_TIMEOUT_ENV, default.pool_timeout),
+            pool_recycle=_whole(env, POOL_RECYCLE_ENV, default.pool_recycle, minimum=1),
+            connect_timeout=_whole(env, CONNECT_TIMEOUT_ENV, default.connect_timeout, minimum=1),
+            statement_timeout_ms=_whole(
+                env, STATEMENT_TIMEOUT_ENV, default.statement_timeout_ms, minimum=0
+            ),
+        )
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise InvalidInputError(f"{name}={raw!r} is not a whole number of at least {minimum}")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise InvalidInputError(f"{name}={raw!r} is not a positive number of seconds")
+    return value
 
 
 def normalize_url(uri: str) -> str:
@@ -39,7 +123,8 @@ def normalize_url(uri: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def build_engine(uri: str) -> Engine:
+def build_engine(uri: str, settings: PoolSettings | None = None) -> Engine:
+    """An engine for ``uri``; ``settings`` (PostgreSQL only) default to the environment."""
     url = make_url(normalize_url(uri))
     if url.get_backend_name() == "sqlite":
         engine = create_engine(
@@ -51,19 +136,45 @@ def build_engine(uri: str) -> Engine:
         _tune_sqlite(engine)
         return engine
     if url.get_backend_name() == "postgresql":
-        return create_engine(
+        settings = settings or PoolSettings.from_env()
+        engine = create_engine(
             url,
-            pool_size=8,
-            max_overflow=8,
-            pool_timeout=30,
+            pool_size=settings.pool_size,
+            max_overflow=settings.max_overflow,
+            pool_timeout=settings.pool_timeout,
+            # A connection the server or a proxy dropped is noticed before use, not mid-query.
             pool_pre_ping=True,
-            pool_recycle=1800,
-            connect_args={"connect_timeout": 10},
+            pool_recycle=settings.pool_recycle,
+            connect_args={"connect_timeout": settings.connect_timeout},
         )
+        if settings.statement_timeout_ms:
+            _set_statement_timeout(engine, settings.statement_timeout_ms)
+        return engine
     raise InvalidInputError(
         f"tracking URI {uri!r}: database {url.get_backend_name()!r} is not supported "
         "(use sqlite:/// or postgresql://)"
     )
+
+
+def _set_statement_timeout(engine: Engine, milliseconds: int) -> None:
+    # A SET per new connection rather than the libpq "options" startup parameter, which
+    # connection poolers such as PgBouncer refuse.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        autocommit = dbapi_conn.autocommit
+        dbapi_conn.autocommit = True
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET statement_timeout = {int(milliseconds)}")
+        dbapi_conn.autocommit = autocommit
+
+
+def describe_database(url: URL) -> str:
+    """``PostgreSQL database 'db' on host:port as user 'u'``: never the password."""
+    backend = url.get_backend_name()
+    kind = "PostgreSQL" if backend == "postgresql" else backend
+    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    user = f" as user {url.username!r}" if url.username else ""
+    return f"{kind} database {url.database or ''!r} on {where}{user}"
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -103,8 +214,11 @@ def _is_transient(exc: DBAPIError) -> bool:
 class Database:
     """One engine plus the read and write transaction helpers every query uses."""
 
-    def __init__(self, uri: str) -> None:
-        self.engine = build_engine(uri)
+    def __init__(self, uri: str, settings: PoolSettings | None = None) -> None:
+        if settings is None and make_url(normalize_url(uri)).get_backend_name() == "postgresql":
+            settings = PoolSettings.from_env()
+        self.settings = settings
+        self.engine = build_engine(uri, settings)
         self.dialect = self.engine.dialect.name
         self.is_sqlite = self.dialect == "sqlite"
         self._write_lock = threading.Lock() if self.is_sqlite else None
@@ -112,10 +226,40 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         try:
-            with self.engine.connect() as conn:
+            with self._connect() as conn:
                 yield conn
         except OperationalError as exc:
-            raise StorageError(f"reading from the database failed: {exc.orig}") from exc
+            raise StorageError(f"reading from the database failed: {self._reason(exc)}") from exc
+
+    def _connect(self) -> Connection:
+        """A pooled connection, or a StorageError saying which database and why not."""
+        try:
+            return self.engine.connect()
+        except PoolTimeoutError as exc:
+            if self.settings is None:
+                raise StorageError(f"no database connection became free: {exc}") from exc
+            most = self.settings.pool_size + self.settings.max_overflow
+            raise StorageError(
+                f"all {most} connections to {describe_database(self.engine.url)} are in use "
+                f"and none was freed within {self.settings.pool_timeout:g} seconds; raise "
+                f"{POOL_SIZE_ENV} or {MAX_OVERFLOW_ENV} (and the server's max_connections), "
+                "or find what holds them"
+            ) from exc
+        except DBAPIError as exc:
+            if self.is_sqlite:
+                raise
+            raise StorageError(
+                f"cannot connect to {describe_database(self.engine.url)}: {self._reason(exc)}"
+            ) from exc
+
+    def _reason(self, exc: DBAPIError) -> str:
+        reason = str(exc.orig).strip()
+        if "statement timeout" in reason:
+            reason += f" (the limit is set by {STATEMENT_TIMEOUT_ENV})"
+        password = self.engine.url.password
+        if password:
+            reason = reason.replace(str(password), "***")
+        return reason
 
     def write(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn`` in one write transaction; retried whole on lock or serialization errors."""
@@ -128,13 +272,15 @@ class Database:
             except DBAPIError as exc:
                 if not _is_transient(exc) or attempt == _RETRIES - 1:
                     if isinstance(exc, OperationalError):
-                        raise StorageError(f"writing to the database failed: {exc.orig}") from exc
+                        raise StorageError(
+                            f"writing to the database failed: {self._reason(exc)}"
+                        ) from exc
                     raise
                 time.sleep(min(2.0, 0.02 * 2**attempt) * (0.5 + random.random()))
         raise AssertionError("unreachable")
 
     def _write_once(self, fn: Callable[[Connection], T]) -> T:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             conn = conn.execution_options(runlab_write=True)
             with conn.begin():
                 return fn(conn)

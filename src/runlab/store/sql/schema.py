@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     Double,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -19,7 +20,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; bump it with every new migration.
-SCHEMA_REVISION = "0001_initial"
+SCHEMA_REVISION = "0002_registry"
 
 metadata = MetaData(
     naming_convention={
@@ -164,4 +165,98 @@ input_tags = Table(
     Column("dataset_uuid", String(32), primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("value", String(500), nullable=False),
+)
+
+
+# ----------------------------------------------------------------------------- model registry
+# Children point at a surrogate id, not the name, so renaming a model touches one row.
+
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("model_id", _AutoId, primary_key=True, autoincrement=True),
+    Column("name", String(256), nullable=False, unique=True),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    Column("description", String(5000), nullable=True),
+    # The last version number handed out: bumped under the row lock, never reused.
+    Column("last_version", Integer, nullable=False),
+)
+
+registered_model_tags = Table(
+    "registered_model_tags",
+    metadata,
+    Column(
+        "model_id",
+        _AutoId,
+        ForeignKey("registered_models.model_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column(
+        "model_id",
+        _AutoId,
+        ForeignKey("registered_models.model_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("version", Integer, primary_key=True),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    Column("description", String(5000), nullable=True),
+    Column("user_id", String(256), nullable=True),
+    Column("current_stage", String(20), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("run_id", String(256), nullable=True),
+    Column("run_link", Text, nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("status_message", String(500), nullable=True),
+    Index(None, "run_id"),
+)
+
+
+def _version_fk() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["model_id", "version"],
+        ["model_versions.model_id", "model_versions.version"],
+        ondelete="CASCADE",
+    )
+
+
+model_version_tags = Table(
+    "model_version_tags",
+    metadata,
+    Column("model_id", _AutoId, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+    _version_fk(),
+)
+
+registered_model_aliases = Table(
+    "registered_model_aliases",
+    metadata,
+    Column("model_id", _AutoId, primary_key=True),
+    Column("alias", String(255), primary_key=True),
+    Column("version", Integer, nullable=False),
+    _version_fk(),
+)
+
+model_version_stage_transitions = Table(
+    "model_version_stage_transitions",
+    metadata,
+    Column("id", _AutoId, primary_key=True, autoincrement=True),
+    Column("model_id", _AutoId, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("from_stage", String(20), nullable=False),
+    Column("to_stage", String(20), nullable=False),
+    Column("user_id", String(256), nullable=True),
+    Column("timestamp", BigInteger, nullable=False),
+    _version_fk(),
+    Index(None, "model_id", "version"),
 )

@@ -66,7 +66,11 @@ class SqlStore(TrackingStore):
         self.db_uri = db_uri
         self.artifact_root = default_artifact_root.rstrip("/")
         self.db = Database(db_uri)
-        ensure_schema(self.db, db_uri, self._seed)
+        try:
+            ensure_schema(self.db, db_uri, self._seed)
+        except BaseException:
+            self.db.dispose()  # a refused database leaves no open connection behind
+            raise
 
     def _seed(self, conn: Connection) -> None:
         t = now_ms()

@@ -1,0 +1,612 @@
+"""Artifacts in Amazon S3 or an S3-compatible object store: ``s3://bucket/prefix``.
+
+Every request goes through boto3, so AWS buckets and S3-compatible stores (MinIO,
+Ceph, Cloudflare R2, moto…) take the same code path. Large files use boto3's managed
+transfers (multipart uploads, parallel ranged downloads), tuned by the settings below.
+
+==========================================  ===============================================
+environment variable                        meaning
+==========================================  ===============================================
+``RUNLAB_S3_ENDPOINT_URL``                  endpoint of an S3-compatible store
+``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``  read by boto3 itself when the above is unset
+``MLFLOW_S3_ENDPOINT_URL``                  used when none of the above is set
+``RUNLAB_S3_IGNORE_TLS``                    ``true``: do not verify the endpoint's certificate
+``RUNLAB_S3_ADDRESSING_STYLE``              ``auto`` (default), ``path`` or ``virtual``
+``RUNLAB_S3_MULTIPART_THRESHOLD``           files from this size up go multipart (8MB)
+``RUNLAB_S3_MULTIPART_CHUNKSIZE``           size of each part (8MB; S3's minimum is 5MB)
+``RUNLAB_S3_MAX_CONCURRENCY``               parallel requests of one transfer (10)
+==========================================  ===============================================
+
+Credentials and the region come from boto3's standard chain (environment, shared
+config and credentials files, SSO, instance and container roles). One client per
+configuration is made per process and shared: boto3 clients are thread-safe.
+
+S3 has no directories: a "directory" is the common prefix of some keys, so it exists
+while a file lies below it, and an empty directory cannot be stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, BinaryIO, cast
+from urllib.parse import urlsplit
+
+from runlab.artifacts import _paths
+from runlab.artifacts.base import ArtifactRepository, FileInfo
+from runlab.artifacts.local import _walk_files
+from runlab.errors import InvalidInputError, NotFoundError, StorageError
+
+try:
+    import boto3
+    from boto3.s3.transfer import TransferConfig, create_transfer_manager
+    from botocore.config import Config
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        PartialCredentialsError,
+    )
+    from s3transfer.subscribers import BaseSubscriber
+except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
+    boto3 = None
+
+__all__ = ["S3ArtifactRepository", "S3Settings", "parse_s3_uri"]
+
+ENDPOINT_ENV = "RUNLAB_S3_ENDPOINT_URL"
+MLFLOW_ENDPOINT_ENV = "MLFLOW_S3_ENDPOINT_URL"
+AWS_ENDPOINT_ENVS = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+IGNORE_TLS_ENV = "RUNLAB_S3_IGNORE_TLS"
+ADDRESSING_STYLE_ENV = "RUNLAB_S3_ADDRESSING_STYLE"
+MULTIPART_THRESHOLD_ENV = "RUNLAB_S3_MULTIPART_THRESHOLD"
+MULTIPART_CHUNKSIZE_ENV = "RUNLAB_S3_MULTIPART_CHUNKSIZE"
+MAX_CONCURRENCY_ENV = "RUNLAB_S3_MAX_CONCURRENCY"
+
+MB = 1024 * 1024
+DEFAULT_MULTIPART_SIZE = 8 * MB  # boto3's own default
+DEFAULT_MAX_CONCURRENCY = 10
+DELETE_BATCH = 1000  # the most keys one DeleteObjects call takes
+LIST_PAGE_SIZE = 1000  # the most keys one ListObjectsV2 page holds
+
+INSTALL_HINT = "S3 artifact storage needs boto3: pip install 'runlab[s3]'"
+
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*(?:([kmg])i?b?)?\s*$", re.IGNORECASE)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+# ---------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """How to reach the store; read from the environment by :meth:`from_env`.
+
+    ``endpoint_url`` None lets boto3 choose: ``AWS_ENDPOINT_URL_S3``,
+    ``AWS_ENDPOINT_URL``, an ``endpoint_url`` in the shared config file, or AWS.
+    """
+
+    endpoint_url: str | None = None
+    verify_tls: bool = True
+    addressing_style: str = "auto"
+    multipart_threshold: int = DEFAULT_MULTIPART_SIZE
+    multipart_chunksize: int = DEFAULT_MULTIPART_SIZE
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> S3Settings:
+        env = os.environ if environ is None else environ
+        endpoint_var = next(
+            (
+                name
+                for name in (ENDPOINT_ENV, *AWS_ENDPOINT_ENVS, MLFLOW_ENDPOINT_ENV)
+                if env.get(name)
+            ),
+            None,
+        )
+        endpoint = None
+        if endpoint_var is not None:
+            endpoint = _endpoint(endpoint_var, env[endpoint_var])
+            if endpoint_var in AWS_ENDPOINT_ENVS:
+                endpoint = None  # boto3 reads these itself, with its own precedence rules
+        style = env.get(ADDRESSING_STYLE_ENV, "").strip().lower() or "auto"
+        if style not in ("auto", "path", "virtual"):
+            raise InvalidInputError(
+                f"{ADDRESSING_STYLE_ENV}={style!r} is not valid (use auto, path or virtual)"
+            )
+        return cls(
+            endpoint_url=endpoint,
+            verify_tls=not _flag(IGNORE_TLS_ENV, env.get(IGNORE_TLS_ENV, "")),
+            addressing_style=style,
+            multipart_threshold=_size(env, MULTIPART_THRESHOLD_ENV, DEFAULT_MULTIPART_SIZE),
+            multipart_chunksize=_size(env, MULTIPART_CHUNKSIZE_ENV, DEFAULT_MULTIPART_SIZE),
+            max_concurrency=_count(env, MAX_CONCURRENCY_ENV, DEFAULT_MAX_CONCURRENCY),
+        )
+
+    def transfer_config(self) -> Any:
+        return TransferConfig(
+            multipart_threshold=self.multipart_threshold,
+            multipart_chunksize=self.multipart_chunksize,
+            max_concurrency=self.max_concurrency,
+            preferred_transfer_client="classic",  # the same behaviour with or without awscrt
+        )
+
+
+def _endpoint(name: str, value: str) -> str:
+    value = value.strip()
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InvalidInputError(
+            f"{name}={value!r} is not a valid endpoint URL (expected http(s)://host[:port])"
+        )
+    return value
+
+
+def _flag(name: str, value: str) -> bool:
+    text = value.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InvalidInputError(f"{name}={value!r} is not a boolean (use true or false)")
+
+
+def _size(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    match = _SIZE_RE.match(raw)
+    if not match or int(match.group(1)) <= 0:
+        raise InvalidInputError(
+            f"{name}={raw!r} is not a size (a positive number of bytes, or with KB, MB or GB)"
+        )
+    unit = (match.group(2) or "").lower()
+    return int(match.group(1)) * {"": 1, "k": 1024, "m": MB, "g": 1024 * MB}[unit]
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) <= 0:
+        raise InvalidInputError(f"{name}={raw!r} is not a positive whole number")
+    return int(raw)
+
+
+# ----------------------------------------------------------------------- clients
+
+# (key, artifact path relative to the listed directory, size or None for a marker, ETag)
+_Listed = tuple[str, str, "int | None", "str | None"]
+
+_clients: dict[tuple[Any, ...], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _shared_client(settings: S3Settings) -> Any:
+    """One client per configuration and process.
+
+    The key holds every ``AWS_*`` variable, so a change to the credentials, profile,
+    region or endpoint in the environment gives a new client rather than a stale one.
+    """
+    aws_env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+    key = (settings.endpoint_url, settings.verify_tls, settings.addressing_style, aws_env)
+    client = _clients.get(key)
+    if client is None:
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                # Sessions are not thread-safe: each client gets its own, made under the lock.
+                session = boto3.session.Session()
+                client = session.client(
+                    "s3",
+                    endpoint_url=settings.endpoint_url,
+                    verify=settings.verify_tls,
+                    config=Config(
+                        s3={"addressing_style": settings.addressing_style},
+                        # Room for one transfer's requests and submissions, plus a few callers.
+                        max_pool_connections=settings.max_concurrency + 10,
+                    ),
+                )
+                _clients[key] = client
+    return client
+
+
+def clear_client_cache() -> None:
+    """Forget the shared clients (after credentials were rotated in place, say)."""
+    with _clients_lock:
+        _clients.clear()
+
+
+# ---------------------------------------------------------------------- the URI
+
+
+def parse_s3_uri(artifact_uri: str) -> tuple[str, str]:
+    """``s3://bucket/some/prefix`` → ``("bucket", "some/prefix")``; the prefix may be ``""``."""
+    parsed = urlsplit(artifact_uri)
+    if parsed.scheme.lower() != "s3":
+        raise InvalidInputError(f"artifact URI {artifact_uri!r} is not an s3:// URI")
+    if not parsed.netloc:
+        raise InvalidInputError(f"artifact URI {artifact_uri!r} names no bucket (s3://bucket/...)")
+    if parsed.query or parsed.fragment:
+        raise InvalidInputError(f"artifact URI {artifact_uri!r}: s3 URIs take no query or fragment")
+    try:
+        prefix = _paths.normalize(parsed.path.lstrip("/"))
+    except InvalidInputError as exc:
+        raise InvalidInputError(
+            f"artifact URI {artifact_uri!r} has a key prefix that is not a clean path: "
+            f"{exc.message}"
+        ) from None
+    return parsed.netloc, prefix
+
+
+class _Known(BaseSubscriber if boto3 is not None else object):  # type: ignore[misc]
+    """Give a download the size and ETag the listing returned, which saves a HeadObject
+    request per file (the ETag also guards a multipart download against a change)."""
+
+    def __init__(self, size: int, etag: str | None) -> None:
+        self.size = size
+        self.etag = etag
+
+    def on_queued(self, future: Any, **kwargs: Any) -> None:
+        future.meta.provide_transfer_size(self.size)
+        if self.etag is not None:
+            future.meta.provide_object_etag(self.etag)
+
+
+# -------------------------------------------------------------------- repository
+
+
+class S3ArtifactRepository(ArtifactRepository):
+    """Files under ``s3://bucket/prefix``: artifact path ``a/b`` is key ``prefix/a/b``.
+
+    ``settings`` default to the environment; ``client`` to the shared client for them.
+    """
+
+    def __init__(
+        self,
+        artifact_uri: str,
+        *,
+        settings: S3Settings | None = None,
+        client: Any = None,
+        list_page_size: int = LIST_PAGE_SIZE,
+    ) -> None:
+        if boto3 is None:
+            raise StorageError(f"{INSTALL_HINT} (for artifact URI {artifact_uri!r})")
+        super().__init__(artifact_uri)
+        self.bucket, self.prefix = parse_s3_uri(artifact_uri)
+        self.settings = settings or S3Settings.from_env()
+        self.client = client if client is not None else _shared_client(self.settings)
+        self.list_page_size = list_page_size
+
+    # ------------------------------------------------------------------- writes
+    def log_artifact(
+        self, local_file: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        source = os.fspath(local_file)
+        directory = _paths.normalize(artifact_path)
+        mode = _source_mode(source, "local file")
+        if stat.S_ISDIR(mode):
+            raise InvalidInputError(
+                f"local file {source!r} is a directory; use log_artifacts to log a directory"
+            )
+        if not stat.S_ISREG(mode):
+            raise InvalidInputError(f"local file {source!r} is not a regular file")
+        relative = _paths.normalize(_paths.join(directory, os.path.basename(source)))
+        with self._errors("upload", relative):
+            self.client.upload_file(
+                source, self.bucket, self._key(relative), Config=self.settings.transfer_config()
+            )
+
+    def log_artifacts(
+        self, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+    ) -> None:
+        source = os.fspath(local_dir)
+        directory = _paths.normalize(artifact_path)
+        if not stat.S_ISDIR(_source_mode(source, "local directory")):
+            raise InvalidInputError(f"local directory {source!r} is not a directory")
+        # The same walk as the local repository: links leaving the source are refused
+        # before anything is uploaded.
+        files = _walk_files(
+            source,
+            boundary=os.path.realpath(source),
+            describe=lambda rel: f"local path {os.path.join(source, *rel.split('/'))!r}",
+            outside=f"the directory being logged ({source!r})",
+        )
+        plan = [(path, _paths.normalize(_paths.join(directory, rel))) for path, rel in files]
+        if not plan:
+            return
+        # One transfer manager runs the uploads in parallel, small files and parts alike.
+        with (
+            self._errors("upload", directory or "the artifact root"),
+            create_transfer_manager(self.client, self.settings.transfer_config()) as manager,
+        ):
+            futures = [
+                manager.upload(path, self.bucket, self._key(relative)) for path, relative in plan
+            ]
+            for future in futures:
+                future.result()
+
+    def write_bytes(self, artifact_path: str, data: bytes) -> None:
+        relative = self._file_path(artifact_path)
+        with self._errors("write", relative):
+            self.client.put_object(Bucket=self.bucket, Key=self._key(relative), Body=bytes(data))
+
+    def write_stream(self, artifact_path: str, stream: BinaryIO) -> None:
+        """Store what ``stream`` yields as file ``artifact_path``, multipart when large."""
+        relative = self._file_path(artifact_path)
+        with self._errors("write", relative):
+            self.client.upload_fileobj(
+                stream, self.bucket, self._key(relative), Config=self.settings.transfer_config()
+            )
+
+    def delete_artifacts(self, path: str | None = None) -> None:
+        relative = _paths.normalize(path)
+        with self._errors("delete", relative):
+            if relative:
+                self._delete_keys([self._key(relative)])
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket,
+                Prefix=self._dir_prefix(relative),
+                PaginationConfig={"PageSize": min(self.list_page_size, DELETE_BATCH)},
+            )
+            for page in pages:
+                self._delete_keys([obj["Key"] for obj in page.get("Contents", [])])
+
+    # -------------------------------------------------------------------- reads
+    def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
+        relative = _paths.normalize(path)
+        prefix = self._dir_prefix(relative)
+        infos: list[FileInfo] = []
+        with self._errors("list", relative):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket,
+                Prefix=prefix,
+                Delimiter="/",
+                PaginationConfig={"PageSize": self.list_page_size},
+            )
+            for page in pages:
+                for common in page.get("CommonPrefixes", []):
+                    name = self._child_name(prefix, common["Prefix"], relative, directory=True)
+                    infos.append(FileInfo(_paths.join(relative, name), True, None))
+                for obj in page.get("Contents", []):
+                    if obj["Key"] == prefix:
+                        continue  # a zero-byte "directory marker" some tools create
+                    name = self._child_name(prefix, obj["Key"], relative, directory=False)
+                    infos.append(FileInfo(_paths.join(relative, name), False, int(obj["Size"])))
+        return sorted(infos, key=lambda info: info.path)
+
+    def open_artifact(self, path: str) -> BinaryIO:
+        relative = self._file_path(path)
+        try:
+            with self._errors("read", relative):
+                response = self.client.get_object(Bucket=self.bucket, Key=self._key(relative))
+        except NotFoundError:
+            if self._is_directory(relative):
+                raise InvalidInputError(
+                    f"artifact {relative!r} is a directory, not a file"
+                ) from None
+            raise
+        # botocore's StreamingBody reads from the socket as the caller reads; the caller
+        # closes it, which returns the connection to the pool.
+        return cast(BinaryIO, response["Body"])
+
+    def download_artifacts(self, artifact_path: str = "", dst_path: str | None = None) -> str:
+        """One recursive listing, then parallel managed downloads (ranged for big files).
+
+        Listed keys are checked before they become local names, so a key such as
+        ``prefix/../../x`` cannot write outside ``dst_path``.
+        """
+        relative = _paths.normalize(artifact_path)
+        with self._errors("download", relative):
+            plan = self._download_plan(relative)
+            if plan is None:  # a single file
+                with self._errors("read", relative):
+                    head = self.client.head_object(Bucket=self.bucket, Key=self._key(relative))
+                local = _paths.local_path(_paths.download_destination(dst_path), relative)
+                size, etag = int(head["ContentLength"]), head.get("ETag")
+                plan_files = [(self._key(relative), local, size, etag)]
+                result = local
+            else:
+                result = _paths.local_path(_paths.download_destination(dst_path), relative)
+                os.makedirs(result, exist_ok=True)
+                plan_files = []
+                for key, rel, size, etag in plan:
+                    target = _paths.local_path(result, rel)
+                    if size is None:
+                        os.makedirs(target, exist_ok=True)
+                    else:
+                        plan_files.append((key, target, size, etag))
+            self._download_files(plan_files)
+        return result
+
+    # ------------------------------------------------------------------ helpers
+    def _key(self, relative: str) -> str:
+        return _paths.join(self.prefix, relative)
+
+    def _dir_prefix(self, relative: str) -> str:
+        """The key prefix of everything inside directory ``relative``."""
+        key = self._key(relative)
+        return f"{key}/" if key else ""
+
+    def _file_path(self, path: str) -> str:
+        relative = _paths.normalize(path)
+        if not relative:
+            raise InvalidInputError("artifact path '' names the artifact root, not a file")
+        return relative
+
+    def _location(self, relative: str) -> str:
+        return f"s3://{self.bucket}/{self._key(relative)}"
+
+    def _child_name(self, prefix: str, key: str, relative: str, *, directory: bool) -> str:
+        """The name of a listed key directly inside ``prefix``, or StorageError."""
+        name = key[len(prefix) :] if key.startswith(prefix) else ""
+        if directory:
+            name = name[:-1] if name.endswith("/") else ""
+        valid = bool(name) and "/" not in name
+        if valid:
+            try:
+                valid = _paths.normalize(name) == name
+            except InvalidInputError:
+                valid = False
+        if not valid:
+            raise StorageError(
+                f"S3 listed key {key!r} for directory {relative or '(root)'!r} of "
+                f"{self.artifact_uri}, which is not an artifact of that directory"
+            )
+        return name
+
+    def _is_directory(self, relative: str) -> bool:
+        with self._errors("list", relative):
+            response = self.client.list_objects_v2(
+                Bucket=self.bucket, Prefix=self._dir_prefix(relative), MaxKeys=1
+            )
+        return bool(response.get("KeyCount", 0))
+
+    def _download_plan(self, relative: str) -> list[_Listed] | None:
+        """(key, relative local path, size or None for an empty directory, ETag) of each
+        object below ``relative``.
+
+        None when ``relative`` is not a directory (it may be a file); the root with
+        nothing in it is an empty directory.
+        """
+        prefix = self._dir_prefix(relative)
+        plan: list[_Listed] = []
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix, PaginationConfig={"PageSize": self.list_page_size}
+        )
+        for page in pages:
+            for obj in page.get("Contents", []):
+                key = obj["Key"]
+                if key == prefix:
+                    continue
+                rest = key[len(prefix) :] if key.startswith(prefix) else ""
+                marker = rest.endswith("/")
+                try:
+                    rel = _paths.normalize(rest)
+                except InvalidInputError:
+                    rel = ""
+                if not rel or rel != (rest[:-1] if marker else rest):
+                    raise StorageError(
+                        f"S3 listed key {key!r} below {relative or '(root)'!r} of "
+                        f"{self.artifact_uri}, which is not a valid artifact path there; "
+                        "refusing to download it"
+                    )
+                size = None if marker else int(obj["Size"])
+                plan.append((key, rel, size, obj.get("ETag")))
+        if relative and not plan:
+            return None
+        return plan
+
+    def _download_files(self, files: list[tuple[str, str, int, str | None]]) -> None:
+        for _, local, _, _ in files:
+            os.makedirs(os.path.dirname(local), exist_ok=True)
+        if not files:
+            return
+        # s3transfer writes each file under a temporary name and renames it when complete.
+        with create_transfer_manager(self.client, self.settings.transfer_config()) as manager:
+            futures = [
+                manager.download(self.bucket, key, local, subscribers=[_Known(size, etag)])
+                for key, local, size, etag in files
+            ]
+            for future in futures:
+                future.result()
+
+    def _delete_keys(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), DELETE_BATCH):
+            batch = keys[start : start + DELETE_BATCH]
+            response = self.client.delete_objects(
+                Bucket=self.bucket,
+                Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True},
+            )
+            errors = response.get("Errors", [])
+            if errors:
+                first = errors[0]
+                raise StorageError(
+                    f"could not delete {len(errors)} object(s) from s3://{self.bucket}, "
+                    f"such as {first.get('Key')!r}: {first.get('Code')}: {first.get('Message')}"
+                )
+
+    @contextlib.contextmanager
+    def _errors(self, action: str, relative: str) -> Iterator[None]:
+        """Turn boto3's exceptions into runlab errors naming the bucket and key."""
+        try:
+            yield
+        except ClientError as exc:
+            raise self._client_error(exc, action, relative) from exc
+        except (EndpointConnectionError, ConnectTimeoutError) as exc:
+            raise StorageError(
+                f"could not {action} {self._location(relative)}: the S3 endpoint "
+                f"{self._endpoint()} cannot be reached ({exc}); for an S3-compatible store, "
+                f"set {ENDPOINT_ENV}"
+            ) from exc
+        except (NoCredentialsError, PartialCredentialsError) as exc:
+            raise StorageError(
+                f"could not {action} {self._location(relative)}: {exc}. Set AWS_ACCESS_KEY_ID "
+                "and AWS_SECRET_ACCESS_KEY, choose a profile with AWS_PROFILE, or run where an "
+                "instance or container role is available"
+            ) from exc
+        except BotoCoreError as exc:
+            raise StorageError(f"could not {action} {self._location(relative)}: {exc}") from exc
+        except OSError as exc:
+            raise StorageError(
+                f"could not {action} {self._location(relative)}: {exc.strerror or exc}"
+            ) from exc
+        except Exception as exc:
+            # boto3 wraps failed managed uploads in S3UploadFailedError with the cause attached.
+            cause = exc.__context__
+            if type(exc).__name__ == "S3UploadFailedError" and isinstance(cause, ClientError):
+                raise self._client_error(cause, action, relative) from exc
+            raise
+
+    def _client_error(self, exc: Any, action: str, relative: str) -> Exception:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        message = error.get("Message") or exc
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        where = self._location(relative)
+        if code == "NoSuchBucket":
+            return NotFoundError(
+                f"S3 bucket {self.bucket!r} does not exist (artifact URI {self.artifact_uri}, "
+                f"endpoint {self._endpoint()})"
+            )
+        if code in ("NoSuchKey", "404", "NotFound"):
+            name = f"artifact {relative!r}" if relative else "the artifact root"
+            return NotFoundError(f"{name} does not exist in {self.artifact_uri} ({where})")
+        if status == 403 or code in (
+            "AccessDenied",
+            "403",
+            "Forbidden",
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+            "AllAccessDisabled",
+        ):
+            hint = (
+                f"check the credentials and the bucket's policy; for an S3-compatible store, set "
+                f"{ENDPOINT_ENV}"
+                if self.settings.endpoint_url is None
+                else "check the credentials and the bucket's policy"
+            )
+            return StorageError(
+                f"access denied: could not {action} {where} at {self._endpoint()} "
+                f"({code}: {message}); {hint}"
+            )
+        return StorageError(f"could not {action} {where} at {self._endpoint()}: {code}: {message}")
+
+    def _endpoint(self) -> str:
+        return str(getattr(self.client.meta, "endpoint_url", None) or "the default AWS endpoint")
+
+
+def _source_mode(source: str, kind: str) -> int:
+    try:
+        return os.stat(source).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise NotFoundError(f"{kind} {source!r} does not exist") from None
+    except OSError as exc:
+        raise StorageError(f"could not read {kind} {source!r}: {exc.strerror or exc}") from exc

@@ -1,0 +1,124 @@
+"""A real S3-compatible server for tests: moto's server in a subprocess, spoken to over HTTP.
+
+``start_server()`` returns a :class:`S3Server` on a free loopback port; ``stop()`` ends it.
+The fixtures in ``tests/conftest.py`` (``s3_endpoint``, ``s3_bucket``) build on this.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from typing import IO, Any
+
+# Credentials moto accepts (it does not check them); real ones never reach the test server.
+TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "runlab-test",
+    "AWS_SECRET_ACCESS_KEY": "runlab-test-secret",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@dataclass
+class S3Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: IO[bytes]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.log.close()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True  # any HTTP answer means the server is up
+    except OSError:
+        return False
+
+
+def start_server(attempts: int = 3) -> S3Server:
+    """Start moto's S3-compatible server on a free port of 127.0.0.1."""
+    failure = ""
+    for _ in range(attempts):
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}"
+        # The server logs every request: to a file, since an unread pipe would fill and stall it.
+        log = tempfile.TemporaryFile()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **TEST_ENV},
+        )
+        for _ in range(300):
+            if process.poll() is not None:
+                break
+            if _answers(url):
+                return S3Server(url, process, log)
+            time.sleep(0.1)
+        with contextlib.suppress(OSError):
+            process.kill()
+        process.wait(timeout=10)
+        log.seek(0)
+        failure = log.read().decode(errors="replace")[-2000:]
+        log.close()
+    raise RuntimeError(f"moto's S3 server did not start:\n{failure}")
+
+
+def admin_client(endpoint: str) -> Any:
+    """A plain boto3 client for setting up and inspecting buckets, apart from runlab's."""
+    import boto3
+
+    return boto3.session.Session(
+        aws_access_key_id=TEST_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=TEST_ENV["AWS_SECRET_ACCESS_KEY"],
+        region_name=TEST_ENV["AWS_DEFAULT_REGION"],
+    ).client("s3", endpoint_url=endpoint)
+
+
+def new_bucket(client: Any) -> str:
+    name = f"runlab-test-{uuid.uuid4().hex[:16]}"
+    client.create_bucket(Bucket=name)
+    return name
+
+
+def drop_bucket(client: Any, bucket: str) -> None:
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+        if keys:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+    client.delete_bucket(Bucket=bucket)
+
+
+def all_objects(client: Any, bucket: str) -> dict[str, bytes]:
+    """Every key in ``bucket`` with its contents."""
+    found: dict[str, bytes] = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            found[obj["Key"]] = client.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+    return found

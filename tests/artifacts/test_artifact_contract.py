@@ -1,0 +1,304 @@
+"""The ArtifactRepository contract, one suite run against every backend.
+
+Each test speaks only through the repository's methods, so a local folder and an S3
+bucket (a real S3-compatible server over HTTP) must behave the same. Backend details
+(symbolic links, multipart uploads, listing pages) live in each backend's own tests.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from runlab.artifacts import ArtifactRepository, FileInfo, get_artifact_repository
+from runlab.errors import InvalidInputError, NotFoundError
+
+BIG = bytes(range(256)) * (3 * 4096 + 17)  # ~3 MiB: several copy chunks
+
+
+def files(top: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(top).as_posix(): path.read_bytes()
+        for path in sorted(top.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+def repo(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactRepository:
+    if request.param == "local":
+        return get_artifact_repository((tmp_path / "store" / "artifacts").as_uri())
+    bucket = request.getfixturevalue("s3_bucket")
+    return get_artifact_repository(f"s3://{bucket}/experiments/1/run-a/artifacts")
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    top = tmp_path / "source"
+    (top / "sub" / "deeper").mkdir(parents=True)
+    (top / "empty").mkdir()
+    (top / "top.txt").write_text("top")
+    (top / "sub" / "mid.txt").write_text("mid")
+    (top / "sub" / "deeper" / "leaf.bin").write_bytes(BIG)
+    return top
+
+
+@pytest.fixture(autouse=True)
+def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Default download directories land in tmp_path, where a test can see them."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    return temp
+
+
+def everything(repo: ArtifactRepository, tmp_path: Path) -> dict[str, bytes]:
+    """All files in ``repo``, read back through a download of the root."""
+    dst = tmp_path / f"all-{len(os.listdir(tmp_path))}"
+    return files(Path(repo.download_artifacts("", str(dst))))
+
+
+def test_an_empty_repository(repo: ArtifactRepository, tmp_path: Path) -> None:
+    assert repo.list_artifacts() == []
+    assert repo.list_artifacts("any/dir") == []
+    repo.delete_artifacts()
+    repo.delete_artifacts("x")
+    with pytest.raises(NotFoundError, match="'x' does not exist"):
+        repo.open_artifact("x")
+    with pytest.raises(NotFoundError, match="'x/y' does not exist"):
+        repo.download_artifacts("x/y", str(tmp_path / "dst"))
+    assert not (tmp_path / "dst").exists()
+    empty = repo.download_artifacts("", str(tmp_path / "dst"))
+    assert os.listdir(empty) == []
+
+
+@pytest.mark.parametrize(
+    ("artifact_path", "expected"),
+    [
+        (None, "top.txt"),
+        ("", "top.txt"),
+        ("sub", "sub/top.txt"),
+        ("a/b/c", "a/b/c/top.txt"),
+        ("./a//b/", "a/b/top.txt"),
+    ],
+)
+def test_log_artifact_places_the_file(
+    repo: ArtifactRepository,
+    source: Path,
+    tmp_path: Path,
+    artifact_path: str | None,
+    expected: str,
+) -> None:
+    repo.log_artifact(source / "top.txt", artifact_path)
+    assert everything(repo, tmp_path) == {expected: b"top"}
+
+
+def test_log_artifact_replaces_a_file_and_accepts_str(
+    repo: ArtifactRepository, tmp_path: Path
+) -> None:
+    local = tmp_path / "model.bin"
+    local.write_bytes(b"old")
+    repo.log_artifact(str(local))
+    local.write_bytes(BIG)
+    repo.log_artifact(str(local))
+    assert everything(repo, tmp_path) == {"model.bin": BIG}
+
+
+def test_log_artifact_errors(repo: ArtifactRepository, source: Path, tmp_path: Path) -> None:
+    missing = source / "nope.txt"
+    with pytest.raises(NotFoundError, match=f"local file '{missing}' does not exist"):
+        repo.log_artifact(missing)
+    with pytest.raises(InvalidInputError, match="is a directory; use log_artifacts"):
+        repo.log_artifact(source / "sub")
+    os.mkfifo(source / "fifo")
+    with pytest.raises(InvalidInputError, match="is not a regular file"):
+        repo.log_artifact(source / "fifo")
+    with pytest.raises(NotFoundError, match="local directory .*nope' does not exist"):
+        repo.log_artifacts(source / "nope")
+    with pytest.raises(InvalidInputError, match="is not a directory"):
+        repo.log_artifacts(source / "top.txt")
+    assert everything(repo, tmp_path) == {}
+
+
+def test_log_artifacts_copies_nested_trees(
+    repo: ArtifactRepository, source: Path, tmp_path: Path
+) -> None:
+    repo.log_artifacts(source, "model")
+    repo.log_artifacts(str(source / "sub"))
+    repo.log_artifacts(source / "empty", "nothing")
+    assert everything(repo, tmp_path) == {
+        "model/top.txt": b"top",
+        "model/sub/mid.txt": b"mid",
+        "model/sub/deeper/leaf.bin": BIG,
+        "mid.txt": b"mid",
+        "deeper/leaf.bin": BIG,
+    }
+
+
+def test_list_artifacts_one_level_sorted_with_sizes(repo: ArtifactRepository, source: Path) -> None:
+    repo.log_artifacts(source, "model")
+    repo.write_bytes("Z.txt", b"12345")
+    repo.write_bytes("a.txt", b"")
+    assert repo.list_artifacts() == [
+        FileInfo("Z.txt", is_dir=False, file_size=5),
+        FileInfo("a.txt", is_dir=False, file_size=0),
+        FileInfo("model", is_dir=True, file_size=None),
+    ]
+    assert repo.list_artifacts("model") == [
+        FileInfo("model/sub", is_dir=True, file_size=None),
+        FileInfo("model/top.txt", is_dir=False, file_size=3),
+    ]
+    assert repo.list_artifacts("./model//sub/deeper/") == [
+        FileInfo("model/sub/deeper/leaf.bin", is_dir=False, file_size=len(BIG)),
+    ]
+    assert repo.list_artifacts("model/nope") == []
+    assert repo.list_artifacts("model/top.txt") == []
+    assert repo.list_artifacts("mod") == []  # a prefix of a name is not a directory
+
+
+def test_deeply_nested_directories(repo: ArtifactRepository, tmp_path: Path) -> None:
+    deep = "/".join(f"level{i}" for i in range(12))
+    repo.write_bytes(f"{deep}/leaf.txt", b"leaf")
+    parent = deep.rsplit("/", 1)[0]
+    assert repo.list_artifacts(parent) == [FileInfo(deep, is_dir=True, file_size=None)]
+    local = repo.download_artifacts("level0/level1", str(tmp_path / "dst"))
+    assert files(Path(local)) == {deep.split("/", 2)[2] + "/leaf.txt": b"leaf"}
+
+
+def test_download_a_file(repo: ArtifactRepository, source: Path, temp_dir: Path) -> None:
+    repo.log_artifacts(source, "model")
+    local = repo.download_artifacts("model/sub/deeper/leaf.bin")
+    assert Path(local).read_bytes() == BIG
+    assert Path(local).parent.parent.parent.parent.parent == temp_dir
+    assert Path(local).as_posix().endswith("/model/sub/deeper/leaf.bin")
+
+
+def test_download_a_directory_and_the_root(
+    repo: ArtifactRepository, source: Path, tmp_path: Path
+) -> None:
+    repo.log_artifacts(source, "model")
+    repo.write_bytes("notes.txt", b"n")
+    dst = tmp_path / "new" / "dst"
+    local = repo.download_artifacts("model/sub", str(dst))
+    assert local == str(dst / "model" / "sub")
+    assert files(Path(local)) == {"mid.txt": b"mid", "deeper/leaf.bin": BIG}
+
+    root = repo.download_artifacts(dst_path=str(tmp_path / "all"))
+    assert root == str(tmp_path / "all")
+    assert files(Path(root)) == {
+        "notes.txt": b"n",
+        "model/top.txt": b"top",
+        "model/sub/mid.txt": b"mid",
+        "model/sub/deeper/leaf.bin": BIG,
+    }
+    repo.write_bytes("notes.txt", b"changed")  # a second download replaces the files
+    repo.download_artifacts(dst_path=str(tmp_path / "all"))
+    assert (tmp_path / "all" / "notes.txt").read_bytes() == b"changed"
+
+
+def test_download_errors_create_nothing(
+    repo: ArtifactRepository, tmp_path: Path, temp_dir: Path
+) -> None:
+    repo.write_bytes("a.txt", b"a")
+    with pytest.raises(NotFoundError, match="artifact 'missing/x' does not exist"):
+        repo.download_artifacts("missing/x")
+    with pytest.raises(NotFoundError):
+        repo.download_artifacts("a.txt/x", str(tmp_path / "dst"))
+    assert os.listdir(temp_dir) == []
+    assert not (tmp_path / "dst").exists()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InvalidInputError, match="is a file, not a directory"):
+        repo.download_artifacts("a.txt", str(tmp_path / "file"))
+
+
+def test_open_artifact_streams(repo: ArtifactRepository) -> None:
+    repo.write_bytes("big.bin", BIG)
+    with repo.open_artifact("big.bin") as stream:
+        assert not isinstance(stream, bytes)
+        assert stream.read(1000) == BIG[:1000]
+        out = io.BytesIO()
+        shutil.copyfileobj(stream, out, 64 * 1024)
+    assert out.getvalue() == BIG[1000:]
+    assert stream.closed
+    with pytest.raises(NotFoundError, match="'nope.bin' does not exist"):
+        repo.open_artifact("nope.bin")
+    with pytest.raises(NotFoundError, match="'big.bin/x' does not exist"):
+        repo.open_artifact("big.bin/x")
+    repo.write_bytes("dir/x", b"")
+    with pytest.raises(InvalidInputError, match="'dir' is a directory"):
+        repo.open_artifact("dir")
+    with pytest.raises(InvalidInputError, match="artifact ''|artifact path ''"):
+        repo.open_artifact("")
+
+
+def test_write_bytes(repo: ArtifactRepository, tmp_path: Path) -> None:
+    repo.write_bytes("a/b.json", b"{}")
+    repo.write_bytes("a/b.json", bytearray(b"[]"))
+    repo.write_bytes("c.bin", memoryview(b"mv"))
+    assert everything(repo, tmp_path) == {"a/b.json": b"[]", "c.bin": b"mv"}
+    with pytest.raises(InvalidInputError, match="artifact root"):
+        repo.write_bytes("", b"x")
+
+
+def test_delete(repo: ArtifactRepository, source: Path, tmp_path: Path) -> None:
+    repo.log_artifacts(source, "model")
+    repo.write_bytes("keep.txt", b"k")
+    repo.write_bytes("model-2/x.txt", b"x")  # shares a prefix with "model", not a parent
+    repo.delete_artifacts("model/top.txt")
+    repo.delete_artifacts("model/sub/")
+    repo.delete_artifacts("model/missing")
+    repo.delete_artifacts("keep.txt/under-a-file")
+    assert everything(repo, tmp_path) == {"keep.txt": b"k", "model-2/x.txt": b"x"}
+    repo.delete_artifacts("model")
+    assert [info.path for info in repo.list_artifacts()] == ["keep.txt", "model-2"]
+    repo.delete_artifacts()
+    assert repo.list_artifacts() == []
+    repo.delete_artifacts()
+
+
+# ---------------------------------------------------------------------- path safety
+
+OPERATIONS: dict[str, Callable[[ArtifactRepository, str, Path], object]] = {
+    "log_artifact": lambda repo, path, tmp: repo.log_artifact(tmp / "src.txt", path),
+    "log_artifacts": lambda repo, path, tmp: repo.log_artifacts(tmp / "srcdir", path),
+    "write_bytes": lambda repo, path, tmp: repo.write_bytes(path, b"pwned"),
+    "list_artifacts": lambda repo, path, tmp: repo.list_artifacts(path),
+    "download_artifacts": lambda repo, path, tmp: repo.download_artifacts(path, str(tmp / "d")),
+    "open_artifact": lambda repo, path, tmp: repo.open_artifact(path),
+    "delete_artifacts": lambda repo, path, tmp: repo.delete_artifacts(path),
+}
+
+ESCAPES = "escapes the run's artifact root"
+BAD_PATHS = [
+    ("../x", ESCAPES + r" \('\.\.' is not allowed\)"),
+    ("..", ESCAPES),
+    ("a/../../x", ESCAPES),
+    ("a/..", ESCAPES),
+    ("../artifacts-sibling/x", ESCAPES),
+    ("/etc/passwd", ESCAPES + r" \(absolute paths are not allowed\)"),
+    ("//etc/passwd", ESCAPES),
+    ("C:/x", ESCAPES),
+    ("a\x00b", "NUL bytes are not allowed"),
+    ("..\\x", "backslashes are not allowed"),
+]
+
+
+@pytest.mark.parametrize("operation", list(OPERATIONS))
+@pytest.mark.parametrize(("path", "match"), BAD_PATHS, ids=[repr(p) for p, _ in BAD_PATHS])
+def test_no_path_escapes_the_root(
+    repo: ArtifactRepository, tmp_path: Path, operation: str, path: str, match: str
+) -> None:
+    repo.write_bytes("inside.txt", b"inside")
+    (tmp_path / "src.txt").write_text("src")
+    (tmp_path / "srcdir").mkdir()
+    (tmp_path / "srcdir" / "f.txt").write_text("f")
+    with pytest.raises(InvalidInputError, match=match):
+        OPERATIONS[operation](repo, path, tmp_path)
+    assert not (tmp_path / "d").exists()
+    assert everything(repo, tmp_path) == {"inside.txt": b"inside"}

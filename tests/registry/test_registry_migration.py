@@ -1,0 +1,37 @@
+"""A database made before the registry existed is refused, then upgraded in place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+
+import runlab
+from runlab.errors import SchemaOutdatedError
+from runlab.store.sql import _migrate
+from runlab.store.sql._engine import Database
+
+
+def test_upgrade_from_the_first_schema_adds_the_registry(store_uri: str, tmp_path: Path) -> None:
+    db = Database(store_uri)
+
+    def to_first_revision(conn) -> None:  # type: ignore[no-untyped-def]
+        cfg = Config()
+        cfg.set_main_option("script_location", str(_migrate._MIGRATIONS))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001_initial")
+
+    db.write(to_first_revision)
+    with pytest.raises(SchemaOutdatedError, match="runlab db upgrade"):
+        runlab.RunlabClient(store_uri).create_registered_model("fraud")
+
+    assert _migrate.upgrade(db) == ("0001_initial", "0002_registry")
+    db.dispose()
+    from runlab.store import uri as store_uri_module
+
+    store_uri_module.close_all()
+    client = runlab.RunlabClient(store_uri)
+    client.create_registered_model("fraud")
+    assert client.create_model_version("fraud", "s3://b/m").version == 1
