@@ -151,6 +151,7 @@ def test_runs_table_nested_sort_filter_columns(page: Any, ui_server: Server, sho
     # The URL holds the view: reloading it shows the same columns and sort.
     page.reload()
     page.locator("th[data-column='t.team']").wait_for()
+    assert page.locator("th[data-column='status']").count() == 1
     assert "o=" in page.url
 
 
