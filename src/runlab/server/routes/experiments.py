@@ -108,7 +108,8 @@ def search_experiments_get(
         page_token=page_token,
         filter=filter,
         order_by=order_by or [],
-        view_type=view_type,
+        # a query string carries the enum's number ("3") or its name ("ALL")
+        view_type=int(view_type) if view_type and view_type.isdigit() else view_type,
     )
     return _search(store, body)
 
