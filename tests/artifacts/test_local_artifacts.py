@@ -602,7 +602,7 @@ def test_registry_refuses_unknown_schemes() -> None:
     with pytest.raises(
         InvalidInputError,
         match=r"artifact URI 'gs://bucket/x': scheme 'gs' is not supported "
-        r"\(supported: file, s3, or a plain path\)",
+        r"\(supported: file, http, https, s3, or a plain path\)",
     ):
         get_artifact_repository("gs://bucket/x")
 
