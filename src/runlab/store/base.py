@@ -23,7 +23,10 @@ from runlab.entities import (
 )
 from runlab.errors import InvalidInputError
 
-__all__ = ["TrackingStore", "check_downsample_args", "downsample_points"]
+__all__ = ["DEFAULT_EXPERIMENT_ID", "TrackingStore", "check_downsample_args", "downsample_points"]
+
+# Every store has this experiment; runs go there when none is chosen (as in MLflow).
+DEFAULT_EXPERIMENT_ID = "0"
 
 X_AXES = ("step", "timestamp")
 MAX_DOWNSAMPLE_POINTS = 100_000

@@ -185,7 +185,7 @@ def _current_experiment_id() -> str:
         return set_experiment(os.environ[EXPERIMENT_NAME_ENV]).experiment_id
     if os.environ.get(EXPERIMENT_ID_ENV):
         return set_experiment(experiment_id=os.environ[EXPERIMENT_ID_ENV]).experiment_id
-    from runlab.store.sql.store import DEFAULT_EXPERIMENT_ID
+    from runlab.store.base import DEFAULT_EXPERIMENT_ID  # no SQL driver for HTTP URIs
 
     return DEFAULT_EXPERIMENT_ID
 
