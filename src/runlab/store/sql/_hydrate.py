@@ -18,6 +18,8 @@ from runlab.entities import (
     RunInfo,
     RunInputs,
 )
+from runlab.errors import NotFoundError
+from runlab.store.sql import _raw
 from runlab.store.sql.schema import (
     datasets,
     input_tags,
@@ -55,6 +57,21 @@ def run_info(row: Row[Any]) -> RunInfo:
         artifact_uri=row.artifact_uri,
         lifecycle_stage=row.lifecycle_stage,
     )
+
+
+_RUN_INFO_SQL = (
+    "SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, "
+    "artifact_uri, lifecycle_stage FROM runs WHERE run_uuid = ?"
+)
+
+
+def run_info_by_id(conn: Connection, run_id: str) -> RunInfo:
+    """One run's info, through plain SQL (it is read back after every run update)."""
+    found = _raw.fetch(conn, _RUN_INFO_SQL, (run_id,))
+    if not found:
+        raise NotFoundError(f"run {run_id!r} not found")
+    uuid, eid, name, user, status, start, end, uri, stage = found[0]
+    return RunInfo(uuid, str(eid), name, user, status, start, end, uri, stage)
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
