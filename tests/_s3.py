@@ -60,8 +60,12 @@ def _answers(url: str) -> bool:
         return False
 
 
-def start_server(attempts: int = 3) -> S3Server:
-    """Start moto's S3-compatible server on a free port of 127.0.0.1."""
+def start_server(attempts: int = 3, env: dict[str, str] | None = None) -> S3Server:
+    """Start moto's S3-compatible server on a free port of 127.0.0.1.
+
+    ``env`` adds to the server's environment, e.g. ``INITIAL_NO_AUTH_ACTION_COUNT=0``
+    to make it check credentials like AWS does.
+    """
     failure = ""
     for _ in range(attempts):
         port = _free_port()
@@ -73,7 +77,7 @@ def start_server(attempts: int = 3) -> S3Server:
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **TEST_ENV},
+            env={**os.environ, **TEST_ENV, **(env or {})},
         )
         for _ in range(300):
             if process.poll() is not None:

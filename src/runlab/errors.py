@@ -12,6 +12,7 @@ render any of them::
     ├── ConflictError                INVALID_PARAMETER_VALUE  400
     ├── SchemaOutdatedError          INTERNAL_ERROR           500
     └── StorageError                 INTERNAL_ERROR           500
+        └── PartialWriteError        INTERNAL_ERROR           500
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "InvalidFilterError",
     "InvalidInputError",
     "NotFoundError",
+    "PartialWriteError",
     "RunlabError",
     "SchemaOutdatedError",
     "StorageError",
@@ -86,3 +88,17 @@ class SchemaOutdatedError(RunlabError):
 
 class StorageError(RunlabError):
     """The backing store failed (disk full, database unreachable)."""
+
+
+class PartialWriteError(StorageError):
+    """A batch split into several requests failed part-way: its leading part is stored.
+
+    The counts say how many of the params, tags and metrics (in the order given) were
+    stored, so a caller that tries again can send only the rest.
+    """
+
+    def __init__(self, message: str, params: int = 0, tags: int = 0, metrics: int = 0) -> None:
+        super().__init__(message)
+        self.stored_params = params
+        self.stored_tags = tags
+        self.stored_metrics = metrics

@@ -1,18 +1,22 @@
 """The ArtifactRepository contract, one suite run against every backend.
 
-Each test speaks only through the repository's methods, so a local folder and an S3
-bucket (a real S3-compatible server over HTTP) must behave the same. Backend details
+Each test speaks only through the repository's methods, so a local folder, an S3 bucket
+(a real S3-compatible server over HTTP) and a tracking server's artifact proxy keeping
+its files in S3 must behave the same. Backend details
 (symbolic links, multipart uploads, listing pages) live in each backend's own tests.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,12 +34,46 @@ def files(top: Path) -> dict[str, bytes]:
     }
 
 
-@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+@pytest.fixture(scope="module")
+def proxy_over_s3(
+    s3_endpoint: str, s3_admin: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A live ``runlab server`` whose artifact proxy keeps files in an S3 bucket; yields
+    the proxy's URL."""
+    from tests._servers import start_runlab_server
+
+    import _s3
+
+    with contextlib.ExitStack() as stack:
+        bucket = _s3.new_bucket(s3_admin)
+        stack.callback(_s3.drop_bucket, s3_admin, bucket)  # after the server has stopped
+        with pytest.MonkeyPatch.context() as patch:  # the server process inherits these
+            for name, value in {**_s3.TEST_ENV, "RUNLAB_S3_ENDPOINT_URL": s3_endpoint}.items():
+                patch.setenv(name, value)
+            base_url, _process = stack.enter_context(
+                start_runlab_server(
+                    tmp_path_factory.mktemp("proxy"),
+                    *("--artifacts-destination", f"s3://{bucket}/proxied"),
+                )
+            )
+        yield f"{base_url}/api/2.0/mlflow-artifacts/artifacts"
+
+
+@pytest.fixture(
+    params=[
+        "local",
+        pytest.param("s3", marks=pytest.mark.s3),
+        pytest.param("http-proxy-to-s3", marks=[pytest.mark.s3, pytest.mark.slow]),
+    ]
+)
 def repo(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactRepository:
     if request.param == "local":
         return get_artifact_repository((tmp_path / "store" / "artifacts").as_uri())
-    bucket = request.getfixturevalue("s3_bucket")
-    return get_artifact_repository(f"s3://{bucket}/experiments/1/run-a/artifacts")
+    if request.param == "s3":
+        bucket = request.getfixturevalue("s3_bucket")
+        return get_artifact_repository(f"s3://{bucket}/experiments/1/run-a/artifacts")
+    proxy = request.getfixturevalue("proxy_over_s3")
+    return get_artifact_repository(f"{proxy}/{uuid.uuid4().hex}/artifacts")
 
 
 @pytest.fixture
@@ -69,9 +107,9 @@ def test_an_empty_repository(repo: ArtifactRepository, tmp_path: Path) -> None:
     assert repo.list_artifacts("any/dir") == []
     repo.delete_artifacts()
     repo.delete_artifacts("x")
-    with pytest.raises(NotFoundError, match="'x' does not exist"):
+    with pytest.raises(NotFoundError, match="[/']x' does not exist"):
         repo.open_artifact("x")
-    with pytest.raises(NotFoundError, match="'x/y' does not exist"):
+    with pytest.raises(NotFoundError, match="[/']x/y' does not exist"):
         repo.download_artifacts("x/y", str(tmp_path / "dst"))
     assert not (tmp_path / "dst").exists()
     empty = repo.download_artifacts("", str(tmp_path / "dst"))
@@ -206,7 +244,7 @@ def test_download_errors_create_nothing(
     repo: ArtifactRepository, tmp_path: Path, temp_dir: Path
 ) -> None:
     repo.write_bytes("a.txt", b"a")
-    with pytest.raises(NotFoundError, match="artifact 'missing/x' does not exist"):
+    with pytest.raises(NotFoundError, match="artifact '(.*/)?missing/x' does not exist"):
         repo.download_artifacts("missing/x")
     with pytest.raises(NotFoundError):
         repo.download_artifacts("a.txt/x", str(tmp_path / "dst"))
@@ -226,12 +264,12 @@ def test_open_artifact_streams(repo: ArtifactRepository) -> None:
         shutil.copyfileobj(stream, out, 64 * 1024)
     assert out.getvalue() == BIG[1000:]
     assert stream.closed
-    with pytest.raises(NotFoundError, match="'nope.bin' does not exist"):
+    with pytest.raises(NotFoundError, match="[/']nope.bin' does not exist"):
         repo.open_artifact("nope.bin")
-    with pytest.raises(NotFoundError, match="'big.bin/x' does not exist"):
+    with pytest.raises(NotFoundError, match="[/']big.bin/x' does not exist"):
         repo.open_artifact("big.bin/x")
     repo.write_bytes("dir/x", b"")
-    with pytest.raises(InvalidInputError, match="'dir' is a directory"):
+    with pytest.raises(InvalidInputError, match="[/']dir' is a directory"):
         repo.open_artifact("dir")
     with pytest.raises(InvalidInputError, match="artifact ''|artifact path ''"):
         repo.open_artifact("")

@@ -13,12 +13,14 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import _s3
 import runlab
 from _s3 import all_objects
 from runlab.artifacts import FileInfo, get_artifact_repository
@@ -216,27 +218,60 @@ def test_large_files_go_multipart(
     assert Path(repo.download_artifacts("big.bin")).read_bytes() == big
 
 
-def test_write_stream_reads_a_stream_of_unknown_length(
-    small_parts: None, repo: S3ArtifactRepository
+def test_write_stream_reads_on_the_calling_thread_only(
+    small_parts: None, repo: S3ArtifactRepository, s3_admin: Any, s3_bucket: str
 ) -> None:
     class Chunks(io.RawIOBase):
-        """A non-seekable stream, like a request body."""
+        """A non-seekable stream that, like a request body bridged from an event loop,
+        can only be read on the thread that owns it."""
 
         def __init__(self, data: bytes) -> None:
             self.data = io.BytesIO(data)
+            self.owner = threading.get_ident()
 
         def readable(self) -> bool:
             return True
 
         def readinto(self, buffer: Any) -> int:
+            if threading.get_ident() != self.owner:
+                raise RuntimeError("read from another thread")
             chunk = self.data.read(min(len(buffer), 64 * 1024))
             buffer[: len(chunk)] = chunk
             return len(chunk)
 
     data = os.urandom(11 * MB)
     repo.write_stream("upload.bin", io.BufferedReader(Chunks(data)))  # type: ignore[arg-type]
+    assert etag(s3_admin, s3_bucket, f"{PREFIX}/upload.bin").endswith("-3")
     with repo.open_artifact("upload.bin") as stream:
         assert stream.read() == data
+
+
+@pytest.mark.parametrize("variable", ["RUNLAB_S3_UPLOAD_EXTRA_ARGS", "MLFLOW_S3_UPLOAD_EXTRA_ARGS"])
+def test_upload_extra_args_apply_to_every_write(
+    small_parts: None,
+    s3_bucket: str,
+    s3_admin: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+) -> None:
+    extra = {"ServerSideEncryption": "AES256", "Metadata": {"team": "vision"}}
+    monkeypatch.setenv(variable, json.dumps(extra))
+    repo = get_artifact_repository(f"s3://{s3_bucket}/{PREFIX}")
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "a.txt").write_text("a")
+    (tmp_path / "big.bin").write_bytes(os.urandom(6 * MB))
+    repo.log_artifact(tmp_path / "tree" / "a.txt")
+    repo.log_artifact(tmp_path / "big.bin")  # multipart
+    repo.log_artifacts(tmp_path / "tree", "tree")
+    repo.write_bytes("bytes.txt", b"b")
+    repo.write_stream("stream.txt", io.BytesIO(b"s"))
+    keys = sorted(all_objects(s3_admin, s3_bucket))
+    assert len(keys) == 5
+    for key in keys:
+        head = s3_admin.head_object(Bucket=s3_bucket, Key=key)
+        assert head["ServerSideEncryption"] == "AES256", key
+        assert head["Metadata"] == {"team": "vision"}, key
 
 
 def test_open_artifact_streams_from_the_socket(repo: S3ArtifactRepository) -> None:
@@ -317,6 +352,26 @@ def test_an_unreachable_endpoint(s3_bucket: str, monkeypatch: pytest.MonkeyPatch
         rf"http://127.0.0.1:{port} cannot be reached",
     ):
         repo.write_bytes("a.txt", b"a")
+
+
+def test_access_denied(s3_bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A second server that checks credentials, as AWS does; ours are unknown to it.
+    server = _s3.start_server(env={"INITIAL_NO_AUTH_ACTION_COUNT": "0"})
+    try:
+        monkeypatch.setenv("RUNLAB_S3_ENDPOINT_URL", server.url)
+        repo = get_artifact_repository(f"s3://{s3_bucket}/p")
+        with pytest.raises(
+            StorageError,
+            match=rf"access denied: could not write s3://{s3_bucket}/p/a.txt at "
+            rf"{server.url} \(InvalidAccessKeyId: .*\); check the credentials",
+        ):
+            repo.write_bytes("a.txt", b"a")
+        with pytest.raises(
+            StorageError, match=rf"access denied: could not list s3://{s3_bucket}/p"
+        ):
+            repo.list_artifacts()
+    finally:
+        server.stop()
 
 
 def test_missing_credentials(s3_bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -420,10 +475,13 @@ def test_settings_from_the_environment() -> None:
         ("RUNLAB_S3_MULTIPART_THRESHOLD", "big", "is not a size"),
         ("RUNLAB_S3_MULTIPART_CHUNKSIZE", "0", "is not a size"),
         ("RUNLAB_S3_MAX_CONCURRENCY", "-1", "is not a positive whole number"),
+        ("RUNLAB_S3_UPLOAD_EXTRA_ARGS", "[1]", "must be a JSON object"),
+        ("RUNLAB_S3_UPLOAD_EXTRA_ARGS", "{nope", "must be a JSON object"),
+        ("MLFLOW_S3_UPLOAD_EXTRA_ARGS", '{"Bucket": "x"}', "'Bucket' is not an S3 upload argument"),
     ],
 )
 def test_bad_settings_name_the_variable(variable: str, value: str, match: str) -> None:
-    with pytest.raises(InvalidInputError, match=f"{variable}=.*{match}"):
+    with pytest.raises(InvalidInputError, match=f"{variable}.*{match}"):
         S3Settings.from_env({variable: value})
 
 
@@ -475,3 +533,53 @@ def test_a_run_logs_to_an_s3_artifact_root(
         "model",
         "report.txt",
     ]
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_team_server_keeps_proxied_artifacts_in_s3(
+    postgres_url: str,
+    s3_bucket: str,
+    s3_admin: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The documented deployment: ``runlab server`` on PostgreSQL with an S3 destination,
+    driven by MLflow's own client, which needs no S3 credentials."""
+    import mlflow
+    from tests._servers import start_runlab_server
+
+    monkeypatch.setenv("RUNLAB_S3_MULTIPART_THRESHOLD", "5MB")
+    monkeypatch.setenv("RUNLAB_S3_MULTIPART_CHUNKSIZE", "5MB")
+    big = os.urandom(6 * MB)
+    (tmp_path / "model.bin").write_bytes(big)
+    (tmp_path / "notes.txt").write_text("hello")
+    with start_runlab_server(
+        tmp_path,
+        *("--backend-store-uri", postgres_url),
+        *("--artifacts-destination", f"s3://{s3_bucket}/proxied"),
+    ) as (base_url, _process):
+        # The client sees only the server: no S3 endpoint or credentials on its side.
+        for name in ("RUNLAB_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            monkeypatch.delenv(name)
+        mlflow.set_tracking_uri(base_url)
+        try:
+            with mlflow.start_run() as run:
+                mlflow.log_artifact(str(tmp_path / "model.bin"), artifact_path="model")
+                mlflow.log_artifact(str(tmp_path / "notes.txt"))
+            run_id = run.info.run_id
+            assert run.info.artifact_uri.startswith("mlflow-artifacts:/")
+            listed = {f.path: f.file_size for f in mlflow.MlflowClient().list_artifacts(run_id)}
+            assert listed == {"model": None, "notes.txt": 5}
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, dst_path=str(tmp_path / "dl")
+            )
+        finally:
+            mlflow.set_tracking_uri(None)
+    assert (Path(local) / "model" / "model.bin").read_bytes() == big
+    assert (Path(local) / "notes.txt").read_text() == "hello"
+    stored = all_objects(s3_admin, s3_bucket)
+    key = f"proxied/0/{run_id}/artifacts/model/model.bin"
+    assert set(stored) == {key, f"proxied/0/{run_id}/artifacts/notes.txt"}
+    assert stored[key] == big
+    assert s3_admin.head_object(Bucket=s3_bucket, Key=key)["ETag"].strip('"').endswith("-2")

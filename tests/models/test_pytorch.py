@@ -105,3 +105,30 @@ def test_dataframe_input_and_signature_errors(tmp_path: Path, data: np.ndarray) 
 def test_only_modules_are_accepted(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="must be a torch.nn.Module, got list"):
         runlab.pytorch.save_model([1, 2], tmp_path / "m")
+
+
+def test_scoring_app_serves_a_tensor_model(tmp_path: Path, data: np.ndarray) -> None:
+    import asyncio
+
+    import httpx
+
+    from runlab.models.serving import create_scoring_app
+
+    net = _net()
+    runlab.pytorch.save_model(net, tmp_path / "m", input_example=data[:1])
+    app = create_scoring_app(str(tmp_path / "m"))
+
+    async def post(body: Any) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://model") as client:
+            return await client.post("/invocations", json=body)
+
+    response = asyncio.run(post({"inputs": data.tolist()}))
+    assert response.status_code == 200
+    np.testing.assert_allclose(
+        np.array(response.json()["predictions"]), _expected(net, data), rtol=1e-5
+    )
+    response = asyncio.run(post({"inputs": [[1.0, 2.0]]}))
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert "expected shape [-1, 4]" in response.json()["message"]

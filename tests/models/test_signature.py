@@ -219,3 +219,16 @@ def test_load_model_enforces_the_saved_signature(
     np.testing.assert_array_equal(
         model.predict(as_ints), iris_pipeline.predict(as_ints.astype(float))
     )
+
+
+def test_types_runlab_does_not_check_round_trip_and_pass_through() -> None:
+    stored = (
+        '[{"type": "array", "items": {"type": "long"}, "name": "ids", "required": true}, '
+        '{"type": "any", "name": "blob", "required": false}]'
+    )
+    schema = Schema.from_json(stored)
+    assert [s.type for s in schema.inputs] == [DataType.any, DataType.any]  # type: ignore[union-attr]
+    assert schema.to_json() == stored
+    frame = pd.DataFrame({"ids": [[1, 2], [3]], "blob": [{"a": 1}, None]})
+    out = enforce_input(frame, schema)
+    assert out["ids"].tolist() == [[1, 2], [3]]

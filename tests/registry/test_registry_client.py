@@ -36,6 +36,7 @@ REGISTRY_METHODS = [
     "delete_registered_model_alias",
     "get_model_version_by_alias",
     "get_model_version_download_uri",
+    "copy_model_version",
 ]
 
 
@@ -158,3 +159,20 @@ def test_registry_uri_defaults_to_the_tracking_uri(tmp_path: Path) -> None:
     assert runlab.RunlabClient(registry).get_registered_model("only-in-b").name == "only-in-b"
     with pytest.raises(NotFoundError):
         runlab.RunlabClient(tracking).get_registered_model("only-in-b")
+
+
+def test_copy_model_version(client: runlab.RunlabClient) -> None:
+    client.create_registered_model("staging-model")
+    client.create_model_version(
+        "staging-model", "s3://b/m", run_id="abc", tags={"k": "v"}, description="d"
+    )
+    client.set_registered_model_alias("staging-model", "candidate", 1)
+    copied = client.copy_model_version("models:/staging-model@candidate", "prod-model")
+    again = client.copy_model_version("models:/staging-model/1", "prod-model")
+    assert (copied.name, copied.version, again.version) == ("prod-model", 1, 2)
+    assert (copied.source, copied.run_id, copied.tags) == ("s3://b/m", "abc", {"k": "v"})
+    assert copied.description == "d"
+    client.delete_registered_model("staging-model")
+    assert client.get_model_version_download_uri("prod-model", 1) == "s3://b/m"
+    with pytest.raises(InvalidInputError, match="takes a models:/ URI"):
+        client.copy_model_version("s3://b/m", "x")

@@ -44,3 +44,42 @@ def test_concurrent_processes_get_distinct_version_numbers(store_uri: str) -> No
     assert numbers == list(range(1, PROCESSES * VERSIONS_EACH + 1))
     stored = client.search_model_versions("name = 'shared'")
     assert sorted(v.version for v in stored) == numbers
+
+
+def test_concurrent_promotions_leave_one_version_in_production(store_uri: str) -> None:
+    """Threads (separate connections) promote different versions with archiving at the
+    same moment, round after round; after each round exactly one is in Production."""
+    import threading
+
+    threads_count, rounds = 6, 15
+    client = runlab.RunlabClient(store_uri)
+    client.create_registered_model("shared")
+    for _ in range(threads_count):
+        client.create_model_version("shared", "file:///m")
+    barrier = threading.Barrier(threads_count + 1)
+    errors: list[str] = []
+
+    def promote(version: int) -> None:
+        for _ in range(rounds):
+            barrier.wait()
+            try:
+                client.transition_model_version_stage(
+                    "shared", version, "Production", archive_existing_versions=True
+                )
+            except Exception as exc:
+                errors.append(repr(exc))
+            barrier.wait()
+
+    workers = [threading.Thread(target=promote, args=(n + 1,)) for n in range(threads_count)]
+    for w in workers:
+        w.start()
+    in_production = []
+    for _ in range(rounds):
+        barrier.wait()  # start the round
+        barrier.wait()  # every promotion of the round is done
+        stages = [v.current_stage for v in client.search_model_versions("name = 'shared'")]
+        in_production.append(stages.count("Production"))
+    for w in workers:
+        w.join(timeout=60)
+    assert errors == []
+    assert in_production == [1] * rounds

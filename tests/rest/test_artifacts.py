@@ -167,3 +167,14 @@ def test_proxy_uri_without_a_server_is_a_clear_error() -> None:
 def test_http_uri_must_point_into_the_proxy(uri: str) -> None:
     with pytest.raises(InvalidInputError, match="artifact proxy"):
         HttpArtifactRepository(uri)
+
+
+def test_names_with_spaces_and_unicode(remote: Remote, tmp_path: Path) -> None:
+    with runlab.start_run() as run:
+        runlab.log_text("ünïcode", "my dir/naïve 1 + 1.txt")
+    client = remote.client
+    assert [f.path for f in client.list_artifacts(run.info.run_id, "my dir")] == [
+        "my dir/naïve 1 + 1.txt"
+    ]
+    local = client.download_artifacts(run.info.run_id, "my dir", str(tmp_path / "d"))
+    assert (Path(local) / "naïve 1 + 1.txt").read_text() == "ünïcode"

@@ -394,6 +394,33 @@ def test_one_request_per_run_per_flush(stub: Stub) -> None:
     batcher.close()
 
 
+def test_a_split_batch_failing_part_way_is_resent_without_what_was_stored(
+    stub: Stub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNLAB_HTTP_MAX_RETRIES", "0")
+    stored: list[tuple[str, object]] = []
+
+    def script(request: Recorded) -> Answer:
+        body = json.loads(request.body)
+        if len(stub.requests) == 3:  # the third request of the first flush fails
+            return Answer(503)
+        stored.extend(("param", p["key"]) for p in body["params"])
+        stored.extend(("metric", m["step"]) for m in body["metrics"])
+        return Answer(200, {})
+
+    stub.script = script
+    batcher = Batcher(RestStore(stub.url), interval=3600)
+    batcher.add_params_tags("a", params=[Param(f"p{i}", "1") for i in range(150)])
+    for step in range(2000):
+        batcher.add_metric("a", Metric("m", float(step), 1, step))
+    with pytest.raises(BackgroundWriteError, match="150 params, 0 tags and 950 metric points"):
+        batcher.flush()
+    batcher.flush()
+    assert sorted(k for kind, k in stored if kind == "param") == sorted(f"p{i}" for i in range(150))
+    assert [k for kind, k in stored if kind == "metric"] == list(range(2000))
+    batcher.close()
+
+
 def test_a_refused_background_write_is_raised_at_the_next_call(stub: Stub) -> None:
     stub.script = lambda request: Answer(
         400, {"error_code": "INVALID_PARAMETER_VALUE", "message": "run r1 is deleted"}

@@ -125,6 +125,8 @@ def test_update_delete_restore_and_view_types(api: Api) -> None:
     assert api.ok_post("experiments/delete", {"experiment_id": eid}) == {}
     deleted = api.ok_post("experiments/search", {"view_type": "DELETED_ONLY"})
     assert [e["experiment_id"] for e in deleted["experiments"]] == [eid]
+    by_number = api.ok_get("experiments/search", view_type="2")["experiments"]
+    assert [e["experiment_id"] for e in by_number] == [eid]
     active = api.ok_post("experiments/search", {"view_type": 1})
     assert eid not in [e["experiment_id"] for e in active["experiments"]]
     assert api.ok_post("experiments/restore", {"experiment_id": eid}) == {}

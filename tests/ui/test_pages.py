@@ -151,6 +151,7 @@ def test_runs_table_nested_sort_filter_columns(page: Any, ui_server: Server, sho
     # The URL holds the view: reloading it shows the same columns and sort.
     page.reload()
     page.locator("th[data-column='t.team']").wait_for()
+    assert page.locator("th[data-column='status']").count() == 1
     assert "o=" in page.url
 
 
@@ -346,3 +347,34 @@ def test_theme_toggle_and_keyboard_tabs(page: Any, ui_server: Server, shot: Any)
     page.get_by_role("tab", name="Overview").click()
     page.get_by_role("link", name="trial-3").wait_for()
     shot(page, "run-parent-dark")
+
+
+MARKDOWN_CASES = [
+    ("**bold** and `code`", "<p><strong>bold</strong> and <code>code</code></p>"),
+    ("# Title", "<h3>Title</h3>"),
+    ("<b>x</b>", "<p>&lt;b&gt;x&lt;/b&gt;</p>"),
+    ("[ok](https://a.example/x)", '<p><a href="https://a.example/x"'),
+    ("[no](javascript:alert(1))", "<p>[no](javascript:alert(1))</p>"),
+    ("[no](JaVaScRiPt:alert(1))", "<p>[no](JaVaScRiPt:alert(1))</p>"),
+    ("[no](//evil.example)", "<p>[no](//evil.example)</p>"),
+    ("[no](data:text/html,x)", "<p>[no](data:text/html,x)</p>"),
+    ("*<img src=x onerror=alert(1)>*", "<p><em>&lt;img src=x onerror=alert(1)&gt;</em></p>"),
+    ("- a\n- <i>b</i>", "<ul><li>a</li><li>&lt;i&gt;b&lt;/i&gt;</li></ul>"),
+    ("```\n<script>x</script>\n```", "<pre><code>&lt;script&gt;x&lt;/script&gt;</code></pre>"),
+]
+
+
+def test_markdown_renderer_builds_only_safe_elements(page: Any, ui_server: Server) -> None:
+    base_url, _ = ui_server
+    _open(page, base_url, "#/")
+    page.locator("h1").wait_for()
+    rendered = page.evaluate(
+        """async (sources) => {
+            const { renderMarkdown } = await import("./js/markdown.js");
+            return sources.map((s) => renderMarkdown(s).innerHTML);
+        }""",
+        [source for source, _ in MARKDOWN_CASES],
+    )
+    for (source, expected), html in zip(MARKDOWN_CASES, rendered, strict=True):
+        assert html.startswith(expected), (source, html)
+    _no_injection(page)

@@ -4,18 +4,22 @@ Every request goes through boto3, so AWS buckets and S3-compatible stores (MinIO
 Ceph, Cloudflare R2, moto…) take the same code path. Large files use boto3's managed
 transfers (multipart uploads, parallel ranged downloads), tuned by the settings below.
 
-==========================================  ===============================================
-environment variable                        meaning
-==========================================  ===============================================
-``RUNLAB_S3_ENDPOINT_URL``                  endpoint of an S3-compatible store
-``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL``  read by boto3 itself when the above is unset
-``MLFLOW_S3_ENDPOINT_URL``                  used when none of the above is set
-``RUNLAB_S3_IGNORE_TLS``                    ``true``: do not verify the endpoint's certificate
-``RUNLAB_S3_ADDRESSING_STYLE``              ``auto`` (default), ``path`` or ``virtual``
-``RUNLAB_S3_MULTIPART_THRESHOLD``           files from this size up go multipart (8MB)
-``RUNLAB_S3_MULTIPART_CHUNKSIZE``           size of each part (8MB; S3's minimum is 5MB)
-``RUNLAB_S3_MAX_CONCURRENCY``               parallel requests of one transfer (10)
-==========================================  ===============================================
+=================================  ========================================================
+environment variable               meaning
+=================================  ========================================================
+``RUNLAB_S3_ENDPOINT_URL``         endpoint of an S3-compatible store
+``AWS_ENDPOINT_URL_S3``            read by boto3 itself when the above is unset
+``AWS_ENDPOINT_URL``               read by boto3 itself when both of the above are unset
+``MLFLOW_S3_ENDPOINT_URL``         used when none of the above is set
+``RUNLAB_S3_IGNORE_TLS``           ``true``: do not verify the endpoint's certificate
+``RUNLAB_S3_ADDRESSING_STYLE``     ``auto`` (default), ``path`` or ``virtual``
+``RUNLAB_S3_MULTIPART_THRESHOLD``  files from this size up go multipart (8MB)
+``RUNLAB_S3_MULTIPART_CHUNKSIZE``  size of each part (8MB; S3's minimum is 5MB)
+``RUNLAB_S3_MAX_CONCURRENCY``      parallel requests of one transfer (10)
+``RUNLAB_S3_UPLOAD_EXTRA_ARGS``    JSON object of upload arguments for every write, e.g.
+                                   ``{"ServerSideEncryption": "aws:kms"}`` (then
+                                   ``MLFLOW_S3_UPLOAD_EXTRA_ARGS``)
+=================================  ========================================================
 
 Credentials and the region come from boto3's standard chain (environment, shared
 config and credentials files, SSO, instance and container roles). One client per
@@ -28,12 +32,13 @@ while a file lies below it, and an empty directory cannot be stored.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import stat
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
@@ -44,7 +49,7 @@ from runlab.errors import InvalidInputError, NotFoundError, StorageError
 
 try:
     import boto3
-    from boto3.s3.transfer import TransferConfig, create_transfer_manager
+    from boto3.s3.transfer import S3Transfer, TransferConfig, create_transfer_manager
     from botocore.config import Config
     from botocore.exceptions import (
         BotoCoreError,
@@ -68,6 +73,8 @@ ADDRESSING_STYLE_ENV = "RUNLAB_S3_ADDRESSING_STYLE"
 MULTIPART_THRESHOLD_ENV = "RUNLAB_S3_MULTIPART_THRESHOLD"
 MULTIPART_CHUNKSIZE_ENV = "RUNLAB_S3_MULTIPART_CHUNKSIZE"
 MAX_CONCURRENCY_ENV = "RUNLAB_S3_MAX_CONCURRENCY"
+UPLOAD_EXTRA_ARGS_ENV = "RUNLAB_S3_UPLOAD_EXTRA_ARGS"
+MLFLOW_UPLOAD_EXTRA_ARGS_ENV = "MLFLOW_S3_UPLOAD_EXTRA_ARGS"
 
 MB = 1024 * 1024
 DEFAULT_MULTIPART_SIZE = 8 * MB  # boto3's own default
@@ -99,6 +106,7 @@ class S3Settings:
     multipart_threshold: int = DEFAULT_MULTIPART_SIZE
     multipart_chunksize: int = DEFAULT_MULTIPART_SIZE
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    upload_extra_args: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> S3Settings:
@@ -128,6 +136,7 @@ class S3Settings:
             multipart_threshold=_size(env, MULTIPART_THRESHOLD_ENV, DEFAULT_MULTIPART_SIZE),
             multipart_chunksize=_size(env, MULTIPART_CHUNKSIZE_ENV, DEFAULT_MULTIPART_SIZE),
             max_concurrency=_count(env, MAX_CONCURRENCY_ENV, DEFAULT_MAX_CONCURRENCY),
+            upload_extra_args=_upload_extra_args(env),
         )
 
     def transfer_config(self) -> Any:
@@ -145,6 +154,31 @@ def _endpoint(name: str, value: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
         raise InvalidInputError(
             f"{name}={value!r} is not a valid endpoint URL (expected http(s)://host[:port])"
+        )
+    return value
+
+
+def _upload_extra_args(env: Mapping[str, str]) -> dict[str, Any]:
+    name = next(
+        (n for n in (UPLOAD_EXTRA_ARGS_ENV, MLFLOW_UPLOAD_EXTRA_ARGS_ENV) if env.get(n)), None
+    )
+    if name is None:
+        return {}
+    try:
+        value = json.loads(env[name])
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise InvalidInputError(
+            f"{name} must be a JSON object of S3 upload arguments, "
+            'such as {"ServerSideEncryption": "aws:kms"}'
+        )
+    allowed = set(S3Transfer.ALLOWED_UPLOAD_ARGS) if boto3 is not None else set(value)
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise InvalidInputError(
+            f"{name}: {', '.join(map(repr, unknown))} is not an S3 upload argument "
+            f"(allowed: {', '.join(sorted(allowed))})"
         )
     return value
 
@@ -185,6 +219,7 @@ def _count(env: Mapping[str, str], name: str, default: int) -> int:
 # (key, artifact path relative to the listed directory, size or None for a marker, ETag)
 _Listed = tuple[str, str, "int | None", "str | None"]
 
+_MAX_CLIENTS = 16
 _clients: dict[tuple[Any, ...], Any] = {}
 _clients_lock = threading.Lock()
 
@@ -196,7 +231,13 @@ def _shared_client(settings: S3Settings) -> Any:
     region or endpoint in the environment gives a new client rather than a stale one.
     """
     aws_env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
-    key = (settings.endpoint_url, settings.verify_tls, settings.addressing_style, aws_env)
+    key = (
+        settings.endpoint_url,
+        settings.verify_tls,
+        settings.addressing_style,
+        settings.max_concurrency,
+        aws_env,
+    )
     client = _clients.get(key)
     if client is None:
         with _clients_lock:
@@ -214,6 +255,8 @@ def _shared_client(settings: S3Settings) -> Any:
                         max_pool_connections=settings.max_concurrency + 10,
                     ),
                 )
+                if len(_clients) >= _MAX_CLIENTS:  # the environment keeps changing: drop the oldest
+                    del _clients[next(iter(_clients))]
                 _clients[key] = client
     return client
 
@@ -301,7 +344,11 @@ class S3ArtifactRepository(ArtifactRepository):
         relative = _paths.normalize(_paths.join(directory, os.path.basename(source)))
         with self._errors("upload", relative):
             self.client.upload_file(
-                source, self.bucket, self._key(relative), Config=self.settings.transfer_config()
+                source,
+                self.bucket,
+                self._key(relative),
+                ExtraArgs=self._extra_args(),
+                Config=self.settings.transfer_config(),
             )
 
     def log_artifacts(
@@ -324,11 +371,12 @@ class S3ArtifactRepository(ArtifactRepository):
             return
         # One transfer manager runs the uploads in parallel, small files and parts alike.
         with (
-            self._errors("upload", directory or "the artifact root"),
+            self._errors("upload", directory),
             create_transfer_manager(self.client, self.settings.transfer_config()) as manager,
         ):
             futures = [
-                manager.upload(path, self.bucket, self._key(relative)) for path, relative in plan
+                manager.upload(path, self.bucket, self._key(relative), self._extra_args())
+                for path, relative in plan
             ]
             for future in futures:
                 future.result()
@@ -336,14 +384,27 @@ class S3ArtifactRepository(ArtifactRepository):
     def write_bytes(self, artifact_path: str, data: bytes) -> None:
         relative = self._file_path(artifact_path)
         with self._errors("write", relative):
-            self.client.put_object(Bucket=self.bucket, Key=self._key(relative), Body=bytes(data))
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(relative), Body=bytes(data), **self._extra_args()
+            )
 
     def write_stream(self, artifact_path: str, stream: BinaryIO) -> None:
-        """Store what ``stream`` yields as file ``artifact_path``, multipart when large."""
+        """Store what ``stream`` yields as file ``artifact_path``, multipart when large.
+
+        The stream is read only on the calling thread, one part at a time: a request
+        body bridged from an event loop (the server's upload proxy) cannot be read from
+        boto3's worker threads.
+        """
         relative = self._file_path(artifact_path)
+        config = self.settings.transfer_config()
+        config.use_threads = False
         with self._errors("write", relative):
             self.client.upload_fileobj(
-                stream, self.bucket, self._key(relative), Config=self.settings.transfer_config()
+                stream,
+                self.bucket,
+                self._key(relative),
+                ExtraArgs=self._extra_args(),
+                Config=config,
             )
 
     def delete_artifacts(self, path: str | None = None) -> None:
@@ -393,8 +454,8 @@ class S3ArtifactRepository(ArtifactRepository):
                     f"artifact {relative!r} is a directory, not a file"
                 ) from None
             raise
-        # botocore's StreamingBody reads from the socket as the caller reads; the caller
-        # closes it, which returns the connection to the pool.
+        # botocore's StreamingBody reads from the socket as the caller reads; closing it
+        # (the caller's job) releases the connection.
         return cast(BinaryIO, response["Body"])
 
     def download_artifacts(self, artifact_path: str = "", dst_path: str | None = None) -> str:
@@ -406,24 +467,24 @@ class S3ArtifactRepository(ArtifactRepository):
         relative = _paths.normalize(artifact_path)
         with self._errors("download", relative):
             plan = self._download_plan(relative)
+            files: list[tuple[str, str, int, str | None]] = []
             if plan is None:  # a single file
                 with self._errors("read", relative):
                     head = self.client.head_object(Bucket=self.bucket, Key=self._key(relative))
-                local = _paths.local_path(_paths.download_destination(dst_path), relative)
-                size, etag = int(head["ContentLength"]), head.get("ETag")
-                plan_files = [(self._key(relative), local, size, etag)]
-                result = local
+                result = _paths.local_path(_paths.download_destination(dst_path), relative)
+                files.append(
+                    (self._key(relative), result, int(head["ContentLength"]), head.get("ETag"))
+                )
             else:
                 result = _paths.local_path(_paths.download_destination(dst_path), relative)
                 os.makedirs(result, exist_ok=True)
-                plan_files = []
-                for key, rel, size, etag in plan:
+                for key, rel, listed_size, etag in plan:
                     target = _paths.local_path(result, rel)
-                    if size is None:
+                    if listed_size is None:
                         os.makedirs(target, exist_ok=True)
                     else:
-                        plan_files.append((key, target, size, etag))
-            self._download_files(plan_files)
+                        files.append((key, target, listed_size, etag))
+            self._download_files(files)
         return result
 
     # ------------------------------------------------------------------ helpers
@@ -434,6 +495,9 @@ class S3ArtifactRepository(ArtifactRepository):
         """The key prefix of everything inside directory ``relative``."""
         key = self._key(relative)
         return f"{key}/" if key else ""
+
+    def _extra_args(self) -> dict[str, Any]:
+        return dict(self.settings.upload_extra_args)  # a copy: boto3 may add to it
 
     def _file_path(self, path: str) -> str:
         relative = _paths.normalize(path)

@@ -91,8 +91,10 @@ def _enforce_columns(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
             raise InvalidInputError(
                 f"input has {frame.shape[1]} column(s) but the model takes {len(specs)}"
             )
-        out = {i: _convert_column(frame.iloc[:, i], spec, f"#{i}") for i, spec in enumerate(specs)}
-        return pd.DataFrame(out, index=frame.index)
+        by_position = {
+            i: _convert_column(frame.iloc[:, i], spec, f"#{i}") for i, spec in enumerate(specs)
+        }
+        return pd.DataFrame(by_position, index=frame.index)
     columns = {str(c): c for c in frame.columns}
     missing = [s.name for s in specs if s.required and s.name not in columns]
     if missing:
@@ -115,6 +117,8 @@ def _convert_column(series: pd.Series, spec: ColSpec, label: str) -> pd.Series:
     from runlab.models.signature import DataType
 
     want = spec.type
+    if want == DataType.any:
+        return series
     dtype = series.dtype
     kind = getattr(dtype, "kind", "O")
     if kind == "O" or isinstance(dtype, pd.StringDtype):

@@ -109,7 +109,7 @@ class Model:
     def to_yaml(self) -> str:
         import yaml
 
-        return yaml.safe_dump(self.to_dict(), default_flow_style=False, sort_keys=False)
+        return str(yaml.safe_dump(self.to_dict(), default_flow_style=False, sort_keys=False))
 
     def save(self, path: str) -> None:
         """Write ``path`` (the MLmodel file itself, or the folder that holds it)."""
@@ -360,11 +360,8 @@ def log_model(
     info = ModelInfo.from_model(model, model_uri)
     _record_history(run_id, model)
     if registered_model_name:
-        register = getattr(runlab, "register_model", None)
-        if register is None:
-            from runlab.registry import register_model as register
-        version = register(model_uri, registered_model_name)
-        info.registered_model_version = int(getattr(version, "version", version))
+        version = runlab.register_model(model_uri, registered_model_name)
+        info.registered_model_version = int(version.version)
     return info
 
 
@@ -380,7 +377,7 @@ def _record_history(run_id: str, model: Model) -> None:
     entry = {k: v for k, v in model.to_dict().items() if k != "signature"}
     if model.signature is not None:
         entry["signature"] = model.signature.to_dict()
-    history = []
+    history: list[dict[str, Any]] = []
     try:
         raw = client.get_run(run_id).data.tags.get(LOG_MODEL_HISTORY_TAG)
         history = json.loads(raw) if raw else []

@@ -85,7 +85,7 @@ def resolve_requirements(
     base = _user_lines(pip_requirements) if pip_requirements is not None else pin(defaults)
     extra = _user_lines(extra_pip_requirements) if extra_pip_requirements is not None else []
     seen: set[str] = set()
-    out = []
+    out: list[str] = []
     for line in [*base, *extra]:
         m = _NAME.match(line) or _PIN.match(line)
         key = normalize(m.group(1)) if m else line

@@ -52,6 +52,7 @@ class DataType(str, enum.Enum):
     string = "string"
     binary = "binary"
     datetime = "datetime"
+    any = "any"  # MLflow's AnyType, and its array/object/map types: passed through unchecked
 
     def to_numpy(self) -> np.dtype[Any]:
         return np.dtype(_NUMPY[self])
@@ -69,7 +70,11 @@ _NUMPY = {
     DataType.string: "object",
     DataType.binary: "object",
     DataType.datetime: "datetime64[ns]",
+    DataType.any: "object",
 }
+
+
+_KNOWN = frozenset(t.value for t in DataType)
 
 
 def _data_type(value: DataType | str) -> DataType:
@@ -88,12 +93,15 @@ class ColSpec:
     type: DataType
     name: str | None = None
     required: bool = True
+    # The stored form of a type runlab does not check (MLflow's array, object, map), kept so
+    # the signature is written back unchanged.
+    raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "type", _data_type(self.type))
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type.value}
+        out: dict[str, Any] = dict(self.raw) if self.raw else {"type": self.type.value}
         if self.name is not None:
             out["name"] = self.name
         out["required"] = self.required
@@ -101,7 +109,11 @@ class ColSpec:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ColSpec:
-        return cls(d["type"], d.get("name"), bool(d.get("required", True)))
+        name, required = d.get("name"), bool(d.get("required", True))
+        if d.get("type") in _KNOWN:
+            return cls(d["type"], name, required)
+        raw = {k: v for k, v in d.items() if k not in ("name", "required")}
+        return cls(DataType.any, name, required, raw)
 
 
 @dataclass(frozen=True)

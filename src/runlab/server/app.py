@@ -118,10 +118,30 @@ def create_app(
         upload_prefixes=tuple(f"{p}/" for p in PROXY_PREFIXES),
     )
     if (UI_STATIC / "index.html").is_file():
-        from starlette.staticfiles import StaticFiles
-
-        app.mount("/", StaticFiles(directory=UI_STATIC, html=True), name="ui")
+        app.router.default = _ui_fallback(UI_STATIC)
     return app
+
+
+def _ui_fallback(directory: Path) -> Any:
+    """The web UI's files, for paths no route matched.
+
+    A fallback rather than a mount at ``/``: a mount matches every path, so a known API
+    path with the wrong method would get the UI's 404 instead of 405, and unknown API
+    paths would not get the JSON ENDPOINT_NOT_FOUND.
+    """
+    from starlette.exceptions import HTTPException
+    from starlette.staticfiles import StaticFiles
+
+    from runlab.server.errors import API_PREFIXES
+
+    static = StaticFiles(directory=directory, html=True)
+
+    async def serve(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(API_PREFIXES):
+            raise HTTPException(status_code=404)
+        await static(scope, receive, send)
+
+    return serve
 
 
 def default_artifacts_destination(backend_store_uri: str) -> str:

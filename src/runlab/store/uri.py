@@ -216,6 +216,16 @@ for _scheme_name in ("", "file", "sqlite", "postgresql", "postgres"):
     register_registry_store(_scheme_name, _sql_registry)
 
 
+def _rest_registry(uri: str, _artifact_root: str | None) -> RegistryStore:
+    from runlab.store.rest.registry import RestRegistryStore
+
+    return RestRegistryStore(uri)
+
+
+register_registry_store("http", _rest_registry)
+register_registry_store("https", _rest_registry)
+
+
 def get_registry_store(uri: str | None = None, artifact_root: str | None = None) -> RegistryStore:
     """The process-wide registry store for ``uri`` (resolved like a tracking URI)."""
     resolved = resolve(uri)

@@ -16,7 +16,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from runlab.entities import Metric, Param, RunTag
-from runlab.errors import RunlabError, StorageError
+from runlab.errors import PartialWriteError, RunlabError, StorageError
 from runlab.store.base import TrackingStore
 
 log = logging.getLogger("runlab")
@@ -148,7 +148,14 @@ class Batcher:
                 tags=list(buf.tags.values()),
             )
         except StorageError as exc:
-            # The store was unreachable: keep the points for the next attempt.
+            # The store was unreachable: keep the points for the next attempt, except
+            # those a split batch had already stored (sending them again would repeat them).
+            if isinstance(exc, PartialWriteError):
+                buf = _RunBuffer(
+                    buf.metrics[exc.stored_metrics :],
+                    dict(list(buf.params.items())[exc.stored_params :]),
+                    dict(list(buf.tags.items())[exc.stored_tags :]),
+                )
             with self._lock:
                 kept = self._buffers.setdefault(run_id, _RunBuffer())
                 kept.metrics[:0] = buf.metrics

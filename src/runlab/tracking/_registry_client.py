@@ -19,7 +19,7 @@ from runlab.entities import (
     RegisteredModel,
     tags_dict,
 )
-from runlab.errors import InvalidInputError, NotFoundError
+from runlab.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
     from runlab.store.registry_base import RegistryStore
@@ -118,6 +118,32 @@ class RegistryClientMixin:
             run_link=run_link,
             description=description,
             user_id=current_user(),
+        )
+
+    def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
+        """Register the version ``src_model_uri`` (any ``models:/`` form) designates as the
+        next version of ``dst_name``, created if missing, with its run id, tags, run link
+        and description. The copy's ``source`` is the artifact URI of the files, so it
+        stays valid if the source model is deleted later."""
+        from runlab.registry import uris
+
+        if not uris.is_model_uri(src_model_uri):
+            raise InvalidInputError(
+                f"src_model_uri {src_model_uri!r}: copy_model_version takes a models:/ URI"
+            )
+        src = uris.get_model_version_for_uri(src_model_uri, self)  # type: ignore[arg-type]
+        source = uris.resolve_model_uri(src_model_uri, self)  # type: ignore[arg-type]
+        try:
+            self.create_registered_model(dst_name)
+        except AlreadyExistsError:
+            pass
+        return self.create_model_version(
+            dst_name,
+            source,
+            run_id=src.run_id,
+            tags=src.tags,
+            run_link=src.run_link,
+            description=src.description,
         )
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:

@@ -84,7 +84,7 @@ class _FunctionModel(PythonModel):
 
 def _caller(python_model: PythonModel) -> Callable[[PythonModelContext, Any, Any], Any]:
     """Call ``predict`` with or without ``context`` and ``params``, as its signature asks."""
-    predict = python_model.predict
+    predict: Callable[..., Any] = python_model.predict
     try:
         names = list(inspect.signature(predict).parameters)
         kinds = [p.kind for p in inspect.signature(predict).parameters.values()]
@@ -284,6 +284,7 @@ def _save(
                 f"{type(python_model).__name__}"
             )
         python_model = _FunctionModel(python_model)
+    model_object: PythonModel = python_model
     model_dir = _model.create_model_dir(path)
     try:
         code = _model.copy_code_paths(model_dir, code_paths)
@@ -307,8 +308,8 @@ def _save(
 
         def predict(example: Any) -> Any:
             context = _context(model_dir, saved_artifacts, model_config)
-            python_model.load_context(context)  # type: ignore[union-attr]
-            return _PythonModelWrapper(python_model, context).predict(example)  # type: ignore[arg-type]
+            model_object.load_context(context)
+            return _PythonModelWrapper(model_object, context).predict(example)
 
         return _model.finish_model_dir(
             model_dir,

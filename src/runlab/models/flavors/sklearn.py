@@ -105,7 +105,7 @@ def _save(
         _model.add_pyfunc_flavor(
             model, LOADER_MODULE, code, model_path=MODEL_FILE, predict_fn=pyfunc_predict_fn
         )
-        defaults = DEFAULT_REQUIREMENTS
+        defaults: tuple[str, ...] = DEFAULT_REQUIREMENTS
         if serialization_format == "pickle":
             defaults = tuple(r for r in defaults if r != "cloudpickle")
         return _model.finish_model_dir(

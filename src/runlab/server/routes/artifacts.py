@@ -7,13 +7,15 @@ from typing import Any
 from fastapi import APIRouter
 
 from runlab.artifacts import _paths
+from runlab.server import _schemas
 from runlab.server._artifact_access import repository_for
 from runlab.server._deps import Artifacts, Store, require_run_id
+from runlab.server._routing import JsonRoute
 
-router = APIRouter(tags=["artifacts"])
+router = APIRouter(tags=["artifacts"], route_class=JsonRoute)
 
 
-@router.get("/artifacts/list")
+@router.get("/artifacts/list", response_model=_schemas.ListArtifactsOut)
 def list_artifacts(
     store: Store,
     destination: Artifacts,

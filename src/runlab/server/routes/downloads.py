@@ -10,8 +10,9 @@ from runlab.artifacts import _paths
 from runlab.errors import InvalidInputError
 from runlab.server._artifact_access import FILE_RESPONSE, repository_for, stream_file
 from runlab.server._deps import Artifacts, Store, require_run_id
+from runlab.server._routing import JsonRoute
 
-router = APIRouter(tags=["artifacts"])
+router = APIRouter(tags=["artifacts"], route_class=JsonRoute)
 
 
 @router.get(

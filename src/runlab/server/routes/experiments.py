@@ -9,10 +9,12 @@ from fastapi import APIRouter, Query
 from runlab import _validation as check
 from runlab.entities import ViewType
 from runlab.errors import NotFoundError
+from runlab.server import _schemas
 from runlab.server._deps import Store
+from runlab.server._routing import JsonRoute
 from runlab.server._wire import Id, Int64, KeyValue, WireModel, experiment_json
 
-router = APIRouter(tags=["experiments"])
+router = APIRouter(tags=["experiments"], route_class=JsonRoute)
 
 
 class CreateExperiment(WireModel):
@@ -49,19 +51,19 @@ class ExperimentTagRef(WireModel):
     key: str
 
 
-@router.post("/experiments/create")
+@router.post("/experiments/create", response_model=_schemas.CreateExperimentOut)
 def create_experiment(body: CreateExperiment, store: Store) -> dict[str, Any]:
     tags = {t.key: t.value for t in body.tags}
     experiment_id = store.create_experiment(body.name, body.artifact_location or None, tags)
     return {"experiment_id": experiment_id}
 
 
-@router.get("/experiments/get")
+@router.get("/experiments/get", response_model=_schemas.GetExperimentOut)
 def get_experiment(store: Store, experiment_id: Id) -> dict[str, Any]:
     return {"experiment": experiment_json(store.get_experiment(experiment_id))}
 
 
-@router.get("/experiments/get-by-name")
+@router.get("/experiments/get-by-name", response_model=_schemas.GetExperimentOut)
 def get_experiment_by_name(store: Store, experiment_name: str) -> dict[str, Any]:
     found = store.get_experiment_by_name(experiment_name)
     if found is None:
@@ -83,12 +85,16 @@ def _search(store: Store, body: SearchExperiments) -> dict[str, Any]:
     return out
 
 
-@router.post("/experiments/search")
+@router.post("/experiments/search", response_model=_schemas.SearchExperimentsOut)
 def search_experiments(body: SearchExperiments, store: Store) -> dict[str, Any]:
     return _search(store, body)
 
 
-@router.get("/experiments/search", operation_id="search_experiments_get")
+@router.get(
+    "/experiments/search",
+    response_model=_schemas.SearchExperimentsOut,
+    operation_id="search_experiments_get",
+)
 def search_experiments_get(
     store: Store,
     max_results: Int64 = 1000,
@@ -102,36 +108,37 @@ def search_experiments_get(
         page_token=page_token,
         filter=filter,
         order_by=order_by or [],
-        view_type=view_type,
+        # a query string carries the enum's number ("3") or its name ("ALL")
+        view_type=int(view_type) if view_type and view_type.isdigit() else view_type,
     )
     return _search(store, body)
 
 
-@router.post("/experiments/update")
+@router.post("/experiments/update", response_model=_schemas.Empty)
 def update_experiment(body: UpdateExperiment, store: Store) -> dict[str, Any]:
     store.rename_experiment(body.experiment_id, body.new_name)
     return {}
 
 
-@router.post("/experiments/delete")
+@router.post("/experiments/delete", response_model=_schemas.Empty)
 def delete_experiment(body: ExperimentRef, store: Store) -> dict[str, Any]:
     store.delete_experiment(body.experiment_id)
     return {}
 
 
-@router.post("/experiments/restore")
+@router.post("/experiments/restore", response_model=_schemas.Empty)
 def restore_experiment(body: ExperimentRef, store: Store) -> dict[str, Any]:
     store.restore_experiment(body.experiment_id)
     return {}
 
 
-@router.post("/experiments/set-experiment-tag")
+@router.post("/experiments/set-experiment-tag", response_model=_schemas.Empty)
 def set_experiment_tag(body: ExperimentTag, store: Store) -> dict[str, Any]:
     store.set_experiment_tag(body.experiment_id, body.key, body.value)
     return {}
 
 
-@router.post("/experiments/delete-experiment-tag")
+@router.post("/experiments/delete-experiment-tag", response_model=_schemas.Empty)
 def delete_experiment_tag(body: ExperimentTagRef, store: Store) -> dict[str, Any]:
     store.delete_experiment_tag(body.experiment_id, body.key)
     return {}

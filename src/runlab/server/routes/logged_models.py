@@ -14,10 +14,12 @@ from typing import Any
 from fastapi import APIRouter
 
 from runlab.errors import NotFoundError
+from runlab.server import _schemas
 from runlab.server._deps import Store
+from runlab.server._routing import JsonRoute
 from runlab.server._wire import Id, Int64, WireModel
 
-router = APIRouter(tags=["logged models"])
+router = APIRouter(tags=["logged models"], route_class=JsonRoute)
 
 
 class SearchLoggedModels(WireModel):
@@ -27,7 +29,7 @@ class SearchLoggedModels(WireModel):
     page_token: str | None = None
 
 
-@router.post("/logged-models/search")
+@router.post("/logged-models/search", response_model=_schemas.SearchLoggedModelsOut)
 def search_logged_models(body: SearchLoggedModels, store: Store) -> dict[str, Any]:
     for experiment_id in body.experiment_ids:
         store.get_experiment(experiment_id)  # an unknown experiment is still an error

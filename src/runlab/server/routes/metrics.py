@@ -9,10 +9,12 @@ from fastapi import APIRouter, Query
 from runlab import _validation as check
 from runlab.entities import Metric
 from runlab.errors import InvalidInputError
+from runlab.server import _schemas
 from runlab.server._deps import Store, require_run_id
+from runlab.server._routing import JsonRoute
 from runlab.server._wire import Int64, metric_json
 
-router = APIRouter(tags=["metrics"])
+router = APIRouter(tags=["metrics"], route_class=JsonRoute)
 
 MAX_HISTORY_PAGE = 25_000
 MAX_BULK_RUNS = 100
@@ -20,7 +22,7 @@ MAX_BULK_POINTS = 2_500
 DEFAULT_BULK_POINTS = 320
 
 
-@router.get("/metrics/get-history")
+@router.get("/metrics/get-history", response_model=_schemas.MetricHistoryOut)
 def get_metric_history(
     store: Store,
     metric_key: str,
@@ -47,7 +49,7 @@ def _run_ids(run_ids: list[str]) -> list[str]:
     return list(dict.fromkeys(run_ids))
 
 
-@router.get("/metrics/get-history-bulk")
+@router.get("/metrics/get-history-bulk", response_model=_schemas.BulkMetricsOut)
 def get_metric_history_bulk(
     store: Store,
     metric_key: str,
@@ -76,7 +78,7 @@ def sample_steps(steps: list[int], max_points: int) -> set[int]:
     return {steps[round(i * last / (max_points - 1))] for i in range(max_points)}
 
 
-@router.get("/metrics/get-history-bulk-interval")
+@router.get("/metrics/get-history-bulk-interval", response_model=_schemas.BulkMetricsOut)
 def get_metric_history_bulk_interval(
     store: Store,
     metric_key: str,

@@ -26,12 +26,14 @@ from fastapi.responses import StreamingResponse
 from runlab.artifacts import _paths
 from runlab.artifacts.base import ArtifactRepository
 from runlab.errors import InvalidInputError, NotFoundError
+from runlab.server import _schemas
 from runlab.server._artifact_access import FILE_RESPONSE, stream_file
 from runlab.server._deps import Artifacts
+from runlab.server._routing import JsonRoute
 from runlab.server._streams import BodyReader, ChainedFiles
 from runlab.server._wire import Int64, WireModel
 
-router = APIRouter(tags=["artifact proxy"])
+router = APIRouter(tags=["artifact proxy"], route_class=JsonRoute)
 
 CHUNK = _paths.COPY_CHUNK_SIZE
 MAX_PARTS = 10_000
@@ -68,7 +70,7 @@ def _listing(repo: ArtifactRepository, path: str | None) -> dict[str, Any]:
     return {"files": files}
 
 
-@router.get("/artifacts")
+@router.get("/artifacts", response_model=_schemas.ProxyListOut)
 def list_artifacts(destination: Artifacts, path: str | None = None) -> dict[str, Any]:
     """Entries directly inside directory ``path`` (names relative to it)."""
     return _listing(_repo(destination), path)
@@ -144,7 +146,7 @@ def _target(directory: str, local_file: str) -> str:
     return _file_path(_paths.join(_paths.normalize(directory), _paths.normalize(name)))
 
 
-@router.post("/mpu/create/{path:path}")
+@router.post("/mpu/create/{path:path}", response_model=_schemas.CreateMultipartOut)
 def create_multipart_upload(
     request: Request, body: CreateMultipart, destination: Artifacts, path: str
 ) -> dict[str, Any]:
@@ -184,7 +186,7 @@ async def upload_multipart_part(request: Request, upload_id: str, part_number: i
     return JSONResponse({}, headers={"ETag": etag})
 
 
-@router.post("/mpu/complete/{path:path}")
+@router.post("/mpu/complete/{path:path}", response_model=_schemas.Empty)
 def complete_multipart_upload(
     body: CompleteMultipart, destination: Artifacts, path: str
 ) -> dict[str, Any]:
@@ -210,7 +212,7 @@ def complete_multipart_upload(
     return {}
 
 
-@router.post("/mpu/abort/{path:path}")
+@router.post("/mpu/abort/{path:path}", response_model=_schemas.Empty)
 def abort_multipart_upload(
     body: AbortMultipart, destination: Artifacts, path: str
 ) -> dict[str, Any]:

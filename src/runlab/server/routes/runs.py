@@ -21,7 +21,9 @@ from runlab.entities import (
     ViewType,
 )
 from runlab.errors import InvalidInputError
+from runlab.server import _schemas
 from runlab.server._deps import Store, require_run_id
+from runlab.server._routing import JsonRoute
 from runlab.server._wire import (
     Double,
     Id,
@@ -32,7 +34,7 @@ from runlab.server._wire import (
     run_json,
 )
 
-router = APIRouter(tags=["runs"])
+router = APIRouter(tags=["runs"], route_class=JsonRoute)
 
 RUN_NAME_TAG = "mlflow.runName"
 USER_TAG = "mlflow.user"
@@ -134,7 +136,7 @@ def _run_payload(store: Store, created: Run | RunInfo) -> dict[str, Any]:
     return {"run": run_json(store.get_run(info.run_id))}
 
 
-@router.post("/runs/create")
+@router.post("/runs/create", response_model=_schemas.GetRunOut)
 def create_run(body: CreateRun, store: Store) -> dict[str, Any]:
     from runlab.tracking._names import generate_run_name
 
@@ -147,12 +149,12 @@ def create_run(body: CreateRun, store: Store) -> dict[str, Any]:
     return _run_payload(store, created)
 
 
-@router.get("/runs/get")
+@router.get("/runs/get", response_model=_schemas.GetRunOut)
 def get_run(store: Store, run_id: str | None = None, run_uuid: str | None = None) -> dict[str, Any]:
     return {"run": run_json(store.get_run(require_run_id(run_id, run_uuid)))}
 
 
-@router.post("/runs/update")
+@router.post("/runs/update", response_model=_schemas.UpdateRunOut)
 def update_run(body: UpdateRun, store: Store) -> dict[str, Any]:
     info = store.update_run_info(
         require_run_id(body.run_id, body.run_uuid),
@@ -163,19 +165,19 @@ def update_run(body: UpdateRun, store: Store) -> dict[str, Any]:
     return {"run_info": run_info_json(info)}
 
 
-@router.post("/runs/delete")
+@router.post("/runs/delete", response_model=_schemas.Empty)
 def delete_run(body: RunRef, store: Store) -> dict[str, Any]:
     store.delete_run(require_run_id(body.run_id, body.run_uuid))
     return {}
 
 
-@router.post("/runs/restore")
+@router.post("/runs/restore", response_model=_schemas.Empty)
 def restore_run(body: RunRef, store: Store) -> dict[str, Any]:
     store.restore_run(require_run_id(body.run_id, body.run_uuid))
     return {}
 
 
-@router.post("/runs/search")
+@router.post("/runs/search", response_model=_schemas.SearchRunsOut)
 def search_runs(body: SearchRuns, store: Store) -> dict[str, Any]:
     page = store.search_runs(
         body.experiment_ids,
@@ -191,33 +193,33 @@ def search_runs(body: SearchRuns, store: Store) -> dict[str, Any]:
     return out
 
 
-@router.post("/runs/log-metric")
+@router.post("/runs/log-metric", response_model=_schemas.Empty)
 def log_metric(body: LogMetric, store: Store) -> dict[str, Any]:
     store.log_batch(require_run_id(body.run_id, body.run_uuid), metrics=[_metric(body)])
     return {}
 
 
-@router.post("/runs/log-parameter")
+@router.post("/runs/log-parameter", response_model=_schemas.Empty)
 def log_param(body: LogParam, store: Store) -> dict[str, Any]:
     param = _param(body.key, body.value)
     store.log_batch(require_run_id(body.run_id, body.run_uuid), params=[param])
     return {}
 
 
-@router.post("/runs/set-tag")
+@router.post("/runs/set-tag", response_model=_schemas.Empty)
 def set_tag(body: SetTag, store: Store) -> dict[str, Any]:
     tag = _tag(body.key, body.value)
     store.log_batch(require_run_id(body.run_id, body.run_uuid), tags=[tag])
     return {}
 
 
-@router.post("/runs/delete-tag")
+@router.post("/runs/delete-tag", response_model=_schemas.Empty)
 def delete_tag(body: DeleteTag, store: Store) -> dict[str, Any]:
     store.delete_tag(require_run_id(body.run_id, body.run_uuid), body.key)
     return {}
 
 
-@router.post("/runs/log-batch")
+@router.post("/runs/log-batch", response_model=_schemas.Empty)
 def log_batch(body: LogBatch, store: Store) -> dict[str, Any]:
     run_id = require_run_id(body.run_id, body.run_uuid)
     check.batch_sizes(body.metrics, body.params, body.tags)
@@ -230,7 +232,7 @@ def log_batch(body: LogBatch, store: Store) -> dict[str, Any]:
     return {}
 
 
-@router.post("/runs/log-inputs")
+@router.post("/runs/log-inputs", response_model=_schemas.Empty)
 def log_inputs(body: LogInputs, store: Store) -> dict[str, Any]:
     run_id = require_run_id(body.run_id, body.run_uuid)
     items = []

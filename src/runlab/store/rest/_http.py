@@ -32,23 +32,23 @@ header replaces the computed delay. Failures fall in two kinds:
   attempt would make a second run, or fail on the work the first one did), so they
   raise instead.
 
-log-batch counts as repeatable although metric points append. A repeated batch
-re-sends the same points, and a tracking server stores a point identical in key,
-value, timestamp and step only once (MLflow's metrics table has exactly that primary
-key), so the repeat is harmless, as is the batcher re-sending points it kept after a
-failed write. The alternative, retrying metrics only when they surely were not sent,
-would turn every server restart into an error in the training script while saving
-nothing: the batcher keeps failed points and sends them again anyway.
+log-batch counts as repeatable although metric points append. The repeat can only
+double a point when the server stored the batch and then failed to answer (it crashed
+right after the commit, or a proxy timed out while it worked); a 500 from a
+transactional store means nothing was stored, and MLflow's server ignores a point
+identical in key, value, timestamp and step (its metrics primary key) anyway. Not
+retrying would not avoid the rare double either: the batcher keeps points whose write
+failed and sends them again. It would only turn every server restart into an error in
+the training script. A batch split over several requests reports what was stored
+before a failure (PartialWriteError), so the batcher re-sends only the rest.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import os
 import random
-import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -257,6 +257,8 @@ def _pool(origin: str, verify: bool | str) -> httpx.Client:
                 import httpx
 
                 if isinstance(verify, str):
+                    import ssl
+
                     tls: ssl.SSLContext | bool = ssl.create_default_context(cafile=verify)
                 else:
                     tls = verify
@@ -462,6 +464,8 @@ class HttpSession:
 
 
 def _certificate_refused(exc: Exception) -> bool:
+    import ssl
+
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ssl.SSLCertVerificationError):
@@ -489,6 +493,8 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
+    import email.utils
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

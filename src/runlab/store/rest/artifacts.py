@@ -23,7 +23,7 @@ import stat
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, BinaryIO
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from runlab.artifacts import _paths
 from runlab.artifacts.base import ArtifactRepository, FileInfo
@@ -55,7 +55,7 @@ def proxy_url(artifact_uri: str, tracking_uri: str | None) -> str:
             f"proxy, but the tracking URI {tracking_uri!r} is not that server's http(s):// "
             "URL: set it with runlab.set_tracking_uri() or RUNLAB_TRACKING_URI"
         )
-    return f"{base}{PROXY_PATH}/{path}" if path else f"{base}{PROXY_PATH}"
+    return f"{base}{PROXY_PATH}/{quote(unquote(path), safe='/')}" if path else f"{base}{PROXY_PATH}"
 
 
 def proxy_repository(artifact_uri: str, tracking_uri: str | None) -> HttpArtifactRepository:
@@ -76,7 +76,7 @@ class HttpArtifactRepository(ArtifactRepository):
                 f"tracking server's artifact proxy (…{PROXY_PATH}/<path>)"
             )
         self.url = artifact_uri
-        self.root = _paths.normalize(root.strip("/"))
+        self.root = _paths.normalize(unquote(root.strip("/")))
         self.http = HttpSession(f"{parts.scheme}://{parts.netloc}{prefix}")
 
     def _endpoint(self, relative: str) -> str:

@@ -23,7 +23,7 @@ from runlab.entities import (
     RunTag,
     ViewType,
 )
-from runlab.errors import InvalidInputError, NotFoundError
+from runlab.errors import InvalidInputError, NotFoundError, PartialWriteError, StorageError
 from runlab.store.base import TrackingStore
 from runlab.store.rest import _wire
 from runlab.store.rest._http import HttpSession
@@ -179,12 +179,26 @@ class RestStore(TrackingStore):
         """Send in as few requests as MLflow's limits allow, params and tags first.
 
         A batch within the limits of one request (1,000 entities, 100 params, 100 tags,
-        1 MB) is stored all or nothing, as on any store; a larger one is split, and a
-        failure part-way leaves the earlier requests stored. Sending all of it again
-        is safe: params and tags repeat, and a server stores an identical point once.
+        1 MB) is stored all or nothing, as on any store. A larger one is split; when a
+        request fails after others were stored, PartialWriteError says how much was,
+        so the batcher re-sends only the rest.
         """
+        stored = [0, 0, 0]  # params, tags, metrics
         for body in batch_chunks(run_id, metrics, params, tags):
-            self.http.call("POST", f"{API}/runs/log-batch", body=body, repeatable=True)
+            try:
+                self.http.call("POST", f"{API}/runs/log-batch", body=body, repeatable=True)
+            except StorageError as exc:
+                if not any(stored):
+                    raise
+                raise PartialWriteError(
+                    f"{exc.message} (the batch was split to fit the server's limits; "
+                    f"{stored[0]} params, {stored[1]} tags and {stored[2]} metric points of "
+                    "it were stored before this request failed)",
+                    *stored,
+                ) from exc
+            stored[0] += len(body["params"])
+            stored[1] += len(body["tags"])
+            stored[2] += len(body["metrics"])
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self._post("runs/delete-tag", {"run_id": run_id, "key": key}, repeatable=False)

@@ -3,14 +3,16 @@ thousand, with every extreme kept.
 
 The x range is cut into equal buckets (integer division, the same on SQLite and PostgreSQL).
 Each bucket keeps the ids of its first and last point and of its lowest and highest value
-(NaN never counts as an extreme); the chosen rows are then read by primary key.
+(NaN never counts as an extreme); the chosen rows are then read by primary key. On the step
+axis every bucket is a range of the history index; wall time has no index, so the buckets
+are formed with a GROUP BY over the run's points instead.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, not_, or_, select, union
+from sqlalchemy import BigInteger, Connection, and_, case, func, literal, not_, or_, select, union
 
 from runlab.entities import Metric
 from runlab.store.base import bucket_width
@@ -27,22 +29,25 @@ def history_downsampled(
     m = metrics.c
     x: Any = m.step if x_axis == "step" else m.timestamp
     where = (m.run_uuid == run_id, m.key == key)
-    count, x_min, x_max = conn.execute(
-        select(func.count(), func.min(x), func.max(x)).where(*where)
-    ).one()
-    if count <= max_points:
+    # Counting stops past max_points: a long series is not counted to the end.
+    head = select(m.id).where(*where).limit(max_points + 1).subquery()
+    if conn.execute(select(func.count()).select_from(head)).scalar_one() <= max_points:
         query = select(m.key, m.value, m.is_nan, m.timestamp, m.step).where(*where)
         return _points(conn, query.order_by(x, m.id), run_id)
+    x_min, x_max = conn.execute(select(func.min(x), func.max(x)).where(*where)).one()
     if x_max - x_min >= _SAFE_SPAN:
         return None
     width = bucket_width(x_min, x_max, max_points)
 
-    bucket = (x - x_min) // width
-    real_value = case((m.is_nan, None), else_=m.value)
-    if conn.dialect.name == "sqlite":
-        ids = _sqlite_extreme_ids(x, real_value, bucket, where)
+    if x_axis == "step":
+        ids = _step_bucket_ids(where, x_min, x_max, width)
     else:
-        ids = _window_extreme_ids(m, x, real_value, bucket, where)
+        bucket = (x - x_min) // width
+        real_value = case((m.is_nan, None), else_=m.value)
+        if conn.dialect.name == "sqlite":
+            ids = _sqlite_extreme_ids(x, real_value, bucket, where)
+        else:
+            ids = _window_extreme_ids(m, x, real_value, bucket, where)
     query = (
         select(m.key, m.value, m.is_nan, m.timestamp, m.step).where(m.id.in_(ids)).order_by(x, m.id)
     )
@@ -51,7 +56,7 @@ def history_downsampled(
 
 def _sqlite_extreme_ids(x: Any, real_value: Any, bucket: Any, where: tuple[Any, ...]) -> Any:
     """SQLite fills a bare column of a ``min()``/``max()`` query from the row holding that
-    extreme, so four cheap GROUP BYs name the four points of every bucket."""
+    extreme, so one GROUP BY per role names that point in every bucket."""
     roles = (func.min(x), func.max(x), func.min(real_value), func.max(real_value))
     picks = [
         select(
@@ -59,6 +64,37 @@ def _sqlite_extreme_ids(x: Any, real_value: Any, bucket: Any, where: tuple[Any, 
         )
         for role in roles
     ]
+    return union(*picks).scalar_subquery()
+
+
+def _step_bucket_ids(where: tuple[Any, ...], x_min: int, x_max: int, width: int) -> Any:
+    """Steps are indexed (run, key, step): each bucket is one index range. Its first and last
+    points are single seeks, its lowest and highest values a top-1 over that range only, so
+    nothing is sorted or grouped as a whole."""
+    m = metrics.c
+    starts = select(literal(x_min, BigInteger).label("lo")).cte("starts", recursive=True)
+    starts = starts.union_all(
+        select((starts.c.lo + width).label("lo")).where(starts.c.lo + width <= x_max)
+    )
+    in_bucket = (*where, m.step >= starts.c.lo, m.step < starts.c.lo + width)
+    real = (*in_bucket, not_(m.is_nan))
+    roles = (
+        (in_bucket, (m.step, m.id)),
+        (in_bucket, (m.step.desc(), m.id.desc())),
+        (real, (m.value, m.id)),
+        (real, (m.value.desc(), m.id)),
+    )
+    picks = []
+    for conditions, order in roles:
+        pick = (
+            select(m.id)
+            .where(*conditions)
+            .order_by(*order)
+            .limit(1)
+            .correlate(starts)
+            .scalar_subquery()
+        )
+        picks.append(select(pick.label("id")).select_from(starts))
     return union(*picks).scalar_subquery()
 
 

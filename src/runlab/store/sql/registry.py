@@ -75,8 +75,13 @@ class SqlRegistryStore(RegistryStore):
 
     # ================================================================ lookups
     @staticmethod
-    def _model_id(conn: Connection, name: str) -> int:
-        found = conn.execute(select(_rm.model_id).where(_rm.name == name)).scalar()
+    def _model_id(conn: Connection, name: str, lock: bool = False) -> int:
+        """The model's id; with ``lock``, its row stays locked until the transaction ends
+        (PostgreSQL; SQLite's writers are serialised already), so concurrent stage moves
+        of one model cannot both archive around each other. Writes that lock take the
+        model's row first, then its versions', so they cannot deadlock each other."""
+        query = select(_rm.model_id).where(_rm.name == name)
+        found = conn.execute(query.with_for_update() if lock else query).scalar()
         if found is None:
             raise _model_not_found(name)
         return int(found)
@@ -280,7 +285,7 @@ class SqlRegistryStore(RegistryStore):
 
     def delete_registered_model(self, name: str) -> None:
         def remove(conn: Connection) -> None:
-            model_id = self._model_id(conn, name)
+            model_id = self._model_id(conn, name, lock=True)
             # Children first: correct even where the database does not cascade.
             for table in (
                 model_version_stage_transitions,
@@ -434,7 +439,7 @@ class SqlRegistryStore(RegistryStore):
         number = rules.check_version(version)
 
         def remove(conn: Connection) -> None:
-            model_id = self._model_id(conn, name)
+            model_id = self._model_id(conn, name, lock=True)
             self._require_version(conn, model_id, name, number)
             for table in (
                 model_version_stage_transitions,
@@ -531,7 +536,7 @@ class SqlRegistryStore(RegistryStore):
             )
 
         def apply(conn: Connection) -> ModelVersion:
-            model_id = self._model_id(conn, name)
+            model_id = self._model_id(conn, name, lock=True)
             current = self._require_version(conn, model_id, name, number)
             t = now_ms()
             moves: list[tuple[int, str, str]] = []
@@ -616,7 +621,7 @@ class SqlRegistryStore(RegistryStore):
         number = rules.check_version(version)
 
         def apply(conn: Connection) -> None:
-            model_id = self._model_id(conn, name)
+            model_id = self._model_id(conn, name, lock=True)
             self._require_version(conn, model_id, name, number)
             stmt = _insert(conn, registered_model_aliases)
             stmt = stmt.on_conflict_do_update(
@@ -629,7 +634,7 @@ class SqlRegistryStore(RegistryStore):
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         def apply(conn: Connection) -> None:
-            model_id = self._model_id(conn, name)
+            model_id = self._model_id(conn, name, lock=True)
             a = registered_model_aliases.c
             done = conn.execute(
                 delete(registered_model_aliases).where(a.model_id == model_id, a.alias == alias)

@@ -172,7 +172,15 @@ export function metricChart(key, runs, options) {
     if (xs.length) plot.setScale("x", { min: xs[0], max: xs[xs.length - 1] });
   }
 
-  async function refresh() {
+  // One fetch at a time: a poll that comes while the last answer is still on its way
+  // waits for that answer instead of piling another query onto the server.
+  let inflight = null;
+  function refresh() {
+    if (!inflight) inflight = load().finally(() => (inflight = null));
+    return inflight;
+  }
+
+  async function load() {
     status.textContent = raw ? status.textContent : "loading…";
     const fresh = await fetchAll();
     if (destroyed) return;
@@ -193,6 +201,7 @@ export function metricChart(key, runs, options) {
     el,
     refresh,
     rebuild: async () => {
+      if (inflight) await inflight;
       raw = null;
       await refresh();
     },
@@ -217,7 +226,7 @@ export function chartGrid(keys, runs, { isLive = () => false, pollMs = 5000 } = 
   const charts = [];
   const filter = h("input", { type: "search", class: "search", placeholder: "Filter metrics", "aria-label": "Filter metric charts" });
   const grid = h("div", { class: "chart-grid" });
-  const controls = chartControls(options, () => charts.forEach((c) => c.rebuild()));
+  const controls = chartControls(options, () => controls.dispatchEvent(new CustomEvent("runlab:options")));
   const el = h("div", { class: "charts" }, h("div", { class: "toolbar" }, filter, controls), grid);
   for (const key of keys) {
     const chart = metricChart(key, runs, options);
@@ -230,15 +239,43 @@ export function chartGrid(keys, runs, { isLive = () => false, pollMs = 5000 } = 
     const needle = filter.value.toLowerCase();
     for (const c of charts) c.el.hidden = needle && !c.el.dataset.key.includes(needle);
   });
-  // Charts are drawn once they are in the document (uPlot needs a width).
-  requestAnimationFrame(() => charts.forEach((c) => c.refresh()));
+  // A chart loads its data when it first scrolls into view (a run may log hundreds of
+  // keys), and only charts in view refresh while a run is live.
+  const visible = new Set();
+  const drawn = new Set();
+  const observer = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        const chart = charts.find((c) => c.el === entry.target);
+        if (!chart) continue;
+        if (entry.isIntersecting) {
+          visible.add(chart);
+          if (!drawn.has(chart)) {
+            drawn.add(chart);
+            chart.refresh();
+          }
+        } else visible.delete(chart);
+      }
+    },
+    { rootMargin: "200px" },
+  );
+  charts.forEach((c) => observer.observe(c.el));
+  const controlsChanged = () => {
+    drawn.clear();
+    for (const c of visible) {
+      drawn.add(c);
+      c.rebuild();
+    }
+  };
+  controls.addEventListener("runlab:options", controlsChanged);
   const timer = setInterval(() => {
-    if (isLive()) charts.forEach((c) => c.refresh());
+    if (isLive()) visible.forEach((c) => c.refresh());
   }, pollMs);
   return {
     el,
     destroy() {
       clearInterval(timer);
+      observer.disconnect();
       charts.forEach((c) => c.destroy());
     },
   };

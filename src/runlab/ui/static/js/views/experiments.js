@@ -81,7 +81,9 @@ export async function experimentsView(ctx) {
     location.hash = buildHash("/runs", { e: [...state.selected] });
   });
 
+  let latest = 0;
   async function load() {
+    const mine = ++latest; // typing fires several searches; only the newest one is shown
     state.q = search.value.trim();
     state.view = viewSelect.value;
     replaceHash(buildHash("/", { q: state.q, view: state.view === "ACTIVE_ONLY" ? "" : state.view }));
@@ -101,11 +103,12 @@ export async function experimentsView(ctx) {
         token = page.next_page_token;
       } while (token && experiments.length < 10000);
     } catch (err) {
+      if (mine !== latest) return;
       status.textContent = `Could not load experiments: ${err.message}`;
       status.className = "error-box";
       return;
     }
-    if (!ctx.alive()) return;
+    if (!ctx.alive() || mine !== latest) return;
     status.className = "muted";
     status.textContent = `${experiments.length} experiment${experiments.length === 1 ? "" : "s"}`;
     clear(tbody);

@@ -27,6 +27,18 @@ const DEFAULT_ATTRIBUTES = ["name", "status", "start", "duration", "user", "sour
 const KIND_LABEL = { m: "metric", p: "param", t: "tag" };
 const KIND_ORDER = { m: "metrics", p: "params", t: "tags" };
 
+// In the URL, the attribute columns are left out while all of them are shown.
+function columnsForUrl(columns) {
+  const allAttributes = DEFAULT_ATTRIBUTES.every((c) => columns.includes(c));
+  const kept = allAttributes ? columns.filter((c) => !ATTRIBUTES[c]) : columns;
+  return kept.length ? kept : ["name"];
+}
+
+function columnsFromUrl(columns) {
+  const known = columns.filter((c) => ATTRIBUTES[c] || /^[mpt]\./.test(c));
+  return known.some((c) => ATTRIBUTES[c]) ? known : [...DEFAULT_ATTRIBUTES, ...known];
+}
+
 export function orderKeyFor(column) {
   if (ATTRIBUTES[column]) return ATTRIBUTES[column][1];
   const kind = column.slice(0, 1);
@@ -46,7 +58,7 @@ export async function runsView(ctx) {
     experimentIds: listParam(route.params, "e"),
     filter: route.params.get("q") || "",
     order: parseOrder(route.params.get("o")),
-    columns: route.params.has("c") ? listParam(route.params, "c") : null,
+    columns: route.params.has("c") ? columnsFromUrl(listParam(route.params, "c")) : null,
     selected: new Set(listParam(route.params, "sel")),
     view: route.params.get("view") || "ACTIVE_ONLY",
     expanded: new Set(),
@@ -144,7 +156,7 @@ export async function runsView(ctx) {
         e: state.experimentIds,
         q: state.filter,
         o: state.order ? `${state.order.key} ${state.order.desc ? "DESC" : "ASC"}` : "",
-        c: state.columns ? state.columns.filter((c) => !DEFAULT_ATTRIBUTES.includes(c)) : null,
+        c: state.columns ? columnsForUrl(state.columns) : null,
         view: state.view === "ACTIVE_ONLY" ? "" : state.view,
         sel: [...state.selected],
       }),

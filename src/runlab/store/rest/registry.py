@@ -1,0 +1,313 @@
+"""RestRegistryStore: the model registry of a tracking server (runlab's or MLflow's).
+
+Every method is one endpoint of MLflow's model-registry REST API under
+``/api/2.0/mlflow/``; the server validates and stores, and its JSON errors come back
+as runlab's error classes. Version numbers travel as strings and come back as ints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from runlab.entities import (
+    ModelVersion,
+    ModelVersionStage,
+    ModelVersionStageTransition,
+    ModelVersionStatus,
+    PagedList,
+    RegisteredModel,
+)
+from runlab.errors import InvalidInputError, NotFoundError
+from runlab.store import registry_base as rules
+from runlab.store.registry_base import RegistryStore
+from runlab.store.rest import _wire
+from runlab.store.rest._http import HttpSession
+
+__all__ = ["RestRegistryStore"]
+
+API = "/api/2.0/mlflow"
+
+
+def model_version(data: Mapping[str, Any]) -> ModelVersion:
+    return ModelVersion(
+        name=str(data["name"]),
+        version=int(data["version"]),
+        creation_timestamp=int(data.get("creation_timestamp") or 0),
+        last_updated_timestamp=_wire.optional_int(data.get("last_updated_timestamp")),
+        description=data.get("description") or None,
+        user_id=data.get("user_id") or None,
+        current_stage=data.get("current_stage") or ModelVersionStage.NONE,
+        source=data.get("source") or None,
+        run_id=data.get("run_id") or None,
+        run_link=data.get("run_link") or None,
+        status=data.get("status") or ModelVersionStatus.READY,
+        status_message=data.get("status_message") or None,
+        tags=_wire.pairs(data.get("tags")),
+        aliases=[str(a) for a in data.get("aliases") or ()],
+    )
+
+
+def registered_model(data: Mapping[str, Any]) -> RegisteredModel:
+    return RegisteredModel(
+        name=str(data["name"]),
+        creation_timestamp=int(data.get("creation_timestamp") or 0),
+        last_updated_timestamp=_wire.optional_int(data.get("last_updated_timestamp")),
+        description=data.get("description") or None,
+        latest_versions=[model_version(v) for v in data.get("latest_versions") or ()],
+        tags=_wire.pairs(data.get("tags")),
+        aliases={str(a["alias"]): int(a["version"]) for a in data.get("aliases") or ()},
+    )
+
+
+class RestRegistryStore(RegistryStore):
+    """Registered models and versions kept by the tracking server at ``tracking_uri``."""
+
+    def __init__(self, tracking_uri: str) -> None:
+        self.tracking_uri = tracking_uri.rstrip("/")
+        self.http = HttpSession(self.tracking_uri)
+
+    def __repr__(self) -> str:
+        return f"RestRegistryStore({self.tracking_uri!r})"
+
+    def close(self) -> None:
+        """Nothing to release: connections belong to the process-wide pool of this server."""
+
+    def _call(
+        self, method: str, endpoint: str, repeatable: bool = True, **fields: Any
+    ) -> dict[str, Any]:
+        values = {k: v for k, v in fields.items() if v is not None}
+        path = f"{API}/{endpoint}"
+        if method == "GET":
+            return self.http.call("GET", path, params=values, repeatable=True)
+        return self.http.call(method, path, body=values, repeatable=repeatable)
+
+    # ---------------------------------------------------------------- registered models
+    def create_registered_model(
+        self,
+        name: str,
+        tags: dict[str, str] | None = None,
+        description: str | None = None,
+    ) -> RegisteredModel:
+        answer = self._call(
+            "POST",
+            "registered-models/create",
+            repeatable=False,
+            name=rules.check_model_name(name),
+            tags=_wire.key_values(tags or {}),
+            description=description,
+        )
+        return registered_model(answer["registered_model"])
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        answer = self._call("GET", "registered-models/get", name=name)
+        return registered_model(answer["registered_model"])
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        new_name = rules.check_model_name(new_name, "new_name")
+        answer = self._call(
+            "POST", "registered-models/rename", repeatable=False, name=name, new_name=new_name
+        )
+        return registered_model(answer["registered_model"])
+
+    def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
+        answer = self._call(
+            "PATCH", "registered-models/update", name=name, description=description or ""
+        )
+        return registered_model(answer["registered_model"])
+
+    def delete_registered_model(self, name: str) -> None:
+        self._call("DELETE", "registered-models/delete", repeatable=False, name=name)
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = rules.DEFAULT_MAX_RESULTS_REGISTERED_MODELS,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[RegisteredModel]:
+        answer = self._call(
+            "GET",
+            "registered-models/search",
+            filter=filter_string or None,
+            max_results=max_results,
+            order_by=list(order_by) if order_by else None,
+            page_token=page_token or None,
+        )
+        found = [registered_model(m) for m in answer.get("registered_models") or ()]
+        return PagedList(found, answer.get("next_page_token") or None)
+
+    def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
+        key, value = rules.check_tag("registered model tag", key, value)
+        self._call("POST", "registered-models/set-tag", name=name, key=key, value=value)
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        self._call("DELETE", "registered-models/delete-tag", repeatable=False, name=name, key=key)
+
+    # ---------------------------------------------------------------- model versions
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: dict[str, str] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        user_id: str | None = None,
+    ) -> ModelVersion:
+        del user_id  # the server knows who is calling
+        answer = self._call(
+            "POST",
+            "model-versions/create",
+            repeatable=False,
+            name=name,
+            source=rules.check_source(source),
+            run_id=run_id,
+            tags=_wire.key_values(tags or {}),
+            run_link=run_link,
+            description=description,
+        )
+        return model_version(answer["model_version"])
+
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        number = rules.check_version(version)
+        answer = self._call("GET", "model-versions/get", name=name, version=str(number))
+        return model_version(answer["model_version"])
+
+    def update_model_version(
+        self, name: str, version: int | str, description: str | None
+    ) -> ModelVersion:
+        number = rules.check_version(version)
+        answer = self._call(
+            "PATCH",
+            "model-versions/update",
+            name=name,
+            version=str(number),
+            description=description or "",
+        )
+        return model_version(answer["model_version"])
+
+    def delete_model_version(self, name: str, version: int | str) -> None:
+        number = rules.check_version(version)
+        self._call(
+            "DELETE", "model-versions/delete", repeatable=False, name=name, version=str(number)
+        )
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = rules.DEFAULT_MAX_RESULTS_MODEL_VERSIONS,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ModelVersion]:
+        answer = self._call(
+            "GET",
+            "model-versions/search",
+            filter=filter_string or None,
+            max_results=max_results,
+            order_by=list(order_by) if order_by else None,
+            page_token=page_token or None,
+        )
+        found = [model_version(v) for v in answer.get("model_versions") or ()]
+        return PagedList(found, answer.get("next_page_token") or None)
+
+    def set_model_version_tag(self, name: str, version: int | str, key: str, value: str) -> None:
+        number = rules.check_version(version)
+        key, value = rules.check_tag("model version tag", key, value)
+        self._call(
+            "POST",
+            "model-versions/set-tag",
+            name=name,
+            version=str(number),
+            key=key,
+            value=value,
+        )
+
+    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
+        number = rules.check_version(version)
+        self._call(
+            "DELETE",
+            "model-versions/delete-tag",
+            repeatable=False,
+            name=name,
+            version=str(number),
+            key=key,
+        )
+
+    def transition_model_version_stage(
+        self,
+        name: str,
+        version: int | str,
+        stage: str,
+        archive_existing_versions: bool = False,
+        user_id: str | None = None,
+    ) -> ModelVersion:
+        del user_id  # the server knows who is calling
+        number = rules.check_version(version)
+        answer = self._call(
+            "POST",
+            "model-versions/transition-stage",
+            name=name,
+            version=str(number),
+            stage=ModelVersionStage.parse(stage),
+            archive_existing_versions=bool(archive_existing_versions),
+        )
+        return model_version(answer["model_version"])
+
+    def get_model_version_stage_history(
+        self, name: str, version: int | str
+    ) -> list[ModelVersionStageTransition]:
+        """runlab servers only: MLflow's server keeps no stage history."""
+        number = rules.check_version(version)
+        answer = self._call("GET", "model-versions/stage-history", name=name, version=str(number))
+        return [
+            ModelVersionStageTransition(
+                name=str(t["name"]),
+                version=int(t["version"]),
+                from_stage=str(t["from_stage"]),
+                to_stage=str(t["to_stage"]),
+                user_id=t.get("user_id") or None,
+                timestamp=int(t["timestamp"]),
+            )
+            for t in answer.get("transitions") or ()
+        ]
+
+    def get_latest_versions(
+        self, name: str, stages: Sequence[str] | None = None
+    ) -> list[ModelVersion]:
+        wanted = [ModelVersionStage.parse(s) for s in stages] if stages else []
+        answer = self._call(
+            "POST", "registered-models/get-latest-versions", name=name, stages=wanted
+        )
+        return [model_version(v) for v in answer.get("model_versions") or ()]
+
+    def get_model_version_download_uri(self, name: str, version: int | str) -> str:
+        number = rules.check_version(version)
+        answer = self._call(
+            "GET", "model-versions/get-download-uri", name=name, version=str(number)
+        )
+        return str(answer["artifact_uri"])
+
+    # ---------------------------------------------------------------- aliases
+    def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
+        number = rules.check_version(version)
+        self._call(
+            "POST",
+            "registered-models/alias",
+            name=name,
+            alias=rules.check_alias(alias),
+            version=str(number),
+        )
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        self._call("DELETE", "registered-models/alias", repeatable=False, name=name, alias=alias)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        try:
+            answer = self._call("GET", "registered-models/alias", name=name, alias=alias)
+        except InvalidInputError as exc:
+            # MLflow's server reports a missing alias as an invalid parameter.
+            if "not found" not in exc.message.lower():
+                raise
+            raise NotFoundError(f"registered model {name!r} has no alias {alias!r}") from exc
+        return model_version(answer["model_version"])
