@@ -332,7 +332,8 @@ def workload_env(sut: str) -> dict[str, str]:
     env = dict(os.environ)
     env["BENCH_SUT"] = sut
     # The workloads set their own tracking URIs; keep ambient settings from leaking in.
-    for key in ("MLFLOW_TRACKING_URI", "RUNLAB_TRACKING_URI", "PYTHONPATH"):
+    # PYTHONPATH passes through: PYTHONPATH=$PWD/src benchmarks a source tree as it is.
+    for key in ("MLFLOW_TRACKING_URI", "RUNLAB_TRACKING_URI"):
         env.pop(key, None)
     env["PYTHONUNBUFFERED"] = "1"
     return env

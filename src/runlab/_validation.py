@@ -80,6 +80,8 @@ def metric_value(name: str, value: Any) -> float:
 
 
 def int64(field: str, value: Any) -> int:
+    if type(value) is int and INT64_MIN <= value <= INT64_MAX:
+        return value  # the common case, without the slow ABC checks below
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         if isinstance(value, float) and value.is_integer():
             value = int(value)

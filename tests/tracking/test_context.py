@@ -298,3 +298,18 @@ def test_module_import_is_light():
         env={**os.environ, "PYTHONPATH": src},
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_git_info_is_captured_once_per_process(monkeypatch: pytest.MonkeyPatch, repo: Path):
+    """A process's code is what it was at its first run: later commits are not seen by its
+    later runs until the cache is cleared (git runs once, not once per run)."""
+    use_script(monkeypatch, repo / "src" / "train.py")
+    first = git(repo, "rev-parse", "HEAD")
+    assert run_context_tags()["mlflow.source.git.commit"] == first
+    (repo / "README").write_text("next\n")
+    git(repo, "commit", "-qam", "next")
+    second = git(repo, "rev-parse", "HEAD")
+    assert second != first
+    assert run_context_tags()["mlflow.source.git.commit"] == first
+    clear_cache()
+    assert run_context_tags()["mlflow.source.git.commit"] == second

@@ -220,7 +220,7 @@ class RunlabClient(RegistryClientMixin):
     ) -> None:
         """Log up to 1,000 entities in one transaction: all of them or, on any error, none."""
         check.batch_sizes(metrics, params, tags)
-        ms = [make_metric(m.key, m.value, m.timestamp, m.step) for m in metrics]
+        ms = [_checked_metric(m) for m in metrics]
         ps = [Param(check.key("param", p.key), check.param_value(p.key, p.value)) for p in params]
         ts = [RunTag(check.key("tag", t.key), check.tag_value(t.key, t.value)) for t in tags]
         if synchronous:
@@ -350,6 +350,22 @@ class RunlabClient(RegistryClientMixin):
             check.key("image", key)
             artifact_file = f"images/{key}/step_{check.int64('step', step or 0):06d}.png"
         self.log_bytes(run_id, image_to_png_bytes(image), artifact_file)
+
+
+def _checked_metric(m: Metric) -> Metric:
+    """``m`` itself when it is already canonical (a known key, a float, int64 timestamp and
+    step: the common case, checked without building a new point), else a validated copy."""
+    ts, step = m.timestamp, m.step
+    if (
+        type(m.value) is float
+        and type(ts) is int
+        and type(step) is int
+        and m.key in check._valid_keys
+        and check.INT64_MIN <= ts <= check.INT64_MAX
+        and check.INT64_MIN <= step <= check.INT64_MAX
+    ):
+        return m
+    return make_metric(m.key, m.value, ts, step)
 
 
 def make_metric(key: str, value: Any, timestamp: int | None, step: int | None) -> Metric:

@@ -1,12 +1,17 @@
-"""Turn run rows into Run entities with a handful of set-based queries (no N+1)."""
+"""Turn run rows into Run entities with a handful of set-based queries (no N+1).
+
+A search hydrates up to 1,000 runs with some 20,000 param, tag and metric rows, so the
+child rows are read as plain tuples through :mod:`._raw` (one query per table and chunk
+of run ids) and folded straight into dicts: SQLAlchemy's per-row objects would cost more
+than the queries themselves.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection
 
 from runlab.entities import (
     Dataset,
@@ -18,18 +23,13 @@ from runlab.entities import (
     RunInfo,
     RunInputs,
 )
-from runlab.store.sql.schema import (
-    datasets,
-    input_tags,
-    latest_metrics,
-    params,
-    run_inputs,
-    runs,
-    tags,
-)
+from runlab.errors import NotFoundError
+from runlab.store.sql import _raw
+from runlab.store.sql.schema import runs
 
 _CHUNK = 900  # stays under every backend's bound-parameter limit
 
+# The columns, in order, of every run row handed to run_info() and load_runs().
 RUN_COLUMNS = (
     runs.c.run_uuid,
     runs.c.experiment_id,
@@ -41,20 +41,24 @@ RUN_COLUMNS = (
     runs.c.artifact_uri,
     runs.c.lifecycle_stage,
 )
+_RUN_INFO_SQL = (
+    "SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, "
+    "artifact_uri, lifecycle_stage FROM runs WHERE run_uuid = ?"
+)
 
 
-def run_info(row: Row[Any]) -> RunInfo:
-    return RunInfo(
-        run_id=row.run_uuid,
-        experiment_id=str(row.experiment_id),
-        run_name=row.name,
-        user_id=row.user_id,
-        status=row.status,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        artifact_uri=row.artifact_uri,
-        lifecycle_stage=row.lifecycle_stage,
-    )
+def run_info(row: Sequence[Any]) -> RunInfo:
+    """A RunInfo from a row of RUN_COLUMNS (a tuple or a SQLAlchemy Row)."""
+    uuid, eid, name, user, status, start, end, uri, stage = row
+    return RunInfo(uuid, str(eid), name, user, status, start, end, uri, stage)
+
+
+def run_info_by_id(conn: Connection, run_id: str) -> RunInfo:
+    """One run's info, through plain SQL (it is read back after every run update)."""
+    found = _raw.fetch(conn, _RUN_INFO_SQL, (run_id,))
+    if not found:
+        raise NotFoundError(f"run {run_id!r} not found")
+    return run_info(found[0])
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -62,45 +66,50 @@ def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
         yield ids[i : i + _CHUNK]
 
 
-def load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
-    ids = [r.run_uuid for r in rows]
-    run_params: dict[str, dict[str, str]] = defaultdict(dict)
-    run_tags: dict[str, dict[str, str]] = defaultdict(dict)
-    run_metrics: dict[str, dict[str, float]] = defaultdict(dict)
-    metric_objs: dict[str, list[Metric]] = defaultdict(list)
-    inputs: dict[str, list[DatasetInput]] = defaultdict(list)
+def _in_chunk(conn: Connection, sql: str, chunk: Sequence[str]) -> list[tuple[Any, ...]]:
+    """``sql`` ends with ``run_uuid IN``: complete it with the chunk's placeholders."""
+    return _raw.fetch(conn, f"{sql} ({_raw.placeholders(len(chunk))})", chunk)
+
+
+def load_runs(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[Run]:
+    ids = [r[0] for r in rows]
+    run_params: dict[str, dict[str, str]] = {i: {} for i in ids}
+    run_tags: dict[str, dict[str, str]] = {i: {} for i in ids}
+    run_metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
+    metric_objs: dict[str, list[Metric]] = {i: [] for i in ids}
+    inputs: dict[str, list[DatasetInput]] = {}
     nan = float("nan")
     for chunk in _chunks(ids):
-        for run_id, key, value in conn.execute(
-            select(params.c.run_uuid, params.c.key, params.c.value).where(
-                params.c.run_uuid.in_(chunk)
-            )
+        for run_id, key, value in _in_chunk(
+            conn, "SELECT run_uuid, key, value FROM params WHERE run_uuid IN", chunk
         ):
             run_params[run_id][key] = value
-        for run_id, key, value in conn.execute(
-            select(tags.c.run_uuid, tags.c.key, tags.c.value).where(tags.c.run_uuid.in_(chunk))
+        for run_id, key, value in _in_chunk(
+            conn, "SELECT run_uuid, key, value FROM tags WHERE run_uuid IN", chunk
         ):
             run_tags[run_id][key] = value
-        lm = latest_metrics.c
-        for run_id, key, value, is_nan, ts, step in conn.execute(
-            select(lm.run_uuid, lm.key, lm.value, lm.is_nan, lm.timestamp, lm.step).where(
-                lm.run_uuid.in_(chunk)
-            )
+        for run_id, key, value, is_nan, ts, step in _in_chunk(
+            conn,
+            "SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics "
+            "WHERE run_uuid IN",
+            chunk,
         ):
-            v = nan if is_nan else value
-            run_metrics[run_id][key] = v
-            metric_objs[run_id].append(Metric(key, v, ts, step))
+            if is_nan:
+                value = nan
+            run_metrics[run_id][key] = value
+            metric_objs[run_id].append(Metric(key, value, ts, step))
         _load_inputs(conn, chunk, inputs)
+    no_inputs = RunInputs()
     return [
         Run(
-            info=run_info(row),
-            data=RunData(
-                metrics=run_metrics.get(row.run_uuid, {}),
-                params=run_params.get(row.run_uuid, {}),
-                tags=run_tags.get(row.run_uuid, {}),
-                metric_objs=tuple(metric_objs.get(row.run_uuid, ())),
+            run_info(row),
+            RunData(
+                run_metrics[row[0]],
+                run_params[row[0]],
+                run_tags[row[0]],
+                tuple(metric_objs[row[0]]),
             ),
-            inputs=RunInputs(tuple(inputs.get(row.run_uuid, ()))),
+            RunInputs(tuple(inputs[row[0]])) if row[0] in inputs else no_inputs,
         )
         for row in rows
     ]
@@ -109,33 +118,25 @@ def load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
 def _load_inputs(
     conn: Connection, chunk: Sequence[str], out: dict[str, list[DatasetInput]]
 ) -> None:
-    d = datasets.c
-    found = conn.execute(
-        select(
-            run_inputs.c.run_uuid,
-            d.dataset_uuid,
-            d.name,
-            d.digest,
-            d.source_type,
-            d.source,
-            d.schema,
-            d.profile,
-        )
-        .join(datasets, datasets.c.dataset_uuid == run_inputs.c.dataset_uuid)
-        .where(run_inputs.c.run_uuid.in_(chunk))
-        .order_by(run_inputs.c.run_uuid, d.name)
-    ).all()
+    marks = _raw.placeholders(len(chunk))
+    found = _raw.fetch(
+        conn,
+        "SELECT r.run_uuid, d.dataset_uuid, d.name, d.digest, d.source_type, d.source, "
+        "d.schema, d.profile FROM run_inputs r "
+        "JOIN datasets d ON d.dataset_uuid = r.dataset_uuid "
+        f"WHERE r.run_uuid IN ({marks}) ORDER BY r.run_uuid, d.name",
+        chunk,
+    )
     if not found:
         return
-    tag_map: dict[tuple[str, str], list[InputTag]] = defaultdict(list)
-    for run_id, ds_id, key, value in conn.execute(
-        select(
-            input_tags.c.run_uuid, input_tags.c.dataset_uuid, input_tags.c.key, input_tags.c.value
-        )
-        .where(input_tags.c.run_uuid.in_(chunk))
-        .order_by(input_tags.c.key)
+    tag_map: dict[tuple[str, str], list[InputTag]] = {}
+    for run_id, ds_id, key, value in _raw.fetch(
+        conn,
+        "SELECT run_uuid, dataset_uuid, key, value FROM input_tags "
+        f"WHERE run_uuid IN ({marks}) ORDER BY key",
+        chunk,
     ):
-        tag_map[(run_id, ds_id)].append(InputTag(key, value))
+        tag_map.setdefault((run_id, ds_id), []).append(InputTag(key, value))
     for run_id, ds_id, name, digest, source_type, source, schema, profile in found:
         ds = Dataset(name, digest, source_type, source, schema, profile)
-        out[run_id].append(DatasetInput(ds, tuple(tag_map.get((run_id, ds_id), ()))))
+        out.setdefault(run_id, []).append(DatasetInput(ds, tuple(tag_map.get((run_id, ds_id), ()))))

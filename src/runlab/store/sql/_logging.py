@@ -1,5 +1,11 @@
 """The write path of ``log_batch``: params (immutable), tags (upserted), metrics (appended,
-latest value kept per key). Everything runs inside the caller's transaction."""
+latest value kept per key). Everything runs inside the caller's transaction.
+
+These run for every logged batch, so they are plain SQL through :mod:`._raw` (valid on
+SQLite and PostgreSQL alike) rather than SQLAlchemy expressions. The entities arrive
+validated (the client and the server build them through the checks), so nothing here
+validates them again, except what only the database can tell (immutable params).
+"""
 
 from __future__ import annotations
 
@@ -7,27 +13,56 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection
 
 from runlab.entities import LifecycleStage, Metric, Param, RunTag
 from runlab.errors import ConflictError, InvalidInputError, NotFoundError
-from runlab.store.sql.schema import latest_metrics, metrics, params, runs, tags
+from runlab.store.sql import _raw
 
 RUN_NAME_TAG = "mlflow.runName"
+
+_INSERT_PARAM = (
+    "INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?) "
+    "ON CONFLICT (run_uuid, key) DO NOTHING"
+)
+_UPSERT_TAG = (
+    "INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) "
+    "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value"
+)
+_INSERT_METRIC = (
+    "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)"
+)
+# Replace the stored latest point only with a later one: higher step, then later
+# timestamp, then larger value, a NaN being lower than any number.
+_UPSERT_LATEST = (
+    "INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) "
+    "VALUES (?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value, "
+    "is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step "
+    "WHERE excluded.step > latest_metrics.step "
+    "OR (excluded.step = latest_metrics.step "
+    "AND excluded.timestamp > latest_metrics.timestamp) "
+    "OR (excluded.step = latest_metrics.step "
+    "AND excluded.timestamp = latest_metrics.timestamp "
+    "AND ((latest_metrics.is_nan AND NOT excluded.is_nan) "
+    "OR (NOT latest_metrics.is_nan AND NOT excluded.is_nan "
+    "AND excluded.value > latest_metrics.value)))"
+)
 
 
 def _insert(conn: Connection, table: Any) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT on both SQLite and PostgreSQL."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     module = postgresql if conn.dialect.name == "postgresql" else sqlite
     return module.insert(table)
 
 
 def require_active_run(conn: Connection, run_id: str) -> None:
-    stage = conn.execute(select(runs.c.lifecycle_stage).where(runs.c.run_uuid == run_id)).scalar()
-    if stage is None:
+    found = _raw.fetch(conn, "SELECT lifecycle_stage FROM runs WHERE run_uuid = ?", (run_id,))
+    if not found:
         raise NotFoundError(f"run {run_id!r} not found")
-    if stage != LifecycleStage.ACTIVE:
+    if found[0][0] != LifecycleStage.ACTIVE:
         raise ConflictError(f"run {run_id!r} is deleted; restore it before logging to it")
 
 
@@ -39,14 +74,17 @@ def write_params(conn: Connection, run_id: str, items: Sequence[Param]) -> None:
                 f"param {p.key!r} appears twice in one batch with different values "
                 f"({wanted[p.key]!r} and {p.value!r})"
             )
-    stmt = _insert(conn, params).on_conflict_do_nothing(index_elements=["run_uuid", "key"])
-    conn.execute(stmt, [{"run_uuid": run_id, "key": k, "value": v} for k, v in wanted.items()])
+    added = _raw.run_many(conn, _INSERT_PARAM, [(run_id, k, v) for k, v in wanted.items()])
+    if added == len(wanted):
+        return  # all new: nothing stored earlier to compare with
     # Whatever is stored now (ours, or an earlier value) must equal what was asked for.
-    stored = conn.execute(
-        select(params.c.key, params.c.value).where(
-            params.c.run_uuid == run_id, params.c.key.in_(list(wanted))
-        )
-    ).all()
+    keys = list(wanted)
+    stored = _raw.fetch(
+        conn,
+        f"SELECT key, value FROM params WHERE run_uuid = ? "
+        f"AND key IN ({_raw.placeholders(len(keys))})",
+        (run_id, *keys),
+    )
     for key, value in stored:
         if value != wanted[key]:
             raise ConflictError(
@@ -57,83 +95,36 @@ def write_params(conn: Connection, run_id: str, items: Sequence[Param]) -> None:
 
 def write_tags(conn: Connection, run_id: str, items: Sequence[RunTag]) -> None:
     latest: dict[str, str] = {t.key: t.value for t in items}  # last write in a batch wins
-    stmt = _insert(conn, tags)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["run_uuid", "key"], set_={"value": stmt.excluded.value}
-    )
-    conn.execute(stmt, [{"run_uuid": run_id, "key": k, "value": v} for k, v in latest.items()])
+    if RUN_NAME_TAG in latest and not latest[RUN_NAME_TAG]:
+        raise InvalidInputError(f"tag {RUN_NAME_TAG!r} (the run name) must not be empty")
+    _raw.run_many(conn, _UPSERT_TAG, [(run_id, k, v) for k, v in latest.items()])
     if RUN_NAME_TAG in latest:
-        name = latest[RUN_NAME_TAG]
-        if not name:
-            raise InvalidInputError(f"tag {RUN_NAME_TAG!r} (the run name) must not be empty")
-        conn.execute(update(runs).where(runs.c.run_uuid == run_id).values(name=name))
-
-
-def _rank(m: Metric) -> tuple[int, int, bool, float]:
-    """Which point is 'latest': highest step, then timestamp, then value (NaN lowest)."""
-    nan = math.isnan(m.value)
-    return (m.step, m.timestamp, not nan, 0.0 if nan else m.value)
+        _raw.run(
+            conn, "UPDATE runs SET name = ? WHERE run_uuid = ?", (latest[RUN_NAME_TAG], run_id)
+        )
 
 
 def write_metrics(conn: Connection, run_id: str, items: Sequence[Metric]) -> None:
-    rows = []
-    best: dict[str, Metric] = {}
+    """Append every point, then upsert one latest row per key (the batch's best point,
+    found here, so the database sees one upsert per key rather than one per point)."""
     isnan = math.isnan
+    rows: list[tuple[str, str, float, bool, int, int]] = []
+    append = rows.append
+    best: dict[str, tuple[int, int, bool, float]] = {}
     for m in items:
-        nan = isnan(m.value)
-        rows.append(
-            {
-                "run_uuid": run_id,
-                "key": m.key,
-                "value": 0.0 if nan else m.value,
-                "is_nan": nan,
-                "timestamp": m.timestamp,
-                "step": m.step,
-            }
-        )
+        value = m.value
+        nan = isnan(value)
+        if nan:
+            value = 0.0
+        append((run_id, m.key, value, nan, m.timestamp, m.step))
+        # 'latest': highest step, then timestamp, then value (NaN lowest)
+        rank = (m.step, m.timestamp, not nan, value)
         cur = best.get(m.key)
-        if cur is None or _rank(m) > _rank(cur):
-            best[m.key] = m
-    conn.execute(metrics.insert(), rows)
-    _upsert_latest(conn, run_id, best.values())
-
-
-def _upsert_latest(conn: Connection, run_id: str, points: Any) -> None:
-    stmt = _insert(conn, latest_metrics)
-    new, old = stmt.excluded, latest_metrics.c
-    newer = or_(
-        new.step > old.step,
-        and_(new.step == old.step, new.timestamp > old.timestamp),
-        and_(
-            new.step == old.step,
-            new.timestamp == old.timestamp,
-            or_(
-                and_(old.is_nan, ~new.is_nan),
-                and_(~old.is_nan, ~new.is_nan, new.value > old.value),
-            ),
-        ),
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["run_uuid", "key"],
-        set_={
-            "value": new.value,
-            "is_nan": new.is_nan,
-            "timestamp": new.timestamp,
-            "step": new.step,
-        },
-        where=newer,
-    )
-    conn.execute(
-        stmt,
-        [
-            {
-                "run_uuid": run_id,
-                "key": m.key,
-                "value": 0.0 if math.isnan(m.value) else m.value,
-                "is_nan": math.isnan(m.value),
-                "timestamp": m.timestamp,
-                "step": m.step,
-            }
-            for m in points
-        ],
+        if cur is None or rank > cur:
+            best[m.key] = rank
+    _raw.run_many(conn, _INSERT_METRIC, rows)
+    _raw.run_many(
+        conn,
+        _UPSERT_LATEST,
+        [(run_id, key, value, not ok, ts, step) for key, (step, ts, ok, value) in best.items()],
     )

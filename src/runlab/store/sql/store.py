@@ -26,7 +26,7 @@ from runlab.entities import (
 from runlab.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from runlab.store import filter as flt
 from runlab.store.base import TrackingStore, check_downsample_args
-from runlab.store.sql import _downsample, _hydrate, _logging, _pages
+from runlab.store.sql import _downsample, _hydrate, _logging, _pages, _raw
 from runlab.store.sql import search as sql_search
 from runlab.store.sql._engine import Database
 from runlab.store.sql._migrate import ensure_schema
@@ -356,14 +356,17 @@ class SqlStore(TrackingStore):
         tag_rows[_logging.RUN_NAME_TAG] = run_name
 
         def create(conn: Connection) -> RunInfo:
-            exp = conn.execute(
-                select(experiments.c.lifecycle_stage, experiments.c.artifact_location).where(
-                    experiments.c.experiment_id == eid
-                )
-            ).first()
-            if exp is None:
+            # Plain SQL (see _raw): this runs once per run, and Core costs more than SQLite.
+            exp = _raw.fetch(
+                conn,
+                "SELECT lifecycle_stage, artifact_location FROM experiments "
+                "WHERE experiment_id = ?",
+                (eid,),
+            )
+            if not exp:
                 raise NotFoundError(f"experiment {experiment_id!r} not found")
-            if exp.lifecycle_stage != LifecycleStage.ACTIVE:
+            stage, location = exp[0]
+            if stage != LifecycleStage.ACTIVE:
                 raise ConflictError(
                     f"experiment {experiment_id!r} is deleted; runs cannot be created in it"
                 )
@@ -375,27 +378,31 @@ class SqlStore(TrackingStore):
                 status=RunStatus.RUNNING,
                 start_time=start_time,
                 end_time=None,
-                artifact_uri=f"{exp.artifact_location.rstrip('/')}/{run_id}/artifacts",
+                artifact_uri=f"{location.rstrip('/')}/{run_id}/artifacts",
                 lifecycle_stage=LifecycleStage.ACTIVE,
             )
-            if conn.execute(select(runs.c.run_uuid).where(runs.c.run_uuid == run_id)).first():
+            if _raw.fetch(conn, "SELECT 1 FROM runs WHERE run_uuid = ?", (run_id,)):
                 raise AlreadyExistsError(f"run {run_id!r} already exists")
-            conn.execute(
-                insert(runs).values(
-                    run_uuid=run_id,
-                    name=run_name,
-                    experiment_id=eid,
-                    user_id=user_id,
-                    status=info.status,
-                    start_time=start_time,
-                    end_time=None,
-                    lifecycle_stage=info.lifecycle_stage,
-                    artifact_uri=info.artifact_uri,
-                )
+            _raw.run(
+                conn,
+                "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, "
+                "end_time, lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    run_name,
+                    eid,
+                    user_id,
+                    info.status,
+                    start_time,
+                    None,
+                    info.lifecycle_stage,
+                    info.artifact_uri,
+                ),
             )
-            conn.execute(
-                insert(tags_table),
-                [{"run_uuid": run_id, "key": k, "value": v} for k, v in tag_rows.items()],
+            _raw.run_many(
+                conn,
+                "INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?)",
+                [(run_id, k, v) for k, v in tag_rows.items()],
             )
             return info
 
@@ -431,12 +438,16 @@ class SqlStore(TrackingStore):
 
         def apply(conn: Connection) -> RunInfo:
             _logging.require_active_run(conn, run_id)
-            if values:
-                conn.execute(update(runs).where(runs.c.run_uuid == run_id).values(**values))
+            if values:  # the column names are ours, never the caller's
+                assignments = ", ".join(f"{column} = ?" for column in values)
+                _raw.run(
+                    conn,
+                    f"UPDATE runs SET {assignments} WHERE run_uuid = ?",
+                    (*values.values(), run_id),
+                )
             if run_name is not None:
                 _logging.write_tags(conn, run_id, [RunTag(_logging.RUN_NAME_TAG, run_name)])
-            row = conn.execute(select(*_hydrate.RUN_COLUMNS).where(runs.c.run_uuid == run_id)).one()
-            return _hydrate.run_info(row)
+            return _hydrate.run_info_by_id(conn, run_id)
 
         return self.db.write(apply)
 
