@@ -46,6 +46,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check behaviour, not speed: on a loaded machine, slow example generation
+# and slow examples are not failures (speed goals live in bench/).
+settings.register_profile(
+    "runlab",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("runlab")
 
 OPT_OUT_ENV = "RUNLAB_TEST_POSTGRES"
 CLUSTER_USER = "postgres"
