@@ -1,41 +1,250 @@
-"""``/logged-models/*``: the part of MLflow 3's logged-model API that clients call implicitly.
+"""``/logged-models/*`` and ``/runs/outputs``: MLflow 3's logged-model API.
 
-runlab's tracking store keeps no logged models (MLflow 3's ``LoggedModel`` entity), so
-a search answers an empty page and a lookup answers RESOURCE_DOES_NOT_EXIST. MLflow
-clients search logged models from ``MlflowClient.list_artifacts`` (to merge a model's
-files into a run's listing), where an empty answer is exactly right. Creating logged
-models (``mlflow.<flavor>.log_model`` in MLflow 3) is not supported by this server.
+``mlflow.<flavor>.log_model`` creates a logged model here, uploads its files to the
+model's ``artifact_uri`` (through the artifact proxy when that is an
+``mlflow-artifacts:/`` URI), finalizes it with PATCH and links it to its run with
+``runs/outputs``. ``models:/m-<id>`` URIs resolve through ``GET logged-models/{id}``.
+
+The store is ``app.state.logged_models`` when given, else the logged-model tables of
+the tracking store's own SQL database. Stores without them answer searches with an
+empty page, lookups with RESOURCE_DOES_NOT_EXIST and writes with a clear 400.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 
-from runlab.errors import NotFoundError
+from runlab.artifacts import _paths
+from runlab.entities_logged_models import LoggedModel
+from runlab.errors import InvalidInputError, NotFoundError
 from runlab.server import _schemas
-from runlab.server._deps import Store
+from runlab.server._artifact_access import repository_for
+from runlab.server._deps import Artifacts, Store
 from runlab.server._routing import JsonRoute
-from runlab.server._wire import Id, Int64, WireModel
+from runlab.server._wire import Id, Int64, KeyValue, WireModel
+from runlab.store.logged_models_base import LoggedModelStore
 
 router = APIRouter(tags=["logged models"], route_class=JsonRoute)
+
+
+def _logged_models(request: Request) -> LoggedModelStore | None:
+    state = request.app.state
+    found: LoggedModelStore | None = getattr(state, "logged_models", None)
+    if found is None:
+        db = getattr(state.store, "db", None)
+        if db is None:
+            return None  # a store without logged models (not SQL)
+        from runlab.store.sql.logged_models import SqlLoggedModelStore
+
+        found = state.logged_models = SqlLoggedModelStore(db)
+    return found
+
+
+_MaybeModels = Annotated["LoggedModelStore | None", Depends(_logged_models)]
+
+
+def _require(models: LoggedModelStore | None) -> LoggedModelStore:
+    if models is None:
+        raise InvalidInputError("this server's tracking store does not keep logged models")
+    return models
+
+
+# ----------------------------------------------------------------------------- wire shapes
+
+
+def logged_model_json(model: LoggedModel) -> dict[str, Any]:
+    """MLflow's ``LoggedModel`` message: ``info`` plus ``data`` (params, metrics)."""
+    info: dict[str, Any] = {
+        "model_id": model.model_id,
+        "experiment_id": model.experiment_id,
+        "name": model.name,
+        "artifact_uri": model.artifact_location,
+        "creation_timestamp_ms": model.creation_timestamp,
+        "last_updated_timestamp_ms": model.last_updated_timestamp,
+        "status": model.status,
+        "tags": [{"key": k, "value": v} for k, v in model.tags.items()],
+    }
+    for key, value in (
+        ("status_message", model.status_message),
+        ("model_type", model.model_type),
+        ("source_run_id", model.source_run_id),
+    ):
+        if value:
+            info[key] = value
+    params = [{"key": k, "value": v} for k, v in model.params.items()]
+    return {"info": info, "data": {"params": params, "metrics": []}}
+
+
+def _model_answer(model: LoggedModel) -> dict[str, Any]:
+    return {"model": logged_model_json(model)}
+
+
+def _pairs(items: list[KeyValue]) -> dict[str, str]:
+    return {item.key: item.value for item in items}
+
+
+# ----------------------------------------------------------------------------- requests
+
+
+class CreateLoggedModel(WireModel):
+    experiment_id: Id
+    name: str | None = None
+    model_type: str | None = None
+    source_run_id: str | None = None
+    params: list[KeyValue] = []
+    tags: list[KeyValue] = []
+
+
+class FinalizeLoggedModel(WireModel):
+    status: str
+
+
+class SetLoggedModelTags(WireModel):
+    tags: list[KeyValue] = []
+
+
+class LogLoggedModelParams(WireModel):
+    params: list[KeyValue] = []
+
+
+class SearchOrderBy(WireModel):
+    field_name: str
+    ascending: bool = True
 
 
 class SearchLoggedModels(WireModel):
     experiment_ids: list[Id] = []
     filter: str | None = None
     max_results: Int64 | None = None
+    order_by: list[SearchOrderBy] = []
     page_token: str | None = None
 
 
+class ModelOutput(WireModel):
+    model_id: str
+    step: Int64 = 0
+
+
+class LogOutputs(WireModel):
+    run_id: str
+    models: list[ModelOutput] = []
+
+
+# ----------------------------------------------------------------------------- routes
+
+
+@router.post("/logged-models")
+def create_logged_model(
+    body: CreateLoggedModel, store: Store, models: _MaybeModels
+) -> dict[str, Any]:
+    created = _require(models).create_logged_model(
+        body.experiment_id,
+        name=body.name,
+        source_run_id=body.source_run_id,
+        tags=_pairs(body.tags),
+        params=_pairs(body.params),
+        model_type=body.model_type,
+    )
+    return _model_answer(created)
+
+
 @router.post("/logged-models/search", response_model=_schemas.SearchLoggedModelsOut)
-def search_logged_models(body: SearchLoggedModels, store: Store) -> dict[str, Any]:
-    for experiment_id in body.experiment_ids:
-        store.get_experiment(experiment_id)  # an unknown experiment is still an error
-    return {"models": []}
+def search_logged_models(
+    body: SearchLoggedModels, store: Store, models: _MaybeModels
+) -> dict[str, Any]:
+    if models is None:
+        for experiment_id in body.experiment_ids:
+            store.get_experiment(experiment_id)  # an unknown experiment is still an error
+        return {"models": []}
+    page = models.search_logged_models(
+        body.experiment_ids,
+        filter_string=body.filter,
+        max_results=body.max_results,
+        order_by=[(o.field_name, o.ascending) for o in body.order_by],
+        page_token=body.page_token,
+    )
+    answer: dict[str, Any] = {"models": [logged_model_json(m) for m in page]}
+    if page.token:
+        answer["next_page_token"] = page.token
+    return answer
 
 
 @router.get("/logged-models/{model_id}")
-def get_logged_model(model_id: str) -> dict[str, Any]:
-    raise NotFoundError(f"logged model {model_id!r} does not exist")
+def get_logged_model(model_id: str, models: _MaybeModels) -> dict[str, Any]:
+    if models is None:
+        raise NotFoundError(f"logged model {model_id!r} not found")
+    return _model_answer(models.get_logged_model(model_id))
+
+
+@router.patch("/logged-models/{model_id}")
+def finalize_logged_model(
+    model_id: str, body: FinalizeLoggedModel, models: _MaybeModels
+) -> dict[str, Any]:
+    return _model_answer(_require(models).finalize_logged_model(model_id, body.status))
+
+
+@router.delete("/logged-models/{model_id}")
+def delete_logged_model(model_id: str, models: _MaybeModels) -> dict[str, Any]:
+    _require(models).delete_logged_model(model_id)
+    return {}
+
+
+@router.patch("/logged-models/{model_id}/tags")
+def set_logged_model_tags(
+    model_id: str, body: SetLoggedModelTags, models: _MaybeModels
+) -> dict[str, Any]:
+    _require(models).set_logged_model_tags(model_id, _pairs(body.tags))
+    return {}
+
+
+@router.delete("/logged-models/{model_id}/tags/{key:path}")
+def delete_logged_model_tag(model_id: str, key: str, models: _MaybeModels) -> dict[str, Any]:
+    _require(models).delete_logged_model_tag(model_id, key)
+    return {}
+
+
+@router.post("/logged-models/{model_id}/params")
+def log_logged_model_params(
+    model_id: str, body: LogLoggedModelParams, models: _MaybeModels
+) -> dict[str, Any]:
+    _require(models).log_logged_model_params(model_id, _pairs(body.params))
+    return {}
+
+
+@router.get("/logged-models/{model_id}/artifacts/directories")
+def list_logged_model_artifacts(
+    model_id: str,
+    models: _MaybeModels,
+    destination: Artifacts,
+    artifact_directory_path: str | None = None,
+) -> dict[str, Any]:
+    """The files in one folder of the model's artifacts (MLflow's ListArtifacts shape)."""
+    if models is None:
+        raise NotFoundError(f"logged model {model_id!r} not found")
+    location = models.get_logged_model(model_id).artifact_location
+    repo, prefix = repository_for(location, destination)
+    files = []
+    for entry in repo.list_artifacts(
+        _paths.join(prefix, _paths.normalize(artifact_directory_path))
+    ):
+        item: dict[str, Any] = {
+            "path": entry.path[len(prefix) + 1 :] if prefix else entry.path,
+            "is_dir": entry.is_dir,
+        }
+        if entry.file_size is not None:
+            item["file_size"] = entry.file_size
+        files.append(item)
+    return {"root_uri": location, "files": files}
+
+
+@router.post("/runs/outputs")
+def log_outputs(body: LogOutputs, store: Store, models: _MaybeModels) -> dict[str, Any]:
+    """Link models to the run that produced them. The link a client reads back is the
+    model's ``source_run_id``, so this checks that the run and models exist."""
+    store.get_run(body.run_id)
+    found = _require(models)
+    for output in body.models:
+        found.get_logged_model(output.model_id)
+    return {}

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; bump it with every new migration.
-SCHEMA_REVISION = "0002_registry"
+SCHEMA_REVISION = "0005_logged_models"
 
 metadata = MetaData(
     naming_convention={
@@ -259,4 +259,50 @@ model_version_stage_transitions = Table(
     Column("timestamp", BigInteger, nullable=False),
     _version_fk(),
     Index(None, "model_id", "version"),
+)
+
+
+# ----------------------------------------------------------------------------- logged models
+# MLflow 3's logged models: ids are "m-" plus 32 hex digits, made by the client's server.
+
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("model_id", String(36), primary_key=True),
+    Column(
+        "experiment_id",
+        _AutoId,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(500), nullable=False),
+    Column("artifact_location", Text, nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_updated_time", BigInteger, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("status_message", Text, nullable=True),
+    Column("model_type", String(500), nullable=True),
+    Column("source_run_id", String(32), nullable=True),
+    Index(None, "experiment_id", "creation_time"),
+)
+
+
+def _logged_model_fk() -> ForeignKey:
+    return ForeignKey("logged_models.model_id", ondelete="CASCADE")
+
+
+logged_model_tags = Table(
+    "logged_model_tags",
+    metadata,
+    Column("model_id", String(36), _logged_model_fk(), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+logged_model_params = Table(
+    "logged_model_params",
+    metadata,
+    Column("model_id", String(36), _logged_model_fk(), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
 )

@@ -1,0 +1,49 @@
+"""MLflow 3's logged model: a model saved from a run (or on its own) with its own id,
+artifact location, tags and params, addressed as ``models:/m-<id>``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["LoggedModel", "LoggedModelStatus"]
+
+
+class LoggedModelStatus:
+    """A logged model is PENDING while its files upload, then READY (or FAILED)."""
+
+    PENDING = "LOGGED_MODEL_PENDING"
+    READY = "LOGGED_MODEL_READY"
+    FAILED = "LOGGED_MODEL_UPLOAD_FAILED"
+    ALL = (PENDING, READY, FAILED)
+    # Short spellings accepted as input: the enum names without their prefix.
+    _SHORT = {"PENDING": PENDING, "READY": READY, "FAILED": FAILED, "UPLOAD_FAILED": FAILED}
+
+    @classmethod
+    def parse(cls, value: str) -> str | None:
+        """The canonical status for ``value`` (either spelling), or None if it is none."""
+        upper = value.upper()
+        if upper in cls.ALL:
+            return upper
+        return cls._SHORT.get(upper)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModel:
+    """One logged model. Timestamps are milliseconds since the epoch."""
+
+    model_id: str
+    experiment_id: str
+    name: str
+    artifact_location: str
+    creation_timestamp: int
+    last_updated_timestamp: int
+    status: str = LoggedModelStatus.PENDING
+    status_message: str | None = None
+    model_type: str | None = None
+    source_run_id: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def model_uri(self) -> str:
+        return f"models:/{self.model_id}"

@@ -1,0 +1,67 @@
+"""The contract for stores that keep MLflow 3 logged models (see
+:mod:`runlab.entities_logged_models`). The SQL store implements it over the tracking
+database; other stores need not."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+
+from runlab.entities import PagedList
+from runlab.entities_logged_models import LoggedModel
+
+__all__ = ["LoggedModelStore", "OrderBy"]
+
+# (field name, ascending): what MLflow's SearchLoggedModels ``order_by`` carries.
+OrderBy = tuple[str, bool]
+
+
+class LoggedModelStore(abc.ABC):
+    """Logged models, their tags and params."""
+
+    @abc.abstractmethod
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        model_type: str | None = None,
+    ) -> LoggedModel:
+        """A new PENDING model under the experiment; a random name when none is given."""
+
+    @abc.abstractmethod
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        """The model; NotFoundError when there is none (or it was deleted)."""
+
+    @abc.abstractmethod
+    def finalize_logged_model(self, model_id: str, status: str) -> LoggedModel:
+        """Set the model's status (READY or FAILED) and return it."""
+
+    @abc.abstractmethod
+    def delete_logged_model(self, model_id: str) -> None:
+        """Remove the model; its files are left to artifact garbage collection."""
+
+    @abc.abstractmethod
+    def set_logged_model_tags(self, model_id: str, tags: Mapping[str, str]) -> None:
+        """Set (overwrite) tags."""
+
+    @abc.abstractmethod
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """Remove a tag; NotFoundError when the model has no such tag."""
+
+    @abc.abstractmethod
+    def log_logged_model_params(self, model_id: str, params: Mapping[str, str]) -> None:
+        """Add params; re-logging a param with the same value is fine, another is an error."""
+
+    @abc.abstractmethod
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[OrderBy] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]:
+        """Models in the experiments matching the filter, newest first unless ordered."""
