@@ -146,7 +146,7 @@ class AuthStore:
         with self.db.read() as conn:
             row = self._user_row(conn, username)
         if row is None:
-            secrets.verify_password(_DUMMY_HASH(), password)  # same cost as a real check
+            secrets.verify_password(_dummy_hash(), password)  # same cost as a real check
             return None
         return _user(row) if secrets.verify_password(row.password_hash, password) else None
 
@@ -270,7 +270,8 @@ class AuthStore:
     def set_experiment_permission(
         self, experiment_id: str, username: str, permission: Permission
     ) -> None:
-        self._set(t.experiment_permissions, "experiment_id", str(experiment_id), username, permission)
+        table = t.experiment_permissions
+        self._set(table, "experiment_id", str(experiment_id), username, permission)
 
     def set_model_permission(self, name: str, username: str, permission: Permission) -> None:
         self._set(t.registered_model_permissions, "name", name, username, permission)
@@ -352,7 +353,7 @@ class AuthStore:
 _dummy: list[str] = []
 
 
-def _DUMMY_HASH() -> str:  # noqa: N802
+def _dummy_hash() -> str:
     if not _dummy:
         _dummy.append(secrets.hash_password("not a real password"))
     return _dummy[0]
