@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +67,11 @@ class AuthStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Clients send Basic credentials with every request, and argon2 is slow on
+        # purpose; a password verified once is remembered (keyed by a keyed hash, never
+        # in clear) for as long as the user's stored hash stays the same.
+        self._verified: dict[tuple[str, bytes], str] = {}
+        self._cache_key = os.urandom(32)
 
     # users -------------------------------------------------------------------------
 
@@ -148,7 +155,15 @@ class AuthStore:
         if row is None:
             secrets.verify_password(_dummy_hash(), password)  # same cost as a real check
             return None
-        return _user(row) if secrets.verify_password(row.password_hash, password) else None
+        key = (username, hmac.new(self._cache_key, password.encode(), "sha256").digest())
+        if row.password_hash and self._verified.get(key) == row.password_hash:
+            return _user(row)
+        if not secrets.verify_password(row.password_hash, password):
+            return None
+        if len(self._verified) > 10_000:
+            self._verified.clear()
+        self._verified[key] = row.password_hash
+        return _user(row)
 
     # tokens ------------------------------------------------------------------------
 
