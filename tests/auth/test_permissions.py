@@ -107,7 +107,8 @@ def test_deleting_a_run_needs_manage(team: Team) -> None:
 def test_denial_names_the_user_the_resource_and_the_levels(team: Team) -> None:
     body = _write_run(team, "reader").json()
     assert body["error_code"] == "PERMISSION_DENIED"
-    assert "'reader'" in body["message"] and "needs EDIT, has READ" in body["message"]
+    assert "'reader'" in body["message"]
+    assert "needs EDIT, has READ" in body["message"]
 
 
 def test_creator_gets_manage_and_others_the_default(team: Team) -> None:
