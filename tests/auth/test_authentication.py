@@ -111,11 +111,11 @@ def test_admin_manages_users_over_mlflow_api(team: Team) -> None:
 def test_forged_host_is_rejected(
     sqlite_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = make_app(sqlite_uri, tmp_path, monkeypatch, allowed_hosts=("localhost",))
-    forged = client.get("/health", headers={"Host": "evil.example"})
+    with make_app(sqlite_uri, tmp_path, monkeypatch, allowed_hosts=("localhost",)) as client:
+        forged = client.get("/health", headers={"Host": "evil.example"})
+        fine = client.get("/health", headers={"Host": "localhost:5000"})
     assert forged.status_code == 400
     assert "evil.example" in forged.json()["message"]
-    fine = client.get("/health", headers={"Host": "localhost:5000"})
     assert fine.status_code == 200
     assert fine.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in fine.headers["Content-Security-Policy"]

@@ -30,8 +30,8 @@ def _sample(template: str) -> str:
 def test_every_route_of_the_app_has_a_rule(
     sqlite_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    client = make_app(sqlite_uri, tmp_path, monkeypatch)
-    routes = _routes(client.app.router.routes)  # type: ignore[attr-defined]
+    with make_app(sqlite_uri, tmp_path, monkeypatch) as client:
+        routes = _routes(client.app.router.routes)  # type: ignore[attr-defined]
     assert len(routes) > 100  # the walk saw the included routers
     missing = [
         f"{method} {path}"

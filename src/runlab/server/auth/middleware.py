@@ -104,9 +104,7 @@ class Authorizer:
     def _token(self, secret: str, client: str, kind: str) -> User:
         wait = self.throttle.retry_after("<token>", client)
         if wait > 0:
-            raise Denied(
-                429, "REQUEST_LIMIT_EXCEEDED", "too many bad tokens", retry_after=wait
-            )
+            raise Denied(429, "REQUEST_LIMIT_EXCEEDED", "too many bad tokens", retry_after=wait)
         user = self.auth.authenticate_token(secret, kind=kind)
         if user is None:
             self.throttle.failed("<token>", client)
@@ -226,7 +224,10 @@ class Authorizer:
             return [("experiment", str(model.experiment_id))] if model else []
         if resource == "artifact_path":
             path = path_params.get("path") or _one(params, body, "path") or ""
-            first = path.strip("/").split("/", 1)[0]
+            segments = [s for s in path.replace("\\", "/").split("/") if s not in ("", ".")]
+            if ".." in segments:  # "1/../2" must not pass as experiment 1
+                raise Denied(403, "PERMISSION_DENIED", "artifact paths may not contain '..'")
+            first = segments[0] if segments else ""
             if not first:
                 raise Denied(403, "PERMISSION_DENIED", "only an admin may list the artifact root")
             return [("experiment", first)]

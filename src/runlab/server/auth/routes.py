@@ -316,6 +316,8 @@ _LOGIN_PAGE = Path(__file__).with_name("login.html")
 def login_page() -> HTMLResponse:
     return HTMLResponse(
         _LOGIN_PAGE.read_text(encoding="utf-8"),
-        headers={"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
-                 "style-src 'unsafe-inline'; frame-ancestors 'none'"},
+        headers={
+            "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
+            "style-src 'unsafe-inline'; frame-ancestors 'none'"
+        },
     )
