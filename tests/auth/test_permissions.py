@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
-from tests.auth.conftest import API, ROLES, Team, ok
+import pytest
+from tests.auth.conftest import ADMIN, API, ROLES, Team, make_app, ok
 
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 
@@ -170,3 +172,20 @@ def test_a_renamed_model_keeps_its_grants(team: Team) -> None:
         f"{API}/registered-models/get", params={"name": "renamed"}, auth=team.basic("reader")
     )
     assert got.status_code == 200
+
+
+def test_default_read_lets_everyone_read_but_only_grantees_write(
+    sqlite_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with make_app(sqlite_uri, tmp_path, monkeypatch) as client:
+        for user in ("ann", "bob"):
+            body = {"username": user, "password": f"{user}-password"}
+            ok(client.post(f"{API}/users/create", json=body, auth=ADMIN))
+        ann, bob = ("ann", "ann-password"), ("bob", "bob-password")
+        created = ok(client.post(f"{API}/experiments/create", json={"name": "e"}, auth=ann))
+        experiment_id = created["experiment_id"]
+        params = {"experiment_id": experiment_id}
+        ok(client.get(f"{API}/experiments/get", params=params, auth=bob))
+        write = client.post(f"{API}/runs/create", json=params, auth=bob)
+        assert write.status_code == 403
+        ok(client.post(f"{API}/runs/create", json=params, auth=ann))
