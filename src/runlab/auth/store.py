@@ -143,7 +143,7 @@ class AuthStore:
         except NotFoundError:
             try:
                 return self.create_user(username, password, is_admin=True)
-            except AlreadyExistsError:  # another worker created it first
+            except (AlreadyExistsError, sa.exc.IntegrityError):  # another worker was first
                 pass
         self.update_password(username, password)
         self.update_admin(username, True)
