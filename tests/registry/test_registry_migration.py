@@ -12,6 +12,7 @@ import runlab
 from runlab.errors import SchemaOutdatedError
 from runlab.store.sql import _migrate
 from runlab.store.sql._engine import Database
+from runlab.store.sql.schema import SCHEMA_REVISION
 
 
 def test_upgrade_from_the_first_schema_adds_the_registry(store_uri: str, tmp_path: Path) -> None:
@@ -27,7 +28,7 @@ def test_upgrade_from_the_first_schema_adds_the_registry(store_uri: str, tmp_pat
     with pytest.raises(SchemaOutdatedError, match="runlab db upgrade"):
         runlab.RunlabClient(store_uri).create_registered_model("fraud")
 
-    assert _migrate.upgrade(db) == ("0001_initial", "0002_registry")
+    assert _migrate.upgrade(db) == ("0001_initial", SCHEMA_REVISION)
     db.dispose()
     from runlab.store import uri as store_uri_module
 
