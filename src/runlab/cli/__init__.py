@@ -26,7 +26,7 @@ from typing import Any
 import click
 
 from runlab._version import __version__
-from runlab.cli import db, demo, experiments, gc, model_serve, models, runs, server
+from runlab.cli import db, demo, experiments, gc, model_serve, models, runs, server, users
 from runlab.cli._output import CliState
 from runlab.errors import RunlabError
 
@@ -82,6 +82,7 @@ cli.add_command(db.db)
 cli.add_command(demo.demo)
 cli.add_command(server.server)
 cli.add_command(server.ui)
+cli.add_command(users.users)
 
 
 def main() -> None:

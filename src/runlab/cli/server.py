@@ -71,9 +71,14 @@ def serve(settings: ServerSettings) -> None:
         artifacts = f"artifacts: {settings.store_artifact_root() or 'beside the database'}"
     click.echo(f"runlab server on http://{host}:{settings.port}")
     click.echo(f"  backend: {settings.backend_store_uri}; {artifacts}")
+    if settings.auth:
+        click.echo(f"  auth: on (default permission {settings.auth_default_permission})")
     common = {
         "host": settings.host,
         "port": settings.port,
+        # Forwarded headers are believed only from the proxies named.
+        "proxy_headers": settings.forwarded_allow_ips is not None,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
         "log_level": "info",
         "timeout_graceful_shutdown": 30,
     }
@@ -137,6 +142,31 @@ def _backend(state: out.CliState, backend_store_uri: str | None) -> str:
     default=None,
     help="Largest artifact upload through the proxy [default: no limit].",
 )
+@click.option("--auth", is_flag=True, help="Require sign-in and check permissions (docs/auth.md).")
+@click.option(
+    "--auth-default-permission",
+    type=click.Choice(["READ", "EDIT", "MANAGE", "NO_PERMISSIONS"], case_sensitive=False),
+    default="READ",
+    show_default=True,
+    help="What users may do on experiments and models nobody granted them anything on.",
+)
+@click.option(
+    "--allowed-hosts",
+    metavar="HOSTS",
+    help="Comma-separated Host header values accepted ('*.example.com' allowed, '*' any) "
+    "[default: loopback names when --host is loopback, else any]",
+)
+@click.option(
+    "--cors-allowed-origins",
+    metavar="ORIGINS",
+    help="Comma-separated origins whose web pages may call the API [default: none]",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    metavar="IPS",
+    help="Comma-separated addresses of TLS-terminating proxies whose X-Forwarded-* headers "
+    "are believed [default: none]",
+)
 @click.pass_obj
 def server(
     state: out.CliState,
@@ -149,6 +179,11 @@ def server(
     workers: int,
     max_request_bytes: int | None,
     max_upload_bytes: int | None,
+    auth: bool,
+    auth_default_permission: str,
+    allowed_hosts: str | None,
+    cors_allowed_origins: str | None,
+    forwarded_allow_ips: str | None,
 ) -> None:
     """Run the tracking server (MLflow-compatible REST API, artifact proxy and UI).
 
@@ -156,6 +191,7 @@ def server(
     Point MLflow or runlab clients at it:
       export MLFLOW_TRACKING_URI=http://127.0.0.1:5000
     """
+    from runlab.server.auth.security import default_allowed_hosts
     from runlab.server.settings import DEFAULT_MAX_REQUEST_BYTES, ServerSettings
 
     settings = ServerSettings(
@@ -168,8 +204,17 @@ def server(
         max_request_bytes=max_request_bytes or DEFAULT_MAX_REQUEST_BYTES,
         max_upload_bytes=max_upload_bytes,
         workers=workers,
+        auth=auth,
+        auth_default_permission=auth_default_permission.upper(),
+        allowed_hosts=_split(allowed_hosts) if allowed_hosts else default_allowed_hosts(host),
+        cors_allowed_origins=_split(cors_allowed_origins) if cors_allowed_origins else (),
+        forwarded_allow_ips=forwarded_allow_ips,
     )
     serve(settings)
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
 @click.command("ui")
@@ -181,6 +226,14 @@ def ui(state: out.CliState, host: str, port: int) -> None:
 
     Starts the tracking server on it and prints the URL; opens no browser.
     """
+    from runlab.server.auth.security import default_allowed_hosts
     from runlab.server.settings import ServerSettings
 
-    serve(ServerSettings(host=host, port=port, backend_store_uri=_backend(state, None)))
+    serve(
+        ServerSettings(
+            host=host,
+            port=port,
+            backend_store_uri=_backend(state, None),
+            allowed_hosts=default_allowed_hosts(host),
+        )
+    )

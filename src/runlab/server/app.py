@@ -111,15 +111,37 @@ def create_app(
         for i, prefix in enumerate(prefixes):
             app.include_router(router, prefix=prefix, include_in_schema=i == 0)
 
+    if settings.auth:
+        from runlab.server.auth import install_auth
+
+        install_auth(app, store, settings)  # inside the body limit
     app.add_middleware(
         BodyLimitMiddleware,
         limit=settings.max_request_bytes,
         upload_limit=settings.max_upload_bytes,
         upload_prefixes=tuple(f"{p}/" for p in PROXY_PREFIXES),
     )
+    _install_security(app, settings)
     if (UI_STATIC / "index.html").is_file():
         app.router.default = _ui_fallback(UI_STATIC)
     return app
+
+
+def _install_security(app: FastAPI, settings: ServerSettings) -> None:
+    """CORS, the Host check and security headers; added last so they run first."""
+    from runlab.server.auth.security import SecurityMiddleware
+
+    if settings.cors_allowed_origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_allowed_origins),
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            allow_credentials=True,
+        )
+    app.add_middleware(SecurityMiddleware, allowed_hosts=settings.allowed_hosts)
 
 
 def _ui_fallback(directory: Path) -> Any:

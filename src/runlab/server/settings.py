@@ -36,6 +36,12 @@ class ServerSettings:
     ``max_request_bytes``: the largest request body of the JSON API (413 beyond).
     ``max_upload_bytes``: the largest artifact upload through the proxy; None means
     no limit (uploads are streamed to storage, never held in memory).
+    ``auth``: require credentials and check permissions (see ``docs/auth.md``);
+    ``auth_default_permission`` is what users get on experiments and registered models
+    nobody granted them anything on (READ, EDIT, MANAGE or NO_PERMISSIONS).
+    ``allowed_hosts``: Host header values accepted (None: any); ``cors_allowed_origins``:
+    origins whose browsers may call the API; ``forwarded_allow_ips``: proxies whose
+    X-Forwarded-For/-Proto headers are believed (None: none).
     """
 
     host: str = "127.0.0.1"
@@ -47,6 +53,11 @@ class ServerSettings:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_upload_bytes: int | None = None
     workers: int = 1
+    auth: bool = False
+    auth_default_permission: str = "READ"
+    allowed_hosts: tuple[str, ...] | None = None
+    cors_allowed_origins: tuple[str, ...] = ()
+    forwarded_allow_ips: str | None = None
 
     def store_artifact_root(self) -> str | None:
         """The artifact root the tracking store builds new experiments' locations from."""
@@ -62,4 +73,8 @@ class ServerSettings:
         raw = (environ if environ is not None else os.environ).get(SETTINGS_ENV)
         if not raw:
             raise RuntimeError(f"{SETTINGS_ENV} is not set; start the server with `runlab server`")
-        return cls(**json.loads(raw))
+        values = json.loads(raw)
+        for name in ("allowed_hosts", "cors_allowed_origins"):
+            if isinstance(values.get(name), list):
+                values[name] = tuple(values[name])
+        return cls(**values)

@@ -306,3 +306,52 @@ logged_model_params = Table(
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+
+# Authentication and authorisation (the tracking server's --auth). Permissions name an
+# experiment id or a registered model name without a foreign key: a grant outlives a
+# soft-deleted experiment, and a registered model's rename moves its grants.
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", _AutoId, primary_key=True, autoincrement=True),
+    Column("username", String(256), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=True),
+    Column("is_admin", Boolean, nullable=False),
+    Column("creation_time", BigInteger, nullable=False),
+)
+
+
+def _user_fk() -> ForeignKey:
+    return ForeignKey("users.user_id", ondelete="CASCADE")
+
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", _AutoId, primary_key=True, autoincrement=True),
+    Column("user_id", _AutoId, _user_fk(), nullable=False, index=True),
+    Column("name", String(256), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("creation_time", BigInteger, nullable=False),
+    Column("last_used_time", BigInteger, nullable=True),
+    Column("expiry_time", BigInteger, nullable=True),
+    Column("revoked_time", BigInteger, nullable=True),
+)
+
+experiment_permissions = Table(
+    "experiment_permissions",
+    metadata,
+    Column("experiment_id", String(32), primary_key=True),
+    Column("user_id", _AutoId, _user_fk(), primary_key=True),
+    Column("permission", String(20), nullable=False),
+)
+
+registered_model_permissions = Table(
+    "registered_model_permissions",
+    metadata,
+    Column("name", String(256), primary_key=True),
+    Column("user_id", _AutoId, _user_fk(), primary_key=True),
+    Column("permission", String(20), nullable=False),
+)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_logged_models"
-down_revision = "0002_registry"
+down_revision = "0004_auth"
 branch_labels = None
 depends_on = None
 

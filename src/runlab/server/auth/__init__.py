@@ -1,0 +1,53 @@
+"""The tracking server's ``--auth``: who is asking (:mod:`.middleware`), what each route
+needs (:mod:`.rules`), the user, token and permission API (:mod:`.routes`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from runlab.server.settings import ServerSettings
+    from runlab.store.base import TrackingStore
+
+__all__ = ["ADMIN_PASSWORD_ENV", "ADMIN_USERNAME_ENV", "install_auth"]
+
+ADMIN_USERNAME_ENV = "RUNLAB_AUTH_ADMIN_USERNAME"
+ADMIN_PASSWORD_ENV = "RUNLAB_AUTH_ADMIN_PASSWORD"
+
+logger = logging.getLogger("runlab.server")
+
+
+def install_auth(app: FastAPI, store: TrackingStore, settings: ServerSettings) -> None:
+    """Adds the auth routes and middleware; bootstraps the admin named in the environment."""
+    from runlab.auth.entities import Permission
+    from runlab.auth.store import open_auth_store
+    from runlab.server.app import TRACKING_PREFIXES
+    from runlab.server.auth import routes
+    from runlab.server.auth.middleware import AuthMiddleware, Authorizer
+    from runlab.server.auth.rules import RUNLAB
+
+    auth = open_auth_store(store)
+    default = Permission.parse(settings.auth_default_permission, "--auth-default-permission")
+    username, password = os.environ.get(ADMIN_USERNAME_ENV), os.environ.get(ADMIN_PASSWORD_ENV)
+    if username and password:
+        auth.ensure_admin(username, password)
+    elif not any(u.is_admin for u in auth.list_users()):
+        logger.warning(
+            "no admin user: set %s and %s, or run `runlab users create NAME --admin`",
+            ADMIN_USERNAME_ENV,
+            ADMIN_PASSWORD_ENV,
+        )
+    authorizer = Authorizer(auth, store, default)
+    app.state.auth = auth
+    app.state.authorizer = authorizer
+    for i, prefix in enumerate(TRACKING_PREFIXES):
+        app.include_router(routes.mlflow_router, prefix=prefix, include_in_schema=i == 0)
+    for i, prefix in enumerate(RUNLAB):
+        app.include_router(routes.runlab_router, prefix=prefix, include_in_schema=i == 0)
+    app.include_router(routes.page_router)
+    routes.install(app)
+    app.add_middleware(AuthMiddleware, authorizer=authorizer)
