@@ -217,6 +217,10 @@ class Authorizer:
             return self._runs(params.get("run_id", []) + params.get("run_ids", []))
         if resource == "logged_model":
             get = getattr(self.store, "get_logged_model", None)
+            if get is None and getattr(self.store, "db", None) is not None:
+                from runlab.store.sql.logged_models import SqlLoggedModelStore
+
+                get = SqlLoggedModelStore(self.store.db).get_logged_model
             try:
                 model = get(path_params.get("model_id", "")) if get else None
             except (NotFoundError, RunlabError):

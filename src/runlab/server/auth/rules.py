@@ -86,7 +86,15 @@ RULES: dict[tuple[str, str, str], Rule] = {
     ("tracking", "GET", "/artifacts/list"): Rule(R, _run),
     # tracking: logged models
     ("tracking", "POST", "/logged-models/search"): Rule(R, "experiment_ids"),
+    ("tracking", "POST", "/logged-models"): Rule(E, _exp),
     ("tracking", "GET", "/logged-models/{model_id}"): Rule(R, "logged_model"),
+    ("tracking", "PATCH", "/logged-models/{model_id}"): Rule(E, "logged_model"),
+    ("tracking", "DELETE", "/logged-models/{model_id}"): Rule(M, "logged_model"),
+    ("tracking", "PATCH", "/logged-models/{model_id}/tags"): Rule(E, "logged_model"),
+    ("tracking", "DELETE", "/logged-models/{model_id}/tags/{key:path}"): Rule(E, "logged_model"),
+    ("tracking", "POST", "/logged-models/{model_id}/params"): Rule(E, "logged_model"),
+    ("tracking", "GET", "/logged-models/{model_id}/artifacts/directories"): Rule(R, "logged_model"),
+    ("tracking", "POST", "/runs/outputs"): Rule(E, _run),
     # registry
     ("tracking", "POST", "/registered-models/create"): Rule("create", after="grant_model"),
     ("tracking", "GET", "/registered-models/get"): Rule(R, _model),
