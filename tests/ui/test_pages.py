@@ -37,12 +37,12 @@ def test_experiments_list_search_create_rename_delete_restore(
     _open(page, base_url, "#/")
     table = page.locator(".experiments-table")
     for name in ("vision", "nlp", "many", "Default"):
-        assert table.get_by_role("link", name=name, exact=True).is_visible()
+        expect(table.get_by_role("link", name=name, exact=True)).to_be_visible()
     shot(page, "experiments")
 
     page.get_by_label("Search experiments by name").fill("visi")
     page.wait_for_function("document.querySelectorAll('.experiments-table tbody tr').length === 1")
-    assert table.get_by_role("link", name="vision", exact=True).is_visible()
+    expect(table.get_by_role("link", name="vision", exact=True)).to_be_visible()
     page.get_by_label("Search experiments by name").fill("")
 
     page.get_by_role("button", name="New experiment").click()
@@ -68,6 +68,17 @@ def test_experiments_list_search_create_rename_delete_restore(
     page.get_by_role("button", name="Restore").click()
     page.get_by_label("Which experiments to show").select_option("ACTIVE_ONLY")
     table.get_by_role("link", name="renamed-exp", exact=True).wait_for()
+
+
+def test_a_pending_search_does_not_rewrite_the_next_pages_url(page: Any, ui_server: Server) -> None:
+    base_url, seeded = ui_server
+    _open(page, base_url, "#/")
+    expect(page.get_by_role("link", name="vision", exact=True)).to_be_visible()
+    page.get_by_label("Search experiments by name").fill("vis")  # searches after 200 ms
+    page.evaluate(f"location.hash = '#/runs?e={seeded.experiment_id}'")
+    # Absence of a late effect can only be shown by waiting past it: the 200 ms debounce.
+    page.wait_for_timeout(800)
+    assert page.evaluate("location.hash") == f"#/runs?e={seeded.experiment_id}"
 
 
 def _wait_hash(page: Any, text: str) -> None:
@@ -323,14 +334,15 @@ def test_compare_selected_runs(page: Any, ui_server: Server, shot: Any) -> None:
     page.wait_for_url(re.compile(r"#/compare\?runs="))
     page.get_by_role("heading", name="Comparing 3 runs").wait_for()
     params = page.locator(".params-compare")
+    params.locator("tr.differs").first.wait_for()  # the table fills in after the heading
     differing = params.locator("tr.differs th").all_inner_texts()
     assert any(t.startswith("lr") for t in differing)
     assert any(t.startswith("model") for t in differing)
     assert not any(t.startswith("epochs") for t in differing)
     page.get_by_label("Only differing").check()
-    assert "epochs" not in params.inner_text()
-    assert page.locator("svg.scatter circle").count() == 3
-    assert page.locator("svg.parcoords polyline").count() == 3
+    expect(params).not_to_contain_text("epochs")
+    expect(page.locator("svg.scatter circle")).to_have_count(3)
+    expect(page.locator("svg.parcoords polyline")).to_have_count(3)
     page.locator("figure.chart canvas").first.wait_for()
     shot(page, "compare")
 

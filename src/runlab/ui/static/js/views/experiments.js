@@ -76,6 +76,8 @@ export async function experimentsView(ctx) {
     clearTimeout(timer);
     timer = setTimeout(load, 200);
   });
+  // A search still waiting when the user leaves must not rewrite the next page's URL.
+  ctx.onCleanup(() => clearTimeout(timer));
   viewSelect.addEventListener("change", load);
   compareButton.addEventListener("click", () => {
     location.hash = buildHash("/runs", { e: [...state.selected] });
@@ -83,6 +85,7 @@ export async function experimentsView(ctx) {
 
   let latest = 0;
   async function load() {
+    if (!ctx.alive()) return;
     const mine = ++latest; // typing fires several searches; only the newest one is shown
     state.q = search.value.trim();
     state.view = viewSelect.value;
