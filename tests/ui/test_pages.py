@@ -262,7 +262,9 @@ def test_artifacts_browser_previews(page: Any, ui_server: Server, shot: Any) -> 
     tree.get_by_role("button", name="sample.png").click()
     image = preview.locator("img.preview-image")
     image.wait_for()
-    page.wait_for_function("() => document.querySelector('img.preview-image').naturalWidth > 0")
+    page.wait_for_function(
+        "() => (document.querySelector('img.preview-image')?.naturalWidth ?? 0) > 0"
+    )
     assert preview.get_by_role("link", name="Download").get_attribute("href")
 
     tree.get_by_role("button", name="report.html").click()
@@ -282,7 +284,7 @@ def test_charts_draw_downsampled_series_and_options(
     chart = page.locator("figure.chart[data-key='loss']")
     status = chart.locator(".chart-status")
     page.wait_for_function(
-        "() => /points shown/.test(document.querySelector('.chart-status').textContent)"
+        "() => /points shown/.test(document.querySelector('.chart-status')?.textContent ?? '')"
     )
     shown = int(re.sub(r"\D", "", status.inner_text().split("points")[0]))
     assert 0 < shown < 20_000
@@ -292,7 +294,7 @@ def test_charts_draw_downsampled_series_and_options(
     page.get_by_label("X axis").select_option("relative")
     page.get_by_label("Logarithmic y axis").check()
     page.wait_for_function(
-        "() => /points shown/.test(document.querySelector('.chart-status').textContent)"
+        "() => /points shown/.test(document.querySelector('.chart-status')?.textContent ?? '')"
     )
     assert chart.locator("canvas").count() == 1
     # Drag to zoom, then reset.
@@ -318,7 +320,7 @@ def test_charts_draw_downsampled_series_and_options(
     )
     assert answer.status_code == 200
     page.wait_for_function(
-        "() => /latest 80$/.test(document.querySelector('.chart-status').textContent)",
+        "() => /latest 80$/.test(document.querySelector('.chart-status')?.textContent ?? '')",
         timeout=20_000,
     )
     assert status.inner_text() != before
