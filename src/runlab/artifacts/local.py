@@ -84,18 +84,8 @@ class LocalArtifactRepository(ArtifactRepository):
     def log_artifacts(
         self, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        source = os.fspath(local_dir)
-        directory = _paths.normalize(artifact_path)
-        if not stat.S_ISDIR(_source_mode(source, "local directory")):
-            raise InvalidInputError(f"local directory {source!r} is not a directory")
         # Check the whole tree and every destination first: a refusal copies nothing.
-        files = _walk_files(
-            source,
-            boundary=os.path.realpath(source),
-            describe=lambda rel: f"local path {os.path.join(source, *rel.split('/'))!r}",
-            outside=f"the directory being logged ({source!r})",
-        )
-        plan = [(path, _paths.normalize(_paths.join(directory, rel))) for path, rel in files]
+        directory, plan = plan_directory_upload(local_dir, artifact_path)
         self._resolve(directory)
         for _, relative in plan:
             self._resolve(relative)
@@ -274,6 +264,27 @@ def _file_info(entry: os.DirEntry[str], path: str, root: str) -> FileInfo:
         return FileInfo(path, is_dir=False, file_size=entry.stat().st_size)
     except OSError:  # a dangling link, or an entry removed meanwhile
         return FileInfo(path, is_dir=False, file_size=None)
+
+
+def plan_directory_upload(
+    local_dir: str | os.PathLike[str], artifact_path: str | None
+) -> tuple[str, list[tuple[str, str]]]:
+    """The checked destination directory and (local file, artifact path) pairs for logging
+    the tree below ``local_dir``; links leaving the tree are refused before any copy.
+
+    Every repository's ``log_artifacts`` starts here, so the rules are the same for all.
+    """
+    source = os.fspath(local_dir)
+    directory = _paths.normalize(artifact_path)
+    if not stat.S_ISDIR(_source_mode(source, "local directory")):
+        raise InvalidInputError(f"local directory {source!r} is not a directory")
+    files = _walk_files(
+        source,
+        boundary=os.path.realpath(source),
+        describe=lambda rel: f"local path {os.path.join(source, *rel.split('/'))!r}",
+        outside=f"the directory being logged ({source!r})",
+    )
+    return directory, [(path, _paths.normalize(_paths.join(directory, rel))) for path, rel in files]
 
 
 def _source_mode(source: str, kind: str) -> int:

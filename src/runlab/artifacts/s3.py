@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 
 from runlab.artifacts import _paths
 from runlab.artifacts.base import ArtifactRepository, FileInfo
-from runlab.artifacts.local import _walk_files
+from runlab.artifacts.local import _source_mode, plan_directory_upload
 from runlab.errors import InvalidInputError, NotFoundError, StorageError
 
 try:
@@ -354,19 +354,8 @@ class S3ArtifactRepository(ArtifactRepository):
     def log_artifacts(
         self, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        source = os.fspath(local_dir)
-        directory = _paths.normalize(artifact_path)
-        if not stat.S_ISDIR(_source_mode(source, "local directory")):
-            raise InvalidInputError(f"local directory {source!r} is not a directory")
-        # The same walk as the local repository: links leaving the source are refused
-        # before anything is uploaded.
-        files = _walk_files(
-            source,
-            boundary=os.path.realpath(source),
-            describe=lambda rel: f"local path {os.path.join(source, *rel.split('/'))!r}",
-            outside=f"the directory being logged ({source!r})",
-        )
-        plan = [(path, _paths.normalize(_paths.join(directory, rel))) for path, rel in files]
+        # The same checks as the local repository: nothing is uploaded after a refusal.
+        directory, plan = plan_directory_upload(local_dir, artifact_path)
         if not plan:
             return
         # One transfer manager runs the uploads in parallel, small files and parts alike.
@@ -665,12 +654,3 @@ class S3ArtifactRepository(ArtifactRepository):
 
     def _endpoint(self) -> str:
         return str(getattr(self.client.meta, "endpoint_url", None) or "the default AWS endpoint")
-
-
-def _source_mode(source: str, kind: str) -> int:
-    try:
-        return os.stat(source).st_mode
-    except (FileNotFoundError, NotADirectoryError):
-        raise NotFoundError(f"{kind} {source!r} does not exist") from None
-    except OSError as exc:
-        raise StorageError(f"could not read {kind} {source!r}: {exc.strerror or exc}") from exc

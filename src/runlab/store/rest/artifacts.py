@@ -27,6 +27,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from runlab.artifacts import _paths
 from runlab.artifacts.base import ArtifactRepository, FileInfo
+from runlab.artifacts.local import _source_mode, plan_directory_upload
 from runlab.errors import InvalidInputError, NotFoundError, StorageError
 from runlab.store.rest._http import HttpSession
 
@@ -101,19 +102,7 @@ class HttpArtifactRepository(ArtifactRepository):
     def log_artifacts(
         self, local_dir: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        from runlab.artifacts.local import _walk_files
-
-        source = os.fspath(local_dir)
-        directory = _paths.normalize(artifact_path)
-        if not stat.S_ISDIR(_source_mode(source, "local directory")):
-            raise InvalidInputError(f"local directory {source!r} is not a directory")
-        files = _walk_files(
-            source,
-            boundary=os.path.realpath(source),
-            describe=lambda rel: f"local path {os.path.join(source, *rel.split('/'))!r}",
-            outside=f"the directory being logged ({source!r})",
-        )
-        plan = [(path, _paths.normalize(_paths.join(directory, rel))) for path, rel in files]
+        _, plan = plan_directory_upload(local_dir, artifact_path)
         for path, relative in plan:
             self._upload(path, relative)
 
@@ -199,15 +188,6 @@ def _file_chunks(source: str) -> Iterator[bytes]:
     with open(source, "rb") as stream:
         while chunk := stream.read(CHUNK):
             yield chunk
-
-
-def _source_mode(source: str, kind: str) -> int:
-    try:
-        return os.stat(source).st_mode
-    except (FileNotFoundError, NotADirectoryError):
-        raise NotFoundError(f"{kind} {source!r} does not exist") from None
-    except OSError as exc:
-        raise StorageError(f"could not read {kind} {source!r}: {exc.strerror or exc}") from exc
 
 
 class _ResponseStream(io.RawIOBase):
