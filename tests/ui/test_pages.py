@@ -140,6 +140,9 @@ def test_runs_table_nested_sort_filter_columns(page: Any, ui_server: Server, sho
     box.fill("")
     box.press("Enter")
     page.get_by_text("7 runs").wait_for()
+    page.get_by_role("button", name="Refresh").click()
+    _wait_rows(page)
+    page.get_by_text("7 runs").wait_for()
 
     # Column chooser: add the tag "team".
     page.get_by_role("button", name="Columns").click()

@@ -113,6 +113,7 @@ export async function runsView(ctx) {
         filterInput,
         h("button", { class: "btn", type: "submit" }, "Apply"),
         viewSelect,
+        h("button", { class: "btn", type: "button", title: "Load the runs again", onclick: () => restart() }, "Refresh"),
         columnsButton,
         compareButton,
       ),
