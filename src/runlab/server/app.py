@@ -65,6 +65,7 @@ def create_app(
 
     from runlab.artifacts import get_artifact_repository
     from runlab.server._limits import BodyLimitMiddleware
+    from runlab.server._timing import ServerTimingMiddleware
     from runlab.server.errors import install_error_handlers
 
     settings = settings or ServerSettings()
@@ -117,6 +118,7 @@ def create_app(
         upload_limit=settings.max_upload_bytes,
         upload_prefixes=tuple(f"{p}/" for p in PROXY_PREFIXES),
     )
+    app.add_middleware(ServerTimingMiddleware)
     if (UI_STATIC / "index.html").is_file():
         app.router.default = _ui_fallback(UI_STATIC)
     return app
