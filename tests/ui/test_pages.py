@@ -37,12 +37,12 @@ def test_experiments_list_search_create_rename_delete_restore(
     _open(page, base_url, "#/")
     table = page.locator(".experiments-table")
     for name in ("vision", "nlp", "many", "Default"):
-        assert table.get_by_role("link", name=name, exact=True).is_visible()
+        expect(table.get_by_role("link", name=name, exact=True)).to_be_visible()
     shot(page, "experiments")
 
     page.get_by_label("Search experiments by name").fill("visi")
     page.wait_for_function("document.querySelectorAll('.experiments-table tbody tr').length === 1")
-    assert table.get_by_role("link", name="vision", exact=True).is_visible()
+    expect(table.get_by_role("link", name="vision", exact=True)).to_be_visible()
     page.get_by_label("Search experiments by name").fill("")
 
     page.get_by_role("button", name="New experiment").click()
@@ -170,7 +170,7 @@ def test_every_run_of_a_large_experiment_is_reachable(
     scroller = page.locator(".grid-scroll")
     scroller.evaluate("el => { el.scrollTop = el.scrollHeight; }")
     last = f"m-{n - 1:05d}"
-    page.get_by_role("link", name=last, exact=True).wait_for(timeout=30_000)
+    page.get_by_role("link", name=last, exact=True).wait_for()
     shot(page, "runs-scrolled-to-end")
 
 
@@ -179,12 +179,11 @@ def test_run_page_overview_tags_datasets_and_user_text_as_text(
 ) -> None:
     base_url, seeded = ui_server
     _open(page, base_url, f"#/run/{seeded.xss_run_id}")
-    page.locator("h1.run-title").wait_for()
-    assert page.locator("h1.run-title").inner_text() == XSS_NAME
+    expect(page.locator("h1.run-title")).to_have_text(XSS_NAME)
     page.get_by_text(XSS_PARAM, exact=True).wait_for()
     # The description is Markdown rendered to elements, the payloads stay text.
     description = page.locator(".description .markdown")
-    assert description.locator("strong").inner_text() == "bold"
+    expect(description.locator("strong")).to_have_text("bold")
     assert description.locator("a").get_attribute("href") == "https://example.org"
     assert "javascript:window.__xss=4" in description.inner_text()
     assert "<script>window.__xss=6</script>" in description.locator("pre").inner_text()
@@ -307,8 +306,7 @@ def test_charts_draw_downsampled_series_and_options(
     )
     assert answer.status_code == 200
     page.wait_for_function(
-        "() => /latest 80$/.test(document.querySelector('.chart-status').textContent)",
-        timeout=20_000,
+        "() => /latest 80$/.test(document.querySelector('.chart-status').textContent)"
     )
     assert status.inner_text() != before
 
@@ -323,6 +321,7 @@ def test_compare_selected_runs(page: Any, ui_server: Server, shot: Any) -> None:
     page.wait_for_url(re.compile(r"#/compare\?runs="))
     page.get_by_role("heading", name="Comparing 3 runs").wait_for()
     params = page.locator(".params-compare")
+    params.locator("tbody tr th").first.wait_for()
     differing = params.locator("tr.differs th").all_inner_texts()
     assert any(t.startswith("lr") for t in differing)
     assert any(t.startswith("model") for t in differing)
@@ -344,7 +343,7 @@ def test_theme_toggle_and_keyboard_tabs(page: Any, ui_server: Server, shot: Any)
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     page.get_by_role("tab", name="Overview").focus()
     page.keyboard.press("ArrowRight")
-    assert page.get_by_role("tab", name="Charts").get_attribute("aria-selected") == "true"
+    expect(page.get_by_role("tab", name="Charts")).to_have_attribute("aria-selected", "true")
     assert "tab=charts" in page.url
     # Child runs are listed on the parent's page.
     page.get_by_role("tab", name="Overview").click()
