@@ -132,11 +132,11 @@ def _ui_fallback(directory: Path) -> Any:
     paths would not get the JSON ENDPOINT_NOT_FOUND.
     """
     from starlette.exceptions import HTTPException
-    from starlette.staticfiles import StaticFiles
 
     from runlab.server.errors import API_PREFIXES
+    from runlab.ui._serve import StaticAssets
 
-    static = StaticFiles(directory=directory, html=True)
+    static = StaticAssets(directory)
 
     async def serve(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"].startswith(API_PREFIXES):

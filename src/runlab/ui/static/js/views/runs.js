@@ -8,7 +8,7 @@ import { formatDuration, formatNumber, formatTime, runDuration, shortCommit, sho
 import { buildHash, listParam, replaceHash } from "../state.js";
 
 const ROW_HEIGHT = 34;
-const FIRST_PAGE = 200;
+const FIRST_PAGE = 100;
 const PAGE = 1000;
 const OVERSCAN = 12;
 const PARENT_TAG = "mlflow.parentRunId";
