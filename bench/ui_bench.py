@@ -227,14 +227,14 @@ def runlab_cases(base: str, data: dict[str, Any]) -> dict[str, tuple[str, Callab
     def first_rows(page: Any) -> None:
         page.wait_for_selector(".runs-table tbody tr[data-run-id]", timeout=WAIT_MS)
         page.wait_for_function(
-            "() => /\\d runs/.test(document.querySelector('.total').textContent)",
+            "() => /\\d runs/.test(document.querySelector('.total')?.textContent)",
             timeout=WAIT_MS,
         )
 
     def chart_drawn(page: Any) -> None:
         page.wait_for_selector("figure.chart canvas", timeout=WAIT_MS)
         page.wait_for_function(
-            "() => /points shown/.test(document.querySelector('.chart-status').textContent)",
+            "() => /points shown/.test(document.querySelector('.chart-status')?.textContent)",
             timeout=WAIT_MS,
         )
 

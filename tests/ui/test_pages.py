@@ -270,7 +270,7 @@ def test_charts_draw_downsampled_series_and_options(
     chart = page.locator("figure.chart[data-key='loss']")
     status = chart.locator(".chart-status")
     page.wait_for_function(
-        "() => /points shown/.test(document.querySelector('.chart-status').textContent)"
+        "() => /points shown/.test(document.querySelector('.chart-status')?.textContent)"
     )
     shown = int(re.sub(r"\D", "", status.inner_text().split("points")[0]))
     assert 0 < shown < 20_000
@@ -280,7 +280,7 @@ def test_charts_draw_downsampled_series_and_options(
     page.get_by_label("X axis").select_option("relative")
     page.get_by_label("Logarithmic y axis").check()
     page.wait_for_function(
-        "() => /points shown/.test(document.querySelector('.chart-status').textContent)"
+        "() => /points shown/.test(document.querySelector('.chart-status')?.textContent)"
     )
     assert chart.locator("canvas").count() == 1
     # Drag to zoom, then reset.
@@ -306,7 +306,7 @@ def test_charts_draw_downsampled_series_and_options(
     )
     assert answer.status_code == 200
     page.wait_for_function(
-        "() => /latest 80$/.test(document.querySelector('.chart-status').textContent)"
+        "() => /latest 80$/.test(document.querySelector('.chart-status')?.textContent)"
     )
     assert status.inner_text() != before
 

@@ -50,6 +50,11 @@ class StaticAssets:
         return body, kind, etag
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":  # served on its own: nothing to start or stop
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
         status, headers, body = self._answer(scope)
         if scope["method"] == "HEAD":
             body = b""
