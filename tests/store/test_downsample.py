@@ -81,6 +81,23 @@ def test_sql_matches_the_python_reference(store: SqlStore) -> None:
         assert len(got) <= 400
 
 
+def test_wall_time_with_gaps_and_out_of_order_steps_matches_the_reference(
+    store: SqlStore,
+) -> None:
+    """Wall time jumps (a resumed run): most buckets are empty, and time does not follow
+    the steps."""
+    run_id = _run(store)
+    rng = random.Random(5)
+    points = [Metric("m", rng.uniform(-1, 1), 1000 + i, i) for i in range(3000)]
+    points += [Metric("m", rng.uniform(-1, 1), 9_000_000 + 5 * i, 10 * i) for i in range(3000)]
+    points.append(Metric("m", 99.0, 4_000_000, 5))  # alone in the middle of the gap
+    _log(store, run_id, points)
+    want = downsample_points(points, 400, "timestamp")
+    got = store.get_metric_history_downsampled(run_id, "m", 400, "timestamp")
+    assert [(p.timestamp, p.value) for p in got] == [(p.timestamp, p.value) for p in want]
+    assert 99.0 in [p.value for p in got]
+
+
 def test_flat_line_costs_few_points_and_nan_is_never_an_extreme(store: SqlStore) -> None:
     run_id = _run(store)
     points = [Metric("flat", 1.0, 1000 + i, i) for i in range(10_000)]

@@ -3,9 +3,10 @@
 ==================  ======  =============================================================
 fixture             scope   value
 ==================  ======  =============================================================
-``browser``         module  a Playwright Chromium browser (the system's ``chromium``)
+``browser``         session a Playwright Chromium browser (the system's ``chromium``)
 ``ui_server``       module  ``(base_url, Seeded)``: a server over a store with test data
-``page``            func    a fresh page that records page errors and fails on dialogs
+``page``            func    a fresh page (own context) that records page errors and fails
+                            on dialogs; every wait has a generous default timeout
 ``shot``            func    ``shot(page, name)`` writes a screenshot under ``tmp_path``
 ==================  ======  =============================================================
 
@@ -54,16 +55,22 @@ def find_chromium() -> str | None:
     return None
 
 
+# A loaded machine can take many seconds to answer; waits are for specific elements or
+# states, with this ceiling, and never fixed sleeps.
+WAIT_MS = 60_000
+
 # Read before the isolation fixture removes RUNLAB_* variables.
 _CHROMIUM = find_chromium()
 _SCREENSHOT_COPY = os.environ.get("RUNLAB_UI_SCREENSHOTS")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if _CHROMIUM is None:
         pytest.fail(INSTALL_HINT, pytrace=False)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=WAIT_MS)
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=_CHROMIUM, args=CHROMIUM_ARGS)
@@ -89,6 +96,8 @@ def page(browser: Any) -> Iterator[Any]:
     # The page's Content-Security-Policy is bypassed: it would block an injected script on
     # its own, and the tests must show that the UI never creates one in the first place.
     context = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True)
+    context.set_default_timeout(WAIT_MS)
+    context.set_default_navigation_timeout(WAIT_MS)
     new_page = context.new_page()
     errors = PageErrors()
     new_page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))

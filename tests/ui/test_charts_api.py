@@ -22,6 +22,8 @@ def test_downsampled_history_keeps_the_spike(ui_server: tuple[str, Seeded]) -> N
         assert max(p["value"] for p in points) == 25.0
         assert points[0]["step"] == 0
         assert points[-1]["step"] == 19_999
+        # The server's own time, for the browser's performance entries.
+        assert answer.headers["server-timing"].startswith("app;dur=")
 
 
 @pytest.mark.parametrize(

@@ -87,9 +87,10 @@ def _wait_hash(page: Any, text: str) -> None:
 
 
 def _wait_rows(page: Any) -> None:
-    """Until the table shows loaded rows and no placeholder."""
+    """Until the table shows freshly loaded rows and no placeholder."""
     page.wait_for_function(
-        "() => document.querySelector('.runs-table tbody tr[data-run-id]') !== null"
+        "() => document.querySelector('.runs-table[aria-busy]') === null"
+        " && document.querySelector('.runs-table tbody tr[data-run-id]') !== null"
         " && document.querySelector('.runs-table tbody tr.placeholder') === null"
     )
 
@@ -181,7 +182,7 @@ def test_every_run_of_a_large_experiment_is_reachable(
     scroller = page.locator(".grid-scroll")
     scroller.evaluate("el => { el.scrollTop = el.scrollHeight; }")
     last = f"m-{n - 1:05d}"
-    page.get_by_role("link", name=last, exact=True).wait_for(timeout=30_000)
+    page.get_by_role("link", name=last, exact=True).wait_for()
     shot(page, "runs-scrolled-to-end")
 
 
@@ -190,12 +191,11 @@ def test_run_page_overview_tags_datasets_and_user_text_as_text(
 ) -> None:
     base_url, seeded = ui_server
     _open(page, base_url, f"#/run/{seeded.xss_run_id}")
-    page.locator("h1.run-title").wait_for()
-    assert page.locator("h1.run-title").inner_text() == XSS_NAME
+    expect(page.locator("h1.run-title")).to_have_text(XSS_NAME)
     page.get_by_text(XSS_PARAM, exact=True).wait_for()
     # The description is Markdown rendered to elements, the payloads stay text.
     description = page.locator(".description .markdown")
-    assert description.locator("strong").inner_text() == "bold"
+    expect(description.locator("strong")).to_have_text("bold")
     assert description.locator("a").get_attribute("href") == "https://example.org"
     assert "javascript:window.__xss=4" in description.inner_text()
     assert "<script>window.__xss=6</script>" in description.locator("pre").inner_text()
@@ -358,7 +358,7 @@ def test_theme_toggle_and_keyboard_tabs(page: Any, ui_server: Server, shot: Any)
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     page.get_by_role("tab", name="Overview").focus()
     page.keyboard.press("ArrowRight")
-    assert page.get_by_role("tab", name="Charts").get_attribute("aria-selected") == "true"
+    expect(page.get_by_role("tab", name="Charts")).to_have_attribute("aria-selected", "true")
     assert "tab=charts" in page.url
     # Child runs are listed on the parent's page.
     page.get_by_role("tab", name="Overview").click()

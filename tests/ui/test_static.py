@@ -9,6 +9,8 @@ from runlab.ui import STATIC_DIR
 
 OWN_SCRIPTS = [p for p in STATIC_DIR.rglob("*.js") if "vendor" not in p.parts]
 IMPORT = re.compile(r"""^\s*import\s[^;]*?from\s+["'](\.[^"']+)["']""", re.MULTILINE)
+DYNAMIC_IMPORT = re.compile(r"""\bimport\(\s*["'](\.[^"']+)["']\s*\)""")
+PRELOAD = re.compile(r"""<link rel="modulepreload" href="([^"]+)">""")
 # Ways to turn a string into markup or code; the UI builds elements and text nodes instead.
 FORBIDDEN = (
     "innerHTML",
@@ -32,8 +34,19 @@ def test_index_and_vendored_chart_library_ship_with_their_licence() -> None:
 def test_every_relative_import_resolves() -> None:
     assert OWN_SCRIPTS
     for script in OWN_SCRIPTS:
-        for target in IMPORT.findall(script.read_text()):
+        text = script.read_text()
+        for target in IMPORT.findall(text) + DYNAMIC_IMPORT.findall(text):
             assert (script.parent / target).resolve().is_file(), f"{script.name} imports {target}"
+
+
+def test_index_preloads_every_own_module() -> None:
+    """The page asks for the whole module graph at once: a module left out would be
+    fetched only once its importer had arrived, one more round trip before first paint."""
+    preloaded = set(PRELOAD.findall((STATIC_DIR / "index.html").read_text()))
+    for name in preloaded:
+        assert (STATIC_DIR / name).is_file(), name
+    own = {p.relative_to(STATIC_DIR).as_posix() for p in OWN_SCRIPTS} - {"theme.js"}
+    assert own == preloaded
 
 
 def test_no_script_parses_strings_as_html_or_code() -> None:

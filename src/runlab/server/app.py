@@ -65,6 +65,7 @@ def create_app(
 
     from runlab.artifacts import get_artifact_repository
     from runlab.server._limits import BodyLimitMiddleware
+    from runlab.server._timing import ServerTimingMiddleware
     from runlab.server.errors import install_error_handlers
 
     settings = settings or ServerSettings()
@@ -121,6 +122,7 @@ def create_app(
         upload_limit=settings.max_upload_bytes,
         upload_prefixes=tuple(f"{p}/" for p in PROXY_PREFIXES),
     )
+    app.add_middleware(ServerTimingMiddleware)
     _install_security(app, settings)
     if (UI_STATIC / "index.html").is_file():
         app.router.default = _ui_fallback(UI_STATIC)
@@ -152,11 +154,11 @@ def _ui_fallback(directory: Path) -> Any:
     paths would not get the JSON ENDPOINT_NOT_FOUND.
     """
     from starlette.exceptions import HTTPException
-    from starlette.staticfiles import StaticFiles
 
     from runlab.server.errors import API_PREFIXES
+    from runlab.ui._serve import StaticAssets
 
-    static = StaticFiles(directory=directory, html=True)
+    static = StaticAssets(directory)
 
     async def serve(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"].startswith(API_PREFIXES):

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; bump it with every new migration.
-SCHEMA_REVISION = "0005_logged_models"
+SCHEMA_REVISION = "0006_ui_indexes"
 
 metadata = MetaData(
     naming_convention={
@@ -100,7 +100,9 @@ tags = Table(
     Column("value", String(8000), nullable=False),
 )
 
-# Full history: append-only, no uniqueness, one index for history reads.
+# Full history: append-only, no uniqueness. History reads and chart buckets are index
+# ranges over step or wall time; the value columns let a bucket's extremes come from the
+# index alone.
 metrics = Table(
     "metrics",
     metadata,
@@ -111,7 +113,8 @@ metrics = Table(
     Column("is_nan", Boolean, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
     Column("step", BigInteger, nullable=False),
-    Index(None, "run_uuid", "key", "step"),
+    Index(None, "run_uuid", "key", "step", "value", "is_nan"),
+    Index(None, "run_uuid", "key", "timestamp", "value", "is_nan"),
 )
 
 # One row per (run, key): the point with the highest (step, timestamp, value).

@@ -2,10 +2,17 @@
 // time, smoothing, log scale, drag to zoom and a reset. Points come from the downsampled
 // endpoint, so a million-point series arrives as a few thousand points with its extremes.
 
-import uPlot from "../vendor/uPlot.esm.js";
 import { api } from "./api.js";
 import { h } from "./dom.js";
 import { formatNumber } from "./format.js";
+
+// uPlot is fetched with the first chart, not with every page of the app.
+let uPlot = null;
+let uPlotLoading = null;
+function loadUPlot() {
+  if (!uPlotLoading) uPlotLoading = import("../vendor/uPlot.esm.js").then((module) => (uPlot = module.default));
+  return uPlotLoading;
+}
 
 export const PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#ea580c", "#4f46e5"];
 
@@ -110,7 +117,7 @@ export function metricChart(key, runs, options) {
   }
 
   function build() {
-    if (destroyed || !raw) return;
+    if (destroyed || !raw || !uPlot) return;
     const tables = [];
     const series = [{ label: options.xAxis === "step" ? "step" : options.xAxis === "relative" ? "seconds" : "time" }];
     for (const { run, xs, ys } of raw) {
@@ -182,7 +189,7 @@ export function metricChart(key, runs, options) {
 
   async function load() {
     status.textContent = raw ? status.textContent : "loading…";
-    const fresh = await fetchAll();
+    const [fresh] = await Promise.all([fetchAll(), loadUPlot()]);
     if (destroyed) return;
     const keepZoom = zoomed && plot ? { min: plot.scales.x.min, max: plot.scales.x.max } : null;
     raw = fresh;

@@ -8,6 +8,22 @@ import { formatNumber } from "../format.js";
 import { parallelCoordinates, scatterPlot } from "../plots.js";
 import { buildHash, listParam, replaceHash } from "../state.js";
 
+// One search when the experiments are known (the runs table links here with them); runs it
+// did not find, and links without experiments, are read one by one.
+async function loadRuns(ids, experimentIds) {
+  const found = new Map();
+  if (experimentIds.length) {
+    const quoted = ids.map((id) => `'${id.replace(/'/g, "")}'`).join(", ");
+    try {
+      const page = await api.searchRuns({ experiment_ids: experimentIds, filter: `attributes.run_id IN (${quoted})`, run_view_type: "ALL", max_results: ids.length });
+      for (const run of page.runs || []) found.set(run.info.run_id, run);
+    } catch {
+      /* fall back to reading each run */
+    }
+  }
+  return Promise.all(ids.map((id) => found.get(id) || api.getRun(id).catch(() => null)));
+}
+
 export async function compareView(ctx) {
   const { main, route } = ctx;
   const ids = listParam(route.params, "runs");
@@ -29,7 +45,7 @@ export async function compareView(ctx) {
     section.appendChild(h("p", null, "No runs selected. Pick runs with the checkboxes of a runs table."));
     return;
   }
-  const results = await Promise.all(ids.map((id) => api.getRun(id).catch(() => null)));
+  const results = await loadRuns(ids, experimentIds);
   if (!ctx.alive()) return;
   const runs = results.filter(Boolean);
   const missing = ids.length - runs.length;

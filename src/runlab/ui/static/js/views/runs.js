@@ -8,7 +8,7 @@ import { formatDuration, formatNumber, formatTime, runDuration, shortCommit, sho
 import { buildHash, listParam, replaceHash } from "../state.js";
 
 const ROW_HEIGHT = 34;
-const FIRST_PAGE = 200;
+const FIRST_PAGE = 100;
 const PAGE = 1000;
 const OVERSCAN = 12;
 const PARENT_TAG = "mlflow.parentRunId";
@@ -188,6 +188,7 @@ export async function runsView(ctx) {
         if (generation === queryGeneration) loading = null;
       }
       if (generation !== queryGeneration) return;
+      table.removeAttribute("aria-busy");
       if (!state.columns) state.columns = defaultColumns();
       rebuildDisplay();
       renderHead();
@@ -208,6 +209,8 @@ export async function runsView(ctx) {
     scroller.scrollTop = 0;
     saveUrl();
     updateTotal();
+    // The old rows stay until the new ones arrive (no flicker); aria-busy says they are stale.
+    table.setAttribute("aria-busy", "true");
     api
       .countRuns(searchBody())
       .then((n) => {
