@@ -23,7 +23,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["free_port", "runlab_command", "start_runlab_server", "start_runlab_servers"]
+__all__ = [
+    "free_port",
+    "runlab_command",
+    "serve_command",
+    "start_runlab_server",
+    "start_runlab_servers",
+]
 
 STARTUP_TIMEOUT = 120.0  # generous: a loaded machine starts slowly
 
@@ -109,6 +115,25 @@ def start_runlab_servers(
     finally:
         for process in launched:
             stop(process)
+
+
+@contextlib.contextmanager
+def serve_command(
+    tmp_path: Path, argv: list[str], base_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server command line as given (its port chosen by the caller) until it answers
+    ``/health`` at ``base_url``; stop it when the block ends."""
+    log_path = tmp_path / f"server-{base_url.rsplit(':', 1)[1]}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, env=_subprocess_env(), cwd=tmp_path
+        )
+    try:
+        if not _wait_healthy(base_url, process):
+            raise RuntimeError(f"{argv[:4]} did not start:\n{log_path.read_text()[-4000:]}")
+        yield process
+    finally:
+        stop(process)
 
 
 def _launch(
