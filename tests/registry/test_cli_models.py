@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from tests._cli import run_cli
 
 import runlab
 from runlab.cli import cli
@@ -27,13 +28,6 @@ def filled(tracking: str) -> runlab.RunlabClient:
     client.set_registered_model_alias("fraud", "champion", 2)
     client.create_registered_model("churn")
     return client
-
-
-def run_cli(tracking: str, *args: str, input: str | None = None) -> Result:
-    runner = CliRunner(env={"COLUMNS": "200"})
-    return runner.invoke(
-        cli, ["--tracking-uri", tracking, *args], input=input, catch_exceptions=False
-    )
 
 
 def assert_one_line_error(result: Result, *fragments: str, exit_code: int = 1) -> None:
