@@ -20,3 +20,14 @@ def run_cli(
     return runner.invoke(
         cli, ["--tracking-uri", tracking, *args], input=input, catch_exceptions=False
     )
+
+
+def assert_one_line_error(result: Result, *fragments: str, exit_code: int = 1) -> None:
+    """The command failed with ``exit_code`` and one ``Error: ...`` line naming each of
+    ``fragments``, not a traceback."""
+    assert result.exit_code == exit_code, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("Error: ")
+    for fragment in fragments:
+        assert fragment in result.stderr

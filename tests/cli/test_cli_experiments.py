@@ -5,20 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner, Result
-from tests._cli import run_cli
+from click.testing import CliRunner
+from tests._cli import assert_one_line_error, run_cli
 
 import runlab
 from runlab.cli import cli
-
-
-def assert_one_line_error(result: Result, *fragments: str, exit_code: int = 1) -> None:
-    assert result.exit_code == exit_code, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert lines[-1].startswith("Error: ")
-    for fragment in fragments:
-        assert fragment in result.stderr
 
 
 def test_version() -> None:

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from tests._cli import run_cli
+from click.testing import CliRunner
+from tests._cli import assert_one_line_error, run_cli
 
 import runlab
 from runlab.cli import cli
@@ -28,15 +28,6 @@ def filled(tracking: str) -> runlab.RunlabClient:
     client.set_registered_model_alias("fraud", "champion", 2)
     client.create_registered_model("churn")
     return client
-
-
-def assert_one_line_error(result: Result, *fragments: str, exit_code: int = 1) -> None:
-    assert result.exit_code == exit_code, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert lines[-1].startswith("Error: ")
-    for fragment in fragments:
-        assert fragment in result.stderr
 
 
 def test_models_group_is_listed_in_help() -> None:
