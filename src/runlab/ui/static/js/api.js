@@ -69,6 +69,7 @@ export const api = {
   deleteTag: (runId, key) => post("runs/delete-tag", { run_id: runId, key }),
   listArtifacts: (runId, path) => get("artifacts/list", { run_id: runId, path }),
   countRuns: (body) => request("POST", `${RUNLAB}runs/count`, body).then((d) => Number(d.count)),
+  groupRuns: (body) => request("POST", `${RUNLAB}runs/groups`, body),
   downsampled: (runId, key, xAxis, maxPoints = 2000) =>
     request(
       "GET",
