@@ -1,6 +1,9 @@
-// Pieces shared by the model registry pages: links, stage badges, alias pills.
+// Pieces shared by the model registry pages: links, stage badges, alias pills, reading a
+// model's versions.
 
+import { api } from "./api.js";
 import { h } from "./dom.js";
+import { quoteString } from "./state.js";
 
 export const STAGES = ["None", "Staging", "Production", "Archived"];
 
@@ -30,4 +33,43 @@ export function joined(nodes) {
     out.push(node);
   });
   return out;
+}
+
+const MAX_VERSIONS = 10_000;
+
+// Every version of a model, newest first.
+export async function modelVersions(name) {
+  const versions = [];
+  let token;
+  do {
+    const page = await api.searchVersions({
+      filter: `name = ${quoteString(name)}`,
+      order_by: ["version_number DESC"],
+      max_results: 1000,
+      page_token: token,
+    });
+    versions.push(...(page.model_versions || []));
+    token = page.next_page_token;
+  } while (token && versions.length < MAX_VERSIONS);
+  return versions;
+}
+
+// A link to the run a version came from, showing the run's name once it is read.
+export function runLink(runId, names) {
+  if (!runId) return h("span", { class: "muted" }, "—");
+  const link = h("a", { href: `#/run/${encodeURIComponent(runId)}`, class: "run-link mono", title: runId }, runId.slice(0, 8));
+  const known = names.get(runId);
+  const show = (run) => {
+    if (run && run.info.run_name) {
+      link.textContent = run.info.run_name;
+      link.classList.remove("mono");
+    }
+  };
+  if (known) known.then(show, () => {});
+  else {
+    const pending = api.getRun(runId);
+    names.set(runId, pending);
+    pending.then(show, () => {});
+  }
+  return link;
 }

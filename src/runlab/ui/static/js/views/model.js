@@ -5,47 +5,7 @@ import { api, tagList } from "../api.js";
 import { clear, confirmDialog, h, promptDialog, toast } from "../dom.js";
 import { descriptionCard, snippet, tagsCard } from "../editable.js";
 import { formatTime, statusBadge } from "../format.js";
-import { aliasPill, joined, modelHash, stageBadge, versionHash } from "../registry.js";
-import { quoteString } from "../state.js";
-
-const MAX_VERSIONS = 10_000;
-
-// Every version of a model, newest first.
-export async function modelVersions(name) {
-  const versions = [];
-  let token;
-  do {
-    const page = await api.searchVersions({
-      filter: `name = ${quoteString(name)}`,
-      order_by: ["version_number DESC"],
-      max_results: 1000,
-      page_token: token,
-    });
-    versions.push(...(page.model_versions || []));
-    token = page.next_page_token;
-  } while (token && versions.length < MAX_VERSIONS);
-  return versions;
-}
-
-// A link to the run a version came from, showing the run's name once it is read.
-export function runLink(runId, names) {
-  if (!runId) return h("span", { class: "muted" }, "—");
-  const link = h("a", { href: `#/run/${encodeURIComponent(runId)}`, class: "run-link mono", title: runId }, runId.slice(0, 8));
-  const known = names.get(runId);
-  const show = (run) => {
-    if (run && run.info.run_name) {
-      link.textContent = run.info.run_name;
-      link.classList.remove("mono");
-    }
-  };
-  if (known) known.then(show, () => {});
-  else {
-    const pending = api.getRun(runId);
-    names.set(runId, pending);
-    pending.then(show, () => {});
-  }
-  return link;
-}
+import { aliasPill, joined, modelHash, modelVersions, runLink, stageBadge, versionHash } from "../registry.js";
 
 export async function modelView(ctx) {
   const { main, route } = ctx;

@@ -5,8 +5,7 @@ import { api, tagList } from "../api.js";
 import { clear, h, toast } from "../dom.js";
 import { descriptionCard, tagsCard } from "../editable.js";
 import { formatTime, statusBadge } from "../format.js";
-import { STAGES, aliasPill, joined, modelHash, stageBadge } from "../registry.js";
-import { runLink } from "./model.js";
+import { STAGES, aliasPill, joined, modelHash, runLink, stageBadge } from "../registry.js";
 
 const SAFE_LINK = /^https?:\/\//i;
 // Only these stages hold one "current" version, so only there does archiving the others mean anything.
