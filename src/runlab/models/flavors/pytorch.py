@@ -158,7 +158,10 @@ class _Predictor:
                 raise InvalidInputError(
                     f"pytorch models take numeric input; got values of dtype {arr.dtype}"
                 )
-            tensor = torch.from_numpy(np.ascontiguousarray(arr))
+            arr = np.ascontiguousarray(arr)
+            if not arr.flags.writeable:  # torch shares memory and warns on read-only arrays
+                arr = arr.copy()
+            tensor = torch.from_numpy(arr)
         dtype = self._dtype()
         if dtype is not None and tensor.is_floating_point() and tensor.dtype != dtype:
             tensor = tensor.to(dtype)
