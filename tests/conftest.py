@@ -11,6 +11,7 @@ fixture                    scope       value
 ``s3_endpoint``            session     ``http://127.0.0.1:PORT`` of an S3-compatible server
 ``s3_admin``               session     a boto3 client of that server, to set up and inspect
 ``s3_bucket``              function    name of a new, empty bucket there (env points at it)
+``fresh_fluent_state``     function    no active run, cached store or batcher, before or after
 =========================  ==========  ===================================================
 
 One PostgreSQL cluster serves the whole test run, xdist workers included. The controller
@@ -100,6 +101,20 @@ def _isolate_from_user_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         if name.startswith("RUNLAB_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def fresh_fluent_state() -> Iterator[None]:
+    """The test starts and ends with no active run and no cached store or batcher; a
+    folder whose tests use the fluent API requests it from an autouse fixture."""
+    from runlab.store import uri as store_uri
+    from runlab.tracking import _batching, fluent
+
+    fluent._reset_for_tests()
+    yield
+    fluent._reset_for_tests()
+    _batching.close_all()
+    store_uri.close_all()
 
 
 @pytest.fixture(scope="session")
