@@ -132,9 +132,7 @@ def part_numbers(manifest: Manifest, parts: Sequence[int] | None) -> list[int]:
     return numbers
 
 
-def check_target(manifest: Manifest, artifact_path: str | None) -> None:
-    if artifact_path is None:
-        return
+def check_target(manifest: Manifest, artifact_path: str) -> None:
     target = _paths.normalize(artifact_path)
     if target != manifest.target:
         raise InvalidInputError(

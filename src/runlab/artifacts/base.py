@@ -153,14 +153,11 @@ class ArtifactRepository(abc.ABC):
         return f'"{upload_id}-{number}"'
 
     def complete_multipart(
-        self,
-        upload_id: str,
-        parts: Sequence[int] | None = None,
-        artifact_path: str | None = None,
+        self, upload_id: str, artifact_path: str, parts: Sequence[int] | None = None
     ) -> None:
         """Join parts 1..n (``parts``, default all) into the file and end the upload.
 
-        ``artifact_path``, when given, must be the path the upload was begun for.
+        ``artifact_path`` must be the path the upload was begun for.
         """
         manifest = self.multipart_upload(upload_id)
         _multipart.check_target(manifest, artifact_path)
@@ -172,9 +169,9 @@ class ArtifactRepository(abc.ABC):
         self._join_staged(manifest, numbers)
         self._staged_delete(_multipart.staged_path(upload_id))
 
-    def abort_multipart(self, upload_id: str) -> None:
+    def abort_multipart(self, upload_id: str, artifact_path: str) -> None:
         """End an upload and drop its parts; NotFoundError if it has already ended."""
-        self.multipart_upload(upload_id)
+        _multipart.check_target(self.multipart_upload(upload_id), artifact_path)
         self._staged_delete(_multipart.staged_path(upload_id))
 
     def _join_staged(self, manifest: _multipart.Manifest, numbers: Sequence[int]) -> None:

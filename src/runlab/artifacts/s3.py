@@ -537,10 +537,7 @@ class S3ArtifactRepository(ArtifactRepository):
         return str(response["ETag"])
 
     def complete_multipart(
-        self,
-        upload_id: str,
-        parts: Sequence[int] | None = None,
-        artifact_path: str | None = None,
+        self, upload_id: str, artifact_path: str, parts: Sequence[int] | None = None
     ) -> None:
         manifest = self.multipart_upload(upload_id)
         _multipart.check_target(manifest, artifact_path)
@@ -581,8 +578,9 @@ class S3ArtifactRepository(ArtifactRepository):
                 )
         self._staged_delete(folder)
 
-    def abort_multipart(self, upload_id: str) -> None:
+    def abort_multipart(self, upload_id: str, artifact_path: str) -> None:
         manifest = self.multipart_upload(upload_id)
+        _multipart.check_target(manifest, artifact_path)
         self._abort_native(manifest)
         self._staged_delete(_multipart.staged_path(upload_id))
 

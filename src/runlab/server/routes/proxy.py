@@ -160,7 +160,7 @@ def complete_multipart_upload(
     repo = _repo(destination)
     _multipart.check_upload_id(body.upload_id)
     numbers = [p.part_number for p in body.parts]
-    repo.complete_multipart(body.upload_id, numbers, artifact_path=_target(path, body.path))
+    repo.complete_multipart(body.upload_id, _target(path, body.path), numbers)
     return {}
 
 
@@ -168,6 +168,7 @@ def complete_multipart_upload(
 def abort_multipart_upload(
     body: AbortMultipart, destination: Artifacts, path: str
 ) -> dict[str, Any]:
+    repo = _repo(destination)
     _multipart.check_upload_id(body.upload_id)
-    _repo(destination).abort_multipart(body.upload_id)
+    repo.abort_multipart(body.upload_id, _target(path, body.path))
     return {}
