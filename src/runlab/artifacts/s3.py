@@ -425,6 +425,19 @@ class S3ArtifactRepository(ArtifactRepository):
             )
             for page in pages:
                 self._delete_keys([obj["Key"] for obj in page.get("Contents", [])])
+            if not relative:  # the staged manifests went too: end S3's uploads with them
+                self._abort_all_native()
+
+    def _abort_all_native(self) -> None:
+        pages = self.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self.bucket, Prefix=self._dir_prefix("")
+        )
+        for page in pages:
+            for upload in page.get("Uploads", []):
+                with contextlib.suppress(ClientError):  # ended meanwhile
+                    self.client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
 
     # -------------------------------------------------------------------- reads
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:

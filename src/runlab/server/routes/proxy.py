@@ -147,7 +147,10 @@ async def upload_multipart_part(
     # Both checked before a byte of the body is read.
     _multipart.check_upload_id(upload_id)
     if not part_number.isdigit() or len(part_number) > 5:
-        raise InvalidInputError(f"part_number must be a whole number, got {part_number!r}")
+        raise InvalidInputError(
+            f"part_number must be a whole number from 1 to {_multipart.MAX_PARTS}, "
+            f"got {part_number!r}"
+        )
     reader = io.BufferedReader(BodyReader(request.stream().__aiter__()), CHUNK)
     etag = await anyio.to_thread.run_sync(repo.put_part, upload_id, int(part_number), reader)
     return JSONResponse({}, headers={"ETag": etag})
