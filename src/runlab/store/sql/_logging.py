@@ -29,8 +29,10 @@ _UPSERT_TAG = (
     "INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) "
     "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value"
 )
+# An identical point already stored (a retried batch) is skipped, as MLflow does.
 _INSERT_METRIC = (
-    "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)"
+    "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
 # Replace the stored latest point only with a later one: higher step, then later
 # timestamp, then larger value, a NaN being lower than any number.
