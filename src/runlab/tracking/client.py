@@ -33,6 +33,7 @@ from runlab.tracking._registry_client import RegistryClientMixin
 if TYPE_CHECKING:
     from runlab.artifacts.base import ArtifactRepository, FileInfo
     from runlab.store.base import TrackingStore
+    from runlab.store.run_table import RunTable
     from runlab.tracking._batching import Batcher
 
 __all__ = ["RunlabClient"]
@@ -273,6 +274,34 @@ class RunlabClient(RegistryClientMixin):
             order_by,
             page_token,
         )
+
+    def _search_run_table(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        run_view_type: ViewType | int | str = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunTable:
+        """The page :meth:`search_runs` returns, as columns (for DataFrames): read straight
+        into columns by a store that can, else built from the runs."""
+        from runlab.store.run_table import RunTable, RunTableSource
+
+        self._settle()
+        store = self.store
+        query = (
+            [str(e) for e in experiment_ids],
+            filter_string or None,
+            ViewType.parse(run_view_type),
+            max_results,
+            order_by,
+            page_token,
+        )
+        if isinstance(store, RunTableSource):
+            return store.search_run_table(*query)
+        page = store.search_runs(*query)
+        return RunTable.from_runs(page, page.token)
 
     # ================================================================ artifacts
     def _repo(self, run_id: str) -> ArtifactRepository:

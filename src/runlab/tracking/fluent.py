@@ -558,22 +558,38 @@ def search_runs(
     ``output_format="pandas"``) or a list of Run entities (``output_format="list"``)."""
     if output_format not in ("pandas", "list"):
         raise InvalidInputError(f"output_format must be 'pandas' or 'list', got {output_format!r}")
+    if output_format == "pandas":
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            output_format = "list"  # as documented: runs when pandas is missing
     client = _client()
     ids = _search_experiment_ids(client, experiment_ids, experiment_names, search_all_experiments)
-    runs: list[Run] = []
-    token = None
-    while len(runs) < max_results:
-        want = min(check.MAX_RESULTS_SEARCH_RUNS, max_results - len(runs))
-        page = client.search_runs(ids, filter_string, run_view_type, want, order_by, token)
-        runs.extend(page)
-        token = page.token
-        if not token:
-            break
     if output_format == "list":
+        runs: list[Run] = []
+        token = None
+        while len(runs) < max_results:
+            want = min(check.MAX_RESULTS_SEARCH_RUNS, max_results - len(runs))
+            page = client.search_runs(ids, filter_string, run_view_type, want, order_by, token)
+            runs.extend(page)
+            token = page.token
+            if not token:
+                break
         return runs
-    from runlab.tracking._frames import runs_to_frame
+    from runlab.store.run_table import RunTable
+    from runlab.tracking._frames import table_to_frame
 
-    return runs_to_frame(runs)
+    # Columns all the way: no Run entities are built for a DataFrame.
+    table = RunTable()
+    while len(table) < max_results:
+        want = min(check.MAX_RESULTS_SEARCH_RUNS, max_results - len(table))
+        page = client._search_run_table(
+            ids, filter_string, run_view_type, want, order_by, table.token
+        )
+        table.extend(page)
+        if not page.token:
+            break
+    return table_to_frame(table)
 
 
 def _search_experiment_ids(

@@ -26,6 +26,7 @@ from runlab.entities import (
 from runlab.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from runlab.store import filter as flt
 from runlab.store.base import TrackingStore, check_downsample_args
+from runlab.store.run_table import RunTable
 from runlab.store.sql import _downsample, _hydrate, _logging, _pages, _raw
 from runlab.store.sql import search as sql_search
 from runlab.store.sql._engine import Database
@@ -637,6 +638,37 @@ class SqlStore(TrackingStore):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]:
+        query = (experiment_ids, filter_string, run_view_type, max_results, order_by, page_token)
+        with self.db.read() as conn:
+            rows, token = self._run_page(conn, *query)
+            return PagedList(_hydrate.load_runs(conn, rows), token)
+
+    def search_run_table(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunTable:
+        """The page :meth:`search_runs` returns, as columns (see runlab.store.run_table)."""
+        query = (experiment_ids, filter_string, run_view_type, max_results, order_by, page_token)
+        with self.db.read() as conn:
+            rows, token = self._run_page(conn, *query)
+            return _hydrate.load_table(conn, rows, token)
+
+    def _run_page(
+        self,
+        conn: Connection,
+        experiment_ids: Sequence[str],
+        filter_string: str | None,
+        run_view_type: ViewType,
+        max_results: int,
+        order_by: Sequence[str] | None,
+        page_token: str | None,
+    ) -> tuple[Sequence[Any], str | None]:
+        """The run rows (RUN_COLUMNS) of one page, and the token of the next."""
         view = ViewType.parse(run_view_type)
         max_results = check.max_results(max_results, check.MAX_RESULTS_SEARCH_RUNS)
         ids = sorted({_search_exp_id(e) for e in experiment_ids})
@@ -647,7 +679,7 @@ class SqlStore(TrackingStore):
         )
         offset = _pages.decode(page_token, fingerprint)
         if not ids:
-            return PagedList([], None)
+            return [], None
         q = select(*_hydrate.RUN_COLUMNS).where(
             runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(view.stages())
         )
@@ -655,13 +687,10 @@ class SqlStore(TrackingStore):
         if clause is not None:
             q = q.where(clause)
         q = q.order_by(*sql_search.run_order_clauses(keys)).limit(max_results + 1).offset(offset)
-        with self.db.read() as conn:
-            rows = conn.execute(q).all()
-            found = _hydrate.load_runs(conn, rows[:max_results])
-        token = (
-            _pages.encode(offset + max_results, fingerprint) if len(rows) > max_results else None
-        )
-        return PagedList(found, token)
+        rows = conn.execute(q).all()
+        if len(rows) <= max_results:
+            return rows, None
+        return rows[:max_results], _pages.encode(offset + max_results, fingerprint)
 
     # ================================================================ housekeeping
     def deleted_run_ids(self, older_than_ms: int | None = None) -> list[str]:
