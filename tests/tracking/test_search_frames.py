@@ -5,6 +5,10 @@ on SQLite and PostgreSQL, with and without the database's JSON functions."""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -13,6 +17,7 @@ import runlab
 from runlab.entities import Metric, Param, RunTag
 from runlab.store.run_table import RunTable
 from runlab.store.sql import _hydrate
+from runlab.tracking import _frames
 from runlab.tracking._frames import runs_to_frame, table_to_frame
 
 AWKWARD = ['{"a": 1}', 'quote " and back\\slash', "line\nbreak\ttab", "", "ünïcødé ✓", "\x01"]
@@ -112,3 +117,63 @@ def test_extend_fills_keys_either_side_lacks() -> None:
     assert first.tags == {"t": [None, "y", None]}
     assert first.token == "next"
     assert len(first) == 3
+
+
+_PRELOAD_SCRIPT = """
+import os, sys, tempfile
+import runlab
+from runlab.tracking import _frames
+
+runlab.set_tracking_uri("sqlite:///" + os.path.join(tempfile.mkdtemp(), "r.db"))
+with runlab.start_run():
+    pass
+first = "pandas" in sys.modules
+with runlab.start_run():
+    runlab.log_metric("m", 1.0)
+if _frames._preload is not None:
+    _frames._preload.join()
+print(first, "pandas" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, "False True"), ("false", "False False")])
+def test_pandas_is_preloaded_from_the_second_run(
+    tmp_path: Path, setting: str | None, expected: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != _frames.PRELOAD_ENV}
+    if setting is not None:
+        env[_frames.PRELOAD_ENV] = setting
+    out = subprocess.run(
+        [sys.executable, "-c", _PRELOAD_SCRIPT],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=True,
+    )  # fmt: skip
+    assert out.stdout.split() == expected.split()
+
+
+_FORK_SCRIPT = """
+import os, sys, tempfile
+import runlab
+
+runlab.set_tracking_uri("sqlite:///" + os.path.join(tempfile.mkdtemp(), "r.db"))
+for _ in range(2):
+    with runlab.start_run():
+        pass
+pid = os.fork()  # at once, while pandas is being imported in the background
+if pid == 0:
+    import signal
+    signal.alarm(60)  # a child that hangs ends itself
+    import pandas
+    pandas.DataFrame({"a": [1]})
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+print("child", os.waitstatus_to_exitcode(status))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only")
+def test_a_fork_during_the_preload_leaves_the_child_able_to_import_pandas(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _FORK_SCRIPT],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120, check=True,
+    )  # fmt: skip
+    assert out.stdout.split() == ["child", "0"]

@@ -1,12 +1,73 @@
-"""Runs as a pandas DataFrame, with the columns MLflow users expect."""
+"""Runs as a pandas DataFrame, with the columns MLflow users expect.
+
+``import runlab`` leaves pandas alone (it costs a third of a second and a lot of memory
+in every training script), so the first DataFrame of a process would pay for importing
+it. A process that starts a second run is a sweep, a benchmark or a notebook, where
+comparing runs usually follows: from then on pandas is imported on a background thread
+(:func:`preload_pandas`), and the first ``search_runs`` finds it ready. A single
+training run never loads it. ``RUNLAB_PRELOAD_PANDAS=false`` turns this off.
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import logging
+import os
+import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 from runlab.entities import Run
 from runlab.store.run_table import INFO_COLUMNS, RunTable
+
+PRELOAD_ENV = "RUNLAB_PRELOAD_PANDAS"
+
+log = logging.getLogger("runlab")
+
+_preload: threading.Thread | None = None
+_preload_lock = threading.Lock()
+
+
+def preload_pandas() -> None:
+    """Start importing pandas on a daemon thread, once per process, unless it is
+    imported already, not installed, or ``RUNLAB_PRELOAD_PANDAS`` is false."""
+    global _preload
+    if _preload is not None or "pandas" in sys.modules:
+        return
+    with _preload_lock:
+        if _preload is not None:
+            return
+        if os.environ.get(PRELOAD_ENV, "").strip().lower() in ("0", "false", "no", "off"):
+            return
+        if importlib.util.find_spec("pandas") is None:
+            return
+        _preload = threading.Thread(target=_import_pandas, name="runlab-pandas", daemon=True)
+        # A child forked mid-import would inherit half-imported modules and their locks:
+        # a fork waits for the import to finish.
+        os.register_at_fork(before=_wait_for_preload)
+        _preload.start()
+
+
+def _import_pandas() -> None:
+    try:
+        # A first small frame of every column kind also loads what pandas imports on first
+        # use (its string arrays, time zones), which would otherwise slow the first search.
+        nan = float("nan")
+        table_to_frame(
+            RunTable(
+                ["a", "b"], ["0", "0"], ["RUNNING"] * 2, ["u"] * 2, [1, 2], [None, 3],
+                {"m": [1.0, nan]}, {"p": ["x", None]}, {"t": [None, "y"]},
+            )
+        )  # fmt: skip
+    except Exception as exc:  # the search that needs pandas will say what is wrong
+        log.debug("runlab: importing pandas in the background failed: %s", exc)
+
+
+def _wait_for_preload() -> None:
+    thread = _preload
+    if thread is not None and thread is not threading.current_thread():
+        thread.join()
 
 
 def runs_to_frame(runs: Sequence[Run]) -> Any:

@@ -103,6 +103,7 @@ class _State:
         self.last_run_id: str | None = None
         self.params: dict[str, dict[str, str]] = {}  # run -> params logged from here
         self.exit_hook = False
+        self.runs_started = 0
 
 
 _state = _State()
@@ -228,6 +229,12 @@ def start_run(
         if not _state.exit_hook:
             atexit.register(_end_open_runs_at_exit)
             _state.exit_hook = True
+        _state.runs_started += 1
+        second_run = _state.runs_started == 2
+    if second_run:  # a sweep or a notebook: a DataFrame of runs is likely to follow
+        from runlab.tracking._frames import preload_pandas
+
+        preload_pandas()
     return active
 
 
