@@ -221,7 +221,7 @@ class RunlabClient(RegistryClientMixin):
     ) -> None:
         """Log up to 1,000 entities in one transaction: all of them or, on any error, none."""
         check.batch_sizes(metrics, params, tags)
-        ms = [_checked_metric(m) for m in metrics]
+        ms = _checked_metrics(metrics)
         ps = [Param(check.key("param", p.key), check.param_value(p.key, p.value)) for p in params]
         ts = [RunTag(check.key("tag", t.key), check.tag_value(t.key, t.value)) for t in tags]
         if synchronous:
@@ -381,20 +381,22 @@ class RunlabClient(RegistryClientMixin):
         self.log_bytes(run_id, image_to_png_bytes(image), artifact_file)
 
 
-def _checked_metric(m: Metric) -> Metric:
-    """``m`` itself when it is already canonical (a known key, a float, int64 timestamp and
-    step: the common case, checked without building a new point), else a validated copy."""
-    ts, step = m.timestamp, m.step
-    if (
-        type(m.value) is float
-        and type(ts) is int
-        and type(step) is int
-        and m.key in check._valid_keys
-        and check.INT64_MIN <= ts <= check.INT64_MAX
-        and check.INT64_MIN <= step <= check.INT64_MAX
-    ):
-        return m
-    return make_metric(m.key, m.value, ts, step)
+def _checked_metrics(metrics: Sequence[Metric]) -> list[Metric]:
+    """The points themselves when canonical (a known key, a float, int64 timestamp and
+    step: the common case, checked inline without building new points), else validated
+    copies."""
+    valid, lo, hi = check._valid_keys, check.INT64_MIN, check.INT64_MAX
+    return [
+        m
+        if type(m.value) is float
+        and type(ts := m.timestamp) is int
+        and type(step := m.step) is int
+        and m.key in valid
+        and lo <= ts <= hi
+        and lo <= step <= hi
+        else make_metric(m.key, m.value, m.timestamp, m.step)
+        for m in metrics
+    ]
 
 
 def make_metric(key: str, value: Any, timestamp: int | None, step: int | None) -> Metric:

@@ -9,7 +9,6 @@ validates them again, except what only the database can tell (immutable params).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -109,24 +108,32 @@ def write_tags(conn: Connection, run_id: str, items: Sequence[RunTag]) -> None:
 def write_metrics(conn: Connection, run_id: str, items: Sequence[Metric]) -> None:
     """Append every point, then upsert one latest row per key (the batch's best point,
     found here, so the database sees one upsert per key rather than one per point)."""
-    isnan = math.isnan
-    rows: list[tuple[str, str, float, bool, int, int]] = []
-    append = rows.append
-    best: dict[str, tuple[int, int, bool, float]] = {}
-    for m in items:
-        value = m.value
-        nan = isnan(value)
-        if nan:
-            value = 0.0
-        append((run_id, m.key, value, nan, m.timestamp, m.step))
-        # 'latest': highest step, then timestamp, then value (NaN lowest)
-        rank = (m.step, m.timestamp, not nan, value)
-        cur = best.get(m.key)
-        if cur is None or rank > cur:
-            best[m.key] = rank
+    # NaN, the one value unequal to itself, is stored as 0 with is_nan set.
+    rows = [
+        (run_id, m.key, v, False, m.timestamp, m.step)
+        if (v := m.value) == v
+        else (run_id, m.key, 0.0, True, m.timestamp, m.step)
+        for m in items
+    ]
     _raw.run_many(conn, _INSERT_METRIC, rows)
-    _raw.run_many(
-        conn,
-        _UPSERT_LATEST,
-        [(run_id, key, value, not ok, ts, step) for key, (step, ts, ok, value) in best.items()],
-    )
+    _raw.run_many(conn, _UPSERT_LATEST, _latest_per_key(rows))
+
+
+def _latest_per_key(rows: list[tuple[str, str, float, bool, int, int]]) -> list[tuple[Any, ...]]:
+    """Each key's latest row: highest step, then timestamp, then value (NaN lowest).
+    Steps usually grow through a batch, so most rows cost one comparison."""
+    best: dict[str, tuple[str, str, float, bool, int, int]] = {}
+    get = best.get
+    for row in rows:
+        cur = get(row[1])
+        if cur is None or row[5] > cur[5] or (row[5] == cur[5] and _later(row, cur)):
+            best[row[1]] = row
+    return list(best.values())
+
+
+def _later(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """``a`` is the later of two rows at one step: a later time, or at the same time a
+    number against NaN or a larger number."""
+    if a[4] != b[4]:
+        return bool(a[4] > b[4])
+    return not a[3] and (b[3] or a[2] > b[2])
