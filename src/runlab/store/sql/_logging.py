@@ -10,6 +10,7 @@ validates them again, except what only the database can tell (immutable params).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -29,10 +30,11 @@ _UPSERT_TAG = (
     "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value"
 )
 # An identical point already stored (a retried batch) is skipped, as MLflow does.
-_INSERT_METRIC = (
-    "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) "
-    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-)
+_INSERT_METRICS = "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step)"
+_SKIP_STORED = " ON CONFLICT DO NOTHING"
+# 3,000 parameters a statement: within SQLite's limit (32,766 since 3.32) and PostgreSQL's.
+_METRIC_ROWS_PER_STATEMENT = 500
+_KEY_AND_STEP = itemgetter(1, 5)
 # Replace the stored latest point only with a later one: higher step, then later
 # timestamp, then larger value, a NaN being lower than any number.
 _UPSERT_LATEST = (
@@ -115,7 +117,10 @@ def write_metrics(conn: Connection, run_id: str, items: Sequence[Metric]) -> Non
         else (run_id, m.key, 0.0, True, m.timestamp, m.step)
         for m in items
     ]
-    _raw.run_many(conn, _INSERT_METRIC, rows)
+    # In the order of the (run, key, step, ...) index, so that each insert lands next to
+    # the one before; the sort is stable, so a batch's first copy of a point is the one kept.
+    in_order = sorted(rows, key=_KEY_AND_STEP)
+    _raw.insert_values(conn, _INSERT_METRICS, _SKIP_STORED, in_order, _METRIC_ROWS_PER_STATEMENT)
     _raw.run_many(conn, _UPSERT_LATEST, _latest_per_key(rows))
 
 

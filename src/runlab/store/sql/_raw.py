@@ -73,6 +73,29 @@ def run_many(conn: Connection, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         cur.close()
 
 
+@lru_cache(maxsize=32)
+def _values_statement(head: str, tail: str, rows: int, width: int) -> str:
+    group = f"({', '.join('?' * width)})"
+    return f"{head} VALUES {', '.join([group] * rows)}{tail}"
+
+
+def insert_values(
+    conn: Connection, head: str, tail: str, rows: Sequence[Sequence[Any]], per_statement: int
+) -> None:
+    """``head VALUES (…), (…), … tail`` for ``rows``, ``per_statement`` rows at a time.
+
+    One statement for many rows, rather than ``executemany``, keeps the database's index
+    cursors open from one row to the next, so rows given in index order are each placed
+    next to the one before instead of being sought from the root."""
+    if not rows:
+        return
+    width = len(rows[0])
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        sql = _values_statement(head, tail, len(chunk), width)
+        run(conn, sql, [value for row in chunk for value in row])
+
+
 def placeholders(n: int) -> str:
     """``?, ?, ?`` for an IN list of ``n`` values."""
     return ", ".join("?" * n)
