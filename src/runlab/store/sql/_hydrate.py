@@ -44,6 +44,7 @@ RUN_COLUMNS = (
     runs.c.artifact_uri,
     runs.c.lifecycle_stage,
 )
+RUN_SELECT = ", ".join(f"runs.{column.name}" for column in RUN_COLUMNS)
 _RUN_INFO_SQL = (
     "SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, "
     "artifact_uri, lifecycle_stage FROM runs WHERE run_uuid = ?"

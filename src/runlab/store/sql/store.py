@@ -27,10 +27,11 @@ from runlab.errors import AlreadyExistsError, ConflictError, InvalidInputError, 
 from runlab.store import filter as flt
 from runlab.store.base import TrackingStore, check_downsample_args
 from runlab.store.run_table import RunTable
-from runlab.store.sql import _downsample, _hydrate, _logging, _pages, _raw
+from runlab.store.sql import _downsample, _hydrate, _logging, _pages, _raw, run_search
 from runlab.store.sql import search as sql_search
 from runlab.store.sql._engine import Database
 from runlab.store.sql._migrate import ensure_schema
+from runlab.store.sql.run_search import SqlText
 from runlab.store.sql.schema import (
     datasets,
     experiment_tags,
@@ -618,16 +619,10 @@ class SqlStore(TrackingStore):
         node = flt.parse_run_filter(filter_string)
         if not ids:
             return 0
-        q = (
-            select(func.count())
-            .select_from(runs)
-            .where(runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(view.stages()))
-        )
-        clause = sql_search.run_filter_clause(node)
-        if clause is not None:
-            q = q.where(clause)
+        where, params = _run_conditions(ids, view, node)
         with self.db.read() as conn:
-            return int(conn.execute(q).scalar_one())
+            found = _raw.fetch(conn, f"SELECT count(*) FROM runs WHERE {where}", params)
+            return int(found[0][0])
 
     def search_runs(
         self,
@@ -680,14 +675,14 @@ class SqlStore(TrackingStore):
         offset = _pages.decode(page_token, fingerprint)
         if not ids:
             return [], None
-        q = select(*_hydrate.RUN_COLUMNS).where(
-            runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(view.stages())
+        where, params = _run_conditions(ids, view, node)
+        order, order_params = run_search.run_order_sql(keys)
+        rows = _raw.fetch(
+            conn,
+            f"SELECT {_hydrate.RUN_SELECT} FROM runs WHERE {where} ORDER BY {order} "
+            "LIMIT ? OFFSET ?",
+            [*params, *order_params, max_results + 1, offset],
         )
-        clause = sql_search.run_filter_clause(node)
-        if clause is not None:
-            q = q.where(clause)
-        q = q.order_by(*sql_search.run_order_clauses(keys)).limit(max_results + 1).offset(offset)
-        rows = conn.execute(q).all()
         if len(rows) <= max_results:
             return rows, None
         return rows[:max_results], _pages.encode(offset + max_results, fingerprint)
@@ -718,6 +713,21 @@ class SqlStore(TrackingStore):
     def count_runs(self) -> int:
         with self.db.read() as conn:
             return int(conn.execute(select(func.count()).select_from(runs)).scalar_one())
+
+
+def _run_conditions(ids: Sequence[int], view: ViewType, node: flt.Node | None) -> SqlText:
+    """The WHERE of a run search (SQL text, see run_search): experiments, stage, filter."""
+    stages = list(view.stages())
+    where = (
+        f"runs.experiment_id IN ({_raw.placeholders(len(ids))}) "
+        f"AND runs.lifecycle_stage IN ({_raw.placeholders(len(stages))})"
+    )
+    params: list[Any] = [*ids, *stages]
+    condition = run_search.run_filter_sql(node)
+    if condition is not None:
+        where += f" AND {condition[0]}"
+        params += condition[1]
+    return where, params
 
 
 def _search_exp_id(value: str | int) -> int:
