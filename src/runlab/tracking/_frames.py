@@ -85,14 +85,13 @@ def table_to_frame(table: RunTable) -> Any:
     datetimes, a missing metric is NaN and a missing param or tag None.
 
     One ``DataFrame`` call over ready columns: nothing is built row by row."""
+    import numpy as np
     import pandas as pd
 
     columns: dict[str, Any] = {name: getattr(table, name) for name in INFO_COLUMNS}
-    for prefix, values in (
-        ("metrics", table.metrics),
-        ("params", table.params),
-        ("tags", table.tags),
-    ):
+    for key in sorted(table.metrics):  # typed already: pandas need not look at each value
+        columns[f"metrics.{key}"] = np.array(table.metrics[key], dtype=np.float64)
+    for prefix, values in (("params", table.params), ("tags", table.tags)):
         for key in sorted(values):
             columns[f"{prefix}.{key}"] = values[key]
     frame = pd.DataFrame(columns)
