@@ -103,7 +103,7 @@ class _State:
         self.last_run_id: str | None = None
         self.params: dict[str, dict[str, str]] = {}  # run -> params logged from here
         self.exit_hook = False
-        self.runs_started = 0
+        self.runs_ended = 0
 
 
 _state = _State()
@@ -229,12 +229,6 @@ def start_run(
         if not _state.exit_hook:
             atexit.register(_end_open_runs_at_exit)
             _state.exit_hook = True
-        _state.runs_started += 1
-        second_run = _state.runs_started == 2
-    if second_run:  # a sweep or a notebook: a DataFrame of runs is likely to follow
-        from runlab.tracking._frames import preload_pandas
-
-        preload_pandas()
     return active
 
 
@@ -292,7 +286,7 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
         _end(stack[-1].info.run_id, status, raise_errors=True)
 
 
-def _end(run_id: str, status: str, raise_errors: bool) -> None:
+def _end(run_id: str, status: str, raise_errors: bool, at_exit: bool = False) -> None:
     stack = _stack.get()
     if any(r.info.run_id == run_id for r in stack):
         _stack.set(tuple(r for r in stack if r.info.run_id != run_id))
@@ -312,6 +306,14 @@ def _end(run_id: str, status: str, raise_errors: bool) -> None:
             raise
         return
     client.set_terminated(run_id, status)
+    if not at_exit:
+        with _state.lock:
+            _state.runs_ended += 1
+            second = _state.runs_ended == 2
+        if second:  # a sweep or a notebook: a DataFrame of runs is likely to follow
+            from runlab.tracking._frames import preload_pandas
+
+            preload_pandas()
 
 
 def _end_open_runs_at_exit() -> None:
@@ -325,7 +327,7 @@ def _end_open_runs_at_exit() -> None:
         status = RunStatus.FINISHED
     for run_id in reversed(list(_state.open_runs)):
         try:
-            _end(run_id, status, raise_errors=False)
+            _end(run_id, status, raise_errors=False, at_exit=True)
         except Exception as exc:
             print(f"runlab: could not end run {run_id}: {exc}", file=sys.stderr)  # noqa: T201
     if _state.batcher is not None:
