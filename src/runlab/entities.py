@@ -7,7 +7,7 @@ at the boundary, in :mod:`runlab._validation`).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -19,6 +19,7 @@ __all__ = [
     "InputTag",
     "LifecycleStage",
     "Metric",
+    "MetricSummary",
     "ModelVersion",
     "ModelVersionStage",
     "ModelVersionStatus",
@@ -28,6 +29,8 @@ __all__ = [
     "RegisteredModel",
     "Run",
     "RunData",
+    "RunGroup",
+    "RunGroups",
     "RunInfo",
     "RunInputs",
     "RunStatus",
@@ -309,12 +312,51 @@ class ModelVersionStageTransition:
     timestamp: int
 
 
+@dataclass(frozen=True, slots=True)
+class MetricSummary:
+    """The latest values of one metric over a group of runs (NaN values left out)."""
+
+    min: float | None
+    max: float | None
+    mean: float | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunGroup:
+    """Runs sharing one value of a param, tag or attribute (``None``: runs without it)."""
+
+    value: str | None
+    count: int
+    metrics: dict[str, MetricSummary] = field(default_factory=dict)
+
+
+class RunGroups(list[RunGroup]):
+    """Groups in value order; ``truncated`` when more groups exist than were asked for."""
+
+    def __init__(self, items: Iterable[RunGroup], truncated: bool) -> None:
+        super().__init__(items)
+        self.truncated = truncated
+
+
 class PagedList(list[T], Generic[T]):
     """A page of results plus the opaque token for the next page (None when done)."""
 
     def __init__(self, items: Iterable[T], token: str | None) -> None:
         super().__init__(items)
         self.token = token
+
+
+def all_pages(fetch: Callable[[str | None], PagedList[T]], token: str | None = None) -> list[T]:
+    """Every item of a paged search: ``fetch(page_token)`` is called, starting from
+    ``token``, until a page comes back without a next token."""
+    found: list[T] = []
+    while True:
+        page = fetch(token)
+        found.extend(page)
+        token = page.token
+        if not token:
+            return found
 
 
 def tags_dict(tags: Mapping[str, Any] | Iterable[Any] | None) -> dict[str, str]:

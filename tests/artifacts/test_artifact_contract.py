@@ -3,7 +3,7 @@
 Each test speaks only through the repository's methods, so a local folder, an S3 bucket
 (a real S3-compatible server over HTTP) and a tracking server's artifact proxy keeping
 its files in S3 must behave the same. Backend details
-(symbolic links, multipart uploads, listing pages) live in each backend's own tests.
+(URI forms, symbolic links, multipart uploads, listing pages) live in each backend's own tests.
 """
 
 from __future__ import annotations
@@ -12,26 +12,18 @@ import contextlib
 import io
 import os
 import shutil
-import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.artifacts._cases import BIG, OPERATIONS, files, plant_sources, tree
 
 from runlab.artifacts import ArtifactRepository, FileInfo, get_artifact_repository
 from runlab.errors import InvalidInputError, NotFoundError
 
-BIG = bytes(range(256)) * (3 * 4096 + 17)  # ~3 MiB: several copy chunks
-
-
-def files(top: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(top).as_posix(): path.read_bytes()
-        for path in sorted(top.rglob("*"))
-        if path.is_file()
-    }
+pytestmark = pytest.mark.usefixtures("temp_dir")
 
 
 @pytest.fixture(scope="module")
@@ -74,26 +66,6 @@ def repo(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactRepository:
         return get_artifact_repository(f"s3://{bucket}/experiments/1/run-a/artifacts")
     proxy = request.getfixturevalue("proxy_over_s3")
     return get_artifact_repository(f"{proxy}/{uuid.uuid4().hex}/artifacts")
-
-
-@pytest.fixture
-def source(tmp_path: Path) -> Path:
-    top = tmp_path / "source"
-    (top / "sub" / "deeper").mkdir(parents=True)
-    (top / "empty").mkdir()
-    (top / "top.txt").write_text("top")
-    (top / "sub" / "mid.txt").write_text("mid")
-    (top / "sub" / "deeper" / "leaf.bin").write_bytes(BIG)
-    return top
-
-
-@pytest.fixture(autouse=True)
-def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Default download directories land in tmp_path, where a test can see them."""
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    return temp
 
 
 def everything(repo: ArtifactRepository, tmp_path: Path) -> dict[str, bytes]:
@@ -302,16 +274,6 @@ def test_delete(repo: ArtifactRepository, source: Path, tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------- path safety
 
-OPERATIONS: dict[str, Callable[[ArtifactRepository, str, Path], object]] = {
-    "log_artifact": lambda repo, path, tmp: repo.log_artifact(tmp / "src.txt", path),
-    "log_artifacts": lambda repo, path, tmp: repo.log_artifacts(tmp / "srcdir", path),
-    "write_bytes": lambda repo, path, tmp: repo.write_bytes(path, b"pwned"),
-    "list_artifacts": lambda repo, path, tmp: repo.list_artifacts(path),
-    "download_artifacts": lambda repo, path, tmp: repo.download_artifacts(path, str(tmp / "d")),
-    "open_artifact": lambda repo, path, tmp: repo.open_artifact(path),
-    "delete_artifacts": lambda repo, path, tmp: repo.delete_artifacts(path),
-}
-
 ESCAPES = "escapes the run's artifact root"
 BAD_PATHS = [
     ("../x", ESCAPES + r" \('\.\.' is not allowed\)"),
@@ -324,6 +286,7 @@ BAD_PATHS = [
     ("C:/x", ESCAPES),
     ("a\x00b", "NUL bytes are not allowed"),
     ("..\\x", "backslashes are not allowed"),
+    ("a\\..\\..\\x", "backslashes are not allowed"),
 ]
 
 
@@ -333,10 +296,9 @@ def test_no_path_escapes_the_root(
     repo: ArtifactRepository, tmp_path: Path, operation: str, path: str, match: str
 ) -> None:
     repo.write_bytes("inside.txt", b"inside")
-    (tmp_path / "src.txt").write_text("src")
-    (tmp_path / "srcdir").mkdir()
-    (tmp_path / "srcdir" / "f.txt").write_text("f")
+    plant_sources(tmp_path)
+    before = tree(tmp_path)
     with pytest.raises(InvalidInputError, match=match):
         OPERATIONS[operation](repo, path, tmp_path)
-    assert not (tmp_path / "d").exists()
+    assert tree(tmp_path) == before  # nothing created or removed on disk, inside a root or out
     assert everything(repo, tmp_path) == {"inside.txt": b"inside"}

@@ -26,8 +26,6 @@ from _s3 import all_objects
 from runlab.artifacts import FileInfo, get_artifact_repository
 from runlab.artifacts.s3 import MB, S3ArtifactRepository, S3Settings, parse_s3_uri
 from runlab.errors import InvalidInputError, NotFoundError, StorageError
-from runlab.store import uri as store_uri
-from runlab.tracking import _batching, fluent
 
 pytestmark = pytest.mark.s3
 
@@ -486,15 +484,6 @@ def test_bad_settings_name_the_variable(variable: str, value: str, match: str) -
 
 
 # ------------------------------------------------------------------------ end to end
-
-
-@pytest.fixture
-def fresh_fluent_state() -> Iterator[None]:
-    fluent._reset_for_tests()
-    yield
-    fluent._reset_for_tests()
-    _batching.close_all()
-    store_uri.close_all()
 
 
 @pytest.mark.postgres

@@ -69,16 +69,7 @@ class LocalArtifactRepository(ArtifactRepository):
     def log_artifact(
         self, local_file: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        source = os.fspath(local_file)
-        directory = _paths.normalize(artifact_path)
-        mode = _source_mode(source, "local file")
-        if stat.S_ISDIR(mode):
-            raise InvalidInputError(
-                f"local file {source!r} is a directory; use log_artifacts to log a directory"
-            )
-        if not stat.S_ISREG(mode):
-            raise InvalidInputError(f"local file {source!r} is not a regular file")
-        relative = _paths.normalize(_paths.join(directory, os.path.basename(source)))
+        source, relative = plan_file_upload(local_file, artifact_path)
         self._copy_in(source, relative)
 
     def log_artifacts(
@@ -264,6 +255,23 @@ def _file_info(entry: os.DirEntry[str], path: str, root: str) -> FileInfo:
         return FileInfo(path, is_dir=False, file_size=entry.stat().st_size)
     except OSError:  # a dangling link, or an entry removed meanwhile
         return FileInfo(path, is_dir=False, file_size=None)
+
+
+def plan_file_upload(
+    local_file: str | os.PathLike[str], artifact_path: str | None
+) -> tuple[str, str]:
+    """The local file and its checked artifact path for logging ``local_file`` into
+    directory ``artifact_path``; every repository's ``log_artifact`` starts here."""
+    source = os.fspath(local_file)
+    directory = _paths.normalize(artifact_path)
+    mode = _source_mode(source, "local file")
+    if stat.S_ISDIR(mode):
+        raise InvalidInputError(
+            f"local file {source!r} is a directory; use log_artifacts to log a directory"
+        )
+    if not stat.S_ISREG(mode):
+        raise InvalidInputError(f"local file {source!r} is not a regular file")
+    return source, _paths.normalize(_paths.join(directory, os.path.basename(source)))
 
 
 def plan_directory_upload(

@@ -35,7 +35,6 @@ import contextlib
 import json
 import os
 import re
-import stat
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -44,7 +43,7 @@ from urllib.parse import urlsplit
 
 from runlab.artifacts import _paths
 from runlab.artifacts.base import ArtifactRepository, FileInfo
-from runlab.artifacts.local import _source_mode, plan_directory_upload
+from runlab.artifacts.local import plan_directory_upload, plan_file_upload
 from runlab.errors import InvalidInputError, NotFoundError, StorageError
 
 try:
@@ -332,16 +331,7 @@ class S3ArtifactRepository(ArtifactRepository):
     def log_artifact(
         self, local_file: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        source = os.fspath(local_file)
-        directory = _paths.normalize(artifact_path)
-        mode = _source_mode(source, "local file")
-        if stat.S_ISDIR(mode):
-            raise InvalidInputError(
-                f"local file {source!r} is a directory; use log_artifacts to log a directory"
-            )
-        if not stat.S_ISREG(mode):
-            raise InvalidInputError(f"local file {source!r} is not a regular file")
-        relative = _paths.normalize(_paths.join(directory, os.path.basename(source)))
+        source, relative = plan_file_upload(local_file, artifact_path)
         with self._errors("upload", relative):
             self.client.upload_file(
                 source,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, BinaryIO
@@ -27,7 +26,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from runlab.artifacts import _paths
 from runlab.artifacts.base import ArtifactRepository, FileInfo
-from runlab.artifacts.local import _source_mode, plan_directory_upload
+from runlab.artifacts.local import plan_directory_upload, plan_file_upload
 from runlab.errors import InvalidInputError, NotFoundError, StorageError
 from runlab.store.rest._http import HttpSession
 
@@ -88,16 +87,7 @@ class HttpArtifactRepository(ArtifactRepository):
     def log_artifact(
         self, local_file: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        source = os.fspath(local_file)
-        directory = _paths.normalize(artifact_path)
-        mode = _source_mode(source, "local file")
-        if stat.S_ISDIR(mode):
-            raise InvalidInputError(
-                f"local file {source!r} is a directory; use log_artifacts to log a directory"
-            )
-        if not stat.S_ISREG(mode):
-            raise InvalidInputError(f"local file {source!r} is not a regular file")
-        self._upload(source, _paths.join(directory, _paths.normalize(os.path.basename(source))))
+        self._upload(*plan_file_upload(local_file, artifact_path))
 
     def log_artifacts(
         self, local_dir: str | os.PathLike[str], artifact_path: str | None = None

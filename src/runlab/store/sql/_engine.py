@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from runlab.errors import InvalidInputError, StorageError
@@ -204,6 +204,12 @@ def _tune_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    if getattr(exc.orig, "sqlstate", None) == "23505":  # PostgreSQL's unique_violation
+        return True
+    return "unique constraint failed" in str(exc.orig).lower()  # SQLite
+
+
 def _is_transient(exc: DBAPIError) -> bool:
     text = str(exc.orig).lower()
     return any(
@@ -270,13 +276,24 @@ class Database:
         return reason
 
     def write(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn`` in one write transaction; retried whole on lock or serialization errors."""
+        """Run ``fn`` in one write transaction; retried whole on lock or serialization errors.
+
+        A unique-key violation is retried once too. Writers check before they insert
+        (``experiment 'x' already exists``), but on PostgreSQL two transactions can pass
+        the check at the same time, and the second insert then hits the constraint. Run
+        again, the check sees the committed row and raises the error it was written to.
+        """
+        unique_retried = False
         for attempt in range(_RETRIES):
             try:
                 if self._write_lock is None:
                     return self._write_once(fn)
                 with self._write_lock:
                     return self._write_once(fn)
+            except IntegrityError as exc:
+                if unique_retried or not _is_unique_violation(exc):
+                    raise
+                unique_retried = True
             except DBAPIError as exc:
                 if not _is_transient(exc) or attempt == _RETRIES - 1:
                     if isinstance(exc, OperationalError):

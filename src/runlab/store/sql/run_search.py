@@ -27,9 +27,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import TextClause, text
+
 from runlab.store.filter import And, Comparison, Node, Or, OrderKey
 
-__all__ = ["SqlText", "run_filter_sql", "run_order_sql"]
+__all__ = ["SqlText", "run_filter_clause", "run_filter_sql", "run_order_sql"]
 
 DATASET_CONTEXT_TAG = "mlflow.data.context"
 
@@ -58,6 +60,19 @@ def run_filter_sql(node: Node | None) -> SqlText | None:
         return None
     params: list[Any] = []
     return _compile(node, params), params
+
+
+def run_filter_clause(node: Node | None) -> TextClause | None:
+    """:func:`run_filter_sql` as a Core clause, for statements built with SQLAlchemy (its
+    ``?`` placeholders become named binds)."""
+    compiled = run_filter_sql(node)
+    if compiled is None:
+        return None
+    sql, params = compiled
+    pieces = sql.split("?")
+    names = [f"run_filter_{i}" for i in range(len(params))]
+    named = pieces[0] + "".join(f":{n}{p}" for n, p in zip(names, pieces[1:], strict=True))
+    return text(f"({named})").bindparams(**dict(zip(names, params, strict=True)))
 
 
 def run_order_sql(keys: Sequence[OrderKey]) -> SqlText:
