@@ -81,6 +81,17 @@ def test_frame_matches_the_one_built_from_runs(
     assert frame.loc[ids[2], "status"] == "RUNNING"
 
 
+def test_runs_read_in_several_chunks(tracking: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _log_variety()
+    whole = runlab.search_runs()
+    runs = runlab.search_runs(output_format="list")
+    monkeypatch.setattr(_hydrate, "_CHUNK", 5)  # 12 runs: chunks of 5, 5 and 2
+    pd.testing.assert_frame_equal(runlab.search_runs(), whole)
+    listed = runlab.search_runs(output_format="list")
+    assert [r.info for r in listed] == [r.info for r in runs]
+    pd.testing.assert_frame_equal(runs_to_frame(listed), runs_to_frame(runs))  # NaN-aware
+
+
 def test_table_pages_join_up(tracking: str) -> None:
     _log_variety()
     client = runlab.RunlabClient()
