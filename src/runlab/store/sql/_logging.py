@@ -34,7 +34,8 @@ _INSERT_METRICS = "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp,
 _SKIP_STORED = " ON CONFLICT DO NOTHING"
 # 3,000 parameters a statement: within SQLite's limit (32,766 since 3.32) and PostgreSQL's.
 _METRIC_ROWS_PER_STATEMENT = 500
-_KEY_AND_STEP = itemgetter(1, 5)
+_Row = tuple[str, str, float, bool, int, int]  # run, key, value, is_nan, timestamp, step
+_STEP = itemgetter(5)
 # Replace the stored latest point only with a later one: higher step, then later
 # timestamp, then larger value, a NaN being lower than any number.
 _UPSERT_LATEST = (
@@ -110,33 +111,43 @@ def write_tags(conn: Connection, run_id: str, items: Sequence[RunTag]) -> None:
 def write_metrics(conn: Connection, run_id: str, items: Sequence[Metric]) -> None:
     """Append every point, then upsert one latest row per key (the batch's best point,
     found here, so the database sees one upsert per key rather than one per point)."""
-    # NaN, the one value unequal to itself, is stored as 0 with is_nan set.
-    rows = [
-        (run_id, m.key, v, False, m.timestamp, m.step)
-        if (v := m.value) == v
-        else (run_id, m.key, 0.0, True, m.timestamp, m.step)
-        for m in items
-    ]
+    by_key: dict[str, list[_Row]] = {}
+    for m in items:
+        # NaN, the one value unequal to itself, is stored as 0 with is_nan set.
+        v = m.value
+        row = (run_id, m.key, v, False, m.timestamp, m.step) if v == v else (
+            run_id, m.key, 0.0, True, m.timestamp, m.step
+        )  # fmt: skip
+        group = by_key.get(m.key)
+        if group is None:
+            by_key[m.key] = group = []
+        group.append(row)
     # In the order of the (run, key, step, ...) index, so that each insert lands next to
-    # the one before; the sort is stable, so a batch's first copy of a point is the one kept.
-    in_order = sorted(rows, key=_KEY_AND_STEP)
+    # the one before. Sorts are stable: a batch's first copy of a point is the one kept.
+    in_order: list[_Row] = []
+    latest: list[_Row] = []
+    for key in sorted(by_key):
+        group = by_key[key]
+        group.sort(key=_STEP)  # one pass when the batch is in step order already
+        in_order += group
+        latest.append(_latest(group))
     _raw.insert_values(conn, _INSERT_METRICS, _SKIP_STORED, in_order, _METRIC_ROWS_PER_STATEMENT)
-    _raw.run_many(conn, _UPSERT_LATEST, _latest_per_key(rows))
+    _raw.run_many(conn, _UPSERT_LATEST, latest)
 
 
-def _latest_per_key(rows: list[tuple[str, str, float, bool, int, int]]) -> list[tuple[Any, ...]]:
-    """Each key's latest row: highest step, then timestamp, then value (NaN lowest).
-    Steps usually grow through a batch, so most rows cost one comparison."""
-    best: dict[str, tuple[str, str, float, bool, int, int]] = {}
-    get = best.get
-    for row in rows:
-        cur = get(row[1])
-        if cur is None or row[5] > cur[5] or (row[5] == cur[5] and _later(row, cur)):
-            best[row[1]] = row
-    return list(best.values())
+def _latest(group: list[_Row]) -> _Row:
+    """The latest of one key's rows, sorted by step: among those at the highest step, the
+    latest time, then a number over NaN, then the larger value; on a tie the first."""
+    best = group[-1]
+    for row in reversed(group):
+        if row[5] != best[5]:
+            break
+        if not _later(best, row):  # ``row`` came earlier, so it wins ties
+            best = row
+    return best
 
 
-def _later(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+def _later(a: _Row, b: _Row) -> bool:
     """``a`` is the later of two rows at one step: a later time, or at the same time a
     number against NaN or a larger number."""
     if a[4] != b[4]:

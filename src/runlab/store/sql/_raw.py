@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection
@@ -93,7 +94,7 @@ def insert_values(
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
         sql = _values_statement(head, tail, len(chunk), width)
-        run(conn, sql, [value for row in chunk for value in row])
+        run(conn, sql, list(chain.from_iterable(chunk)))
 
 
 def placeholders(n: int) -> str:
