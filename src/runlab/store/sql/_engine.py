@@ -185,6 +185,14 @@ def _tune_sqlite(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL
+        # Copy the WAL into the database every 10,000 pages (about 40 MB) rather than every
+        # 1,000: pages that consecutive writes touch again (the growing ends of the metric
+        # indexes) are copied once instead of each time, and the copies sync ten times less.
+        cur.execute("PRAGMA wal_autocheckpoint=10000")
+        # Read the database file through a memory map: a search right after writes (whose
+        # commits empty each connection's page cache) finds its pages without a read()
+        # and a copy apiece. Only address space: the pages are the OS's cached file.
+        cur.execute("PRAGMA mmap_size=268435456")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA case_sensitive_like=ON")  # LIKE means LIKE; ILIKE is lower() LIKE
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
