@@ -19,6 +19,7 @@ __all__ = [
     "InputTag",
     "LifecycleStage",
     "Metric",
+    "MetricSummary",
     "ModelVersion",
     "ModelVersionStage",
     "ModelVersionStatus",
@@ -28,6 +29,8 @@ __all__ = [
     "RegisteredModel",
     "Run",
     "RunData",
+    "RunGroup",
+    "RunGroups",
     "RunInfo",
     "RunInputs",
     "RunStatus",
@@ -307,6 +310,33 @@ class ModelVersionStageTransition:
     to_stage: str
     user_id: str | None
     timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSummary:
+    """The latest values of one metric over a group of runs (NaN values left out)."""
+
+    min: float | None
+    max: float | None
+    mean: float | None
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class RunGroup:
+    """Runs sharing one value of a param, tag or attribute (``None``: runs without it)."""
+
+    value: str | None
+    count: int
+    metrics: dict[str, MetricSummary] = field(default_factory=dict)
+
+
+class RunGroups(list[RunGroup]):
+    """Groups in value order; ``truncated`` when more groups exist than were asked for."""
+
+    def __init__(self, items: Iterable[RunGroup], truncated: bool) -> None:
+        super().__init__(items)
+        self.truncated = truncated
 
 
 class PagedList(list[T], Generic[T]):

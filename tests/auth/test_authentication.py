@@ -20,6 +20,40 @@ def test_no_credentials_get_401_with_a_basic_challenge(team: Team) -> None:
     assert team.client.get("/health").status_code == 200
 
 
+def test_a_pages_script_gets_its_401_without_the_basic_challenge(team: Team) -> None:
+    """The challenge would open the browser's password prompt over the web UI, which sends
+    the user to its sign-in page instead."""
+    answer = team.client.get(SEARCH, headers={"X-Requested-With": "XMLHttpRequest"})
+    assert answer.status_code == 401
+    assert answer.json()["error_code"] == "UNAUTHENTICATED"
+    assert "WWW-Authenticate" not in answer.headers
+    other = team.client.get(SEARCH, headers={"X-Requested-With": "something-else"})
+    assert other.headers["WWW-Authenticate"].startswith("Basic")
+
+
+def test_registry_records_the_signed_in_user_whatever_the_credentials(team: Team) -> None:
+    versions = f"{API}/model-versions"
+    by_token = ok(
+        team.client.post(
+            f"{versions}/create",
+            json={"name": team.model, "source": "s3://b/m"},
+            headers=team.bearer("owner"),
+        )
+    )
+    assert by_token["model_version"]["user_id"] == "owner"  # type: ignore[index]
+    ok(
+        team.client.post(
+            "/api/2.0/runlab/session", json={"username": "editor", "password": "editor-password"}
+        )
+    )
+    body = {"name": team.model, "version": "1", "stage": "Staging"}
+    ok(team.client.post(f"{versions}/transition-stage", json=body))  # the session cookie
+    history = ok(
+        team.client.get(f"{versions}/stage-history", params={"name": team.model, "version": "1"})
+    )
+    assert [t["user_id"] for t in history["transitions"]] == ["editor"]  # type: ignore[index]
+
+
 def test_a_token_works_as_bearer_and_as_basic_password_until_revoked(team: Team) -> None:
     token = team.tokens["editor"]
     ok(team.client.get(SEARCH, headers={"Authorization": f"Bearer {token}"}))

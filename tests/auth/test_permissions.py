@@ -158,6 +158,13 @@ def test_searches_return_only_readable_things(team: Team) -> None:
     assert [r["info"]["run_id"] for r in runs["runs"]] == [team.run_id]  # type: ignore[index]
     denied = team.client.post(f"{API}/runs/search", json=search, auth=team.basic("stranger"))
     assert denied.status_code == 403
+    # The runs table's group view counts only the runs of readable experiments too.
+    grouped = {**search, "group_by": "attributes.status"}
+    groups_url = "/ajax-api/2.0/runlab/runs/groups"
+    answer = ok(team.client.post(groups_url, json=grouped, auth=team.basic("reader")))
+    assert sum(g["count"] for g in answer["groups"]) == 1  # type: ignore[index]
+    denied = team.client.post(groups_url, json=grouped, auth=team.basic("stranger"))
+    assert denied.status_code == 403
 
 
 def test_a_renamed_model_keeps_its_grants(team: Team) -> None:

@@ -38,6 +38,7 @@ ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("logged_models", TRACKING_PREFIXES),
     ("registry", TRACKING_PREFIXES),
     ("charts", ("/api/2.0/runlab", "/ajax-api/2.0/runlab")),
+    ("groups", ("/api/2.0/runlab", "/ajax-api/2.0/runlab")),
     ("downloads", ("",)),  # /get-artifact, where MLflow's web UI reads run files
 )
 PROXY_ROUTES = ("proxy", PROXY_PREFIXES)  # mounted only when the server serves artifacts

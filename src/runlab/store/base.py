@@ -17,6 +17,7 @@ from runlab.entities import (
     PagedList,
     Param,
     Run,
+    RunGroups,
     RunInfo,
     RunTag,
     ViewType,
@@ -190,6 +191,38 @@ class TrackingStore(abc.ABC):
             token = page.token
             if not token:
                 return total
+
+    def group_runs(
+        self,
+        experiment_ids: Sequence[str],
+        group_by: str,
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        metric_keys: Sequence[str] | None = None,
+        max_groups: int = 1000,
+    ) -> RunGroups:
+        """The runs a search would return, grouped by one param, tag or attribute.
+
+        ``group_by`` is a key as in ``order_by`` (``params.lr``, ``tags.team``,
+        ``attributes.status``). Each group has its value (``None`` for runs without it),
+        its run count and, for each of ``metric_keys``, the min, max and mean of the
+        runs' latest values. Groups come in value order (text order), ``None`` last; at
+        most ``max_groups`` of them, with ``truncated`` set when there were more. This
+        default pages through :meth:`search_runs`; SQL stores group in the database.
+        """
+        from runlab.store import grouping
+
+        key, keys, limit = grouping.check_group_args(group_by, metric_keys, max_groups)
+        found: list[Run] = []
+        token: str | None = None
+        while True:
+            page = self.search_runs(
+                experiment_ids, filter_string, run_view_type, 50_000, None, token
+            )
+            found.extend(page)
+            token = page.token
+            if not token:
+                return grouping.group_runs(found, key, keys, limit)
 
     # ---------------------------------------------------------------- housekeeping
     @abc.abstractmethod

@@ -21,6 +21,7 @@ from runlab.entities import (
     Param,
     Run,
     RunData,
+    RunGroups,
     RunInfo,
     RunStatus,
     RunTag,
@@ -272,6 +273,33 @@ class RunlabClient(RegistryClientMixin):
             max_results,
             order_by,
             page_token,
+        )
+
+    def group_runs(
+        self,
+        experiment_ids: Sequence[str] | str,
+        group_by: str,
+        filter_string: str = "",
+        run_view_type: ViewType | int | str = ViewType.ACTIVE_ONLY,
+        metric_keys: Sequence[str] | None = None,
+        max_groups: int = 1000,
+    ) -> RunGroups:
+        """Runs matching a search, grouped by a param, tag or attribute, counted and with
+        min/max/mean of the latest value of each of ``metric_keys``.
+
+        >>> client.group_runs("1", "params.optimizer", metric_keys=["val_loss"])  # doctest: +SKIP
+        [RunGroup(value='adam', count=12, metrics={'val_loss': MetricSummary(...)}), ...]
+        """
+        self._settle()
+        if isinstance(experiment_ids, (str, int)):
+            experiment_ids = [str(experiment_ids)]
+        return self.store.group_runs(
+            [str(e) for e in experiment_ids],
+            group_by,
+            filter_string or None,
+            ViewType.parse(run_view_type),
+            metric_keys,
+            max_groups,
         )
 
     # ================================================================ artifacts

@@ -2,7 +2,8 @@
 
 Credentials, in the order looked at: ``Authorization: Bearer <token>``; HTTP Basic with
 a password or an API token as the password; the web UI's session cookie. Missing or
-wrong ones get 401 ``UNAUTHENTICATED`` with ``WWW-Authenticate: Basic``; a signed-in
+wrong ones get 401 ``UNAUTHENTICATED`` with ``WWW-Authenticate: Basic`` (left out for a
+page's scripts, which send ``X-Requested-With``); a signed-in
 user without the permission a route needs (see :mod:`.rules`) gets 403
 ``PERMISSION_DENIED``. Paths outside the API (the web UI's files) need no credentials.
 """
@@ -408,11 +409,21 @@ def _replay(body: bytes, original: Any) -> Any:
     return receive
 
 
+def _from_page_script(scope: Any) -> bool:
+    """A web page's script (``X-Requested-With: XMLHttpRequest``, as the web UI sends) gets
+    its 401 without the Basic challenge: the challenge would open the browser's own
+    password prompt over the page, and the page sends the user to its sign-in form."""
+    for key, value in scope.get("headers", []):
+        if key.lower() == b"x-requested-with":
+            return value.decode("latin-1").strip().lower() == "xmlhttprequest"
+    return False
+
+
 async def _deny(denied: Denied, scope: Any, receive: Any, send: Any) -> None:
     from runlab.server.errors import error_response
 
     response = error_response(denied.status, denied.code, denied.message)
-    if denied.status == 401:
+    if denied.status == 401 and not _from_page_script(scope):
         response.headers["WWW-Authenticate"] = 'Basic realm="runlab"'
     if denied.retry_after:
         response.headers["Retry-After"] = str(max(1, round(denied.retry_after)))

@@ -138,6 +138,7 @@ RULES: dict[tuple[str, str, str], Rule] = {
     # runlab's own API: charts, session, users and tokens
     ("runlab", "GET", "/metrics/downsampled"): Rule(R, _run),
     ("runlab", "POST", "/runs/count"): Rule(R, "experiment_ids"),
+    ("runlab", "POST", "/runs/groups"): Rule(R, "experiment_ids"),
     ("runlab", "GET", "/artifacts/get"): Rule(R, _run),
     ("runlab", "POST", "/session"): Rule("public"),
     ("runlab", "DELETE", "/session"): Rule("public"),

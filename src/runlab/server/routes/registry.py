@@ -281,9 +281,14 @@ def create_model_version(
 
 
 def _user(request: Request) -> str | None:
-    """The basic-auth user name, when the client sent one."""
+    """Who is asking: the signed-in user on a server with ``--auth`` (whatever the
+    credentials: password, token or the web UI's session), else the Basic user name the
+    client sent, if any."""
     import base64
 
+    signed_in = request.scope.get("state", {}).get("runlab_user")
+    if signed_in is not None:
+        return str(signed_in.username)
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("basic "):
         return None

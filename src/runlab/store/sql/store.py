@@ -18,6 +18,7 @@ from runlab.entities import (
     PagedList,
     Param,
     Run,
+    RunGroups,
     RunInfo,
     RunStatus,
     RunTag,
@@ -627,6 +628,32 @@ class SqlStore(TrackingStore):
             q = q.where(clause)
         with self.db.read() as conn:
             return int(conn.execute(q).scalar_one())
+
+    def group_runs(
+        self,
+        experiment_ids: Sequence[str],
+        group_by: str,
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        metric_keys: Sequence[str] | None = None,
+        max_groups: int = 1000,
+    ) -> RunGroups:
+        from runlab.store import grouping
+        from runlab.store.sql import groups
+
+        key, keys, limit = grouping.check_group_args(group_by, metric_keys, max_groups)
+        view = ViewType.parse(run_view_type)
+        ids = sorted({_search_exp_id(e) for e in experiment_ids})
+        node = flt.parse_run_filter(filter_string)
+        if not ids:
+            return RunGroups([], truncated=False)
+        where = [runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(view.stages())]
+        clause = sql_search.run_filter_clause(node)
+        if clause is not None:
+            where.append(clause)
+        with self.db.read() as conn:
+            rows = conn.execute(groups.group_query(where, key, keys, limit)).all()
+        return groups.read_groups(rows, keys, limit)
 
     def search_runs(
         self,

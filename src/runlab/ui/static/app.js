@@ -6,6 +6,9 @@ import { experimentsView } from "./js/views/experiments.js";
 import { runsView } from "./js/views/runs.js";
 import { runView } from "./js/views/run.js";
 import { compareView } from "./js/views/compare.js";
+import { modelsView } from "./js/views/models.js";
+import { modelView } from "./js/views/model.js";
+import { versionView } from "./js/views/version.js";
 
 const main = document.getElementById("main");
 let cleanup = null;
@@ -16,7 +19,19 @@ const routes = [
   [/^\/runs$/, runsView],
   [/^\/run\/[^/]+$/, runView],
   [/^\/compare$/, compareView],
+  [/^\/models$/, modelsView],
+  [/^\/models\/[^/]+$/, modelView],
+  [/^\/models\/[^/]+\/versions\/[^/]+$/, versionView],
 ];
+
+// The top navigation marks the section the page belongs to.
+function markSection(path) {
+  const section = path.startsWith("/models") ? "models" : "experiments";
+  for (const link of document.querySelectorAll("[data-section]")) {
+    if (link.dataset.section === section) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
 
 // Views keep their own state in the URL with history.replaceState, which fires no
 // hashchange; a hashchange is a real navigation and renders the view afresh.
@@ -33,6 +48,7 @@ async function render() {
     cleanup = null;
   }
   const found = routes.find(([pattern]) => pattern.test(route.path));
+  markSection(route.path);
   clear(main);
   if (!found) {
     main.appendChild(h("section", { class: "page" }, h("h1", null, "Not found"), h("p", null, "No page at ", h("code", null, route.path), ". ", h("a", { href: "#/" }, "Back to experiments"))));

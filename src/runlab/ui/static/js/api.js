@@ -16,8 +16,21 @@ export class ApiError extends Error {
   }
 }
 
+// A server run with --auth answers 401 to a browser without a session: the UI sends it to
+// the sign-in page, which comes back to this same view afterwards. Only once, however many
+// requests fail together.
+let signingIn = false;
+function signIn() {
+  if (signingIn) return;
+  signingIn = true;
+  const here = `${location.pathname}${location.search}${location.hash}`;
+  location.assign(`login?${new URLSearchParams({ next: here })}`);
+}
+
 async function request(method, url, body) {
-  const init = { method, headers: { Accept: "application/json" } };
+  // X-Requested-With: the server then leaves out its Basic challenge, which would open the
+  // browser's own password prompt over the page.
+  const init = { method, headers: { Accept: "application/json", "X-Requested-With": "XMLHttpRequest" } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -39,6 +52,7 @@ async function request(method, url, body) {
       data = { message: text.slice(0, 300) };
     }
   }
+  if (response.status === 401) signIn();
   if (!response.ok) {
     throw new ApiError(response.status, data.error_code || "ERROR", data.message || response.statusText);
   }
@@ -57,6 +71,8 @@ function query(params) {
 
 export const get = (path, params = {}) => request("GET", `${MLFLOW}${path}?${query(params)}`);
 export const post = (path, body = {}) => request("POST", `${MLFLOW}${path}`, body);
+const patch = (path, body) => request("PATCH", `${MLFLOW}${path}`, body);
+const remove = (path, body) => request("DELETE", `${MLFLOW}${path}`, body);
 
 export const api = {
   searchExperiments: (body) => post("experiments/search", body),
@@ -71,6 +87,7 @@ export const api = {
   deleteTag: (runId, key) => post("runs/delete-tag", { run_id: runId, key }),
   listArtifacts: (runId, path) => get("artifacts/list", { run_id: runId, path }),
   countRuns: (body) => request("POST", `${RUNLAB}runs/count`, body).then((d) => Number(d.count)),
+  groupRuns: (body) => request("POST", `${RUNLAB}runs/groups`, body),
   // {step: [], timestamp: [], value: []}: three arrays, a third of the bytes of objects.
   downsampled: (runId, key, xAxis, maxPoints = 4000) =>
     request(
@@ -78,7 +95,34 @@ export const api = {
       `${RUNLAB}metrics/downsampled?${query({ run_id: runId, metric_key: key, x_axis: xAxis, max_points: maxPoints, format: "columns" })}`,
     ),
   artifactUrl: (runId, path) => `${RUNLAB}artifacts/get?${query({ run_id: runId, path })}`,
+
+  // Model registry. Version numbers travel as strings, as in MLflow's protocol.
+  searchModels: (params) => get("registered-models/search", params),
+  getModel: (name) => get("registered-models/get", { name }).then((d) => d.registered_model),
+  createModel: (name, description) => post("registered-models/create", { name, description: description || undefined }).then((d) => d.registered_model),
+  renameModel: (name, newName) => post("registered-models/rename", { name, new_name: newName }).then((d) => d.registered_model),
+  updateModel: (name, description) => patch("registered-models/update", { name, description }).then((d) => d.registered_model),
+  deleteModel: (name) => remove("registered-models/delete", { name }),
+  setModelTag: (name, key, value) => post("registered-models/set-tag", { name, key, value }),
+  deleteModelTag: (name, key) => remove("registered-models/delete-tag", { name, key }),
+  setAlias: (name, alias, version) => post("registered-models/alias", { name, alias, version: String(version) }),
+  deleteAlias: (name, alias) => remove("registered-models/alias", { name, alias }),
+  searchVersions: (params) => get("model-versions/search", params),
+  getVersion: (name, version) => get("model-versions/get", { name, version }).then((d) => d.model_version),
+  updateVersion: (name, version, description) => patch("model-versions/update", { name, version: String(version), description }).then((d) => d.model_version),
+  transitionStage: (name, version, stage, archiveExisting) =>
+    post("model-versions/transition-stage", { name, version: String(version), stage, archive_existing_versions: Boolean(archiveExisting) }).then((d) => d.model_version),
+  setVersionTag: (name, version, key, value) => post("model-versions/set-tag", { name, version: String(version), key, value }),
+  deleteVersionTag: (name, version, key) => remove("model-versions/delete-tag", { name, version: String(version), key }),
+  stageHistory: (name, version) => get("model-versions/stage-history", { name, version }).then((d) => d.transitions || []),
 };
+
+// Registry tags come as [{key, value}] lists.
+export function tagList(entity) {
+  const out = {};
+  for (const t of (entity && entity.tags) || []) out[t.key] = t.value;
+  return out;
+}
 
 // Tag list -> object, and the well-known system tags.
 export function tagMap(run) {

@@ -7,6 +7,7 @@ import { chartGrid, runColor } from "../charts.js";
 import { clear, confirmDialog, h, toast } from "../dom.js";
 import { formatDuration, formatNumber, formatTime, runDuration, shortCommit, statusBadge } from "../format.js";
 import { renderMarkdown } from "../markdown.js";
+import { stageBadge, versionHash } from "../registry.js";
 import { buildHash, quoteString, replaceHash } from "../state.js";
 
 const TABS = [
@@ -116,6 +117,23 @@ export async function runView(ctx) {
         if (data.next_page_token) childrenCell.appendChild(document.createTextNode(" and more"));
       })
       .catch(() => (childrenCell.textContent = "—"));
+    // Lineage: the registered model versions made from this run.
+    const versionsCell = h("span", { class: "muted registered-versions" }, "…");
+    api
+      .searchVersions({ filter: `run_id = ${quoteString(runId)}`, order_by: ["name ASC", "version_number ASC"], max_results: 100 })
+      .then((data) => {
+        const found = data.model_versions || [];
+        clear(versionsCell);
+        versionsCell.classList.remove("muted");
+        if (!found.length) versionsCell.appendChild(document.createTextNode("—"));
+        found.forEach((v, i) => {
+          if (i) versionsCell.appendChild(document.createTextNode(", "));
+          versionsCell.appendChild(h("a", { href: versionHash(v.name, v.version) }, `${v.name} version ${v.version}`));
+          if (v.current_stage && v.current_stage !== "None") versionsCell.append(" ", stageBadge(v.current_stage));
+        });
+        if (data.next_page_token) versionsCell.appendChild(document.createTextNode(" and more"));
+      })
+      .catch(() => (versionsCell.textContent = "—"));
     const commit = tagsNow["mlflow.source.git.commit"];
     const fields = [
       ["Run ID", h("span", { class: "mono" }, info.run_id)],
@@ -129,6 +147,7 @@ export async function runView(ctx) {
       ["Git commit", commit ? h("span", { class: "mono", title: commit }, shortCommit(commit)) : "—"],
       ["Parent run", parentCell],
       ["Child runs", childrenCell],
+      ["Registered as", versionsCell],
       ["Artifact URI", h("span", { class: "mono" }, info.artifact_uri || "")],
     ];
     const details = h("dl", { class: "details" }, fields.map(([k, v]) => [h("dt", null, k), h("dd", null, v)]));

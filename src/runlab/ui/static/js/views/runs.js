@@ -6,6 +6,7 @@ import { api, metricMap, paramMap, tagMap } from "../api.js";
 import { clear, h } from "../dom.js";
 import { formatDuration, formatNumber, formatTime, runDuration, shortCommit, shortSource, statusBadge } from "../format.js";
 import { buildHash, listParam, replaceHash } from "../state.js";
+import { GROUP_PAGE, fetchGroups, groupFilter, groupLabel, groupOptions, summaryCell } from "./run_groups.js";
 
 const ROW_HEIGHT = 34;
 const FIRST_PAGE = 100;
@@ -61,6 +62,7 @@ export async function runsView(ctx) {
     columns: route.params.has("c") ? columnsFromUrl(listParam(route.params, "c")) : null,
     selected: new Set(listParam(route.params, "sel")),
     view: route.params.get("view") || "ACTIVE_ONLY",
+    group: route.params.get("g") || "",
     expanded: new Set(),
   };
   if (!state.experimentIds.length) state.experimentIds = ["0"];
@@ -73,6 +75,11 @@ export async function runsView(ctx) {
   let total = null;
   let loading = null;
   let queryGeneration = 0;
+  // Group view: null while ungrouped, else the groups in display order.
+  let groups = null;
+  let groupsTruncated = false;
+  const seenParams = new Set();
+  const seenTags = new Set();
 
   const title = h("h1", null, "Runs");
   const totalLabel = h("span", { class: "muted total", role: "status", "aria-live": "polite" });
@@ -94,6 +101,7 @@ export async function runsView(ctx) {
       h("option", { value: v, selected: state.view === v }, { ACTIVE_ONLY: "Active", DELETED_ONLY: "Deleted", ALL: "All" }[v]),
     ),
   );
+  const groupSelect = h("select", { "aria-label": "Group runs by" }, groupOptions(state.group, [], []));
   const compareButton = h("button", { class: "btn primary", type: "button", onclick: compare }, "Compare");
   const columnsButton = h("button", { class: "btn", type: "button", "aria-haspopup": "dialog", onclick: chooseColumns }, "Columns");
   const thead = h("thead");
@@ -113,6 +121,7 @@ export async function runsView(ctx) {
         filterInput,
         h("button", { class: "btn", type: "submit" }, "Apply"),
         viewSelect,
+        groupSelect,
         h("button", { class: "btn", type: "button", title: "Load the runs again", onclick: () => restart() }, "Refresh"),
         columnsButton,
         compareButton,
@@ -124,6 +133,10 @@ export async function runsView(ctx) {
 
   viewSelect.addEventListener("change", () => {
     state.view = viewSelect.value;
+    restart();
+  });
+  groupSelect.addEventListener("change", () => {
+    state.group = groupSelect.value;
     restart();
   });
   filterInput.addEventListener("keydown", (e) => {
@@ -159,12 +172,26 @@ export async function runsView(ctx) {
         o: state.order ? `${state.order.key} ${state.order.desc ? "DESC" : "ASC"}` : "",
         c: state.columns ? columnsForUrl(state.columns) : null,
         view: state.view === "ACTIVE_ONLY" ? "" : state.view,
+        g: state.group,
         sel: [...state.selected],
       }),
     );
   }
 
+  function noteKeys(list) {
+    let added = false;
+    for (const run of list) {
+      for (const p of run.data.params || []) if (!seenParams.has(p.key)) (seenParams.add(p.key), (added = true));
+      for (const t of run.data.tags || []) if (!t.key.startsWith("mlflow.") && !seenTags.has(t.key)) (seenTags.add(t.key), (added = true));
+    }
+    if (added) {
+      clear(groupSelect);
+      for (const option of groupOptions(state.group, seenParams, seenTags)) groupSelect.appendChild(option);
+    }
+  }
+
   async function loadMore() {
+    if (groups) return;
     if (exhausted) return;
     if (loading) return loading;
     const generation = queryGeneration;
@@ -177,6 +204,7 @@ export async function runsView(ctx) {
           byId.set(run.info.run_id, run);
           runs.push(run);
         }
+        noteKeys(page.runs || []);
         nextToken = page.next_page_token || null;
         exhausted = !nextToken;
         showFilterError(null);
@@ -206,11 +234,17 @@ export async function runsView(ctx) {
     exhausted = false;
     loading = null;
     total = null;
+    groups = null;
+    groupsTruncated = false;
     scroller.scrollTop = 0;
     saveUrl();
     updateTotal();
     // The old rows stay until the new ones arrive (no flicker); aria-busy says they are stale.
     table.setAttribute("aria-busy", "true");
+    if (state.group) {
+      loadGroups();
+      return;
+    }
     api
       .countRuns(searchBody())
       .then((n) => {
@@ -221,6 +255,93 @@ export async function runsView(ctx) {
       })
       .catch(() => {});
     loadMore();
+  }
+
+  // ---------------------------------------------------------------- groups
+  async function loadGroups() {
+    const generation = queryGeneration;
+    if (!state.columns) {
+      // The default columns come from a sample of the runs, and decide which metrics the
+      // groups summarise.
+      try {
+        const sample = await api.searchRuns(searchBody({ max_results: 50 }));
+        if (generation !== queryGeneration || !ctx.alive()) return;
+        noteKeys(sample.runs || []);
+        state.columns = defaultColumns(sample.runs || []);
+      } catch {
+        // The groups request below reports a bad filter.
+      }
+    }
+    const metricKeys = visibleColumns()
+      .filter((c) => c.startsWith("m."))
+      .map((c) => c.slice(2));
+    try {
+      const answer = await fetchGroups(searchBody(), state.group, metricKeys);
+      if (generation !== queryGeneration || !ctx.alive()) return;
+      groups = answer.groups;
+      groupsTruncated = answer.truncated;
+      total = groups.reduce((n, g) => n + g.count, 0);
+      exhausted = true;
+      showFilterError(null);
+      // A lone group opens by itself.
+      if (groups.length === 1) toggleGroup(groups[0]);
+    } catch (err) {
+      if (generation !== queryGeneration) return;
+      groups = [];
+      exhausted = true;
+      showFilterError(err);
+    }
+    table.removeAttribute("aria-busy");
+    rebuildDisplay();
+    renderHead();
+    renderRows();
+    updateTotal();
+  }
+
+  function toggleGroup(group) {
+    group.expanded = !group.expanded;
+    if (group.expanded && !group.runs.length && !group.exhausted) loadGroupRuns(group);
+    rebuildDisplay();
+    renderRows();
+  }
+
+  function loadGroupRuns(group) {
+    if (group.loading || group.exhausted) return group.loading;
+    const generation = queryGeneration;
+    const body = searchBody({
+      filter: groupFilter(state.filter, state.group, group.value),
+      max_results: GROUP_PAGE,
+      page_token: group.token || undefined,
+    });
+    group.loading = api
+      .searchRuns(body)
+      .then((page) => {
+        if (generation !== queryGeneration || !ctx.alive()) return;
+        for (const run of page.runs || []) {
+          if (byId.has(run.info.run_id)) continue;
+          byId.set(run.info.run_id, run);
+          group.runs.push(run);
+          runs.push(run);
+        }
+        noteKeys(page.runs || []);
+        group.token = page.next_page_token || null;
+        group.exhausted = !group.token;
+      })
+      .catch((err) => {
+        if (generation !== queryGeneration) return;
+        group.exhausted = true;
+        showFilterError(err);
+      })
+      .finally(() => {
+        group.loading = null;
+        if (generation !== queryGeneration || !ctx.alive()) return;
+        if (!state.columns) state.columns = defaultColumns();
+        rebuildDisplay();
+        renderHead();
+        renderRows();
+        updateTotal();
+      });
+    return group.loading;
   }
 
   function applyFilter() {
@@ -260,6 +381,13 @@ export async function runsView(ctx) {
 
   function updateTotal() {
     const loaded = runs.length;
+    if (groups) {
+      const more = groupsTruncated ? "+" : "";
+      totalLabel.textContent = `${total.toLocaleString()}${more} run${total === 1 ? "" : "s"} in ${groups.length.toLocaleString()}${more} group${groups.length === 1 ? "" : "s"} by ${groupLabel(state.group)}`;
+      compareButton.disabled = state.selected.size < 1;
+      compareButton.textContent = state.selected.size ? `Compare ${state.selected.size}` : "Compare";
+      return;
+    }
     if (total !== null && loaded >= total) totalLabel.textContent = `${total.toLocaleString()} run${total === 1 ? "" : "s"}`;
     else if (total !== null) totalLabel.textContent = `${total.toLocaleString()} runs (${loaded.toLocaleString()} loaded)`;
     else totalLabel.textContent = exhausted ? `${loaded.toLocaleString()} runs` : `${loaded.toLocaleString()}+ runs`;
@@ -268,10 +396,10 @@ export async function runsView(ctx) {
   }
 
   // ---------------------------------------------------------------- columns
-  function defaultColumns() {
+  function defaultColumns(sample = runs) {
     const metrics = new Set();
     const params = new Set();
-    for (const run of runs.slice(0, 200)) {
+    for (const run of sample.slice(0, 200)) {
       for (const m of run.data.metrics || []) metrics.add(m.key);
       for (const p of run.data.params || []) params.add(p.key);
     }
@@ -415,6 +543,7 @@ export async function runsView(ctx) {
         saveUrl();
         renderHead();
         renderRows();
+        if (groups) restart(); // the groups summarise the metric columns now shown
       }
       dialog.close();
       dialog.remove();
@@ -431,6 +560,16 @@ export async function runsView(ctx) {
   // The display list: loaded runs in server order, children tucked under a loaded parent.
   let display = [];
   function rebuildDisplay() {
+    if (groups) {
+      display = [];
+      for (const group of groups) {
+        display.push({ group });
+        if (!group.expanded) continue;
+        for (const run of group.runs) display.push({ run, depth: 0, childCount: 0 });
+        if (!group.exhausted || group.loading) display.push({ more: group });
+      }
+      return;
+    }
     const children = new Map();
     const topLevel = [];
     for (const run of runs) {
@@ -451,6 +590,7 @@ export async function runsView(ctx) {
 
   function rowCount() {
     // Rows not loaded yet are placeholders, so the scrollbar spans every run.
+    if (groups) return display.length;
     const pending = total !== null ? Math.max(0, total - runs.length) : exhausted ? 0 : 1;
     return display.length + pending;
   }
@@ -461,18 +601,80 @@ export async function runsView(ctx) {
     const viewport = scroller.clientHeight || 600;
     const first = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
     const last = Math.min(count, Math.ceil((scroller.scrollTop + viewport) / ROW_HEIGHT) + OVERSCAN);
+    // Rows are rebuilt on every render: keep the keyboard focus on the same toggle.
+    const focused = tbody.contains(document.activeElement) ? document.activeElement.closest("tr") : null;
+    const focusKey = focused ? focused.dataset.groupIndex ?? focused.dataset.runId : null;
     clear(tbody);
     table.setAttribute("aria-rowcount", String(count + 1));
     if (first > 0) tbody.appendChild(h("tr", { class: "spacer", "aria-hidden": "true", style: { height: `${first * ROW_HEIGHT}px` } }));
-    if (!count && exhausted) {
+    if (!count && exhausted && groups) {
+      tbody.appendChild(h("tr", null, h("td", { colspan: columns.length + 1, class: "empty" }, "No run matches this filter.")));
+    } else if (!count && exhausted) {
       tbody.appendChild(h("tr", null, h("td", { colspan: columns.length + 1, class: "empty" }, state.filter ? "No run matches this filter." : "No runs yet in this experiment.")));
     }
     for (let i = first; i < last; i++) {
       const item = display[i];
-      tbody.appendChild(item ? runRow(item, columns, i) : h("tr", { class: "placeholder", "aria-rowindex": i + 2 }, h("td", { colspan: columns.length + 1 }, "Loading…")));
+      const row = !item
+        ? h("tr", { class: "placeholder", "aria-rowindex": i + 2 }, h("td", { colspan: columns.length + 1 }, "Loading…"))
+        : item.group
+          ? groupRow(item.group, columns, i)
+          : item.more
+            ? moreRow(item.more, columns, i)
+            : runRow(item, columns, i);
+      tbody.appendChild(row);
     }
     if (last < count) tbody.appendChild(h("tr", { class: "spacer", "aria-hidden": "true", style: { height: `${(count - last) * ROW_HEIGHT}px` } }));
+    if (focusKey !== null && focusKey !== undefined) {
+      const row = [...tbody.querySelectorAll("tr")].find((r) => (r.dataset.groupIndex ?? r.dataset.runId) === focusKey);
+      const toggle = row && row.querySelector(".tree-toggle");
+      if (toggle) toggle.focus();
+    }
     if (last > display.length && !exhausted) loadMore();
+  }
+
+  function groupRow(group, columns, index) {
+    const label = group.value === null ? `no ${groupLabel(state.group)}` : group.value;
+    const cells = [h("td", { class: "col-check" })];
+    for (const column of columns) {
+      if (column === "name") {
+        const toggle = h(
+          "button",
+          {
+            type: "button",
+            class: "tree-toggle group-toggle",
+            "aria-expanded": String(group.expanded),
+            "aria-label": `${group.expanded ? "Collapse" : "Expand"} group ${label}, ${group.count} run${group.count === 1 ? "" : "s"}`,
+            onclick: () => {
+              toggleGroup(group);
+              const again = [...tbody.querySelectorAll("tr.group-row .group-toggle")].find((b) => b.closest("tr").dataset.groupIndex === String(groups.indexOf(group)));
+              if (again) again.focus();
+            },
+          },
+          group.expanded ? "▾" : "▸",
+        );
+        cells.push(
+          h(
+            "td",
+            { class: "group-cell" },
+            toggle,
+            h("span", { class: group.value === null ? "group-value muted" : "group-value" }, label),
+            h("span", { class: "group-count muted" }, ` ${group.count.toLocaleString()} run${group.count === 1 ? "" : "s"}`),
+          ),
+        );
+      } else if (column.startsWith("m.")) {
+        const { text, title } = summaryCell(group.metrics[column.slice(2)]);
+        cells.push(h("td", { class: "num group-summary", title }, text));
+      } else cells.push(h("td"));
+    }
+    return h("tr", { class: "group-row", dataset: { groupIndex: String(groups.indexOf(group)) }, "aria-rowindex": index + 2, "aria-level": "1" }, cells);
+  }
+
+  function moreRow(group, columns, index) {
+    const left = group.count - group.runs.length;
+    const button = group.loading
+      ? h("span", { class: "muted" }, "Loading…")
+      : h("button", { type: "button", class: "btn small", onclick: () => loadGroupRuns(group) }, `Load ${Math.min(left, GROUP_PAGE).toLocaleString()} more of ${left.toLocaleString()}`);
+    return h("tr", { class: "more-row", "aria-rowindex": index + 2 }, h("td", { colspan: columns.length + 1 }, button));
   }
 
   function runRow({ run, depth, childCount }, columns, index) {
