@@ -155,3 +155,23 @@ def test_ties_nan_and_infinities_match_the_python_reference(store: SqlStore) -> 
 
 def _same(value: float) -> float | str:
     return "nan" if math.isnan(value) else value
+
+
+def test_nan_among_positive_values_never_hides_the_lowest(store: SqlStore) -> None:
+    """A NaN is stored as 0.0: below every value of a positive series, it must still not
+    stand in for (and so lose) a bucket's lowest point, nor a negative series' highest."""
+    run_id = _run(store)
+    rng = random.Random(13)
+    values = [1.0 + rng.random() for _ in range(20_000)]
+    values += [-1.0 - rng.random() for _ in range(20_000)]
+    for i in range(0, len(values), 37):
+        values[i] = float("nan")
+    points = [Metric("m", v, 1000 + i, i) for i, v in enumerate(values)]
+    _log(store, run_id, points)
+    for x_axis in ("step", "timestamp"):
+        want = downsample_points(points, 400, x_axis)
+        got = store.get_metric_history_downsampled(run_id, "m", 400, x_axis)
+        assert [p.step for p in got] == [p.step for p in want], x_axis
+        assert min(p.value for p in got if not math.isnan(p.value)) == min(
+            v for v in values if not math.isnan(v)
+        )

@@ -93,23 +93,42 @@ def _sqlite_bucket_ids(
     in_sub = f"run_uuid = ?1 AND key = ?2 AND {x} >= {lo} AND {x} < {hi}"
     params: list[Any] = [run_id, key, x_min, pieces, width, piece, subs]
     # SQLite's printf writes a double with %!.18g so that it reads back exactly.
+    extremes = (
+        "(SELECT CASE WHEN min(value) IS NULL THEN NULL"
+        " ELSE printf('%!.18g %!.18g', min(value), max(value)) END"
+        f" FROM metrics WHERE {in_sub.replace('SUB', 's.i')}{{nan}})"
+    )
+    # No NaN test per row (a tenth of the pass): a NaN is stored as 0.0, so only a
+    # sub-bucket whose lowest or highest value reads 0 may owe it to a NaN, and only those
+    # are read again, without their NaN.
     first_pass = (
         "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i + 1 < ?7)"
-        " SELECT (SELECT CASE WHEN min(value) IS NULL THEN NULL"
-        " ELSE printf('%!.18g %!.18g', min(value), max(value)) END"
-        f" FROM metrics WHERE {in_sub.replace('SUB', 's.i')} AND is_nan = 0) FROM s"
+        f" SELECT {extremes.format(nan='')} FROM s"
     )
+    found = [_low_high(text) for (text,) in _raw.fetch(conn, first_pass, params)]
+    suspects = [i for i, pair in enumerate(found) if pair is not None and 0.0 in pair]
+    if suspects:
+        marks = ", ".join(
+            f"(?{n})" for n in range(len(params) + 1, len(params) + len(suspects) + 1)
+        )
+        again = (
+            f"SELECT s.i, {extremes.format(nan=' AND is_nan = 0')}"
+            f" FROM (SELECT column1 AS i FROM (VALUES {marks})) AS s"
+        )
+        for i, text in _raw.fetch(conn, again, [*params, *suspects]):
+            found[i] = _low_high(text)
+
     lows: list[tuple[int, float]] = []
     highs: list[tuple[int, float]] = []
     best: tuple[float, int, float, int] | None = None
-    for i, (found,) in enumerate(_raw.fetch(conn, first_pass, params)):
+    for i, pair in enumerate(found):
         if i % pieces == 0 and best is not None:
             lows.append((best[1], best[0]))
             highs.append((best[3], best[2]))
             best = None
-        if found is None:
+        if pair is None:
             continue
-        low, high = (float(v) for v in found.split())
+        low, high = pair
         # On a tie the earlier sub-bucket wins, as the earlier point does in the bucket.
         if best is None or low < best[0]:
             best = (low, i, *(best[2:] if best else (high, i)))
@@ -143,6 +162,13 @@ def _sqlite_bucket_ids(
     )
     second_pass += extreme(lows, "low") + extreme(highs, "high")
     return sorted({i for (i,) in _raw.fetch(conn, second_pass, params) if i is not None})
+
+
+def _low_high(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    low, high = text.split()
+    return float(low), float(high)
 
 
 def _range_bucket_ids(
