@@ -7,8 +7,9 @@
     python bench/ui_bench.py --sut runlab    # runlab only (no MLflow data to write)
     python bench/ui_bench.py --workdir ~/ui-bench --trace   # keep the data; show requests
 
-Figures (medians over the repeats, each in a fresh browser context with an empty cache), in
-seconds from the start of navigation to the first frame in which the answer is on screen:
+Figures (medians over the repeats, each in a fresh browser context with an empty cache, after
+one untimed first visit of each page, whose time is printed too), in seconds from the start
+of navigation to the first frame in which the answer is on screen:
 
 - ``runs_first_rows_s``: the runs table of a 10,000-run experiment shows its first rows
   (runlab: and the total);
@@ -346,7 +347,10 @@ def measure(
     label: str,
     trace: bool = False,
     after: Callable[[Any], None] | None = None,
+    warmup: int = 1,
 ) -> dict[str, Any]:
+    """Each case opened ``warmup`` times untimed (the server's first answers pay for lazy
+    imports and empty caches; reported as the first visit), then ``repeats`` times."""
     from playwright.sync_api import sync_playwright
 
     figures: dict[str, Any] = {}
@@ -354,15 +358,19 @@ def measure(
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             for name, (url, ready) in cases.items():
+                first = [timed(browser, url, ready)[0] for _ in range(warmup)]
                 samples = [timed(browser, url, ready) for _ in range(repeats)]
                 in_page = [s[0] for s in samples]
                 figures[name] = round(statistics.median(in_page), 3)
                 figures[f"{name}_driver"] = round(statistics.median(s[1] for s in samples), 3)
+                if first:
+                    figures[f"{name}_first_visit"] = round(first[0], 3)
                 shown = ", ".join(f"{s:.3f}" for s in in_page)
                 driver = statistics.median(s[1] for s in samples)
+                cold = f"; first visit {first[0]:.3f}" if first else ""
                 print(
                     f"{label:7s} {name:20s} {figures[name]:8.3f}  (samples: {shown};"
-                    f" as the driver saw it: {driver:.3f})",
+                    f" as the driver saw it: {driver:.3f}{cold})",
                     flush=True,
                 )
                 if trace:
@@ -422,6 +430,9 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="1,000 runs and 100,000 points")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--warmup", type=int, default=1, help="untimed visits of each page first (default 1)"
+    )
     parser.add_argument("--sut", choices=("both", "runlab", "mlflow"), default="both")
     parser.add_argument(
         "--chromium", default=os.environ.get("RUNLAB_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -467,18 +478,19 @@ def main() -> int:
                     check_runlab_scrolls(browser, base, data["runlab"], runs)
 
                 results["runlab"] = measure(
-                    args.chromium, cases, args.repeats, "runlab", args.trace, scrolls
+                    args.chromium, cases, args.repeats, "runlab", args.trace, scrolls, args.warmup
                 )
         if "mlflow" in suts:
             with mlflow_server(db) as base:
                 cases = mlflow_cases(base, data["mlflow"])
                 results["mlflow"] = measure(
-                    args.chromium, cases, args.repeats, "mlflow", args.trace
+                    args.chromium, cases, args.repeats, "mlflow", args.trace, None, args.warmup
                 )
         load = f"{load_before}, {load_average()}"
     print()
     print(table(results, load))
-    record = {"runs": runs, "points": points, "repeats": args.repeats, "load": load, **results}
+    record = {"runs": runs, "points": points, "repeats": args.repeats, "warmup": args.warmup}
+    record.update({"load": load, **results})
     print(json.dumps(record))
     if args.json:
         args.json.write_text(json.dumps(record, indent=2))
