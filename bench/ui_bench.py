@@ -186,11 +186,50 @@ def serve(command: list[str], log_path: Path, health: str) -> Iterator[None]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(log_path.read_text()[-3000:])
             time.sleep(0.2)
+        settle(process.pid, log_path.stem)
         yield
     finally:
         process.terminate()
         process.wait(30)
         log.close()
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time used so far by a process and every process below it (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    used: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += used.get(current, 0.0)
+        todo += children.get(current, [])
+    return total
+
+
+def settle(pid: int, label: str, quiet: float = 0.1, longest: float = 180) -> None:
+    """Wait until a server that answers is also idle: below ``quiet`` of a CPU over a
+    second. ``mlflow server`` (3.x) starts a job runner and several job consumers next to
+    its web server, each importing mlflow for seconds after the first answer; neither UI
+    is timed while its server is still starting."""
+    if not Path("/proc").is_dir():
+        return
+    began = time.monotonic()
+    before = tree_cpu_seconds(pid)
+    while time.monotonic() - began < longest:
+        time.sleep(1)
+        now = tree_cpu_seconds(pid)
+        if now - before < quiet:
+            break
+        before = now
+    print(f"{label}: idle {time.monotonic() - began:.0f}s after its first answer", flush=True)
 
 
 @contextlib.contextmanager
