@@ -11,7 +11,7 @@ OWN_SCRIPTS = [p for p in STATIC_DIR.rglob("*.js") if "vendor" not in p.parts]
 IMPORT = re.compile(r"""^\s*import\s[^;]*?from\s+["'](\.[^"']+)["']""", re.MULTILINE)
 DYNAMIC_IMPORT = re.compile(r"""\bimport\(\s*["'](\.[^"']+)["']\s*\)""")
 PRELOAD = re.compile(r"""<link rel="modulepreload" href="([^"]+)">""")
-CLASSIC = re.compile(r"""<script (?:async )?src="([^"]+)"></script>""")
+CLASSIC = re.compile(r"""<script (?:async )?src="([^"]+)"[^>]*></script>""")
 # Ways to turn a string into markup or code; the UI builds elements and text nodes instead.
 FORBIDDEN = (
     "innerHTML",

@@ -7,14 +7,17 @@ Everything here runs the same on SQLite and PostgreSQL:
 - LIKE is case-sensitive (the SQLite engine sets ``PRAGMA case_sensitive_like``),
   ILIKE is ``lower(x) LIKE lower(pattern)``, and both use ``ESCAPE '\\'`` because
   PostgreSQL escapes with a backslash by default and SQLite has no default.
-- NULLs sort last in both directions through a leading ``CASE WHEN x IS NULL``
-  key, since SQLite before 3.30 has no ``NULLS LAST``.
+- NULLs sort last in both directions: ``NULLS LAST``, or on SQLite before 3.30 (which
+  has no such clause) a leading ``CASE WHEN x IS NULL`` key. ``NULLS LAST`` lets SQLite
+  read the default order (``start_time DESC``, where NULLs come last anyway) from the
+  runs index, where the CASE key made it sort every run of the experiments.
 """
 
 from __future__ import annotations
 
 import math
 import operator
+import sqlite3
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -261,7 +264,13 @@ def _nulls_last(value: ColumnElement[Any], ascending: bool) -> list[ColumnElemen
     ordered = _direction(value, ascending)
     if isinstance(value, Column) and not value.nullable:
         return [ordered]
+    if _NULLS_LAST:
+        return [ordered.nulls_last()]
     return [case((value.is_(None), 1), else_=0), ordered]
+
+
+# PostgreSQL has it; Python's sqlite3 module is linked with one SQLite for every database.
+_NULLS_LAST = sqlite3.sqlite_version_info >= (3, 30, 0)
 
 
 def _direction(value: ColumnElement[Any], ascending: bool) -> ColumnElement[Any]:
