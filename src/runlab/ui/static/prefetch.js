@@ -1,8 +1,8 @@
 // Starts the first data requests of the page in the URL while the app's modules are still
 // loading, so the answers are on their way (or there) when the view asks. api.js takes
 // each answer at most once, in place of the identical request it was about to make; one
-// not taken within a few seconds is dropped. The first script of index.html (async, high
-// priority): its requests go out before the module files take up the connections.
+// not taken within a few seconds is dropped. The first script of index.html, run before
+// the parser goes on: its requests go out before the module files take up the connections.
 //
 // The requests must be exactly the views' own (same URL, same JSON body): runs.js (first
 // page and count), run.js (the run, its experiment, the first charts), compare.js (its
