@@ -39,6 +39,7 @@ import json
 import math
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -176,7 +177,12 @@ def serve(command: list[str], log_path: Path, health: str) -> Iterator[None]:
         "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
     }
     log = log_path.open("wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # A session of its own, as a server started from its own terminal has: on Linux the
+    # scheduler shares the CPUs between sessions first, and the browser is not the
+    # server's to share with.
+    process = subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -189,7 +195,8 @@ def serve(command: list[str], log_path: Path, health: str) -> Iterator[None]:
         settle(process.pid, log_path.stem)
         yield
     finally:
-        process.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)  # the server and any process it started
         process.wait(30)
         log.close()
 
