@@ -177,16 +177,7 @@ class TrackingStore(abc.ABC):
 
         This default pages through :meth:`search_runs`; SQL stores count in the database.
         """
-        total = 0
-        token: str | None = None
-        while True:
-            page = self.search_runs(
-                experiment_ids, filter_string, run_view_type, 50_000, None, token
-            )
-            total += len(page)
-            token = page.token
-            if not token:
-                return total
+        return len(self._every_run(experiment_ids, filter_string, run_view_type))
 
     def group_runs(
         self,
@@ -209,16 +200,18 @@ class TrackingStore(abc.ABC):
         from runlab.store import grouping
 
         key, keys, limit = grouping.check_group_args(group_by, metric_keys, max_groups)
-        found: list[Run] = []
-        token: str | None = None
-        while True:
-            page = self.search_runs(
+        found = self._every_run(experiment_ids, filter_string, run_view_type)
+        return grouping.group_runs(found, key, keys, limit)
+
+    def _every_run(
+        self, experiment_ids: Sequence[str], filter_string: str | None, run_view_type: ViewType
+    ) -> list[Run]:
+        """Every page of a search, for the defaults above."""
+        return all_pages(
+            lambda token: self.search_runs(
                 experiment_ids, filter_string, run_view_type, 50_000, None, token
             )
-            found.extend(page)
-            token = page.token
-            if not token:
-                return grouping.group_runs(found, key, keys, limit)
+        )
 
     # ---------------------------------------------------------------- housekeeping
     @abc.abstractmethod
