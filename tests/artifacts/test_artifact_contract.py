@@ -20,7 +20,12 @@ from typing import Any
 import pytest
 from tests.artifacts._cases import BIG, OPERATIONS, files, plant_sources, tree
 
-from runlab.artifacts import ArtifactRepository, FileInfo, get_artifact_repository
+from runlab.artifacts import (
+    ArtifactRepository,
+    FileInfo,
+    LocalArtifactRepository,
+    get_artifact_repository,
+)
 from runlab.errors import InvalidInputError, NotFoundError
 
 pytestmark = pytest.mark.usefixtures("temp_dir")
@@ -302,3 +307,120 @@ def test_no_path_escapes_the_root(
         OPERATIONS[operation](repo, path, tmp_path)
     assert tree(tmp_path) == before  # nothing created or removed on disk, inside a root or out
     assert everything(repo, tmp_path) == {"inside.txt": b"inside"}
+
+
+# ----------------------------------------------------------------- multipart uploads
+MIB = 1024 * 1024
+
+
+def twin(repo: ArtifactRepository) -> ArtifactRepository:
+    """A second repository over the same storage, as another server process would build."""
+    return get_artifact_repository(repo.url if hasattr(repo, "url") else repo.artifact_uri)
+
+
+def staged_leftovers(repo: ArtifactRepository) -> list[str]:
+    """What staged uploads left in the storage itself (beyond what listings show)."""
+    from runlab.artifacts import _multipart
+    from runlab.artifacts.s3 import S3ArtifactRepository
+
+    if isinstance(repo, LocalArtifactRepository):
+        root = Path(repo.root)
+        return [str(p.relative_to(root)) for p in root.rglob("*") if "runlab-partial" in str(p)]
+    if isinstance(repo, S3ArtifactRepository):
+        keys = repo.client.list_objects_v2(Bucket=repo.bucket).get("Contents", [])
+        uploads = repo.client.list_multipart_uploads(Bucket=repo.bucket).get("Uploads", [])
+        return [k["Key"] for k in keys if _multipart.STAGING_DIR in k["Key"]] + [
+            u["Key"] for u in uploads
+        ]
+    return []  # a server's staging is not reachable from its client; listings are checked
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        pytest.param((10, 10, 3), id="small-parts"),  # every part staged
+        pytest.param((5 * MIB, 5 * MIB, 1000), id="large-parts"),  # S3's own upload
+    ],
+)
+def test_multipart_parts_out_of_order_through_two_instances(
+    repo: ArtifactRepository, tmp_path: Path, sizes: tuple[int, ...]
+) -> None:
+    parts = [bytes([65 + i]) * size for i, size in enumerate(sizes)]
+    other = twin(repo)
+    upload_id = repo.begin_multipart("model/big.bin", len(parts))
+    # Parts arrive in any order, through either instance.
+    other.put_part(upload_id, 3, io.BytesIO(parts[2]))
+    repo.put_part(upload_id, 1, io.BytesIO(parts[0]))
+    other.put_part(upload_id, 2, io.BytesIO(b"replaced below"))
+    repo.put_part(upload_id, 2, io.BytesIO(parts[1]))
+    # Nothing of an upload in progress is listed or downloaded.
+    assert repo.list_artifacts() == []
+    assert everything(other, tmp_path) == {}
+    other.complete_multipart(upload_id, "model/big.bin", [3, 1, 2])
+    with repo.open_artifact("model/big.bin") as stream:
+        assert stream.read() == b"".join(parts)
+    assert repo.list_artifacts() == [FileInfo("model", True, None)]
+    assert [i.path for i in other.list_artifacts("model")] == ["model/big.bin"]
+    assert staged_leftovers(repo) == []
+    with pytest.raises(NotFoundError, match="does not exist|has ended"):
+        repo.complete_multipart(upload_id, "model/big.bin")  # it has ended
+
+
+def test_multipart_complete_defaults_to_every_part(repo: ArtifactRepository) -> None:
+    upload_id = repo.begin_multipart("one.bin", 1)
+    repo.put_part(upload_id, 1, io.BytesIO(b"just one"))
+    repo.complete_multipart(upload_id, "one.bin")
+    with repo.open_artifact("one.bin") as stream:
+        assert stream.read() == b"just one"
+    assert staged_leftovers(repo) == []
+
+
+def test_multipart_abort_drops_everything(repo: ArtifactRepository, tmp_path: Path) -> None:
+    upload_id = repo.begin_multipart("d/f.bin", 2)
+    twin(repo).put_part(upload_id, 1, io.BytesIO(b"x" * 100))
+    twin(repo).abort_multipart(upload_id, "d/f.bin")
+    assert repo.list_artifacts() == []
+    assert everything(repo, tmp_path) == {}
+    assert staged_leftovers(repo) == []
+    with pytest.raises(NotFoundError, match="does not exist|has ended"):
+        repo.put_part(upload_id, 2, io.BytesIO(b"y"))
+    with pytest.raises(NotFoundError, match="does not exist|has ended"):
+        repo.complete_multipart(upload_id, "d/f.bin")
+    with pytest.raises(NotFoundError, match="does not exist|has ended"):
+        repo.abort_multipart(upload_id, "d/f.bin")
+
+
+def test_multipart_refuses_bad_ids_parts_and_paths(
+    repo: ArtifactRepository, tmp_path: Path
+) -> None:
+    for path in ("", "../x", "/abs", ".runlab-partial-uploads/x"):
+        with pytest.raises(InvalidInputError):
+            repo.begin_multipart(path, 2)
+    for count in (0, 10_001):
+        with pytest.raises(InvalidInputError, match="num_parts"):
+            repo.begin_multipart("f.bin", count)
+    for bad_id in ("../../x", "a/b", "", "X" * 32, "0" * 31):
+        with pytest.raises(InvalidInputError, match="upload_id"):
+            repo.put_part(bad_id, 1, io.BytesIO(b"x"))
+    unknown = "0" * 32
+    with pytest.raises(NotFoundError, match="does not exist"):
+        repo.put_part(unknown, 1, io.BytesIO(b"x"))
+    with pytest.raises(NotFoundError, match="does not exist"):
+        repo.complete_multipart(unknown, "f.bin")
+
+    upload_id = repo.begin_multipart("dir/f.bin", 3)
+    for number in (0, 4, -1):
+        with pytest.raises(InvalidInputError, match="part_number"):
+            repo.put_part(upload_id, number, io.BytesIO(b"x"))
+    repo.put_part(upload_id, 1, io.BytesIO(b"1"))
+    repo.put_part(upload_id, 3, io.BytesIO(b"3"))
+    with pytest.raises(InvalidInputError, match=r"part\(s\) \[2\] were never uploaded"):
+        repo.complete_multipart(upload_id, "dir/f.bin")
+    with pytest.raises(InvalidInputError, match="without gaps"):
+        repo.complete_multipart(upload_id, "dir/f.bin", [1, 3])
+    with pytest.raises(InvalidInputError, match="was begun for '(.*/)?dir/f.bin'"):
+        repo.complete_multipart(upload_id, "elsewhere/f.bin")
+    repo.put_part(upload_id, 2, io.BytesIO(b"2"))
+    repo.complete_multipart(upload_id, "dir/f.bin", [1, 2, 3])
+    assert everything(repo, tmp_path) == {"dir/f.bin": b"123"}
+    assert staged_leftovers(repo) == []

@@ -131,3 +131,47 @@ def test_count_runs_matching(store: SqlStore) -> None:
     assert store.count_runs_matching([exp, "0"], "attributes.run_name = 'r1'") == 1
     with pytest.raises(InvalidInputError):
         store.count_runs_matching([exp], "metrics.acc >")
+
+
+def test_ties_nan_and_infinities_match_the_python_reference(store: SqlStore) -> None:
+    """Few distinct values (extremes tie across a bucket), NaN and infinities scattered:
+    the rows kept are the ones the reference keeps, so ties go to the earlier point."""
+    run_id = _run(store)
+    rng = random.Random(11)
+    choices = [-1.0, -0.0, 0.0, 0.5, 2.0, float("nan"), float("inf"), float("-inf")]
+    weights = [20, 5, 5, 20, 20, 10, 1, 1]
+    values = rng.choices(choices, weights, k=30_000)
+    values[:700] = [float("nan")] * 700  # a bucket with nothing but NaN
+    points = [Metric("m", v, 1000 + 2 * i, i) for i, v in enumerate(values)]
+    _log(store, run_id, points)
+    for x_axis in ("step", "timestamp"):
+        for max_points in (400, 4000):
+            want = downsample_points(points, max_points, x_axis)
+            got = store.get_metric_history_downsampled(run_id, "m", max_points, x_axis)
+            assert [p.step for p in got] == [p.step for p in want], (x_axis, max_points)
+            # (SQLite stores -0.0 as the integer 0: a zero's sign is not kept.)
+            assert [_same(p.value) for p in got] == [_same(p.value) for p in want]
+
+
+def _same(value: float) -> float | str:
+    return "nan" if math.isnan(value) else value
+
+
+def test_nan_among_positive_values_never_hides_the_lowest(store: SqlStore) -> None:
+    """A NaN is stored as 0.0: below every value of a positive series, it must still not
+    stand in for (and so lose) a bucket's lowest point, nor a negative series' highest."""
+    run_id = _run(store)
+    rng = random.Random(13)
+    values = [1.0 + rng.random() for _ in range(20_000)]
+    values += [-1.0 - rng.random() for _ in range(20_000)]
+    for i in range(0, len(values), 37):
+        values[i] = float("nan")
+    points = [Metric("m", v, 1000 + i, i) for i, v in enumerate(values)]
+    _log(store, run_id, points)
+    for x_axis in ("step", "timestamp"):
+        want = downsample_points(points, 400, x_axis)
+        got = store.get_metric_history_downsampled(run_id, "m", 400, x_axis)
+        assert [p.step for p in got] == [p.step for p in want], x_axis
+        assert min(p.value for p in got if not math.isnan(p.value)) == min(
+            v for v in values if not math.isnan(v)
+        )

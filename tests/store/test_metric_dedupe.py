@@ -162,11 +162,13 @@ def test_upgrade_removes_duplicates_an_older_database_holds(store_uri: str) -> N
 
 @pytest.mark.parametrize("x_axis", ["step", "timestamp"])
 def test_chart_buckets_still_read_metrics_through_covering_indexes(
-    tmp_path: Path, x_axis: str
+    tmp_path: Path, x_axis: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The unique index keeps (run, key, step, value, is_nan) in front, so SQLite still
     answers every bucket from an index: no metrics row is read but the chosen ones."""
     from sqlalchemy import event
+
+    from runlab.store.sql import _raw
 
     store = build_store(f"sqlite:///{tmp_path / 'm.db'}", artifact_root=tmp_path.as_uri())
     assert isinstance(store, SqlStore)
@@ -178,9 +180,18 @@ def test_chart_buckets_still_read_metrics_through_covering_indexes(
         if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             statements.append((statement, parameters))
 
+    # Statements go through SQLAlchemy and through the raw cursor helper: record both.
+    raw_fetch = _raw.fetch
+
+    def recording_fetch(conn, sql, params=()):  # type: ignore[no-untyped-def]
+        statements.append((sql, tuple(params)))
+        return raw_fetch(conn, sql, params)
+
+    monkeypatch.setattr(_raw, "fetch", recording_fetch)
     event.listen(store.db.engine, "before_cursor_execute", capture)
     assert len(store.get_metric_history_downsampled(run_id, "m", 100, x_axis)) > 50
     event.remove(store.db.engine, "before_cursor_execute", capture)
+    monkeypatch.undo()
     plans = []
     with store.db.read() as conn:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]

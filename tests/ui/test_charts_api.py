@@ -66,3 +66,19 @@ def test_artifact_download_is_inert_and_stays_in_the_run(ui_server: tuple[str, S
     assert escape.status_code in (400, 404)
     missing = httpx.get(url, params={"run_id": seeded.xss_run_id, "path": "nope.txt"})
     assert missing.status_code == 404
+
+
+def test_downsampled_history_as_columns(ui_server: tuple[str, Seeded]) -> None:
+    base_url, seeded = ui_server
+    url = f"{base_url}/ajax-api/2.0/runlab/metrics/downsampled"
+    params = {"run_id": seeded.long_run_id, "metric_key": "loss", "max_points": 400}
+    objects = httpx.get(url, params=params).json()["metrics"]
+    columns = httpx.get(url, params={**params, "format": "columns"}).json()
+    assert set(columns) == {"step", "timestamp", "value"}
+    assert columns["step"] == [p["step"] for p in objects]
+    assert columns["timestamp"] == [p["timestamp"] for p in objects]
+    assert columns["value"] == [p["value"] for p in objects]
+    assert 25.0 in columns["value"]
+    bad = httpx.get(url, params={**params, "format": "csv"})
+    assert bad.status_code == 400
+    assert "format" in bad.json()["message"]

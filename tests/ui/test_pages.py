@@ -395,3 +395,50 @@ def test_markdown_renderer_builds_only_safe_elements(page: Any, ui_server: Serve
     for (source, expected), html in zip(MARKDOWN_CASES, rendered, strict=True):
         assert html.startswith(expected), (source, html)
     _no_injection(page)
+
+
+def _asked(page: Any, fragment: str) -> int:
+    """How many requests the page made whose URL contains ``fragment``."""
+    return int(
+        page.evaluate(
+            "(f) => performance.getEntriesByType('resource')"
+            ".filter((e) => e.name.includes(f)).length",
+            fragment,
+        )
+    )
+
+
+def test_first_data_requests_start_early_and_run_once(page: Any, ui_server: Server) -> None:
+    """prefetch.js starts each page's first requests while the modules load; the views
+    take those answers instead of asking again, so each request reaches the server once."""
+    base_url, seeded = ui_server
+    order = "metrics.`accuracy` DESC"
+    _open(page, base_url, f"#/runs?e={seeded.experiment_id}&q=params.lr != '9'&o={order}")
+    page.locator(".runs-table tbody tr[data-run-id]").first.wait_for()
+    page.wait_for_function("() => /\\d runs?/.test(document.querySelector('.total').textContent)")
+    expect(page.locator("h1")).to_have_text("vision")
+    first = page.locator(".runs-table tbody tr[data-run-id] .run-name a").first
+    expect(first).to_have_text("trial-3")  # the filter and the sort were applied
+    assert _asked(page, "/runs/search") == 1
+    assert _asked(page, "/runs/count") == 1
+    assert _asked(page, "/experiments/get") == 1
+    assert page.evaluate("window.runlabPrefetched.taken") == 3
+
+    _open(page, base_url, f"#/run/{seeded.long_run_id}?tab=charts")
+    page.reload()  # a first load of this address, as from a bookmark
+    page.wait_for_function(
+        "() => /points shown/.test(document.querySelector('.chart-status')?.textContent ?? '')"
+    )
+    expect(page.locator(".crumbs a").nth(1)).to_have_text("vision")
+    assert _asked(page, "/runs/get") == 1
+    assert _asked(page, "/experiments/get") == 1
+    assert _asked(page, "/metrics/downsampled") == 1
+    assert page.evaluate("window.runlabPrefetched.taken") >= 2  # the run and its chart
+
+    runs = ",".join(seeded.child_ids)
+    _open(page, base_url, f"#/compare?runs={runs}&e={seeded.experiment_id}")
+    page.reload()
+    page.locator(".params-compare tbody tr th").first.wait_for()
+    assert _asked(page, "/runs/search") == 1
+    assert _asked(page, "/runs/get") == 0
+    assert page.evaluate("window.runlabPrefetched.taken") == 1

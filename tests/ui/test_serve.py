@@ -60,3 +60,26 @@ def test_missing_and_escaping_paths_are_404(folder: Path, path: str) -> None:
     answer = _call(folder, path)
     assert answer.status_code == 404
     assert "not for the browser" not in answer.text
+
+
+def test_the_app_answers_ui_files_ahead_of_its_routes_with_its_headers(tmp_path: Path) -> None:
+    """The UI's files skip the router but not the outer middleware (security headers,
+    Server-Timing); API paths, the UI's 404 and wrong methods are the routes' as before."""
+    from tests.server.conftest import make_client
+
+    client, store, _ = make_client(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path)
+    with client:
+        for path in ("/", "/app.js", "/js/api.js", "/prefetch.js"):
+            answer = client.get(path)
+            assert answer.status_code == 200, path
+            assert answer.headers["x-frame-options"] == "DENY"
+            assert answer.headers["server-timing"].startswith("app;dur=")
+        assert "runlab" in client.get("/").text
+        assert client.head("/app.js").content == b""
+        assert client.get("/nope.js").status_code == 404
+        missing = client.get("/api/2.0/mlflow/nope")
+        assert missing.status_code == 404
+        assert missing.json()["error_code"] == "ENDPOINT_NOT_FOUND"
+        assert client.post("/app.js").status_code == 405
+        assert client.get("/health").text == "OK"
+    store.close()

@@ -11,6 +11,7 @@ OWN_SCRIPTS = [p for p in STATIC_DIR.rglob("*.js") if "vendor" not in p.parts]
 IMPORT = re.compile(r"""^\s*import\s[^;]*?from\s+["'](\.[^"']+)["']""", re.MULTILINE)
 DYNAMIC_IMPORT = re.compile(r"""\bimport\(\s*["'](\.[^"']+)["']\s*\)""")
 PRELOAD = re.compile(r"""<link rel="modulepreload" href="([^"]+)">""")
+CLASSIC = re.compile(r"""<script (?:async )?src="([^"]+)"[^>]*></script>""")
 # Ways to turn a string into markup or code; the UI builds elements and text nodes instead.
 FORBIDDEN = (
     "innerHTML",
@@ -42,10 +43,13 @@ def test_every_relative_import_resolves() -> None:
 def test_index_preloads_every_own_module() -> None:
     """The page asks for the whole module graph at once: a module left out would be
     fetched only once its importer had arrived, one more round trip before first paint."""
-    preloaded = set(PRELOAD.findall((STATIC_DIR / "index.html").read_text()))
-    for name in preloaded:
+    html = (STATIC_DIR / "index.html").read_text()
+    preloaded = set(PRELOAD.findall(html))
+    classic = set(CLASSIC.findall(html))  # plain scripts (theme, prefetch), not modules
+    assert {"theme.js", "prefetch.js"} <= classic
+    for name in preloaded | classic:
         assert (STATIC_DIR / name).is_file(), name
-    own = {p.relative_to(STATIC_DIR).as_posix() for p in OWN_SCRIPTS} - {"theme.js"}
+    own = {p.relative_to(STATIC_DIR).as_posix() for p in OWN_SCRIPTS} - classic
     assert own == preloaded
 
 

@@ -113,6 +113,7 @@ def create_app(
         for i, prefix in enumerate(prefixes):
             app.include_router(router, prefix=prefix, include_in_schema=i == 0)
 
+    static = _ui_files(app)
     if settings.auth:
         from runlab.server.auth import install_auth
 
@@ -125,9 +126,22 @@ def create_app(
     )
     app.add_middleware(ServerTimingMiddleware)
     _install_security(app, settings)
-    if (UI_STATIC / "index.html").is_file():
-        app.router.default = _ui_fallback(UI_STATIC)
+    if static is not None:
+        app.router.default = _ui_fallback(static)
     return app
+
+
+def _ui_files(app: FastAPI) -> Any:
+    """The web UI's files, answered ahead of the router (as the innermost middleware), or
+    None when the package has no UI."""
+    if not (UI_STATIC / "index.html").is_file():
+        return None
+    from runlab.server.errors import API_PREFIXES
+    from runlab.ui._serve import StaticAssets, UiFilesFirst
+
+    static = StaticAssets(UI_STATIC)
+    app.add_middleware(UiFilesFirst, static=static, api_prefixes=API_PREFIXES)
+    return static
 
 
 def _install_security(app: FastAPI, settings: ServerSettings) -> None:
@@ -147,8 +161,8 @@ def _install_security(app: FastAPI, settings: ServerSettings) -> None:
     app.add_middleware(SecurityMiddleware, allowed_hosts=settings.allowed_hosts)
 
 
-def _ui_fallback(directory: Path) -> Any:
-    """The web UI's files, for paths no route matched.
+def _ui_fallback(static: Any) -> Any:
+    """The web UI's answer (its 404) for paths no route matched.
 
     A fallback rather than a mount at ``/``: a mount matches every path, so a known API
     path with the wrong method would get the UI's 404 instead of 405, and unknown API
@@ -157,9 +171,6 @@ def _ui_fallback(directory: Path) -> Any:
     from starlette.exceptions import HTTPException
 
     from runlab.server.errors import API_PREFIXES
-    from runlab.ui._serve import StaticAssets
-
-    static = StaticAssets(directory)
 
     async def serve(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"].startswith(API_PREFIXES):

@@ -4,7 +4,8 @@
 endpoint                                 answer
 =======================================  ==================================================
 ``GET metrics/downsampled``              one metric of one run thinned to about
-                                         ``max_points`` points, extremes kept
+                                         ``max_points`` points, extremes kept (as
+                                         objects, or ``format=columns``: three arrays)
 ``POST runs/count``                      how many runs a search would return in all pages
 ``GET artifacts/get``                    one artifact file of a run, as a download
 =======================================  ==================================================
@@ -24,9 +25,10 @@ from runlab.entities import ViewType
 from runlab.errors import InvalidInputError
 from runlab.server._artifact_access import repository_for
 from runlab.server._deps import Artifacts, Store, require_run_id
-from runlab.server._wire import Id, WireModel, metric_json
+from runlab.server._routing import JsonRoute
+from runlab.server._wire import Id, WireModel, metric_json, number_json
 
-router = APIRouter(tags=["web UI"])
+router = APIRouter(tags=["web UI"], route_class=JsonRoute)
 
 DEFAULT_MAX_POINTS = 2000
 _CHUNK = 1 << 20
@@ -42,12 +44,29 @@ def metric_downsampled(
     run_uuid: str | None = None,
     max_points: str = str(DEFAULT_MAX_POINTS),
     x_axis: str = "step",
+    format: str = "objects",
 ) -> dict[str, Any]:
     """At most about ``max_points`` points (each x bucket keeps its first, last, lowest and
-    highest point), ordered by ``x_axis`` (``step`` or ``timestamp``)."""
+    highest point), ordered by ``x_axis`` (``step`` or ``timestamp``).
+
+    ``format=objects`` (the default) answers ``{"metrics": [{key, value, timestamp, step}]}``;
+    ``format=columns`` answers ``{"step": [...], "timestamp": [...], "value": [...]}``, the
+    same points in a third of the bytes (non-finite values as "NaN", "Infinity",
+    "-Infinity", as elsewhere)."""
+    if format not in _FORMATS:
+        raise InvalidInputError(f"format must be one of {', '.join(_FORMATS)}, got {format!r}")
     rid = require_run_id(run_id, run_uuid)
     points = store.get_metric_history_downsampled(rid, metric_key, max_points, x_axis)  # type: ignore[arg-type]
+    if format == "columns":
+        return {
+            "step": [m.step for m in points],
+            "timestamp": [m.timestamp for m in points],
+            "value": [number_json(m.value) for m in points],
+        }
     return {"metrics": [metric_json(m) for m in points]}
+
+
+_FORMATS = ("objects", "columns")
 
 
 class CountRuns(WireModel):

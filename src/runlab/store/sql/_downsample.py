@@ -4,23 +4,38 @@ thousand, with every extreme kept.
 The x range is cut into equal buckets (integer division, the same on SQLite and PostgreSQL).
 Each bucket keeps the ids of its first and last point and of its lowest and highest value
 (NaN never counts as an extreme); the chosen rows are then read by primary key. Both x axes
-(step and wall time) have an index (run, key, x, value, is_nan), so every bucket is one
-index range: its first and last points are single seeks and its extremes a scan of that
-range in the index alone. Nothing is sorted or grouped as a whole.
+(step and wall time) have an index (run, key, x, value, ...), so every bucket is one index
+range: its first and last points are single seeks and its extremes a scan of that range in
+the index alone. Nothing is sorted or grouped as a whole.
+
+Reading every value of the series is the cost that matters, so SQLite reads each value
+once: one pass gives the lowest and highest value of every sub-bucket (an eighth of a
+bucket), and only the sub-buckets holding a bucket's extremes are read again to find those
+rows. (One query cannot return both a ``min()`` row and a ``max()`` row, so finding them
+directly takes two passes over everything.)
 """
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from typing import Any
 
 from sqlalchemy import BigInteger, Connection, func, literal, not_, select, union
 
 from runlab.entities import Metric
 from runlab.store.base import bucket_width
+from runlab.store.sql import _raw
 from runlab.store.sql.schema import metrics
 
 # Beyond this span (x_max - x_min), ``x - x_min`` could overflow a 64-bit integer in SQL.
 _SAFE_SPAN = 2**62
+# Sub-buckets per bucket in SQLite's first pass: more make the second pass shorter but
+# cost one more index seek each.
+_PIECES = 8
+# json_each() and the two-pass plan need SQLite 3.38 (JSON built in); older ones use the
+# direct plan.
+_SQLITE_TWO_PASS = sqlite3.sqlite_version_info >= (3, 38, 0)
 
 
 def history_downsampled(
@@ -47,11 +62,113 @@ def history_downsampled(
         return None
     width = bucket_width(x_min, x_max, max_points)
 
+    if conn.dialect.name == "sqlite" and _SQLITE_TWO_PASS:
+        column = "step" if x_axis == "step" else "timestamp"
+        found = _sqlite_bucket_ids(conn, column, run_id, key, x_min, x_max, width)
+        rows = _raw.fetch(
+            conn,
+            "SELECT key, value, is_nan, timestamp, step FROM metrics"
+            f" WHERE id IN (SELECT value FROM json_each(?)) ORDER BY {column}, id",
+            (json.dumps(found),),
+        )
+        return _metrics(rows, run_id)
     ids = _range_bucket_ids(conn.dialect.name, x, where, x_min, x_max, width)
     query = (
         select(m.key, m.value, m.is_nan, m.timestamp, m.step).where(m.id.in_(ids)).order_by(x, m.id)
     )
     return _points(conn, query, run_id)
+
+
+def _sqlite_bucket_ids(
+    conn: Connection, x: str, run_id: str, key: str, x_min: int, x_max: int, width: int
+) -> list[int]:
+    """The ids of the first, last, lowest and highest point of every bucket, reading each
+    value of the series once, plus part of the sub-buckets that hold the extremes."""
+    pieces = min(_PIECES, width)
+    piece = -(-width // pieces)
+    subs = ((x_max - x_min) // width + 1) * pieces
+    # Sub-bucket i: piece i % pieces of bucket i / pieces, cut at the bucket's end.
+    lo = "(?3 + (SUB / ?4) * ?5 + (SUB % ?4) * ?6)"
+    hi = f"min({lo} + ?6, ?3 + (SUB / ?4 + 1) * ?5)"
+    in_sub = f"run_uuid = ?1 AND key = ?2 AND {x} >= {lo} AND {x} < {hi}"
+    params: list[Any] = [run_id, key, x_min, pieces, width, piece, subs]
+    # SQLite's printf writes a double with %!.18g so that it reads back exactly.
+    extremes = (
+        "(SELECT CASE WHEN min(value) IS NULL THEN NULL"
+        " ELSE printf('%!.18g %!.18g', min(value), max(value)) END"
+        f" FROM metrics WHERE {in_sub.replace('SUB', 's.i')}{{nan}})"
+    )
+    # No NaN test per row (a tenth of the pass): a NaN is stored as 0.0, so only a
+    # sub-bucket whose lowest or highest value reads 0 may owe it to a NaN, and only those
+    # are read again, without their NaN.
+    first_pass = (
+        "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i + 1 < ?7)"
+        f" SELECT {extremes.format(nan='')} FROM s"
+    )
+    found = [_low_high(text) for (text,) in _raw.fetch(conn, first_pass, params)]
+    suspects = [i for i, pair in enumerate(found) if pair is not None and 0.0 in pair]
+    if suspects:
+        marks = ", ".join(
+            f"(?{n})" for n in range(len(params) + 1, len(params) + len(suspects) + 1)
+        )
+        again = (
+            f"SELECT s.i, {extremes.format(nan=' AND is_nan = 0')}"
+            f" FROM (SELECT column1 AS i FROM (VALUES {marks})) AS s"
+        )
+        for i, text in _raw.fetch(conn, again, [*params, *suspects]):
+            found[i] = _low_high(text)
+
+    lows: list[tuple[int, float]] = []
+    highs: list[tuple[int, float]] = []
+    best: tuple[float, int, float, int] | None = None
+    for i, pair in enumerate(found):
+        if i % pieces == 0 and best is not None:
+            lows.append((best[1], best[0]))
+            highs.append((best[3], best[2]))
+            best = None
+        if pair is None:
+            continue
+        low, high = pair
+        # On a tie the earlier sub-bucket wins, as the earlier point does in the bucket.
+        if best is None or low < best[0]:
+            best = (low, i, *(best[2:] if best else (high, i)))
+        if high > best[2]:
+            best = (*best[:2], high, i)
+    if best is not None:
+        lows.append((best[1], best[0]))
+        highs.append((best[3], best[2]))
+
+    # The first row of the sub-bucket holding the extreme value, in index order (x, then
+    # id): a scan that stops there, with the value bound as a parameter (exact).
+    def extreme(picks: list[tuple[int, float]], name: str) -> str:
+        rows = []
+        for sub, value in picks:
+            params.extend((sub, value))
+            rows.append(f"(?{len(params) - 1}, ?{len(params)})")
+        values = ", ".join(rows) or "(NULL, NULL)"
+        return (
+            f" UNION ALL SELECT (SELECT id FROM metrics WHERE {in_sub.replace('SUB', f'{name}.i')}"
+            f" AND value = {name}.v AND is_nan = 0 ORDER BY {x}, id LIMIT 1)"
+            f" FROM (SELECT column1 AS i, column2 AS v FROM (VALUES {values})) AS {name}"
+        )
+
+    in_bucket = f"run_uuid = ?1 AND key = ?2 AND {x} >= ?3 + b.i * ?5 AND {x} < ?3 + (b.i + 1) * ?5"
+    second_pass = (
+        "WITH RECURSIVE b(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM b WHERE i + 1 < ?7 / ?4)"
+        # In index order: points tied on (x, value) are the same point on the chart.
+        f" SELECT (SELECT id FROM metrics WHERE {in_bucket} ORDER BY {x}, value LIMIT 1) FROM b"
+        f" UNION ALL SELECT (SELECT id FROM metrics WHERE {in_bucket}"
+        f" ORDER BY {x} DESC, value DESC LIMIT 1) FROM b"
+    )
+    second_pass += extreme(lows, "low") + extreme(highs, "high")
+    return sorted({i for (i,) in _raw.fetch(conn, second_pass, params) if i is not None})
+
+
+def _low_high(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    low, high = text.split()
+    return float(low), float(high)
 
 
 def _range_bucket_ids(
@@ -99,8 +216,12 @@ def _sqlite_extreme(aggregate: Any, conditions: tuple[Any, ...], starts: Any) ->
 
 
 def _points(conn: Connection, query: Any, run_id: str) -> list[Metric]:
+    return _metrics(conn.execute(query), run_id)
+
+
+def _metrics(rows: Any, run_id: str) -> list[Metric]:
     nan = float("nan")
     return [
         Metric(key, nan if is_nan else value, timestamp, step, run_id)
-        for key, value, is_nan, timestamp, step in conn.execute(query)
+        for key, value, is_nan, timestamp, step in rows
     ]

@@ -98,19 +98,22 @@ export function metricChart(key, runs, options) {
       runs.map((run) =>
         api
           .downsampled(run.run_id, key, axis)
-          .then((points) => ({ run, points }))
-          .catch((err) => ({ run, points: [], error: err })),
+          .then((columns) => ({ run, columns }))
+          .catch((err) => ({ run, columns: null, error: err })),
       ),
     );
-    return results.map(({ run, points, error }) => {
-      const xs = [];
-      const ys = [];
-      const start = Number(run.start_time) || (points.length ? Number(points[0].timestamp) : 0);
-      for (const p of points) {
-        const x = options.xAxis === "step" ? Number(p.step) : options.xAxis === "relative" ? (Number(p.timestamp) - start) / 1000 : Number(p.timestamp) / 1000;
-        const v = typeof p.value === "number" ? p.value : Number(p.value);
-        xs.push(x);
-        ys.push(Number.isFinite(v) ? v : null);
+    return results.map(({ run, columns, error }) => {
+      const steps = (columns && columns.step) || [];
+      const times = (columns && columns.timestamp) || [];
+      const values = (columns && columns.value) || [];
+      const n = values.length;
+      const xs = new Array(n);
+      const ys = new Array(n);
+      const start = Number(run.start_time) || (n ? Number(times[0]) : 0);
+      for (let i = 0; i < n; i++) {
+        xs[i] = options.xAxis === "step" ? Number(steps[i]) : options.xAxis === "relative" ? (Number(times[i]) - start) / 1000 : Number(times[i]) / 1000;
+        const v = typeof values[i] === "number" ? values[i] : Number(values[i]);
+        ys[i] = Number.isFinite(v) ? v : null;
       }
       return { run, xs, ys, error };
     });

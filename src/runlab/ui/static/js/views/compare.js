@@ -131,6 +131,10 @@ export async function compareView(ctx) {
     ),
   );
 
+  // The tables show in this frame; the plots and charts below are built in the next one.
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
+  if (!ctx.alive()) return;
+
   // ---------------------------------------------------------------- scatter
   const choices = [...paramKeys.map((k) => ["p", k]), ...metricKeys.map((k) => ["m", k])];
   const option = ([kind, key], selected) => h("option", { value: `${kind}.${key}`, selected }, `${kind === "p" ? "param" : "metric"}: ${key}`);
