@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; bump it with every new migration.
-SCHEMA_REVISION = "0007_metric_dedupe"
+SCHEMA_REVISION = "0008_key_value_without_rowid"
 
 metadata = MetaData(
     naming_convention={
@@ -84,12 +84,17 @@ def _run_fk() -> ForeignKey:
     return ForeignKey("runs.run_uuid", ondelete="CASCADE")
 
 
+# Keyed by (run, key) and read only through it: on SQLite the rows live in the primary
+# key's b-tree (WITHOUT ROWID), one lookup instead of two.
+_KEYED_BY_RUN_AND_KEY = {"sqlite_with_rowid": False}
+
 params = Table(
     "params",
     metadata,
     Column("run_uuid", String(32), _run_fk(), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", String(6000), nullable=False),
+    **_KEYED_BY_RUN_AND_KEY,
 )
 
 tags = Table(
@@ -98,6 +103,7 @@ tags = Table(
     Column("run_uuid", String(32), _run_fk(), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", String(8000), nullable=False),
+    **_KEYED_BY_RUN_AND_KEY,
 )
 
 # Full history: append-only, each identical point (run, key, step, value, time) stored
@@ -128,6 +134,7 @@ latest_metrics = Table(
     Column("timestamp", BigInteger, nullable=False),
     Column("step", BigInteger, nullable=False),
     Index(None, "key", "value"),
+    **_KEYED_BY_RUN_AND_KEY,
 )
 
 datasets = Table(
