@@ -300,6 +300,19 @@ def package_versions(python: Path) -> dict[str, str]:
         return {}
 
 
+def runlab_origin(python: Path) -> str | None:
+    """Where the workloads import runlab from (the environment and folder they run in)."""
+    proc = subprocess.run(
+        [str(python), "-c", "import runlab; print(runlab.__file__)"],
+        cwd=WORKLOADS_DIR,
+        env=workload_env("runlab"),
+        capture_output=True,
+        text=True,
+    )
+    lines = proc.stdout.strip().splitlines()
+    return lines[-1] if proc.returncode == 0 and lines else None
+
+
 # ---------------------------------------------------------------- running
 @dataclass
 class Outcome:
@@ -603,6 +616,14 @@ def main(argv: list[str] | None = None) -> int:
         log(f"[bench] could not prepare the virtualenv: {exc}")
         return 2
 
+    origin = runlab_origin(python) if "runlab" in suts else None
+    if origin is not None:
+        log(f"[bench] runlab is imported from {origin}")
+        if not Path(origin).resolve().is_relative_to(REPO / "src"):
+            log(
+                f"[bench] warning: that is not this checkout ({REPO / 'src'}); "
+                "run with PYTHONPATH=$PWD/src to measure it"
+            )
     started = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
     meta = {
         "started": started,
@@ -615,6 +636,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "commit": git_commit(),
+        "runlab_source": origin,
         "workload_drift": drift,
     }
 

@@ -23,9 +23,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["free_port", "runlab_command", "start_runlab_server"]
+__all__ = [
+    "free_port",
+    "runlab_command",
+    "serve_command",
+    "start_runlab_server",
+    "start_runlab_servers",
+]
 
-STARTUP_TIMEOUT = 60.0
+STARTUP_TIMEOUT = 120.0  # generous: a loaded machine starts slowly
 
 
 def free_port() -> int:
@@ -62,38 +68,97 @@ def start_runlab_server(
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run ``runlab server`` (or ``command``, such as ``ui``) on a free port; yield
     ``(base_url, process)``."""
+    with start_runlab_servers(tmp_path, 1, *extra_args, command=command) as servers:
+        yield servers[0]
+
+
+@contextlib.contextmanager
+def start_runlab_servers(
+    tmp_path: Path, count: int, *extra_args: str, command: str = "server"
+) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
+    """Start ``count`` servers with the same arguments at the same moment (each on its own
+    port), wait until all answer, and yield their ``(base_url, process)`` pairs.
+
+    All processes are launched before any is waited for, so they open the backend store
+    concurrently: on a fresh database they race to create the schema.
+    """
     args = list(extra_args)
     if command == "server" and "--backend-store-uri" not in args:
         args += ["--backend-store-uri", str(tmp_path / "server-store")]
-    last_log = ""
-    for _attempt in range(3):  # another process may take the free port first
-        port = free_port()
-        log_path = tmp_path / f"runlab-server-{port}.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                runlab_command(command, "--host", "127.0.0.1", "--port", str(port), *args),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=_subprocess_env(),
-                cwd=tmp_path,
-            )
-        base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while process.poll() is None and time.monotonic() < deadline:
-            if _healthy(base_url):
-                break
-            time.sleep(0.1)
-        if process.poll() is None and _healthy(base_url):
-            try:
-                yield base_url, process
-            finally:
+    launched: list[subprocess.Popen[bytes]] = []  # every process, stopped at the end
+
+    def launch() -> tuple[str, subprocess.Popen[bytes], Path]:
+        base_url, process, log_path = _launch(tmp_path, command, args)
+        launched.append(process)
+        return base_url, process, log_path
+
+    try:
+        started: list[tuple[str, subprocess.Popen[bytes]]] = []
+        pending = [launch() for _ in range(count)]
+        for _attempt in range(3):  # another process may take a free port first
+            retry = []
+            for base_url, process, log_path in pending:
+                if _wait_healthy(base_url, process):
+                    started.append((base_url, process))
+                    continue
                 stop(process)
-            return
+                log = log_path.read_text(errors="replace")
+                if "already in use" not in log:
+                    raise RuntimeError(f"runlab server did not start:\n{log[-4000:]}")
+                retry.append(launch())
+            pending = retry
+            if not pending:
+                break
+        if pending:
+            raise RuntimeError("runlab server did not start: its port was taken three times")
+        yield started
+    finally:
+        for process in launched:
+            stop(process)
+
+
+@contextlib.contextmanager
+def serve_command(
+    tmp_path: Path, argv: list[str], base_url: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server command line as given (its port chosen by the caller) until it answers
+    ``/health`` at ``base_url``; stop it when the block ends."""
+    log_path = tmp_path / f"server-{base_url.rsplit(':', 1)[1]}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, env=_subprocess_env(), cwd=tmp_path
+        )
+    try:
+        if not _wait_healthy(base_url, process):
+            raise RuntimeError(f"{argv[:4]} did not start:\n{log_path.read_text()[-4000:]}")
+        yield process
+    finally:
         stop(process)
-        last_log = log_path.read_text(errors="replace")
-        if "already in use" not in last_log:
-            break
-    raise RuntimeError(f"runlab server did not start:\n{last_log[-4000:]}")
+
+
+def _launch(
+    tmp_path: Path, command: str, args: list[str]
+) -> tuple[str, subprocess.Popen[bytes], Path]:
+    port = free_port()
+    log_path = tmp_path / f"runlab-server-{port}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            runlab_command(command, "--host", "127.0.0.1", "--port", str(port), *args),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=_subprocess_env(),
+            cwd=tmp_path,
+        )
+    return f"http://127.0.0.1:{port}", process, log_path
+
+
+def _wait_healthy(base_url: str, process: subprocess.Popen[bytes]) -> bool:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while process.poll() is None and time.monotonic() < deadline:
+        if _healthy(base_url):
+            return True
+        time.sleep(0.1)
+    return process.poll() is None and _healthy(base_url)
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:

@@ -11,6 +11,7 @@ fixture                    scope       value
 ``s3_endpoint``            session     ``http://127.0.0.1:PORT`` of an S3-compatible server
 ``s3_admin``               session     a boto3 client of that server, to set up and inspect
 ``s3_bucket``              function    name of a new, empty bucket there (env points at it)
+``fresh_fluent_state``     function    no active run, cached store or batcher, before or after
 =========================  ==========  ===================================================
 
 One PostgreSQL cluster serves the whole test run, xdist workers included. The controller
@@ -32,21 +33,17 @@ import contextlib
 import fcntl
 import json
 import os
-import pwd
-import re
-import shlex
 import shutil
 import socket
-import subprocess
 import tempfile
-import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+import _postgres
 
 # Property tests check behaviour, not speed: on a loaded machine, slow example generation
 # and slow examples are not failures (speed goals live in bench/).
@@ -58,30 +55,11 @@ settings.register_profile(
 settings.load_profile("runlab")
 
 OPT_OUT_ENV = "RUNLAB_TEST_POSTGRES"
-CLUSTER_USER = "postgres"
-SERVER_SETTINGS = {
-    "listen_addresses": "127.0.0.1",
-    "fsync": "off",
-    "synchronous_commit": "off",
-    "full_page_writes": "off",
-    "max_connections": "200",
-}
-INSTALL_HINT = (
-    "PostgreSQL server binaries (initdb, pg_ctl) were not found in /usr/lib/postgresql/*/bin "
-    "or on PATH. Install Debian's `postgresql` package (`apt-get install postgresql`; "
-    "`bash scripts/test` does this when it runs as root), or set RUNLAB_TEST_POSTGRES=0 "
-    "to skip the PostgreSQL tests explicitly."
-)
-
 _STATE_PREFIX = "runlab-pytest-"
 _WORKERINPUT_KEY = "runlab_postgres_state"
 _state_dir_key = pytest.StashKey[Path]()
 _owns_state_key = pytest.StashKey[bool]()
 _postgres_enabled_key = pytest.StashKey[bool]()
-
-
-class ClusterError(Exception):
-    """The test PostgreSQL cluster could not be set up."""
 
 
 # --- hooks: who owns the shared state --------------------------------------------------
@@ -125,6 +103,20 @@ def _isolate_from_user_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture
+def fresh_fluent_state() -> Iterator[None]:
+    """The test starts and ends with no active run and no cached store or batcher; a
+    folder whose tests use the fluent API requests it from an autouse fixture."""
+    from runlab.store import uri as store_uri
+    from runlab.tracking import _batching, fluent
+
+    fluent._reset_for_tests()
+    yield
+    fluent._reset_for_tests()
+    _batching.close_all()
+    store_uri.close_all()
+
+
 @pytest.fixture(scope="session")
 def postgres_server(request: pytest.FixtureRequest) -> str:
     """Base URL of the run's PostgreSQL cluster (superuser ``postgres``, trust auth)."""
@@ -136,38 +128,29 @@ def postgres_server(request: pytest.FixtureRequest) -> str:
         info = _read_json(state / "cluster.json")
         if info is None:
             try:
-                info = _start_cluster()
-            except ClusterError as exc:
+                info = _postgres.start_cluster()
+            except _postgres.ClusterError as exc:
                 info = {"error": str(exc)}
             _write_json(state / "cluster.json", info)
     if "error" in info:
         pytest.fail(info["error"], pytrace=False)
-    return f"postgresql+psycopg://{CLUSTER_USER}@127.0.0.1:{info['port']}"
+    return _postgres.server_url(info)
 
 
 @pytest.fixture
 def postgres_url_factory(postgres_server: str) -> Iterator[Callable[[], str]]:
     """``make()`` creates an empty database and returns its URL; all are dropped afterwards."""
-    psycopg = _import_psycopg()
     created: list[str] = []
 
     def make() -> str:
-        name = f"test_{uuid.uuid4().hex[:20]}"
-        with _admin_connection(postgres_server) as conn:
-            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
-        created.append(name)
-        return f"{postgres_server}/{name}"
+        url = _postgres.create_database(postgres_server)
+        created.append(url.rsplit("/", 1)[1])
+        return url
 
     yield make
 
-    if created:
-        with _admin_connection(postgres_server) as conn:
-            for name in created:
-                conn.execute(
-                    psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                        psycopg.sql.Identifier(name)
-                    )
-                )
+    for name in created:
+        _postgres.drop_database(postgres_server, name)
 
 
 @pytest.fixture
@@ -230,173 +213,6 @@ def s3_bucket(s3_admin: Any, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) 
     _s3.drop_bucket(s3_admin, bucket)
 
 
-# --- the cluster ---------------------------------------------------------------------------
-
-
-def find_postgres_bindir() -> Path | None:
-    """The newest /usr/lib/postgresql/<version>/bin (Debian), else the one on PATH."""
-
-    def version(bindir: Path) -> tuple[int, ...]:
-        return tuple(int(part) for part in re.findall(r"\d+", bindir.parent.name))
-
-    found = [
-        bindir
-        for bindir in Path("/usr/lib/postgresql").glob("*/bin")
-        if (bindir / "pg_ctl").is_file() and (bindir / "initdb").is_file()
-    ]
-    if found:
-        return max(found, key=version)
-    pg_ctl = shutil.which("pg_ctl")
-    if pg_ctl and (Path(pg_ctl).parent / "initdb").is_file():
-        return Path(pg_ctl).parent
-    return None
-
-
-def _start_cluster() -> dict[str, Any]:
-    bindir = find_postgres_bindir()
-    if bindir is None:
-        raise ClusterError(INSTALL_HINT)
-    root = Path(tempfile.mkdtemp(prefix="runlab-pg-"))
-    info: dict[str, Any] = {"root": str(root), "bindir": str(bindir)}
-    try:
-        sockets = root / "sockets"
-        sockets.mkdir()
-        if os.geteuid() == 0:
-            # PostgreSQL refuses to run as root: the cluster belongs to the postgres account.
-            account = _cluster_account()
-            for path in (root, sockets):
-                os.chown(path, account.pw_uid, account.pw_gid)
-        _run(
-            [
-                str(bindir / "initdb"),
-                *("-D", str(root / "data"), "-U", CLUSTER_USER, "-A", "trust"),
-                *("-E", "UTF8", "--locale=C", "--no-sync"),
-            ],
-            cwd=root,
-        )
-        info["port"] = _start_server(bindir, root, sockets)
-        _wait_until_accepting(info["port"])
-    except BaseException:
-        _stop_cluster(info)
-        raise
-    return info
-
-
-def _start_server(bindir: Path, root: Path, sockets: Path) -> int:
-    """Start on a free port; retry on a new port if another process took it meanwhile."""
-    settings = " ".join(f"-c {key}={value}" for key, value in SERVER_SETTINGS.items())
-    log = root / "server.log"
-    failure = ClusterError("no attempt made")
-    for _ in range(3):
-        port = _free_port()
-        options = f"-F -p {port} -k {shlex.quote(str(sockets))} {settings}"
-        command = [str(bindir / "pg_ctl"), "start", "-D", str(root / "data"), "-l", str(log)]
-        try:
-            _run([*command, "-w", "-t", "60", "-o", options], cwd=root)
-        except ClusterError as exc:
-            failure = exc
-            with contextlib.suppress(ClusterError):
-                _run([str(bindir / "pg_ctl"), "stop", "-D", str(root / "data"), "-m", "immediate"])
-            continue
-        return port
-    tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-    raise ClusterError(f"{failure}\nserver log ({log}):\n{tail}")
-
-
-def _wait_until_accepting(port: int, attempts: int = 50) -> None:
-    psycopg = _import_psycopg()
-    conninfo = f"host=127.0.0.1 port={port} user={CLUSTER_USER} dbname=postgres connect_timeout=5"
-    for attempt in range(attempts):
-        try:
-            with psycopg.connect(conninfo) as conn:
-                conn.execute("SELECT 1")
-            return
-        except psycopg.OperationalError as exc:
-            if attempt == attempts - 1:
-                raise ClusterError(
-                    f"PostgreSQL on port {port} accepts no connections: {exc}"
-                ) from exc
-            time.sleep(0.1)
-
-
-def _stop_cluster(info: dict[str, Any]) -> None:
-    root = Path(info["root"]) if "root" in info else None
-    if root is None:
-        return
-    data = root / "data"
-    if "bindir" in info and (data / "postmaster.pid").exists():
-        with contextlib.suppress(ClusterError, OSError):
-            _run([str(Path(info["bindir"]) / "pg_ctl"), "stop", "-D", str(data), "-m", "immediate"])
-    shutil.rmtree(root, ignore_errors=True)
-
-
-def _cluster_account() -> pwd.struct_passwd:
-    try:
-        return pwd.getpwnam(CLUSTER_USER)
-    except KeyError:
-        raise ClusterError(
-            f"running as root, but there is no {CLUSTER_USER!r} account to run PostgreSQL "
-            "(it refuses to run as root); install Debian's `postgresql` package, which "
-            "creates it, or run the tests as an ordinary user"
-        ) from None
-
-
-def _as_cluster_owner(command: list[str]) -> list[str]:
-    if os.geteuid() != 0:
-        return command
-    runuser = shutil.which("runuser")
-    if runuser:
-        return [runuser, "-u", CLUSTER_USER, "--", *command]
-    su = shutil.which("su")
-    if su:
-        return [su, "-s", "/bin/sh", CLUSTER_USER, "-c", shlex.join(command)]
-    raise ClusterError("running as root, but neither runuser nor su is available")
-
-
-def _run(command: list[str], cwd: Path | None = None) -> None:
-    # A C locale whatever the user's: an unset or ungenerated locale makes initdb fail.
-    env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
-    try:
-        result = subprocess.run(
-            _as_cluster_owner(command),
-            cwd=cwd or tempfile.gettempdir(),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ClusterError(f"{shlex.join(command)}: {exc}") from exc
-    if result.returncode != 0:
-        raise ClusterError(
-            f"{shlex.join(command)} exited with {result.returncode}:\n"
-            f"{result.stdout}{result.stderr}"
-        )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _admin_connection(server_url: str) -> Any:
-    psycopg = _import_psycopg()
-    conninfo = server_url.replace("postgresql+psycopg://", "postgresql://", 1) + "/postgres"
-    return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
-
-
-def _import_psycopg() -> Any:
-    try:
-        import psycopg
-        import psycopg.sql
-    except ImportError:
-        raise ClusterError("psycopg is not installed: pip install -e '.[test]'") from None
-    return psycopg
-
-
 # --- shared state of one run ------------------------------------------------------------
 
 
@@ -427,7 +243,7 @@ def _remove_run(state: Path) -> None:
     with contextlib.suppress(OSError, ValueError):
         info = _read_json(state / "cluster.json")
         if info is not None:
-            _stop_cluster(info)
+            _postgres.stop_cluster(info)
     shutil.rmtree(state, ignore_errors=True)
 
 

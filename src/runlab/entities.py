@@ -7,7 +7,7 @@ at the boundary, in :mod:`runlab._validation`).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -345,6 +345,18 @@ class PagedList(list[T], Generic[T]):
     def __init__(self, items: Iterable[T], token: str | None) -> None:
         super().__init__(items)
         self.token = token
+
+
+def all_pages(fetch: Callable[[str | None], PagedList[T]], token: str | None = None) -> list[T]:
+    """Every item of a paged search: ``fetch(page_token)`` is called, starting from
+    ``token``, until a page comes back without a next token."""
+    found: list[T] = []
+    while True:
+        page = fetch(token)
+        found.extend(page)
+        token = page.token
+        if not token:
+            return found
 
 
 def tags_dict(tags: Mapping[str, Any] | Iterable[Any] | None) -> dict[str, str]:

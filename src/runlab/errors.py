@@ -10,6 +10,7 @@ render any of them::
     ├── NotFoundError                RESOURCE_DOES_NOT_EXIST  404
     ├── AlreadyExistsError           RESOURCE_ALREADY_EXISTS  400
     ├── ConflictError                INVALID_PARAMETER_VALUE  400
+    ├── NotSupportedError            NOT_IMPLEMENTED          501
     ├── SchemaOutdatedError          INTERNAL_ERROR           500
     └── StorageError                 INTERNAL_ERROR           500
         └── PartialWriteError        INTERNAL_ERROR           500
@@ -25,6 +26,7 @@ __all__ = [
     "InvalidFilterError",
     "InvalidInputError",
     "NotFoundError",
+    "NotSupportedError",
     "PartialWriteError",
     "RunlabError",
     "SchemaOutdatedError",
@@ -80,6 +82,13 @@ class ConflictError(RunlabError):
 
     error_code = "INVALID_PARAMETER_VALUE"
     http_status = 400
+
+
+class NotSupportedError(RunlabError):
+    """The backend cannot do this at all (multipart uploads to some stores)."""
+
+    error_code = "NOT_IMPLEMENTED"
+    http_status = 501
 
 
 class SchemaOutdatedError(RunlabError):

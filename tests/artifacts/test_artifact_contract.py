@@ -3,7 +3,7 @@
 Each test speaks only through the repository's methods, so a local folder, an S3 bucket
 (a real S3-compatible server over HTTP) and a tracking server's artifact proxy keeping
 its files in S3 must behave the same. Backend details
-(symbolic links, multipart uploads, listing pages) live in each backend's own tests.
+(URI forms, symbolic links, multipart uploads, listing pages) live in each backend's own tests.
 """
 
 from __future__ import annotations
@@ -12,26 +12,23 @@ import contextlib
 import io
 import os
 import shutil
-import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.artifacts._cases import BIG, OPERATIONS, files, plant_sources, tree
 
-from runlab.artifacts import ArtifactRepository, FileInfo, get_artifact_repository
+from runlab.artifacts import (
+    ArtifactRepository,
+    FileInfo,
+    LocalArtifactRepository,
+    get_artifact_repository,
+)
 from runlab.errors import InvalidInputError, NotFoundError
 
-BIG = bytes(range(256)) * (3 * 4096 + 17)  # ~3 MiB: several copy chunks
-
-
-def files(top: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(top).as_posix(): path.read_bytes()
-        for path in sorted(top.rglob("*"))
-        if path.is_file()
-    }
+pytestmark = pytest.mark.usefixtures("temp_dir")
 
 
 @pytest.fixture(scope="module")
@@ -74,26 +71,6 @@ def repo(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactRepository:
         return get_artifact_repository(f"s3://{bucket}/experiments/1/run-a/artifacts")
     proxy = request.getfixturevalue("proxy_over_s3")
     return get_artifact_repository(f"{proxy}/{uuid.uuid4().hex}/artifacts")
-
-
-@pytest.fixture
-def source(tmp_path: Path) -> Path:
-    top = tmp_path / "source"
-    (top / "sub" / "deeper").mkdir(parents=True)
-    (top / "empty").mkdir()
-    (top / "top.txt").write_text("top")
-    (top / "sub" / "mid.txt").write_text("mid")
-    (top / "sub" / "deeper" / "leaf.bin").write_bytes(BIG)
-    return top
-
-
-@pytest.fixture(autouse=True)
-def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Default download directories land in tmp_path, where a test can see them."""
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    return temp
 
 
 def everything(repo: ArtifactRepository, tmp_path: Path) -> dict[str, bytes]:
@@ -302,16 +279,6 @@ def test_delete(repo: ArtifactRepository, source: Path, tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------- path safety
 
-OPERATIONS: dict[str, Callable[[ArtifactRepository, str, Path], object]] = {
-    "log_artifact": lambda repo, path, tmp: repo.log_artifact(tmp / "src.txt", path),
-    "log_artifacts": lambda repo, path, tmp: repo.log_artifacts(tmp / "srcdir", path),
-    "write_bytes": lambda repo, path, tmp: repo.write_bytes(path, b"pwned"),
-    "list_artifacts": lambda repo, path, tmp: repo.list_artifacts(path),
-    "download_artifacts": lambda repo, path, tmp: repo.download_artifacts(path, str(tmp / "d")),
-    "open_artifact": lambda repo, path, tmp: repo.open_artifact(path),
-    "delete_artifacts": lambda repo, path, tmp: repo.delete_artifacts(path),
-}
-
 ESCAPES = "escapes the run's artifact root"
 BAD_PATHS = [
     ("../x", ESCAPES + r" \('\.\.' is not allowed\)"),
@@ -324,6 +291,7 @@ BAD_PATHS = [
     ("C:/x", ESCAPES),
     ("a\x00b", "NUL bytes are not allowed"),
     ("..\\x", "backslashes are not allowed"),
+    ("a\\..\\..\\x", "backslashes are not allowed"),
 ]
 
 
@@ -333,10 +301,126 @@ def test_no_path_escapes_the_root(
     repo: ArtifactRepository, tmp_path: Path, operation: str, path: str, match: str
 ) -> None:
     repo.write_bytes("inside.txt", b"inside")
-    (tmp_path / "src.txt").write_text("src")
-    (tmp_path / "srcdir").mkdir()
-    (tmp_path / "srcdir" / "f.txt").write_text("f")
+    plant_sources(tmp_path)
+    before = tree(tmp_path)
     with pytest.raises(InvalidInputError, match=match):
         OPERATIONS[operation](repo, path, tmp_path)
-    assert not (tmp_path / "d").exists()
+    assert tree(tmp_path) == before  # nothing created or removed on disk, inside a root or out
     assert everything(repo, tmp_path) == {"inside.txt": b"inside"}
+
+
+# ----------------------------------------------------------------- multipart uploads
+MIB = 1024 * 1024
+
+
+def twin(repo: ArtifactRepository) -> ArtifactRepository:
+    """A second repository over the same storage, as another server process would build."""
+    return get_artifact_repository(repo.url if hasattr(repo, "url") else repo.artifact_uri)
+
+
+def staged_leftovers(repo: ArtifactRepository) -> list[str]:
+    """What staged uploads left in the storage itself (beyond what listings show)."""
+    from runlab.artifacts import _multipart
+    from runlab.artifacts.s3 import S3ArtifactRepository
+
+    if isinstance(repo, LocalArtifactRepository):
+        root = Path(repo.root)
+        return [str(p.relative_to(root)) for p in root.rglob("*") if "runlab-partial" in str(p)]
+    if isinstance(repo, S3ArtifactRepository):
+        keys = repo.client.list_objects_v2(Bucket=repo.bucket).get("Contents", [])
+        uploads = repo.client.list_multipart_uploads(Bucket=repo.bucket).get("Uploads", [])
+        return [k["Key"] for k in keys if _multipart.STAGING_DIR in k["Key"]] + [
+            u["Key"] for u in uploads
+        ]
+    return []  # a server's staging is not reachable from its client; listings are checked
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        pytest.param((10, 10, 3), id="small-parts"),  # every part staged
+        pytest.param((5 * MIB, 5 * MIB, 1000), id="large-parts"),  # S3's own upload
+    ],
+)
+def test_multipart_parts_out_of_order_through_two_instances(
+    repo: ArtifactRepository, tmp_path: Path, sizes: tuple[int, ...]
+) -> None:
+    parts = [bytes([65 + i]) * size for i, size in enumerate(sizes)]
+    other = twin(repo)
+    upload_id = repo.begin_multipart("model/big.bin", len(parts))
+    # Parts arrive in any order, through either instance.
+    other.put_part(upload_id, 3, io.BytesIO(parts[2]))
+    repo.put_part(upload_id, 1, io.BytesIO(parts[0]))
+    other.put_part(upload_id, 2, io.BytesIO(b"replaced below"))
+    repo.put_part(upload_id, 2, io.BytesIO(parts[1]))
+    # Nothing of an upload in progress is listed or downloaded.
+    assert repo.list_artifacts() == []
+    assert everything(other, tmp_path) == {}
+    other.complete_multipart(upload_id, "model/big.bin", [3, 1, 2])
+    with repo.open_artifact("model/big.bin") as stream:
+        assert stream.read() == b"".join(parts)
+    assert repo.list_artifacts() == [FileInfo("model", True, None)]
+    assert [i.path for i in other.list_artifacts("model")] == ["model/big.bin"]
+    assert staged_leftovers(repo) == []
+    with pytest.raises(NotFoundError, match="does not exist|has ended"):
+        repo.complete_multipart(upload_id, "model/big.bin")  # it has ended
+
+
+def test_multipart_complete_defaults_to_every_part(repo: ArtifactRepository) -> None:
+    upload_id = repo.begin_multipart("one.bin", 1)
+    repo.put_part(upload_id, 1, io.BytesIO(b"just one"))
+    repo.complete_multipart(upload_id, "one.bin")
+    with repo.open_artifact("one.bin") as stream:
+        assert stream.read() == b"just one"
+    assert staged_leftovers(repo) == []
+
+
+def test_multipart_abort_drops_everything(repo: ArtifactRepository, tmp_path: Path) -> None:
+    upload_id = repo.begin_multipart("d/f.bin", 2)
+    twin(repo).put_part(upload_id, 1, io.BytesIO(b"x" * 100))
+    twin(repo).abort_multipart(upload_id, "d/f.bin")
+    assert repo.list_artifacts() == []
+    assert everything(repo, tmp_path) == {}
+    assert staged_leftovers(repo) == []
+    with pytest.raises(NotFoundError, match="does not exist|has ended"):
+        repo.put_part(upload_id, 2, io.BytesIO(b"y"))
+    with pytest.raises(NotFoundError, match="does not exist|has ended"):
+        repo.complete_multipart(upload_id, "d/f.bin")
+    with pytest.raises(NotFoundError, match="does not exist|has ended"):
+        repo.abort_multipart(upload_id, "d/f.bin")
+
+
+def test_multipart_refuses_bad_ids_parts_and_paths(
+    repo: ArtifactRepository, tmp_path: Path
+) -> None:
+    for path in ("", "../x", "/abs", ".runlab-partial-uploads/x"):
+        with pytest.raises(InvalidInputError):
+            repo.begin_multipart(path, 2)
+    for count in (0, 10_001):
+        with pytest.raises(InvalidInputError, match="num_parts"):
+            repo.begin_multipart("f.bin", count)
+    for bad_id in ("../../x", "a/b", "", "X" * 32, "0" * 31):
+        with pytest.raises(InvalidInputError, match="upload_id"):
+            repo.put_part(bad_id, 1, io.BytesIO(b"x"))
+    unknown = "0" * 32
+    with pytest.raises(NotFoundError, match="does not exist"):
+        repo.put_part(unknown, 1, io.BytesIO(b"x"))
+    with pytest.raises(NotFoundError, match="does not exist"):
+        repo.complete_multipart(unknown, "f.bin")
+
+    upload_id = repo.begin_multipart("dir/f.bin", 3)
+    for number in (0, 4, -1):
+        with pytest.raises(InvalidInputError, match="part_number"):
+            repo.put_part(upload_id, number, io.BytesIO(b"x"))
+    repo.put_part(upload_id, 1, io.BytesIO(b"1"))
+    repo.put_part(upload_id, 3, io.BytesIO(b"3"))
+    with pytest.raises(InvalidInputError, match=r"part\(s\) \[2\] were never uploaded"):
+        repo.complete_multipart(upload_id, "dir/f.bin")
+    with pytest.raises(InvalidInputError, match="without gaps"):
+        repo.complete_multipart(upload_id, "dir/f.bin", [1, 3])
+    with pytest.raises(InvalidInputError, match="was begun for '(.*/)?dir/f.bin'"):
+        repo.complete_multipart(upload_id, "elsewhere/f.bin")
+    repo.put_part(upload_id, 2, io.BytesIO(b"2"))
+    repo.complete_multipart(upload_id, "dir/f.bin", [1, 2, 3])
+    assert everything(repo, tmp_path) == {"dir/f.bin": b"123"}
+    assert staged_leftovers(repo) == []

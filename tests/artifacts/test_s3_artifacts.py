@@ -26,8 +26,6 @@ from _s3 import all_objects
 from runlab.artifacts import FileInfo, get_artifact_repository
 from runlab.artifacts.s3 import MB, S3ArtifactRepository, S3Settings, parse_s3_uri
 from runlab.errors import InvalidInputError, NotFoundError, StorageError
-from runlab.store import uri as store_uri
-from runlab.tracking import _batching, fluent
 
 pytestmark = pytest.mark.s3
 
@@ -191,6 +189,52 @@ def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def etag(s3_admin: Any, bucket: str, key: str) -> str:
     return str(s3_admin.head_object(Bucket=bucket, Key=key)["ETag"]).strip('"')
+
+
+def test_proxy_multipart_parts_of_5mb_go_into_s3s_own_upload(
+    repo: S3ArtifactRepository, s3_bucket: str, s3_admin: Any
+) -> None:
+    parts = [os.urandom(5 * MB), os.urandom(5 * MB), b"tail"]
+    upload_id = repo.begin_multipart("big.bin", 3)
+    for number in (2, 3, 1):
+        repo.put_part(upload_id, number, io.BytesIO(parts[number - 1]))
+    # The large parts are already in S3; only the small last one is staged.
+    staged = [k for k in all_objects(s3_admin, s3_bucket) if "runlab-partial" in k]
+    assert sorted(k.rsplit("/", 1)[-1] for k in staged) == ["part-00003", "upload.json"]
+    repo.complete_multipart(upload_id, "big.bin")
+    assert etag(s3_admin, s3_bucket, f"{PREFIX}/big.bin").endswith("-3")  # joined by S3
+    with repo.open_artifact("big.bin") as stream:
+        assert stream.read() == b"".join(parts)
+    assert list(all_objects(s3_admin, s3_bucket)) == [f"{PREFIX}/big.bin"]
+    assert s3_admin.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
+
+
+def test_proxy_multipart_small_parts_between_large_ones_are_refused(
+    repo: S3ArtifactRepository, s3_bucket: str, s3_admin: Any
+) -> None:
+    upload_id = repo.begin_multipart("mixed.bin", 3)
+    repo.put_part(upload_id, 1, io.BytesIO(b"small"))
+    repo.put_part(upload_id, 2, io.BytesIO(os.urandom(5 * MB)))
+    repo.put_part(upload_id, 3, io.BytesIO(b"tail"))
+    with pytest.raises(InvalidInputError, match="part 1 has 5 bytes, but S3 needs at least 5 MB"):
+        repo.complete_multipart(upload_id, "mixed.bin")
+    repo.abort_multipart(upload_id, "mixed.bin")
+    assert all_objects(s3_admin, s3_bucket) == {}
+    assert s3_admin.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
+
+
+def test_staged_uploads_are_not_listed_or_downloaded(
+    repo: S3ArtifactRepository, s3_bucket: str, s3_admin: Any, tmp_path: Path
+) -> None:
+    repo.write_bytes("a/f.txt", b"f")
+    upload_id = repo.begin_multipart("a/big.bin", 2)
+    repo.put_part(upload_id, 1, io.BytesIO(b"1"))
+    assert repo.list_artifacts() == [FileInfo("a", True, None)]
+    local = repo.download_artifacts("", str(tmp_path / "dst"))
+    assert sorted(str(p.relative_to(local)) for p in Path(local).rglob("*")) == ["a", "a/f.txt"]
+    repo.delete_artifacts()  # the root: uploads in progress go with it
+    assert all_objects(s3_admin, s3_bucket) == {}
+    assert s3_admin.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
 
 
 def test_large_files_go_multipart(
@@ -486,15 +530,6 @@ def test_bad_settings_name_the_variable(variable: str, value: str, match: str) -
 
 
 # ------------------------------------------------------------------------ end to end
-
-
-@pytest.fixture
-def fresh_fluent_state() -> Iterator[None]:
-    fluent._reset_for_tests()
-    yield
-    fluent._reset_for_tests()
-    _batching.close_all()
-    store_uri.close_all()
 
 
 @pytest.mark.postgres

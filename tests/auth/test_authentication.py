@@ -146,10 +146,15 @@ def test_forged_host_is_rejected(
     sqlite_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with make_app(sqlite_uri, tmp_path, monkeypatch, allowed_hosts=("localhost",)) as client:
-        forged = client.get("/health", headers={"Host": "evil.example"})
-        fine = client.get("/health", headers={"Host": "localhost:5000"})
+        forged = client.get(SEARCH, headers={"Host": "evil.example"}, auth=ADMIN)
+        fine = client.get(SEARCH, headers={"Host": "localhost:5000"}, auth=ADMIN)
+        # Probes address the server by IP: health and version answer any Host.
+        probes = [
+            client.get(path, headers={"Host": "10.0.0.7:5000"}) for path in ("/health", "/version")
+        ]
     assert forged.status_code == 400
     assert "evil.example" in forged.json()["message"]
     assert fine.status_code == 200
+    assert [p.status_code for p in probes] == [200, 200]
     assert fine.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in fine.headers["Content-Security-Policy"]

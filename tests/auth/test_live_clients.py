@@ -68,7 +68,9 @@ def server(
 def test_live_server_refuses_anonymous_and_forged_host(server: tuple[str, str]) -> None:
     url, _token = server
     assert httpx.get(f"{url}/api/2.0/mlflow/experiments/search").status_code == 401
-    forged = httpx.get(f"{url}/health", headers={"Host": "attacker.example"})
+    forged = httpx.get(
+        f"{url}/api/2.0/mlflow/experiments/search", headers={"Host": "attacker.example"}
+    )
     assert forged.status_code == 400
 
 

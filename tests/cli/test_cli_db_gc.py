@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from tests._cli import run_cli
 
 import runlab
 from runlab.artifacts.local import local_root
-from runlab.cli import cli
 from runlab.cli.gc import parse_duration
 from runlab.store import uri as store_uri
 from runlab.store.sql import _migrate, schema
 from runlab.store.sql.schema import SCHEMA_REVISION
-from runlab.tracking import _batching
-
-
-@pytest.fixture(autouse=True)
-def _close_stores() -> Iterator[None]:
-    yield
-    _batching.close_all()
-    store_uri.close_all()
-
-
-@pytest.fixture
-def tracking(tmp_path: Path) -> str:
-    return str(tmp_path / "store")
-
-
-def run_cli(tracking: str, *args: str) -> Result:
-    runner = CliRunner(env={"COLUMNS": "200"})
-    return runner.invoke(cli, ["--tracking-uri", tracking, *args], catch_exceptions=False)
 
 
 # ---------------------------------------------------------------------------------- db

@@ -4,35 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner, Result
+from tests._cli import run_cli
 
 import runlab
-from runlab.cli import cli
 from runlab.cli.demo import EXPERIMENT, STEPS
 from runlab.entities import ViewType
-from runlab.store import uri as store_uri
-from runlab.tracking import _batching
-
-
-@pytest.fixture(autouse=True)
-def _close_stores() -> Iterator[None]:
-    yield
-    _batching.close_all()
-    store_uri.close_all()
-
-
-@pytest.fixture
-def tracking(tmp_path: Path) -> str:
-    return str(tmp_path / "store")
-
-
-def run_cli(tracking: str, *args: str) -> Result:
-    runner = CliRunner(env={"COLUMNS": "200"})
-    return runner.invoke(cli, ["--tracking-uri", tracking, *args], catch_exceptions=False)
 
 
 def demo_runs(tracking: str) -> list[runlab.entities.Run]:

@@ -3,42 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
+from tests._cli import assert_one_line_error, run_cli
 
 import runlab
 from runlab.cli import cli
-from runlab.store import uri as store_uri
-from runlab.tracking import _batching
-
-
-@pytest.fixture(autouse=True)
-def _close_stores() -> Iterator[None]:
-    yield
-    _batching.close_all()
-    store_uri.close_all()
-
-
-@pytest.fixture
-def tracking(tmp_path: Path) -> str:
-    return str(tmp_path / "store")
-
-
-def run_cli(tracking: str, *args: str, env: dict[str, str] | None = None) -> Result:
-    runner = CliRunner(env={"COLUMNS": "200", **(env or {})})
-    return runner.invoke(cli, ["--tracking-uri", tracking, *args], catch_exceptions=False)
-
-
-def assert_one_line_error(result: Result, *fragments: str, exit_code: int = 1) -> None:
-    assert result.exit_code == exit_code, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert lines[-1].startswith("Error: ")
-    for fragment in fragments:
-        assert fragment in result.stderr
 
 
 def test_version() -> None:

@@ -6,35 +6,15 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from tests._cli import run_cli
 
 import runlab
 import runlab.data
-from runlab.cli import cli
 from runlab.entities import DatasetInput, InputTag, Metric, Param, RunTag
 from runlab.store import uri as store_uri
-from runlab.tracking import _batching
-
-
-@pytest.fixture(autouse=True)
-def _close_stores() -> Iterator[None]:
-    yield
-    _batching.close_all()
-    store_uri.close_all()
-
-
-@pytest.fixture
-def tracking(tmp_path: Path) -> str:
-    return str(tmp_path / "store")
-
-
-def run_cli(tracking: str, *args: str, columns: int = 200) -> Result:
-    runner = CliRunner(env={"COLUMNS": str(columns)})
-    return runner.invoke(cli, ["--tracking-uri", tracking, *args], catch_exceptions=False)
 
 
 def make_run(

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tests._imports import loaded_after
 
 import runlab.data
 from runlab.data import Dataset, dataset, digest_of_file, from_numpy, from_pandas
@@ -291,16 +292,4 @@ def test_public_names():
 
 
 def test_import_does_not_load_pandas_or_numpy():
-    import subprocess
-    import sys
-
-    code = "import sys, runlab.data; print(sorted({'numpy', 'pandas'} & set(sys.modules)))"
-    src = str(Path(runlab.data.__file__).parents[2])
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={"PYTHONPATH": src, "PATH": ""},
-    )
-    assert out.stdout.strip() == "[]"
+    assert loaded_after("import runlab.data", ("numpy", "pandas")) == []

@@ -7,26 +7,20 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import runlab
-from runlab.store import uri as store_uri
-from runlab.tracking import _batching, fluent
 
 SRC = str(Path(runlab.__file__).resolve().parent.parent)
 
 
 @pytest.fixture(autouse=True)
-def _fresh_fluent_state() -> Iterator[None]:
-    fluent._reset_for_tests()
-    yield
-    fluent._reset_for_tests()
-    _batching.close_all()
-    store_uri.close_all()
+def _fresh_state(fresh_fluent_state: None) -> None:
+    """Each test starts with no active run and no cached store."""
 
 
 @pytest.fixture

@@ -102,6 +102,17 @@ def test_dataframe_input_and_signature_errors(tmp_path: Path, data: np.ndarray) 
         model.predict(data[:, :3])
 
 
+def test_read_only_input_predicts_without_a_warning(tmp_path: Path, data: np.ndarray) -> None:
+    # A read-only array (a memory map, a frozen buffer) is copied, not shared with torch,
+    # which would warn; warnings are errors in this suite.
+    net = _net()
+    runlab.pytorch.save_model(net, tmp_path / "m")
+    frozen = data.copy()
+    frozen.setflags(write=False)
+    model = runlab.pyfunc.load_model(tmp_path / "m")
+    np.testing.assert_allclose(model.predict(frozen), _expected(net, data), rtol=1e-6)
+
+
 def test_only_modules_are_accepted(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="must be a torch.nn.Module, got list"):
         runlab.pytorch.save_model([1, 2], tmp_path / "m")

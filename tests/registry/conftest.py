@@ -1,23 +1,16 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import runlab
-from runlab.store import uri as store_uri
 from runlab.store.registry_base import RegistryStore
-from runlab.tracking import _batching, fluent
 
 
 @pytest.fixture(autouse=True)
-def _fresh_state() -> Iterator[None]:
-    fluent._reset_for_tests()
-    yield
-    fluent._reset_for_tests()
-    _batching.close_all()
-    store_uri.close_all()
+def _fresh_state(fresh_fluent_state: None) -> None:
+    """Each test starts with no active run and no cached store."""
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
+from tests._cli import assert_one_line_error, run_cli
 
 import runlab
 from runlab.cli import cli
@@ -27,22 +28,6 @@ def filled(tracking: str) -> runlab.RunlabClient:
     client.set_registered_model_alias("fraud", "champion", 2)
     client.create_registered_model("churn")
     return client
-
-
-def run_cli(tracking: str, *args: str, input: str | None = None) -> Result:
-    runner = CliRunner(env={"COLUMNS": "200"})
-    return runner.invoke(
-        cli, ["--tracking-uri", tracking, *args], input=input, catch_exceptions=False
-    )
-
-
-def assert_one_line_error(result: Result, *fragments: str, exit_code: int = 1) -> None:
-    assert result.exit_code == exit_code, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert lines[-1].startswith("Error: ")
-    for fragment in fragments:
-        assert fragment in result.stderr
 
 
 def test_models_group_is_listed_in_help() -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.server.conftest import Api, make_client
@@ -173,6 +176,77 @@ def test_multipart_abort_and_errors(proxy) -> None:
     for parts in (0, 10_001):
         r = proxy.post(f"{PROXY}/mpu/create/d", json={"path": "f", "num_parts": parts})
         assert r.status_code == 400
+
+
+class _Host:
+    """One server process on its own machine: its own app over the shared database and
+    artifacts destination, and its own temporary folder while it handles a request."""
+
+    def __init__(self, client: Any, temp: Path) -> None:
+        self.client = client
+        self.temp = temp
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        saved = tempfile.tempdir
+        tempfile.tempdir = str(self.temp)
+        try:
+            return self.client.request(method, url, **kwargs)
+        finally:
+            tempfile.tempdir = saved
+
+
+def test_multipart_upload_spread_over_two_hosts(sqlite_uri: str, tmp_path: Path) -> None:
+    hosts = []
+    with contextlib.ExitStack() as stack:
+        for name in ("a", "b"):
+            client, store, _ = make_client(sqlite_uri, tmp_path)  # the same destination
+            stack.callback(store.close)
+            stack.enter_context(client)
+            (tmp_path / f"tmp-{name}").mkdir()
+            hosts.append(_Host(client, tmp_path / f"tmp-{name}"))
+        a, b = hosts
+        created = a.request(
+            "POST", f"{PROXY}/mpu/create/1/r/artifacts", json={"path": "big.bin", "num_parts": 4}
+        ).json()
+        urls = [c["url"] for c in created["credentials"]]
+        parts = [bytes([n]) * 3000 for n in range(1, 5)]
+        for n in (4, 1, 3, 2):  # out of order, alternating hosts
+            r = hosts[n % 2].request("PUT", urls[n - 1], content=parts[n - 1])
+            assert r.status_code == 200, r.text
+        # Nothing of the upload in progress is listed.
+        listing = b.request("GET", f"{PROXY}/artifacts").json()
+        assert listing == {"files": []}
+        body = {"path": "big.bin", "upload_id": created["upload_id"], "parts": []}
+        r = b.request("POST", f"{PROXY}/mpu/complete/1/r/artifacts", json=body)
+        assert r.status_code == 200, r.text
+        stored = tmp_path / "proxied/1/r/artifacts/big.bin"
+        assert stored.read_bytes() == b"".join(parts)
+        # Nothing staged is left, in the destination or in either host's temporary folder.
+        assert sorted(p.name for p in (tmp_path / "proxied").iterdir()) == ["1"]
+        assert [list(h.temp.iterdir()) for h in hosts] == [[], []]
+
+
+def test_multipart_part_urls_are_checked_before_the_body(proxy) -> None:
+    created = proxy.post(f"{PROXY}/mpu/create/d", json={"path": "f.bin", "num_parts": 2}).json()
+    upload_id = created["upload_id"]
+    for url, rule in [
+        (f"{PROXY}/mpu/upload/NOT-AN-ID/1", "upload_id"),
+        (f"{PROXY}/mpu/upload/{upload_id.upper()}/1", "upload_id"),
+        (f"{PROXY}/mpu/upload/{upload_id}/x", "part_number"),
+        (f"{PROXY}/mpu/upload/{upload_id}/-1", "part_number"),
+        (f"{PROXY}/mpu/upload/{upload_id}/0", "part_number must be between 1 and 2"),
+        (f"{PROXY}/mpu/upload/{upload_id}/3", "part_number must be between 1 and 2"),
+        (f"{PROXY}/mpu/upload/{upload_id}/99999999999", "part_number"),
+    ]:
+        r = proxy.put(url, content=b"x")
+        assert r.status_code == 400, (url, r.text)
+        assert r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+        assert rule in r.json()["message"]
+    r = proxy.put(f"{PROXY}/mpu/upload/{'0' * 32}/1", content=b"x")
+    assert (r.status_code, r.json()["error_code"]) == (404, "RESOURCE_DOES_NOT_EXIST")
+    body = {"path": "f.bin", "upload_id": upload_id}
+    assert proxy.post(f"{PROXY}/mpu/abort/elsewhere", json=body).status_code == 400
+    assert proxy.post(f"{PROXY}/mpu/abort/d", json=body).json() == {}
 
 
 def test_without_serve_artifacts_the_proxy_is_off(store_uri: str, tmp_path: Path) -> None:

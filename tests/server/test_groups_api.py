@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Api
+from tests.server.conftest import Api
 
 
 def _groups(api: Api, body: dict) -> tuple[int, dict]:

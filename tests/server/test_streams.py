@@ -1,4 +1,4 @@
-"""Streaming pieces of the upload path: write_stream (default and local) and ChainedFiles."""
+"""Streaming pieces of the upload path: write_stream (default and local) and ChainedStreams."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from runlab.artifacts import LocalArtifactRepository
+from runlab.artifacts._multipart import ChainedStreams
 from runlab.artifacts.base import ArtifactRepository
 from runlab.errors import InvalidInputError
-from runlab.server._streams import ChainedFiles
 
 
 class _Chunks(io.RawIOBase):
@@ -55,11 +55,12 @@ def test_write_stream_refuses_bad_paths(tmp_path: Path, repo_class, path: str) -
     assert not (tmp_path / "out.bin").exists()
 
 
-def test_chained_files_read_in_order(tmp_path: Path) -> None:
+def test_chained_streams_read_in_order(tmp_path: Path) -> None:
     paths = []
     for i, content in enumerate([b"abc", b"", b"defg" * 1000, b"h"]):
         path = tmp_path / f"part-{i}"
         path.write_bytes(content)
         paths.append(str(path))
-    with io.BufferedReader(ChainedFiles(paths), 7) as stream:
+    openers = [lambda p=p: open(p, "rb") for p in paths]
+    with io.BufferedReader(ChainedStreams(openers), 7) as stream:
         assert stream.read() == b"abc" + b"defg" * 1000 + b"h"

@@ -1,14 +1,19 @@
-"""Several processes writing to one SQLite file at once: no error, every point stored."""
+"""Several writers at once: processes on one SQLite file, processes setting up one fresh
+PostgreSQL database, threads racing for one experiment name."""
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import runlab
 from runlab.entities import Metric
+from runlab.errors import AlreadyExistsError
 
 PROCESSES = 6
 STEPS = 400
@@ -72,3 +77,65 @@ def test_processes_write_one_sqlite_file(tmp_path: Path) -> None:
             assert steps == list(range(STEPS)), (run.info.run_name, key)
     fluent_exps = client.search_experiments(filter_string="name = 'shared-fluent'")
     assert len(fluent_exps) == 1
+
+
+def _create_same_experiment(uri: str, barrier: Any, queue: mp.Queue) -> None:
+    """Open the store (a fresh database: every process races to create the schema), then
+    race the others to create one experiment name."""
+    try:
+        barrier.wait(timeout=120)
+        client = runlab.RunlabClient(uri)
+        client.search_experiments()  # opens the store
+        barrier.wait(timeout=120)
+        try:
+            queue.put(("created", client.create_experiment("raced")))
+        except AlreadyExistsError:
+            queue.put(("exists", ""))
+    except Exception as exc:
+        queue.put(("error", repr(exc)))
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_processes_set_up_a_fresh_postgres_database_at_once(postgres_url: str) -> None:
+    ctx = mp.get_context("spawn")
+    queue: mp.Queue = ctx.Queue()
+    barrier = ctx.Barrier(PROCESSES)
+    procs = [
+        ctx.Process(target=_create_same_experiment, args=(postgres_url, barrier, queue))
+        for _ in range(PROCESSES)
+    ]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=300) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert sorted(kind for kind, _ in results) == ["created"] + ["exists"] * (PROCESSES - 1)
+    client = runlab.RunlabClient(postgres_url)
+    names = sorted(e.name for e in client.search_experiments())
+    assert names == ["Default", "raced"]
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(postgres_url)
+    with engine.connect() as conn:
+        versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    engine.dispose()
+    assert len(versions) == 1
+
+
+def test_threads_create_one_experiment_name(store_uri: str) -> None:
+    """Check-then-insert races end in AlreadyExistsError for all but one, never a 500."""
+    client = runlab.RunlabClient(store_uri)
+    client.search_experiments()
+    barrier = threading.Barrier(8)
+
+    def create(_: int) -> str:
+        barrier.wait(timeout=60)
+        try:
+            return client.create_experiment("raced")
+        except AlreadyExistsError:
+            return "exists"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(create, range(8)))
+    assert sorted(o == "exists" for o in outcomes) == [False] + [True] * 7

@@ -76,6 +76,24 @@ def test_latest_metric_rule_within_one_batch(store: SqlStore) -> None:
     assert len(store.get_metric_history(rid, "b")) == 3
 
 
+def test_a_batch_longer_than_one_insert_statement_in_any_order(store: SqlStore) -> None:
+    """Points are inserted several hundred to a statement, sorted by key and step: every
+    point arrives, each key's history is in step order, and points tied on step and time
+    keep the order they were logged in."""
+    rid = _run(store)
+    points = [
+        Metric(f"k{i % 3}", float(i), 1000 + (i * 7919) % 1201, (i * 7919) % 1201)
+        for i in range(1201)
+    ]
+    points += [Metric("tie", 3.0, 5, 1), Metric("tie", 1.0, 5, 1), Metric("tie", 2.0, 5, 1)]
+    store.log_batch(rid, metrics=points[::-1][3:] + points[-3:])
+    for key in ("k0", "k1", "k2"):
+        history = store.get_metric_history(rid, key)
+        expected = sorted((m.step, m.value) for m in points if m.key == key)
+        assert [(m.step, m.value) for m in history] == expected
+    assert [m.value for m in store.get_metric_history(rid, "tie")] == [3.0, 1.0, 2.0]
+
+
 def test_params_checked_when_only_some_keys_are_new(store: SqlStore) -> None:
     rid = _run(store)
     store.log_batch(rid, params=[Param("old", "1")])

@@ -18,13 +18,9 @@ from runlab.store.filter import (
     parse_order_by,
     parse_run_filter,
 )
-from runlab.store.sql import schema
-from runlab.store.sql.search import (
-    experiment_filter_clause,
-    experiment_order_clauses,
-    run_filter_clause,
-    run_order_clauses,
-)
+from runlab.store.sql import _raw, schema
+from runlab.store.sql.run_search import run_filter_sql, run_order_sql
+from runlab.store.sql.search import experiment_filter_clause, experiment_order_clauses
 
 
 def _case_sensitive_like(dbapi_conn: Any, _record: Any) -> None:
@@ -220,12 +216,11 @@ def _populate(conn: Connection) -> None:
 def search_runs(
     conn: Connection, filter_text: str | None = None, order_by: list[str] | None = None
 ) -> list[str]:
-    query = select(schema.runs.c.run_uuid)
-    clause = run_filter_clause(parse_run_filter(filter_text))
-    if clause is not None:
-        query = query.where(clause)
-    query = query.order_by(*run_order_clauses(parse_order_by(order_by)))
-    return list(conn.execute(query).scalars())
+    condition = run_filter_sql(parse_run_filter(filter_text))
+    where, params = condition if condition is not None else ("1 = 1", [])
+    order, order_params = run_order_sql(parse_order_by(order_by))
+    sql = f"SELECT runs.run_uuid FROM runs WHERE {where} ORDER BY {order}"
+    return [row[0] for row in _raw.fetch(conn, sql, [*params, *order_params])]
 
 
 def search_experiments(
@@ -329,7 +324,7 @@ def test_run_filter(conn: Connection, text: str, expected: set[str]) -> None:
 
 
 def test_no_filter_is_no_clause() -> None:
-    assert run_filter_clause(None) is None
+    assert run_filter_sql(None) is None
     assert experiment_filter_clause(None) is None
 
 

@@ -8,9 +8,9 @@ import types
 from pathlib import Path
 
 import pytest
+from tests._imports import loaded_after
 
 from runlab._version import __version__
-from runlab.tracking import _context
 from runlab.tracking._context import (
     clear_cache,
     current_user,
@@ -284,20 +284,9 @@ def test_installed_packages():
 
 
 def test_module_import_is_light():
-    code = (
-        "import sys; import runlab.tracking._context, runlab.tracking._names; "
-        "heavy = {'subprocess', 'numpy', 'pandas', 'PIL', 'matplotlib', 'socket'}; "
-        "print(sorted(heavy & set(sys.modules)))"
-    )
-    src = str(Path(_context.__file__).parents[2])
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": src},
-    )
-    assert out.stdout.strip() == "[]"
+    heavy = ("subprocess", "numpy", "pandas", "PIL", "matplotlib", "socket")
+    statement = "import runlab.tracking._context, runlab.tracking._names"
+    assert loaded_after(statement, heavy) == []
 
 
 def test_git_info_is_captured_once_per_process(monkeypatch: pytest.MonkeyPatch, repo: Path):

@@ -1,19 +1,15 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
+from tests._imports import loaded_after
 
 from runlab.errors import InvalidInputError
-from runlab.tracking import _media
 from runlab.tracking._media import figure_to_bytes, image_to_png_bytes
 
 
@@ -237,16 +233,4 @@ def test_invalid_objects():
 
 
 def test_import_does_not_load_plotting_libraries():
-    code = (
-        "import sys, runlab.tracking._media; "
-        "print(sorted({'numpy', 'PIL', 'matplotlib'} & set(sys.modules)))"
-    )
-    src = str(Path(_media.__file__).parents[2])
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": src},
-    )
-    assert out.stdout.strip() == "[]"
+    assert loaded_after("import runlab.tracking._media", ("numpy", "PIL", "matplotlib")) == []

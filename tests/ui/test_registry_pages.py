@@ -404,3 +404,6 @@ def test_registry_pages_show_user_text_as_text(page: Any, registry: Registry, sh
 def test_unknown_model_says_so(page: Any, registry: Registry) -> None:
     _open(page, registry.base_url, _model_hash("no-such-model"))
     expect(page.locator(".error-box")).to_contain_text("no-such-model")
+    # A hand-typed "%" that starts no escape is taken literally, not a broken page.
+    _open(page, registry.base_url, "#/models/100%zz")
+    expect(page.locator(".error-box")).to_contain_text("100%zz")

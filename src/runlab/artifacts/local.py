@@ -69,16 +69,7 @@ class LocalArtifactRepository(ArtifactRepository):
     def log_artifact(
         self, local_file: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        source = os.fspath(local_file)
-        directory = _paths.normalize(artifact_path)
-        mode = _source_mode(source, "local file")
-        if stat.S_ISDIR(mode):
-            raise InvalidInputError(
-                f"local file {source!r} is a directory; use log_artifacts to log a directory"
-            )
-        if not stat.S_ISREG(mode):
-            raise InvalidInputError(f"local file {source!r} is not a regular file")
-        relative = _paths.normalize(_paths.join(directory, os.path.basename(source)))
+        source, relative = plan_file_upload(local_file, artifact_path)
         self._copy_in(source, relative)
 
     def log_artifacts(
@@ -180,6 +171,52 @@ class LocalArtifactRepository(ArtifactRepository):
                 _copy_out(source, local)
         return local
 
+    # ----------------------------------------------------------- staged uploads
+    # Staged parts live in the destination folder itself, so processes on several hosts
+    # sharing it (NFS, say) can each take parts of one upload.
+    def _staged_write(self, path: str, data: BinaryIO | bytes) -> None:
+        target = self._resolve(path)
+        with self._storage_errors("stage", path):
+            for attempt in (1, 2):
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                try:
+                    _paths.atomic_write(target, data)
+                    return
+                except FileNotFoundError:
+                    # Another process removed the empty staging folder meanwhile.
+                    if attempt == 2 or not isinstance(data, bytes):
+                        raise
+
+    def _staged_open(self, path: str) -> BinaryIO:
+        try:
+            return open(self._resolve(path), "rb")
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFoundError(f"staged file {path!r} does not exist") from None
+        except OSError as exc:
+            raise self._storage_error("read", path, exc) from exc
+
+    def _staged_files(self, folder: str) -> dict[str, int]:
+        try:
+            with os.scandir(self._resolve(folder)) as scan:
+                return {
+                    entry.name: entry.stat().st_size
+                    for entry in scan
+                    if entry.is_file(follow_symlinks=False)
+                    and not entry.name.startswith(_paths.PARTIAL_PREFIX)
+                }
+        except (FileNotFoundError, NotADirectoryError):
+            return {}
+        except OSError as exc:
+            raise self._storage_error("list", folder, exc) from exc
+
+    def _staged_delete(self, folder: str) -> None:
+        target = self._resolve(folder)
+        with self._storage_errors("delete", folder):
+            shutil.rmtree(target, ignore_errors=True)
+        # Leave no empty staging folder behind; another upload in progress keeps it.
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.dirname(target))
+
     # ------------------------------------------------------------------ helpers
     def _resolve(self, relative: str) -> str:
         """The local path of a normalized artifact path, proven to stay inside the root.
@@ -264,6 +301,23 @@ def _file_info(entry: os.DirEntry[str], path: str, root: str) -> FileInfo:
         return FileInfo(path, is_dir=False, file_size=entry.stat().st_size)
     except OSError:  # a dangling link, or an entry removed meanwhile
         return FileInfo(path, is_dir=False, file_size=None)
+
+
+def plan_file_upload(
+    local_file: str | os.PathLike[str], artifact_path: str | None
+) -> tuple[str, str]:
+    """The local file and its checked artifact path for logging ``local_file`` into
+    directory ``artifact_path``; every repository's ``log_artifact`` starts here."""
+    source = os.fspath(local_file)
+    directory = _paths.normalize(artifact_path)
+    mode = _source_mode(source, "local file")
+    if stat.S_ISDIR(mode):
+        raise InvalidInputError(
+            f"local file {source!r} is a directory; use log_artifacts to log a directory"
+        )
+    if not stat.S_ISREG(mode):
+        raise InvalidInputError(f"local file {source!r} is not a regular file")
+    return source, _paths.normalize(_paths.join(directory, os.path.basename(source)))
 
 
 def plan_directory_upload(

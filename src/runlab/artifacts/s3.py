@@ -35,16 +35,15 @@ import contextlib
 import json
 import os
 import re
-import stat
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
-from runlab.artifacts import _paths
+from runlab.artifacts import _multipart, _paths
 from runlab.artifacts.base import ArtifactRepository, FileInfo
-from runlab.artifacts.local import _source_mode, plan_directory_upload
+from runlab.artifacts.local import plan_directory_upload, plan_file_upload
 from runlab.errors import InvalidInputError, NotFoundError, StorageError
 
 try:
@@ -77,6 +76,7 @@ UPLOAD_EXTRA_ARGS_ENV = "RUNLAB_S3_UPLOAD_EXTRA_ARGS"
 MLFLOW_UPLOAD_EXTRA_ARGS_ENV = "MLFLOW_S3_UPLOAD_EXTRA_ARGS"
 
 MB = 1024 * 1024
+S3_MIN_PART_SIZE = 5 * MB  # of every part of a multipart upload but the last
 DEFAULT_MULTIPART_SIZE = 8 * MB  # boto3's own default
 DEFAULT_MAX_CONCURRENCY = 10
 DELETE_BATCH = 1000  # the most keys one DeleteObjects call takes
@@ -303,6 +303,32 @@ class _Known(BaseSubscriber if boto3 is not None else object):  # type: ignore[m
             future.meta.provide_object_etag(self.etag)
 
 
+def _is_partial(prefix: str, key: str) -> bool:
+    """Whether ``key`` below ``prefix`` lies in a reserved folder (staged uploads)."""
+    rest = key[len(prefix) :] if key.startswith(prefix) else key
+    return any(part.startswith(_paths.PARTIAL_PREFIX) for part in rest.split("/"))
+
+
+def _native_id(manifest: _multipart.Manifest) -> str:
+    native = manifest.extra.get("s3_upload_id")
+    if not isinstance(native, str) or not native:
+        raise StorageError(
+            f"multipart upload {manifest.upload_id!r} was not begun as an S3 upload "
+            "(its manifest has no S3 upload id)"
+        )
+    return native
+
+
+# Arguments of an upload that every UploadPart and CompleteMultipartUpload must repeat.
+_PER_PART_ARGS = (
+    "SSECustomerAlgorithm",
+    "SSECustomerKey",
+    "SSECustomerKeyMD5",
+    "RequestPayer",
+    "ExpectedBucketOwner",
+)
+
+
 # -------------------------------------------------------------------- repository
 
 
@@ -332,16 +358,7 @@ class S3ArtifactRepository(ArtifactRepository):
     def log_artifact(
         self, local_file: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        source = os.fspath(local_file)
-        directory = _paths.normalize(artifact_path)
-        mode = _source_mode(source, "local file")
-        if stat.S_ISDIR(mode):
-            raise InvalidInputError(
-                f"local file {source!r} is a directory; use log_artifacts to log a directory"
-            )
-        if not stat.S_ISREG(mode):
-            raise InvalidInputError(f"local file {source!r} is not a regular file")
-        relative = _paths.normalize(_paths.join(directory, os.path.basename(source)))
+        source, relative = plan_file_upload(local_file, artifact_path)
         with self._errors("upload", relative):
             self.client.upload_file(
                 source,
@@ -408,6 +425,19 @@ class S3ArtifactRepository(ArtifactRepository):
             )
             for page in pages:
                 self._delete_keys([obj["Key"] for obj in page.get("Contents", [])])
+            if not relative:  # the staged manifests went too: end S3's uploads with them
+                self._abort_all_native()
+
+    def _abort_all_native(self) -> None:
+        pages = self.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self.bucket, Prefix=self._dir_prefix("")
+        )
+        for page in pages:
+            for upload in page.get("Uploads", []):
+                with contextlib.suppress(ClientError):  # ended meanwhile
+                    self.client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
 
     # -------------------------------------------------------------------- reads
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:
@@ -423,10 +453,12 @@ class S3ArtifactRepository(ArtifactRepository):
             )
             for page in pages:
                 for common in page.get("CommonPrefixes", []):
+                    if _is_partial(prefix, common["Prefix"]):
+                        continue  # staged multipart uploads
                     name = self._child_name(prefix, common["Prefix"], relative, directory=True)
                     infos.append(FileInfo(_paths.join(relative, name), True, None))
                 for obj in page.get("Contents", []):
-                    if obj["Key"] == prefix:
+                    if obj["Key"] == prefix or _is_partial(prefix, obj["Key"]):
                         continue  # a zero-byte "directory marker" some tools create
                     name = self._child_name(prefix, obj["Key"], relative, directory=False)
                     infos.append(FileInfo(_paths.join(relative, name), False, int(obj["Size"])))
@@ -475,6 +507,175 @@ class S3ArtifactRepository(ArtifactRepository):
                         files.append((key, target, listed_size, etag))
             self._download_files(files)
         return result
+
+    # -------------------------------------------------------- multipart uploads
+    # Parts of at least S3's minimum size go straight into S3's own multipart upload,
+    # begun with ours, so completing a large file copies nothing. Smaller parts (MLflow
+    # clients may be set to send any size) are staged as objects: when every part is
+    # small they are joined like on any store, and a small last part after large ones
+    # is sent into S3's upload on completion.
+
+    def _begin_native_multipart(self, target: str) -> dict[str, object]:
+        with self._errors("begin an upload of", target):
+            response = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self._key(target), **self._extra_args()
+            )
+        return {"s3_upload_id": str(response["UploadId"])}
+
+    def put_part(self, upload_id: str, part_number: int, stream: BinaryIO) -> str:
+        import shutil
+        import tempfile
+
+        manifest = self.multipart_upload(upload_id)
+        number = _multipart.check_part_number(manifest, part_number)
+        with tempfile.TemporaryFile(prefix="runlab-part-") as spool:
+            # A seekable copy: its size decides where it goes, and boto3 may resend it.
+            shutil.copyfileobj(stream, spool, _paths.COPY_CHUNK_SIZE)
+            size = spool.tell()
+            spool.seek(0)
+            if size < S3_MIN_PART_SIZE:
+                self._staged_write(
+                    _multipart.staged_path(upload_id, _multipart.part_name(number)), spool
+                )
+                return f'"{upload_id}-{number}"'
+            with self._errors("upload a part of", manifest.target):
+                response = self.client.upload_part(
+                    Bucket=self.bucket,
+                    Key=self._key(manifest.target),
+                    UploadId=_native_id(manifest),
+                    PartNumber=number,
+                    Body=spool,
+                    **self._per_part_args(),
+                )
+        return str(response["ETag"])
+
+    def complete_multipart(
+        self, upload_id: str, artifact_path: str, parts: Sequence[int] | None = None
+    ) -> None:
+        manifest = self.multipart_upload(upload_id)
+        _multipart.check_target(manifest, artifact_path)
+        numbers = _multipart.part_numbers(manifest, parts)
+        folder = _multipart.staged_path(upload_id)
+        staged = {
+            n: size
+            for name, size in self._staged_files(folder).items()
+            if (n := _multipart.parse_part_name(name)) is not None
+        }
+        native = self._native_parts(manifest)
+        missing = [n for n in numbers if n not in staged and n not in native]
+        if missing:
+            raise InvalidInputError(f"parts: part(s) {missing[:20]} were never uploaded")
+        if not any(n in native for n in numbers):
+            self._join_staged(manifest, numbers)
+            self._abort_native(manifest)
+        else:
+            small = [n for n in numbers if n not in native and n != numbers[-1]]
+            if small:
+                raise InvalidInputError(
+                    f"parts: part {small[0]} has {staged[small[0]]} bytes, but S3 needs at "
+                    f"least {S3_MIN_PART_SIZE // MB} MB in every part but the last once "
+                    "any part is that large; send parts of one size"
+                )
+            last = numbers[-1]
+            if last not in native:  # a small last part: into S3's upload now
+                native[last] = self._send_staged_part(manifest, last)
+            with self._errors("complete the upload of", manifest.target):
+                self.client.complete_multipart_upload(
+                    Bucket=self.bucket,
+                    Key=self._key(manifest.target),
+                    UploadId=_native_id(manifest),
+                    MultipartUpload={
+                        "Parts": [{"PartNumber": n, "ETag": native[n]} for n in numbers]
+                    },
+                    **self._per_part_args(),
+                )
+        self._staged_delete(folder)
+
+    def abort_multipart(self, upload_id: str, artifact_path: str) -> None:
+        manifest = self.multipart_upload(upload_id)
+        _multipart.check_target(manifest, artifact_path)
+        self._abort_native(manifest)
+        self._staged_delete(_multipart.staged_path(upload_id))
+
+    def _native_parts(self, manifest: _multipart.Manifest) -> dict[int, str]:
+        """Part number → ETag of the parts S3's own upload holds."""
+        found: dict[int, str] = {}
+        with self._errors("list the parts of", manifest.target):
+            pages = self.client.get_paginator("list_parts").paginate(
+                Bucket=self.bucket,
+                Key=self._key(manifest.target),
+                UploadId=_native_id(manifest),
+                **self._per_part_args(),
+            )
+            for page in pages:
+                for part in page.get("Parts", []):
+                    found[int(part["PartNumber"])] = str(part["ETag"])
+        return found
+
+    def _send_staged_part(self, manifest: _multipart.Manifest, number: int) -> str:
+        path = _multipart.staged_path(manifest.upload_id, _multipart.part_name(number))
+        with self._staged_open(path) as stream:
+            data = stream.read()  # below S3's minimum part size
+        with self._errors("upload a part of", manifest.target):
+            response = self.client.upload_part(
+                Bucket=self.bucket,
+                Key=self._key(manifest.target),
+                UploadId=_native_id(manifest),
+                PartNumber=number,
+                Body=data,
+                **self._per_part_args(),
+            )
+        return str(response["ETag"])
+
+    def _abort_native(self, manifest: _multipart.Manifest) -> None:
+        extra = self._per_part_args()
+        with self._errors("abort the upload of", manifest.target):
+            try:
+                self.client.abort_multipart_upload(
+                    Bucket=self.bucket,
+                    Key=self._key(manifest.target),
+                    UploadId=_native_id(manifest),
+                    **{k: v for k, v in extra.items() if not k.startswith("SSE")},
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
+                    raise  # an upload already ended is what abort wants
+
+    def _per_part_args(self) -> dict[str, Any]:
+        extra = self.settings.upload_extra_args
+        return {name: extra[name] for name in _PER_PART_ARGS if name in extra}
+
+    # Staged objects live below the hidden staging folder at the root of the prefix.
+    def _staged_write(self, path: str, data: BinaryIO | bytes) -> None:
+        with self._errors("stage", path):
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(path), Body=data, **self._extra_args()
+            )
+
+    def _staged_open(self, path: str) -> BinaryIO:
+        with self._errors("read", path):
+            response = self.client.get_object(Bucket=self.bucket, Key=self._key(path))
+        return cast(BinaryIO, response["Body"])
+
+    def _staged_files(self, folder: str) -> dict[str, int]:
+        prefix = self._dir_prefix(folder)
+        found: dict[str, int] = {}
+        with self._errors("list", folder):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix, Delimiter="/"
+            )
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    found[obj["Key"][len(prefix) :]] = int(obj["Size"])
+        return found
+
+    def _staged_delete(self, folder: str) -> None:
+        with self._errors("delete", folder):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self._dir_prefix(folder)
+            )
+            for page in pages:
+                self._delete_keys([obj["Key"] for obj in page.get("Contents", [])])
 
     # ------------------------------------------------------------------ helpers
     def _key(self, relative: str) -> str:
@@ -540,6 +741,8 @@ class S3ArtifactRepository(ArtifactRepository):
                 if key == prefix:
                     continue
                 rest = key[len(prefix) :] if key.startswith(prefix) else ""
+                if _is_partial("", rest):
+                    continue  # staged multipart uploads are not artifacts
                 marker = rest.endswith("/")
                 try:
                     rel = _paths.normalize(rest)
@@ -629,6 +832,8 @@ class S3ArtifactRepository(ArtifactRepository):
                 f"S3 bucket {self.bucket!r} does not exist (artifact URI {self.artifact_uri}, "
                 f"endpoint {self._endpoint()})"
             )
+        if code == "NoSuchUpload":
+            return NotFoundError(f"the S3 multipart upload of {where} has ended")
         if code in ("NoSuchKey", "404", "NotFound"):
             name = f"artifact {relative!r}" if relative else "the artifact root"
             return NotFoundError(f"{name} does not exist in {self.artifact_uri} ({where})")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from runlab.cli import _output as out
-from runlab.entities import Experiment, LifecycleStage, ViewType
+from runlab.entities import Experiment, LifecycleStage, ViewType, all_pages
 
 VIEW_CHOICE = click.Choice(["active", "deleted", "all"], case_sensitive=False)
 
@@ -58,16 +58,11 @@ def list_experiments(view: str, as_json: bool) -> None:
 
 def all_experiments(view: ViewType) -> list[Experiment]:
     client = out.client()
-    found: list[Experiment] = []
-    token: str | None = None
-    while True:
-        page = client.search_experiments(
+    return all_pages(
+        lambda token: client.search_experiments(
             view, max_results=1000, order_by=["experiment_id ASC"], page_token=token
         )
-        found.extend(page)
-        token = page.token
-        if not token:
-            return found
+    )
 
 
 def _parse_tags(values: tuple[str, ...]) -> dict[str, str]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runlab.cli import _output as out
-from runlab.entities import ModelVersion, ModelVersionStage, RegisteredModel
+from runlab.entities import ModelVersion, ModelVersionStage, RegisteredModel, all_pages
 from runlab.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -36,16 +36,11 @@ def models() -> None:
 
 # ------------------------------------------------------------------ reading helpers
 def all_models(client: RunlabClient, filter_string: str | None) -> list[RegisteredModel]:
-    found: list[RegisteredModel] = []
-    token: str | None = None
-    while True:
-        page = client.search_registered_models(
+    return all_pages(
+        lambda token: client.search_registered_models(
             filter_string, max_results=PAGE_SIZE, order_by=["name ASC"], page_token=token
         )
-        found.extend(page)
-        token = page.token
-        if not token:
-            return found
+    )
 
 
 def all_versions(client: RunlabClient, name: str) -> list[ModelVersion]:
@@ -54,16 +49,11 @@ def all_versions(client: RunlabClient, name: str) -> list[ModelVersion]:
 
     client.get_registered_model(name)
     text = render(Comparison("attribute", "name", "=", name))
-    found: list[ModelVersion] = []
-    token: str | None = None
-    while True:
-        page = client.search_model_versions(
+    return all_pages(
+        lambda token: client.search_model_versions(
             text, max_results=PAGE_SIZE, order_by=["version_number DESC"], page_token=token
         )
-        found.extend(page)
-        token = page.token
-        if not token:
-            return found
+    )
 
 
 def stage_text(stage: str) -> str:

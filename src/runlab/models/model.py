@@ -14,32 +14,24 @@ A saved model is a folder::
 ``MLmodel`` has MLflow's shape, so people and tools that know MLflow read it as is:
 ``flavors`` holds a ``python_function`` entry (``loader_module`` names the module
 whose ``_load_pyfunc(path)`` builds a predictor) plus the framework's own entry.
+Saving, logging and opening a folder are in ``_flavor``, shared by every flavour.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import os
-import posixpath
-import shutil
-import sys
-import tempfile
 import uuid
-import warnings
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from runlab.errors import AlreadyExistsError, InvalidInputError, NotFoundError
-from runlab.models._warnings import RunlabModelWarning
+from runlab.errors import InvalidInputError, NotFoundError
 from runlab.models.signature import ModelSignature, ParamSchema, Schema
 
 __all__ = ["MLMODEL_FILE", "Model", "ModelInfo"]
 
 MLMODEL_FILE = "MLmodel"
 PYFUNC = "python_function"
-CODE_DIR = "code"
-LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
 
 
 def _utc_now() -> str:
@@ -194,202 +186,3 @@ class ModelInfo:
             runlab_version=model.runlab_version,
             metadata=model.metadata,
         )
-
-
-# ============================================================================ saving
-def create_model_dir(path: str | os.PathLike[str]) -> str:
-    """Make the (new or empty) folder a model is saved into."""
-    path = os.path.abspath(os.fspath(path))
-    if os.path.exists(path):
-        if not os.path.isdir(path) or os.listdir(path):
-            raise AlreadyExistsError(
-                f"cannot save a model to {path!r}: it already exists and is not an empty folder"
-            )
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
-def copy_code_paths(
-    model_dir: str, code_paths: Sequence[str | os.PathLike[str]] | None
-) -> str | None:
-    """Copy each file or folder of ``code_paths`` into ``code/``; returns ``"code"`` or None."""
-    if not code_paths:
-        return None
-    dst_root = os.path.join(model_dir, CODE_DIR)
-    os.makedirs(dst_root, exist_ok=True)
-    for raw in code_paths:
-        src = os.path.abspath(os.fspath(raw))
-        if not os.path.exists(src):
-            raise InvalidInputError(f"code_paths: {os.fspath(raw)!r} does not exist")
-        dst = os.path.join(dst_root, os.path.basename(src.rstrip(os.sep)))
-        if os.path.isdir(src):
-            shutil.copytree(
-                src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-            )
-        else:
-            shutil.copy2(src, dst)
-    return CODE_DIR
-
-
-def add_pyfunc_flavor(
-    model: Model,
-    loader_module: str,
-    code: str | None,
-    env: dict[str, str] | None = None,
-    **params: Any,
-) -> None:
-    conf: dict[str, Any] = {
-        "loader_module": loader_module,
-        "python_version": ".".join(str(v) for v in sys.version_info[:3]),
-    }
-    if code:
-        conf["code"] = code
-    conf.update(params)
-    if env:
-        conf["env"] = env
-    model.add_flavor(PYFUNC, **conf)
-
-
-def finish_model_dir(
-    model_dir: str,
-    model: Model,
-    *,
-    signature: ModelSignature | None,
-    input_example: Any,
-    predict: Callable[[Any], Any] | None,
-    default_requirements: Sequence[str],
-    pip_requirements: Any = None,
-    extra_pip_requirements: Any = None,
-    metadata: dict[str, Any] | None = None,
-) -> Model:
-    """Write the parts every flavour shares: input example, signature (inferred from the
-    example and ``predict(example)`` when not given), requirements and MLmodel."""
-    from runlab.models import requirements as reqs
-
-    if input_example is not None:
-        model.saved_input_example_info = _save_example(model_dir, input_example)
-        if signature is None:
-            signature = _infer_from_example(input_example, predict)
-    model.signature = signature
-    model.metadata = metadata
-    lines = reqs.resolve_requirements(
-        default_requirements, pip_requirements, extra_pip_requirements
-    )
-    reqs.write_requirements(model_dir, lines)
-    env = reqs.write_environments(model_dir, lines)
-    if PYFUNC in model.flavors:
-        pyfunc_conf = dict(model.flavors[PYFUNC])
-        pyfunc_conf["env"] = env
-        model.flavors[PYFUNC] = pyfunc_conf
-    model.model_size_bytes = _folder_size(model_dir)
-    model.save(model_dir)
-    return model
-
-
-def _save_example(model_dir: str, example: Any) -> dict[str, Any]:
-    from runlab.models.input_example import save_input_example
-
-    return save_input_example(model_dir, example)
-
-
-def _infer_from_example(
-    example: Any, predict: Callable[[Any], Any] | None
-) -> ModelSignature | None:
-    from runlab.models.signature import infer_signature
-
-    try:
-        inputs = infer_signature(example).inputs
-    except InvalidInputError as exc:
-        warnings.warn(
-            f"no signature was inferred from the input example: {exc}",
-            RunlabModelWarning,
-            stacklevel=4,
-        )
-        return None
-    outputs = None
-    if predict is not None:
-        try:
-            outputs = infer_signature(predict(example)).inputs
-        except Exception as exc:
-            warnings.warn(
-                f"the model's output schema was not inferred: predicting on the input example "
-                f"failed ({type(exc).__name__}: {exc})",
-                RunlabModelWarning,
-                stacklevel=4,
-            )
-    return ModelSignature(inputs, outputs)
-
-
-def _folder_size(path: str) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for name in files:
-            total += os.path.getsize(os.path.join(root, name))
-    return total
-
-
-# ============================================================================ logging
-def log_model(
-    save: Callable[..., Model],
-    *,
-    artifact_path: str | None,
-    name: str | None,
-    registered_model_name: str | None,
-    save_kwargs: dict[str, Any],
-) -> ModelInfo:
-    """Save with ``save(path=..., run_id=..., artifact_path=..., **save_kwargs)`` into a
-    temporary folder, upload it to the active run's artifacts (starting a run when none
-    is active, as MLflow does) and register it when ``registered_model_name`` is given."""
-    import runlab
-    from runlab.artifacts import _paths
-
-    if artifact_path and name and artifact_path != name:
-        raise InvalidInputError(
-            f"pass the model's name once: artifact_path={artifact_path!r} and name={name!r} differ"
-        )
-    path = _paths.normalize(name or artifact_path or "model")
-    if not path:
-        raise InvalidInputError("artifact_path (or name) must not be empty")
-    run = runlab.active_run() or runlab.start_run()
-    run_id = run.info.run_id
-    with tempfile.TemporaryDirectory(prefix="runlab-model-") as tmp:
-        local = os.path.join(tmp, posixpath.basename(path))
-        model = save(path=local, run_id=run_id, artifact_path=path, **save_kwargs)
-        runlab.log_artifacts(local, path)
-    model_uri = f"runs:/{run_id}/{path}"
-    info = ModelInfo.from_model(model, model_uri)
-    _record_history(run_id, model)
-    if registered_model_name:
-        version = runlab.register_model(model_uri, registered_model_name)
-        info.registered_model_version = int(version.version)
-    return info
-
-
-def _record_history(run_id: str, model: Model) -> None:
-    """Append the model to the run's ``mlflow.log-model.history`` tag, which MLflow's UI
-    reads to list a run's models; the oldest entries go when the tag would be too long."""
-    import json
-
-    from runlab import _validation as check
-    from runlab.tracking.client import RunlabClient
-
-    client = RunlabClient()
-    entry = {k: v for k, v in model.to_dict().items() if k != "signature"}
-    if model.signature is not None:
-        entry["signature"] = model.signature.to_dict()
-    history: list[dict[str, Any]] = []
-    try:
-        raw = client.get_run(run_id).data.tags.get(LOG_MODEL_HISTORY_TAG)
-        history = json.loads(raw) if raw else []
-    except (ValueError, TypeError):
-        history = []
-    history.append(entry)
-    while history:
-        text = json.dumps(history)
-        try:
-            check.tag_value(LOG_MODEL_HISTORY_TAG, text)
-        except InvalidInputError:
-            history.pop(0)
-            continue
-        client.set_tag(run_id, LOG_MODEL_HISTORY_TAG, text)
-        return

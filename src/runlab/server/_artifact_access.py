@@ -46,6 +46,24 @@ def repository_for(
     return get_artifact_repository(artifact_uri), ""
 
 
+def list_json(
+    artifact_uri: str, destination: ArtifactRepository | None, path: str | None
+) -> dict[str, Any]:
+    """The files in folder ``path`` of ``artifact_uri``, in MLflow's ListArtifacts shape."""
+    relative = _paths.normalize(path)
+    repo, prefix = repository_for(artifact_uri, destination)
+    files = []
+    for entry in repo.list_artifacts(_paths.join(prefix, relative)):
+        item: dict[str, Any] = {
+            "path": entry.path[len(prefix) + 1 :] if prefix else entry.path,
+            "is_dir": entry.is_dir,
+        }
+        if entry.file_size is not None:
+            item["file_size"] = entry.file_size
+        files.append(item)
+    return {"root_uri": artifact_uri, "files": files}
+
+
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:
     try:
         while chunk := stream.read(CHUNK):

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Sequence
-from typing import BinaryIO
+from collections.abc import AsyncIterator
 
-__all__ = ["BodyReader", "ChainedFiles"]
+__all__ = ["BodyReader"]
 
 
 class BodyReader(io.RawIOBase):
@@ -44,32 +43,3 @@ class BodyReader(io.RawIOBase):
         target[:n] = self._buffer[:n]
         self._buffer = self._buffer[n:]
         return n
-
-
-class ChainedFiles(io.RawIOBase):
-    """The files at ``paths`` read one after another as one stream (multipart parts)."""
-
-    def __init__(self, paths: Sequence[str]) -> None:
-        self._paths = list(paths)
-        self._current: BinaryIO | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
-        while True:
-            if self._current is None:
-                if not self._paths:
-                    return 0
-                self._current = open(self._paths.pop(0), "rb")
-            n = self._current.readinto(target)  # type: ignore[attr-defined]
-            if n:
-                return int(n)
-            self._current.close()
-            self._current = None
-
-    def close(self) -> None:
-        if self._current is not None:
-            self._current.close()
-            self._current = None
-        super().close()

@@ -26,6 +26,7 @@ __all__ = [
     "experiment_json",
     "metric_json",
     "number_json",
+    "page_json",
     "run_info_json",
     "run_json",
 ]
@@ -76,6 +77,14 @@ def number_json(value: float) -> float | str:
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     return value
+
+
+def page_json(key: str, items: list[dict[str, Any]], token: str | None) -> dict[str, Any]:
+    """A page of a search: ``{key: items}``, with ``next_page_token`` when more follow."""
+    out: dict[str, Any] = {key: items}
+    if token:
+        out["next_page_token"] = token
+    return out
 
 
 def metric_json(m: Metric, run_id: str | None = None) -> dict[str, Any]:

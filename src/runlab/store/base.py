@@ -21,6 +21,7 @@ from runlab.entities import (
     RunInfo,
     RunTag,
     ViewType,
+    all_pages,
 )
 from runlab.errors import InvalidInputError
 
@@ -161,14 +162,9 @@ class TrackingStore(abc.ABC):
         database.
         """
         max_points, x_axis = check_downsample_args(max_points, x_axis)
-        points: list[Metric] = []
-        token: str | None = None
-        while True:
-            page = self.get_metric_history(run_id, key, max_results=25_000, page_token=token)
-            points.extend(page)
-            token = page.token
-            if not token:
-                break
+        points = all_pages(
+            lambda token: self.get_metric_history(run_id, key, max_results=25_000, page_token=token)
+        )
         return downsample_points(points, max_points, x_axis)
 
     def count_runs_matching(

@@ -17,6 +17,7 @@ from typing import Any
 from runlab import _validation as check
 from runlab.entities import (
     ModelVersion,
+    ModelVersionStage,
     ModelVersionStageTransition,
     PagedList,
     RegisteredModel,
@@ -145,23 +146,36 @@ class RegistryStore(abc.ABC):
     Unknown models, versions and aliases raise NotFoundError naming them; a taken name
     raises AlreadyExistsError; a bad name, version, stage or alias raises
     InvalidInputError naming the rule.
+
+    The methods whose arguments follow the rules above are concrete here: they check
+    the arguments once, for every backend, then call the backend's ``_<method>`` with
+    clean values (version numbers as ints, stages spelt canonically). A backend
+    implements those hooks and the other abstract methods.
     """
 
     # ---------------------------------------------------------------- registered models
-    @abc.abstractmethod
     def create_registered_model(
         self,
         name: str,
         tags: dict[str, str] | None = None,
         description: str | None = None,
+    ) -> RegisteredModel:
+        return self._create_registered_model(check_model_name(name), tags, description)
+
+    @abc.abstractmethod
+    def _create_registered_model(
+        self, name: str, tags: dict[str, str] | None, description: str | None
     ) -> RegisteredModel: ...
 
     @abc.abstractmethod
     def get_registered_model(self, name: str) -> RegisteredModel: ...
 
-    @abc.abstractmethod
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         """Rename; the versions, aliases, tags and stage history follow the model."""
+        return self._rename_registered_model(name, check_model_name(new_name, "new_name"))
+
+    @abc.abstractmethod
+    def _rename_registered_model(self, name: str, new_name: str) -> RegisteredModel: ...
 
     @abc.abstractmethod
     def update_registered_model(self, name: str, description: str | None) -> RegisteredModel: ...
@@ -181,14 +195,16 @@ class RegistryStore(abc.ABC):
         """Filter on ``name`` and ``tags.<key>``; order by ``name``,
         ``creation_timestamp`` (or ``timestamp``) and ``last_updated_timestamp``."""
 
+    def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
+        self._set_registered_model_tag(name, *check_tag("registered model tag", key, value))
+
     @abc.abstractmethod
-    def set_registered_model_tag(self, name: str, key: str, value: str) -> None: ...
+    def _set_registered_model_tag(self, name: str, key: str, value: str) -> None: ...
 
     @abc.abstractmethod
     def delete_registered_model_tag(self, name: str, key: str) -> None: ...
 
     # ---------------------------------------------------------------- model versions
-    @abc.abstractmethod
     def create_model_version(
         self,
         name: str,
@@ -201,18 +217,44 @@ class RegistryStore(abc.ABC):
     ) -> ModelVersion:
         """Add the next version of model ``name`` (which must exist); numbering is safe
         against concurrent callers in other processes."""
+        return self._create_model_version(
+            name, check_source(source), run_id, tags, run_link, description, user_id
+        )
 
     @abc.abstractmethod
-    def get_model_version(self, name: str, version: int | str) -> ModelVersion: ...
-
-    @abc.abstractmethod
-    def update_model_version(
-        self, name: str, version: int | str, description: str | None
+    def _create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None,
+        tags: dict[str, str] | None,
+        run_link: str | None,
+        description: str | None,
+        user_id: str | None,
     ) -> ModelVersion: ...
 
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        return self._get_model_version(name, check_version(version))
+
     @abc.abstractmethod
+    def _get_model_version(self, name: str, version: int) -> ModelVersion: ...
+
+    def update_model_version(
+        self, name: str, version: int | str, description: str | None
+    ) -> ModelVersion:
+        return self._update_model_version(name, check_version(version), description)
+
+    @abc.abstractmethod
+    def _update_model_version(
+        self, name: str, version: int, description: str | None
+    ) -> ModelVersion: ...
+
     def delete_model_version(self, name: str, version: int | str) -> None:
         """Delete the version with its tags, aliases and stage history."""
+        self._delete_model_version(name, check_version(version))
+
+    @abc.abstractmethod
+    def _delete_model_version(self, name: str, version: int) -> None: ...
 
     @abc.abstractmethod
     def search_model_versions(
@@ -226,15 +268,19 @@ class RegistryStore(abc.ABC):
         ``tags.<key>``; order by ``name``, ``version_number``, ``creation_timestamp``
         and ``last_updated_timestamp``."""
 
-    @abc.abstractmethod
-    def set_model_version_tag(
-        self, name: str, version: int | str, key: str, value: str
-    ) -> None: ...
+    def set_model_version_tag(self, name: str, version: int | str, key: str, value: str) -> None:
+        number = check_version(version)
+        self._set_model_version_tag(name, number, *check_tag("model version tag", key, value))
 
     @abc.abstractmethod
-    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None: ...
+    def _set_model_version_tag(self, name: str, version: int, key: str, value: str) -> None: ...
+
+    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
+        self._delete_model_version_tag(name, check_version(version), key)
 
     @abc.abstractmethod
+    def _delete_model_version_tag(self, name: str, version: int, key: str) -> None: ...
+
     def transition_model_version_stage(
         self,
         name: str,
@@ -246,27 +292,58 @@ class RegistryStore(abc.ABC):
         """Move a version to ``stage`` and record the transition. With
         ``archive_existing_versions`` (Staging and Production only) the other versions in
         that stage move to Archived, each transition recorded too."""
+        number = check_version(version)
+        return self._transition_model_version_stage(
+            name, number, ModelVersionStage.parse(stage), archive_existing_versions, user_id
+        )
 
     @abc.abstractmethod
+    def _transition_model_version_stage(
+        self,
+        name: str,
+        version: int,
+        stage: str,
+        archive_existing_versions: bool,
+        user_id: str | None,
+    ) -> ModelVersion: ...
+
     def get_model_version_stage_history(
         self, name: str, version: int | str
     ) -> list[ModelVersionStageTransition]:
         """The recorded transitions of one version, oldest first."""
+        return self._get_model_version_stage_history(name, check_version(version))
 
     @abc.abstractmethod
+    def _get_model_version_stage_history(
+        self, name: str, version: int
+    ) -> list[ModelVersionStageTransition]: ...
+
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
     ) -> list[ModelVersion]:
         """The highest version in each of ``stages`` (every stage when None or empty)."""
+        wanted = [ModelVersionStage.parse(s) for s in stages] if stages else None
+        return self._get_latest_versions(name, wanted)
 
     @abc.abstractmethod
+    def _get_latest_versions(self, name: str, stages: list[str] | None) -> list[ModelVersion]:
+        """``stages`` is None for every stage."""
+
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         """Where the version's files are: its ``source``."""
+        return self._get_model_version_download_uri(name, check_version(version))
+
+    @abc.abstractmethod
+    def _get_model_version_download_uri(self, name: str, version: int) -> str: ...
 
     # ---------------------------------------------------------------- aliases
-    @abc.abstractmethod
     def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
         """Point ``alias`` at ``version``, moving it if it pointed elsewhere."""
+        alias = check_alias(alias)
+        self._set_registered_model_alias(name, alias, check_version(version))
+
+    @abc.abstractmethod
+    def _set_registered_model_alias(self, name: str, alias: str, version: int) -> None: ...
 
     @abc.abstractmethod
     def delete_registered_model_alias(self, name: str, alias: str) -> None: ...

@@ -17,6 +17,7 @@ from runlab.entities import (
     ModelVersionStageTransition,
     PagedList,
     RegisteredModel,
+    all_pages,
     tags_dict,
 )
 from runlab.errors import AlreadyExistsError, InvalidInputError, NotFoundError
@@ -175,16 +176,11 @@ class RegistryClientMixin:
         from runlab.store.filter import Comparison, render
 
         text = render(Comparison("attribute", "run_id", "=", run_id))
-        found: list[ModelVersion] = []
-        token: str | None = None
-        while True:
-            page = self.search_model_versions(
+        return all_pages(
+            lambda token: self.search_model_versions(
                 text, order_by=["creation_timestamp ASC"], page_token=token
             )
-            found.extend(page)
-            token = page.token
-            if not token:
-                return found
+        )
 
     def _version_for(self, name: str, version: int | str | None, stage: str | None) -> int | str:
         """``version``, or the newest version in ``stage`` (MlflowClient's tag helpers

@@ -103,6 +103,7 @@ class _State:
         self.last_run_id: str | None = None
         self.params: dict[str, dict[str, str]] = {}  # run -> params logged from here
         self.exit_hook = False
+        self.runs_ended = 0
 
 
 _state = _State()
@@ -285,7 +286,7 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
         _end(stack[-1].info.run_id, status, raise_errors=True)
 
 
-def _end(run_id: str, status: str, raise_errors: bool) -> None:
+def _end(run_id: str, status: str, raise_errors: bool, at_exit: bool = False) -> None:
     stack = _stack.get()
     if any(r.info.run_id == run_id for r in stack):
         _stack.set(tuple(r for r in stack if r.info.run_id != run_id))
@@ -305,6 +306,14 @@ def _end(run_id: str, status: str, raise_errors: bool) -> None:
             raise
         return
     client.set_terminated(run_id, status)
+    if not at_exit:
+        with _state.lock:
+            _state.runs_ended += 1
+            second = _state.runs_ended == 2
+        if second:  # a sweep or a notebook: a DataFrame of runs is likely to follow
+            from runlab.tracking._frames import preload_pandas
+
+            preload_pandas()
 
 
 def _end_open_runs_at_exit() -> None:
@@ -318,7 +327,7 @@ def _end_open_runs_at_exit() -> None:
         status = RunStatus.FINISHED
     for run_id in reversed(list(_state.open_runs)):
         try:
-            _end(run_id, status, raise_errors=False)
+            _end(run_id, status, raise_errors=False, at_exit=True)
         except Exception as exc:
             print(f"runlab: could not end run {run_id}: {exc}", file=sys.stderr)  # noqa: T201
     if _state.batcher is not None:
@@ -558,22 +567,38 @@ def search_runs(
     ``output_format="pandas"``) or a list of Run entities (``output_format="list"``)."""
     if output_format not in ("pandas", "list"):
         raise InvalidInputError(f"output_format must be 'pandas' or 'list', got {output_format!r}")
+    if output_format == "pandas":
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            output_format = "list"  # as documented: runs when pandas is missing
     client = _client()
     ids = _search_experiment_ids(client, experiment_ids, experiment_names, search_all_experiments)
-    runs: list[Run] = []
-    token = None
-    while len(runs) < max_results:
-        want = min(check.MAX_RESULTS_SEARCH_RUNS, max_results - len(runs))
-        page = client.search_runs(ids, filter_string, run_view_type, want, order_by, token)
-        runs.extend(page)
-        token = page.token
-        if not token:
-            break
     if output_format == "list":
+        runs: list[Run] = []
+        token = None
+        while len(runs) < max_results:
+            want = min(check.MAX_RESULTS_SEARCH_RUNS, max_results - len(runs))
+            page = client.search_runs(ids, filter_string, run_view_type, want, order_by, token)
+            runs.extend(page)
+            token = page.token
+            if not token:
+                break
         return runs
-    from runlab.tracking._frames import runs_to_frame
+    from runlab.store.run_table import RunTable
+    from runlab.tracking._frames import table_to_frame
 
-    return runs_to_frame(runs)
+    # Columns all the way: no Run entities are built for a DataFrame.
+    table = RunTable()
+    while len(table) < max_results:
+        want = min(check.MAX_RESULTS_SEARCH_RUNS, max_results - len(table))
+        page = client._search_run_table(
+            ids, filter_string, run_view_type, want, order_by, table.token
+        )
+        table.extend(page)
+        if not page.token:
+            break
+    return table_to_frame(table)
 
 
 def _search_experiment_ids(

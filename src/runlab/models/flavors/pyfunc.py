@@ -13,12 +13,12 @@ import importlib
 import inspect
 import os
 import shutil
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from runlab.errors import InvalidInputError
-from runlab.models import model as _model
+from runlab.models import _flavor
+from runlab.models._flavor import Written, save_model_dir
 from runlab.models.model import PYFUNC, Model, ModelInfo
 from runlab.models.signature import ModelSignature
 
@@ -174,53 +174,11 @@ def load_model(
     save time that differ from this environment produce one RequirementsMismatchWarning
     (unless ``suppress_warnings``); the load goes on.
     """
-    local, meta = open_model(model_uri, dst_path, suppress_warnings)
-    conf = meta.flavors.get(PYFUNC)
-    if conf is None:
-        flavours = ", ".join(meta.flavors) or "none"
-        raise InvalidInputError(
-            f"the model at {os.fspath(model_uri)!r} has no {PYFUNC} flavour (it has: "
-            f"{flavours}); load it with that framework's load_model"
-        )
-    add_code_to_path(local, conf.get("code"))
+    local, meta, conf = _flavor.open_flavor(model_uri, PYFUNC, dst_path, suppress_warnings)
     loader = importlib.import_module(str(conf["loader_module"]))
     data_path = os.path.join(local, conf["data"]) if conf.get("data") else local
     impl = loader._load_pyfunc(data_path)
     return PyFuncModel(meta, impl, local)
-
-
-def open_model(
-    model_uri: str | os.PathLike[str], dst_path: str | None = None, suppress_warnings: bool = False
-) -> tuple[str, Model]:
-    """Fetch ``model_uri`` to a local folder; returns it with its MLmodel descriptor."""
-    from runlab.models.requirements import warn_on_mismatch
-    from runlab.models.uris import download_model
-
-    uri = os.fspath(model_uri)
-    local = download_model(uri, dst_path)
-    meta = Model.load(local)
-    if not suppress_warnings:
-        warn_on_mismatch(local, uri)
-    return local, meta
-
-
-def add_code_to_path(model_dir: str, code: str | None) -> None:
-    if code:
-        path = os.path.join(model_dir, code)
-        if path not in sys.path:
-            sys.path.insert(0, path)
-        importlib.invalidate_caches()
-
-
-def flavor_conf(model_uri: str | os.PathLike[str], meta: Model, flavor: str) -> dict[str, Any]:
-    conf = meta.flavors.get(flavor)
-    if conf is None:
-        flavours = ", ".join(meta.flavors) or "none"
-        raise InvalidInputError(
-            f"the model at {os.fspath(model_uri)!r} is not a {flavor} model (its flavours: "
-            f"{flavours}); load it with runlab.pyfunc.load_model"
-        )
-    return conf
 
 
 # ============================================================================ saving
@@ -244,35 +202,6 @@ def save_model(
     ``code/`` and put on ``sys.path`` at load time, so the class they define loads in
     a process that does not have them.
     """
-    return _save(
-        path,
-        python_model=python_model,
-        artifacts=artifacts,
-        code_paths=code_paths,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        model_config=model_config,
-        metadata=metadata,
-    )
-
-
-def _save(
-    path: str | os.PathLike[str],
-    *,
-    python_model: PythonModel | Callable[[Any], Any] | None,
-    artifacts: dict[str, str] | None = None,
-    code_paths: Sequence[str | os.PathLike[str]] | None = None,
-    signature: ModelSignature | None = None,
-    input_example: Any = None,
-    pip_requirements: Any = None,
-    extra_pip_requirements: Any = None,
-    model_config: dict[str, Any] | None = None,
-    metadata: dict[str, Any] | None = None,
-    run_id: str | None = None,
-    artifact_path: str | None = None,
-) -> Model:
     from runlab.models import _pickling
 
     if python_model is None:
@@ -285,17 +214,15 @@ def _save(
             )
         python_model = _FunctionModel(python_model)
     model_object: PythonModel = python_model
-    model_dir = _model.create_model_dir(path)
-    try:
-        code = _model.copy_code_paths(model_dir, code_paths)
+
+    def write(model_dir: str) -> Written:
         saved_artifacts = _copy_artifacts(model_dir, artifacts or {})
-        classes: list[Any] = list(type(python_model).__mro__)
-        if isinstance(python_model, _FunctionModel):
-            classes.append(python_model.func)
+        classes: list[Any] = list(type(model_object).__mro__)
+        if isinstance(model_object, _FunctionModel):
+            classes.append(model_object.func)
         _pickling.dump(
-            python_model, os.path.join(model_dir, PYTHON_MODEL_FILE), classes, code_paths
+            model_object, os.path.join(model_dir, PYTHON_MODEL_FILE), classes, code_paths
         )
-        model = Model(run_id=run_id, artifact_path=artifact_path)
         conf: dict[str, Any] = {
             "python_model": PYTHON_MODEL_FILE,
             "cloudpickle_version": _cloudpickle_version(),
@@ -304,27 +231,27 @@ def _save(
             conf["artifacts"] = saved_artifacts
         if model_config:
             conf["model_config"] = model_config
-        _model.add_pyfunc_flavor(model, LOADER_MODULE, code, **conf)
 
         def predict(example: Any) -> Any:
             context = _context(model_dir, saved_artifacts, model_config)
             model_object.load_context(context)
             return _PythonModelWrapper(model_object, context).predict(example)
 
-        return _model.finish_model_dir(
-            model_dir,
-            model,
-            signature=signature,
-            input_example=input_example,
-            predict=predict,
-            default_requirements=DEFAULT_REQUIREMENTS,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            metadata=metadata,
-        )
-    except BaseException:
-        shutil.rmtree(model_dir, ignore_errors=True)
-        raise
+        return Written(pyfunc=conf, predict=predict)
+
+    return save_model_dir(
+        path,
+        write,
+        flavor=None,
+        loader_module=LOADER_MODULE,
+        default_requirements=DEFAULT_REQUIREMENTS,
+        code_paths=code_paths,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        metadata=metadata,
+    )
 
 
 def _cloudpickle_version() -> str:
@@ -391,20 +318,20 @@ def log_model(
 ) -> ModelInfo:
     """Save a custom model into the active run's artifacts (see :func:`save_model`);
     ``name`` is MLflow 3's spelling of ``artifact_path``."""
-    return _model.log_model(
-        _save,
+    return _flavor.log_model(
+        lambda path: save_model(
+            path,
+            python_model=python_model,
+            artifacts=artifacts,
+            code_paths=code_paths,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            model_config=model_config,
+            metadata=metadata,
+        ),
         artifact_path=artifact_path,
         name=name,
         registered_model_name=registered_model_name,
-        save_kwargs={
-            "python_model": python_model,
-            "artifacts": artifacts,
-            "code_paths": code_paths,
-            "signature": signature,
-            "input_example": input_example,
-            "pip_requirements": pip_requirements,
-            "extra_pip_requirements": extra_pip_requirements,
-            "model_config": model_config,
-            "metadata": metadata,
-        },
     )

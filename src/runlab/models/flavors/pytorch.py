@@ -10,13 +10,12 @@ tensors of the model's parameter dtype, and returns numpy arrays.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Sequence
 from typing import Any
 
 from runlab.errors import InvalidInputError
-from runlab.models import model as _model
-from runlab.models.flavors.pyfunc import add_code_to_path, flavor_conf, open_model
+from runlab.models import _flavor
+from runlab.models._flavor import Written, save_model_dir
 from runlab.models.model import Model, ModelInfo
 from runlab.models.signature import ModelSignature
 
@@ -44,31 +43,6 @@ def save_model(
     Without a ``signature``, one is inferred from ``input_example`` (an array, tensor or
     DataFrame) and the model's output on it.
     """
-    return _save(
-        pytorch_model,
-        path,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        code_paths=code_paths,
-        metadata=metadata,
-    )
-
-
-def _save(
-    pytorch_model: Any,
-    path: str | os.PathLike[str],
-    *,
-    signature: ModelSignature | None = None,
-    input_example: Any = None,
-    pip_requirements: Any = None,
-    extra_pip_requirements: Any = None,
-    code_paths: Sequence[str | os.PathLike[str]] | None = None,
-    metadata: dict[str, Any] | None = None,
-    run_id: str | None = None,
-    artifact_path: str | None = None,
-) -> Model:
     import cloudpickle
     import torch
 
@@ -80,9 +54,8 @@ def _save(
         )
     if isinstance(pytorch_model, torch.jit.ScriptModule):
         raise InvalidInputError("TorchScript modules are not supported yet: save the nn.Module")
-    model_dir = _model.create_model_dir(path)
-    try:
-        code = _model.copy_code_paths(model_dir, code_paths)
+
+    def write(model_dir: str) -> Written:
         os.makedirs(os.path.join(model_dir, DATA_DIR))
         classes = [type(m) for m in pytorch_model.modules()]
         with _pickling.by_value(_pickling.user_modules(classes, code_paths)):
@@ -91,25 +64,25 @@ def _save(
                 os.path.join(model_dir, DATA_DIR, MODEL_FILE),
                 pickle_module=cloudpickle,
             )
-        model = Model(run_id=run_id, artifact_path=artifact_path)
-        model.add_flavor(
-            FLAVOR_NAME, model_data=DATA_DIR, pytorch_version=str(torch.__version__), code=code
-        )
-        _model.add_pyfunc_flavor(model, LOADER_MODULE, code, data=DATA_DIR)
-        return _model.finish_model_dir(
-            model_dir,
-            model,
-            signature=signature,
-            input_example=input_example,
+        return Written(
+            flavor={"model_data": DATA_DIR, "pytorch_version": str(torch.__version__)},
+            pyfunc={"data": DATA_DIR},
             predict=_Predictor(pytorch_model).predict,
-            default_requirements=DEFAULT_REQUIREMENTS,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            metadata=metadata,
         )
-    except BaseException:
-        shutil.rmtree(model_dir, ignore_errors=True)
-        raise
+
+    return save_model_dir(
+        path,
+        write,
+        flavor=FLAVOR_NAME,
+        loader_module=LOADER_MODULE,
+        default_requirements=DEFAULT_REQUIREMENTS,
+        code_paths=code_paths,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        metadata=metadata,
+    )
 
 
 def log_model(
@@ -127,19 +100,20 @@ def log_model(
 ) -> ModelInfo:
     """Save ``pytorch_model`` into the active run's artifacts at ``artifact_path`` (or
     ``name``; default ``model``) and return its :class:`ModelInfo`."""
-    return _model.log_model(
-        lambda **kw: _save(pytorch_model, **kw),
+    return _flavor.log_model(
+        lambda path: save_model(
+            pytorch_model,
+            path,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            code_paths=code_paths,
+            metadata=metadata,
+        ),
         artifact_path=artifact_path,
         name=name,
         registered_model_name=registered_model_name,
-        save_kwargs={
-            "signature": signature,
-            "input_example": input_example,
-            "pip_requirements": pip_requirements,
-            "extra_pip_requirements": extra_pip_requirements,
-            "code_paths": code_paths,
-            "metadata": metadata,
-        },
     )
 
 
@@ -147,9 +121,7 @@ def load_model(
     model_uri: str | os.PathLike[str], dst_path: str | None = None, map_location: Any = "cpu"
 ) -> Any:
     """The ``torch.nn.Module`` saved at ``model_uri``, on ``map_location`` (CPU by default)."""
-    local, meta = open_model(model_uri, dst_path)
-    conf = flavor_conf(model_uri, meta, FLAVOR_NAME)
-    add_code_to_path(local, conf.get("code"))
+    local, _meta, conf = _flavor.open_flavor(model_uri, FLAVOR_NAME, dst_path)
     return _load_module(os.path.join(local, conf.get("model_data", DATA_DIR)), map_location)
 
 
@@ -186,7 +158,10 @@ class _Predictor:
                 raise InvalidInputError(
                     f"pytorch models take numeric input; got values of dtype {arr.dtype}"
                 )
-            tensor = torch.from_numpy(np.ascontiguousarray(arr))
+            arr = np.ascontiguousarray(arr)
+            if not arr.flags.writeable:  # torch shares memory and warns on read-only arrays
+                arr = arr.copy()
+            tensor = torch.from_numpy(arr)
         dtype = self._dtype()
         if dtype is not None and tensor.is_floating_point() and tensor.dtype != dtype:
             tensor = tensor.to(dtype)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
 from collections.abc import Sequence
 from typing import Any
 
 from runlab.errors import InvalidInputError
-from runlab.models import model as _model
-from runlab.models.flavors.pyfunc import add_code_to_path, flavor_conf, open_model
-from runlab.models.model import Model, ModelInfo
+from runlab.models import _flavor
+from runlab.models._flavor import Written, save_model_dir
+from runlab.models.model import PYFUNC, Model, ModelInfo
 from runlab.models.signature import ModelSignature
 
 __all__ = ["FLAVOR_NAME", "load_model", "log_model", "save_model"]
@@ -41,35 +40,6 @@ def save_model(
     prediction on it. ``pyfunc_predict_fn`` names the method ``runlab.pyfunc`` calls
     (``predict``, ``predict_proba``, ``transform``...).
     """
-    return _save(
-        sk_model,
-        path,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        code_paths=code_paths,
-        serialization_format=serialization_format,
-        pyfunc_predict_fn=pyfunc_predict_fn,
-        metadata=metadata,
-    )
-
-
-def _save(
-    sk_model: Any,
-    path: str | os.PathLike[str],
-    *,
-    signature: ModelSignature | None = None,
-    input_example: Any = None,
-    pip_requirements: Any = None,
-    extra_pip_requirements: Any = None,
-    code_paths: Sequence[str | os.PathLike[str]] | None = None,
-    serialization_format: str = "cloudpickle",
-    pyfunc_predict_fn: str = "predict",
-    metadata: dict[str, Any] | None = None,
-    run_id: str | None = None,
-    artifact_path: str | None = None,
-) -> Model:
     import sklearn
 
     from runlab.models import _pickling
@@ -84,9 +54,8 @@ def _save(
         raise InvalidInputError(
             f"pyfunc_predict_fn: {type(sk_model).__name__} has no method {pyfunc_predict_fn!r}"
         )
-    model_dir = _model.create_model_dir(path)
-    try:
-        code = _model.copy_code_paths(model_dir, code_paths)
+
+    def write(model_dir: str) -> Written:
         target = os.path.join(model_dir, MODEL_FILE)
         if serialization_format == "cloudpickle":
             classes = _pickling.estimator_classes(sk_model)
@@ -94,34 +63,32 @@ def _save(
         else:
             with open(target, "wb") as f:
                 pickle.dump(sk_model, f, protocol=pickle.DEFAULT_PROTOCOL)
-        model = Model(run_id=run_id, artifact_path=artifact_path)
-        model.add_flavor(
-            FLAVOR_NAME,
-            pickled_model=MODEL_FILE,
-            sklearn_version=str(sklearn.__version__),
-            serialization_format=serialization_format,
-            code=code,
-        )
-        _model.add_pyfunc_flavor(
-            model, LOADER_MODULE, code, model_path=MODEL_FILE, predict_fn=pyfunc_predict_fn
-        )
-        defaults: tuple[str, ...] = DEFAULT_REQUIREMENTS
-        if serialization_format == "pickle":
-            defaults = tuple(r for r in defaults if r != "cloudpickle")
-        return _model.finish_model_dir(
-            model_dir,
-            model,
-            signature=signature,
-            input_example=input_example,
+        return Written(
+            flavor={
+                "pickled_model": MODEL_FILE,
+                "sklearn_version": str(sklearn.__version__),
+                "serialization_format": serialization_format,
+            },
+            pyfunc={"model_path": MODEL_FILE, "predict_fn": pyfunc_predict_fn},
             predict=predict_fn,
-            default_requirements=defaults,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            metadata=metadata,
         )
-    except BaseException:
-        shutil.rmtree(model_dir, ignore_errors=True)
-        raise
+
+    defaults: tuple[str, ...] = DEFAULT_REQUIREMENTS
+    if serialization_format == "pickle":
+        defaults = tuple(r for r in defaults if r != "cloudpickle")
+    return save_model_dir(
+        path,
+        write,
+        flavor=FLAVOR_NAME,
+        loader_module=LOADER_MODULE,
+        default_requirements=defaults,
+        code_paths=code_paths,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        metadata=metadata,
+    )
 
 
 def log_model(
@@ -145,30 +112,29 @@ def log_model(
     Starts a run when none is active. With ``registered_model_name``, the model is
     also registered under that name.
     """
-    return _model.log_model(
-        lambda **kw: _save(sk_model, **kw),
+    return _flavor.log_model(
+        lambda path: save_model(
+            sk_model,
+            path,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            code_paths=code_paths,
+            serialization_format=serialization_format,
+            pyfunc_predict_fn=pyfunc_predict_fn,
+            metadata=metadata,
+        ),
         artifact_path=artifact_path,
         name=name,
         registered_model_name=registered_model_name,
-        save_kwargs={
-            "signature": signature,
-            "input_example": input_example,
-            "pip_requirements": pip_requirements,
-            "extra_pip_requirements": extra_pip_requirements,
-            "code_paths": code_paths,
-            "serialization_format": serialization_format,
-            "pyfunc_predict_fn": pyfunc_predict_fn,
-            "metadata": metadata,
-        },
     )
 
 
 def load_model(model_uri: str | os.PathLike[str], dst_path: str | None = None) -> Any:
     """The scikit-learn estimator saved at ``model_uri`` (see runlab.pyfunc.load_model for
     the URIs accepted)."""
-    local, meta = open_model(model_uri, dst_path)
-    conf = flavor_conf(model_uri, meta, FLAVOR_NAME)
-    add_code_to_path(local, conf.get("code"))
+    local, _meta, conf = _flavor.open_flavor(model_uri, FLAVOR_NAME, dst_path)
     return _load_estimator(os.path.join(local, conf.get("pickled_model", MODEL_FILE)), conf)
 
 
@@ -195,7 +161,7 @@ class _SklearnPredictor:
 def _load_pyfunc(path: str) -> _SklearnPredictor:
     meta = Model.load(path)
     conf = meta.flavors.get(FLAVOR_NAME, {})
-    pyfunc_conf = meta.flavors.get(_model.PYFUNC, {})
+    pyfunc_conf = meta.flavors.get(PYFUNC, {})
     file = pyfunc_conf.get("model_path") or conf.get("pickled_model", MODEL_FILE)
     estimator = _load_estimator(os.path.join(path, file), conf)
     return _SklearnPredictor(estimator, pyfunc_conf.get("predict_fn", "predict"))

@@ -15,6 +15,9 @@ _HEADERS = [
     (b"referrer-policy", b"same-origin"),
 ]
 _CSP = (b"content-security-policy", b"frame-ancestors 'none'")
+# Probes (load balancers, orchestrators, monitoring) address the server by its IP; these
+# answer with nothing a rebinding attack could use, so any Host may ask (as in MLflow).
+_ANY_HOST_PATHS = frozenset({"/health", "/version"})
 
 
 def default_allowed_hosts(bind_host: str) -> tuple[str, ...] | None:
@@ -33,7 +36,8 @@ def _host_name(value: str) -> str:
 
 class SecurityMiddleware:
     """Refuses a Host header outside ``allowed_hosts`` (``*.example.com`` allowed) with 400,
-    and adds security headers to every answer (route-set ones win)."""
+    except on ``/health`` and ``/version``, and adds security headers to every answer
+    (route-set ones win)."""
 
     def __init__(self, app: Any, allowed_hosts: Iterable[str] | None) -> None:
         self.app = app
@@ -50,7 +54,7 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if not self.any_host:
+        if not self.any_host and scope["path"] not in _ANY_HOST_PATHS:
             host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
             if not self._allowed(host):
                 from runlab.server.errors import error_response

@@ -6,9 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from runlab.artifacts import _paths
 from runlab.server import _schemas
-from runlab.server._artifact_access import repository_for
+from runlab.server._artifact_access import list_json
 from runlab.server._deps import Artifacts, Store, require_run_id
 from runlab.server._routing import JsonRoute
 
@@ -25,15 +24,4 @@ def list_artifacts(
     page_token: str | None = None,
 ) -> dict[str, Any]:
     info = store.get_run(require_run_id(run_id, run_uuid)).info
-    relative = _paths.normalize(path)
-    repo, prefix = repository_for(info.artifact_uri, destination)
-    files = []
-    for entry in repo.list_artifacts(_paths.join(prefix, relative)):
-        item: dict[str, Any] = {
-            "path": entry.path[len(prefix) + 1 :] if prefix else entry.path,
-            "is_dir": entry.is_dir,
-        }
-        if entry.file_size is not None:
-            item["file_size"] = entry.file_size
-        files.append(item)
-    return {"root_uri": info.artifact_uri, "files": files}
+    return list_json(info.artifact_uri, destination, path)

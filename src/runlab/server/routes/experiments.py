@@ -12,7 +12,7 @@ from runlab.errors import NotFoundError
 from runlab.server import _schemas
 from runlab.server._deps import Store
 from runlab.server._routing import JsonRoute
-from runlab.server._wire import Id, Int64, KeyValue, WireModel, experiment_json
+from runlab.server._wire import Id, Int64, KeyValue, WireModel, experiment_json, page_json
 
 router = APIRouter(tags=["experiments"], route_class=JsonRoute)
 
@@ -79,10 +79,7 @@ def _search(store: Store, body: SearchExperiments) -> dict[str, Any]:
         body.order_by or None,
         body.page_token or None,
     )
-    out: dict[str, Any] = {"experiments": [experiment_json(e) for e in page]}
-    if page.token:
-        out["next_page_token"] = page.token
-    return out
+    return page_json("experiments", [experiment_json(e) for e in page], page.token)
 
 
 @router.post("/experiments/search", response_model=_schemas.SearchExperimentsOut)

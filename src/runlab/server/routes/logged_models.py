@@ -16,14 +16,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from runlab.artifacts import _paths
 from runlab.entities_logged_models import LoggedModel
 from runlab.errors import InvalidInputError, NotFoundError
 from runlab.server import _schemas
-from runlab.server._artifact_access import repository_for
+from runlab.server._artifact_access import list_json
 from runlab.server._deps import Artifacts, Store
 from runlab.server._routing import JsonRoute
-from runlab.server._wire import Id, Int64, KeyValue, WireModel
+from runlab.server._wire import Id, Int64, KeyValue, WireModel, page_json
 from runlab.store.logged_models_base import LoggedModelStore
 
 router = APIRouter(tags=["logged models"], route_class=JsonRoute)
@@ -165,10 +164,7 @@ def search_logged_models(
         order_by=[(o.field_name, o.ascending) for o in body.order_by],
         page_token=body.page_token,
     )
-    answer: dict[str, Any] = {"models": [logged_model_json(m) for m in page]}
-    if page.token:
-        answer["next_page_token"] = page.token
-    return answer
+    return page_json("models", [logged_model_json(m) for m in page], page.token)
 
 
 @router.get("/logged-models/{model_id}")
@@ -224,19 +220,7 @@ def list_logged_model_artifacts(
     if models is None:
         raise NotFoundError(f"logged model {model_id!r} not found")
     location = models.get_logged_model(model_id).artifact_location
-    repo, prefix = repository_for(location, destination)
-    files = []
-    for entry in repo.list_artifacts(
-        _paths.join(prefix, _paths.normalize(artifact_directory_path))
-    ):
-        item: dict[str, Any] = {
-            "path": entry.path[len(prefix) + 1 :] if prefix else entry.path,
-            "is_dir": entry.is_dir,
-        }
-        if entry.file_size is not None:
-            item["file_size"] = entry.file_size
-        files.append(item)
-    return {"root_uri": location, "files": files}
+    return list_json(location, destination, artifact_directory_path)
 
 
 @router.post("/runs/outputs")

@@ -12,7 +12,7 @@ from runlab.errors import InvalidInputError
 from runlab.server import _schemas
 from runlab.server._deps import Store, require_run_id
 from runlab.server._routing import JsonRoute
-from runlab.server._wire import Int64, metric_json
+from runlab.server._wire import Int64, metric_json, page_json
 
 router = APIRouter(tags=["metrics"], route_class=JsonRoute)
 
@@ -35,10 +35,7 @@ def get_metric_history(
     page = store.get_metric_history(
         require_run_id(run_id, run_uuid), metric_key, limit, page_token or None
     )
-    out: dict[str, Any] = {"metrics": [metric_json(m) for m in page]}
-    if page.token:
-        out["next_page_token"] = page.token
-    return out
+    return page_json("metrics", [metric_json(m) for m in page], page.token)
 
 
 def _run_ids(run_ids: list[str]) -> list[str]:

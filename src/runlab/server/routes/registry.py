@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from runlab.entities import ModelVersion, RegisteredModel
-from runlab.server._wire import Int64, KeyValue, WireModel
+from runlab.server._wire import Int64, KeyValue, WireModel, page_json
 from runlab.store.registry_base import RegistryStore
 
 router = APIRouter(tags=["model registry"])
@@ -161,13 +161,6 @@ class VersionTagRef(VersionRef):
 OrderBy = Annotated[list[str] | None, Query()]
 
 
-def _page(key: str, items: list[dict[str, Any]], token: str | None) -> dict[str, Any]:
-    out: dict[str, Any] = {key: items}
-    if token:
-        out["next_page_token"] = token
-    return out
-
-
 # ----------------------------------------------------------------------------- registered models
 
 
@@ -212,7 +205,7 @@ def search_registered_models(
     page = registry.search_registered_models(
         filter or None, max_results, order_by or None, page_token or None
     )
-    return _page("registered_models", [registered_model_json(m) for m in page], page.token)
+    return page_json("registered_models", [registered_model_json(m) for m in page], page.token)
 
 
 def _latest(registry: RegistryStore, body: LatestVersions) -> dict[str, Any]:
@@ -341,7 +334,7 @@ def search_model_versions(
     page = registry.search_model_versions(
         filter or None, max_results, order_by or None, page_token or None
     )
-    return _page("model_versions", [model_version_json(v) for v in page], page.token)
+    return page_json("model_versions", [model_version_json(v) for v in page], page.token)
 
 
 @router.get("/model-versions/get-download-uri")

@@ -30,6 +30,7 @@ from runlab.server._wire import (
     Int64,
     KeyValue,
     WireModel,
+    page_json,
     run_info_json,
     run_json,
 )
@@ -187,10 +188,7 @@ def search_runs(body: SearchRuns, store: Store) -> dict[str, Any]:
         body.order_by or None,
         body.page_token or None,
     )
-    out: dict[str, Any] = {"runs": [run_json(r) for r in page]}
-    if page.token:
-        out["next_page_token"] = page.token
-    return out
+    return page_json("runs", [run_json(r) for r in page], page.token)
 
 
 @router.post("/runs/log-metric", response_model=_schemas.Empty)

@@ -19,16 +19,16 @@ from __future__ import annotations
 
 import io
 import os
-import stat
-from collections.abc import Callable, Iterator
+import posixpath
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
-from runlab.artifacts import _paths
+from runlab.artifacts import _multipart, _paths
 from runlab.artifacts.base import ArtifactRepository, FileInfo
-from runlab.artifacts.local import _source_mode, plan_directory_upload
-from runlab.errors import InvalidInputError, NotFoundError, StorageError
+from runlab.artifacts.local import plan_directory_upload, plan_file_upload
+from runlab.errors import InvalidInputError, NotFoundError, NotSupportedError, StorageError
 from runlab.store.rest._http import HttpSession
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = ["PROXY_PATH", "HttpArtifactRepository", "proxy_repository", "proxy_url"]
 
 PROXY_PATH = "/api/2.0/mlflow-artifacts/artifacts"
+MPU_PATH = "/api/2.0/mlflow-artifacts/mpu"
 CHUNK = _paths.COPY_CHUNK_SIZE
 
 
@@ -88,16 +89,7 @@ class HttpArtifactRepository(ArtifactRepository):
     def log_artifact(
         self, local_file: str | os.PathLike[str], artifact_path: str | None = None
     ) -> None:
-        source = os.fspath(local_file)
-        directory = _paths.normalize(artifact_path)
-        mode = _source_mode(source, "local file")
-        if stat.S_ISDIR(mode):
-            raise InvalidInputError(
-                f"local file {source!r} is a directory; use log_artifacts to log a directory"
-            )
-        if not stat.S_ISREG(mode):
-            raise InvalidInputError(f"local file {source!r} is not a regular file")
-        self._upload(source, _paths.join(directory, _paths.normalize(os.path.basename(source))))
+        self._upload(*plan_file_upload(local_file, artifact_path))
 
     def log_artifacts(
         self, local_dir: str | os.PathLike[str], artifact_path: str | None = None
@@ -145,6 +137,55 @@ class HttpArtifactRepository(ArtifactRepository):
                 pass
         except NotFoundError:
             pass  # already gone
+
+    # ------------------------------------------------------------ multipart uploads
+    # The server's multipart routes (MLflow's wire); part URLs are the server's own, so
+    # parts go to ``mpu/upload/<upload id>/<part>`` whichever instance began the upload.
+    def begin_multipart(self, artifact_path: str, num_parts: int) -> str:
+        answer = self.http.call(
+            "POST",
+            self._mpu("create", artifact_path),
+            body={"path": posixpath.basename(artifact_path), "num_parts": num_parts},
+            repeatable=False,
+        )
+        return str(answer["upload_id"])
+
+    def put_part(self, upload_id: str, part_number: int, stream: BinaryIO) -> str:
+        _multipart.check_upload_id(upload_id)  # before it becomes part of a URL
+        data = stream.read()  # one part: bounded by the caller's part size
+        endpoint = f"{MPU_PATH}/upload/{upload_id}/{int(part_number)}"
+        with self.http.send(
+            "PUT",
+            endpoint,
+            content=data,
+            headers={"Content-Type": "application/octet-stream"},
+            repeatable=True,  # storing a part again replaces it
+        ) as response:
+            return str(response.headers.get("ETag", ""))
+
+    def complete_multipart(
+        self, upload_id: str, artifact_path: str, parts: Sequence[int] | None = None
+    ) -> None:
+        body: dict[str, object] = {
+            "path": posixpath.basename(artifact_path),
+            "upload_id": upload_id,
+            "parts": [{"part_number": n, "etag": ""} for n in parts or ()],
+        }
+        self.http.call("POST", self._mpu("complete", artifact_path), body=body, repeatable=False)
+
+    def abort_multipart(self, upload_id: str, artifact_path: str) -> None:
+        body = {"path": posixpath.basename(artifact_path), "upload_id": upload_id}
+        self.http.call("POST", self._mpu("abort", artifact_path), body=body, repeatable=False)
+
+    def multipart_upload(self, upload_id: str) -> Any:
+        raise NotSupportedError("a tracking server does not show its multipart uploads")
+
+    def _mpu(self, action: str, artifact_path: str) -> str:
+        relative = _paths.normalize(artifact_path)
+        if not relative:
+            raise InvalidInputError("artifact path '' names the artifact root, not a file")
+        directory = _paths.join(self.root, posixpath.dirname(relative))
+        return f"{MPU_PATH}/{action}/{quote(directory, safe='/')}"
 
     # -------------------------------------------------------------------- reads
     def list_artifacts(self, path: str | None = None) -> list[FileInfo]:

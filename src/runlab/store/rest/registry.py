@@ -1,7 +1,8 @@
 """RestRegistryStore: the model registry of a tracking server (runlab's or MLflow's).
 
 Every method is one endpoint of MLflow's model-registry REST API under
-``/api/2.0/mlflow/``; the server validates and stores, and its JSON errors come back
+``/api/2.0/mlflow/``; RegistryStore checks names, versions, aliases and tags before a
+request leaves, the server validates the rest and stores, and its JSON errors come back
 as runlab's error classes. Version numbers travel as strings and come back as ints.
 """
 
@@ -83,17 +84,14 @@ class RestRegistryStore(RegistryStore):
         return self.http.call(method, path, body=values, repeatable=repeatable)
 
     # ---------------------------------------------------------------- registered models
-    def create_registered_model(
-        self,
-        name: str,
-        tags: dict[str, str] | None = None,
-        description: str | None = None,
+    def _create_registered_model(
+        self, name: str, tags: dict[str, str] | None, description: str | None
     ) -> RegisteredModel:
         answer = self._call(
             "POST",
             "registered-models/create",
             repeatable=False,
-            name=rules.check_model_name(name),
+            name=name,
             tags=_wire.key_values(tags or {}),
             description=description,
         )
@@ -103,8 +101,7 @@ class RestRegistryStore(RegistryStore):
         answer = self._call("GET", "registered-models/get", name=name)
         return registered_model(answer["registered_model"])
 
-    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
-        new_name = rules.check_model_name(new_name, "new_name")
+    def _rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         answer = self._call(
             "POST", "registered-models/rename", repeatable=False, name=name, new_name=new_name
         )
@@ -137,23 +134,22 @@ class RestRegistryStore(RegistryStore):
         found = [registered_model(m) for m in answer.get("registered_models") or ()]
         return PagedList(found, answer.get("next_page_token") or None)
 
-    def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
-        key, value = rules.check_tag("registered model tag", key, value)
+    def _set_registered_model_tag(self, name: str, key: str, value: str) -> None:
         self._call("POST", "registered-models/set-tag", name=name, key=key, value=value)
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         self._call("DELETE", "registered-models/delete-tag", repeatable=False, name=name, key=key)
 
     # ---------------------------------------------------------------- model versions
-    def create_model_version(
+    def _create_model_version(
         self,
         name: str,
         source: str,
-        run_id: str | None = None,
-        tags: dict[str, str] | None = None,
-        run_link: str | None = None,
-        description: str | None = None,
-        user_id: str | None = None,
+        run_id: str | None,
+        tags: dict[str, str] | None,
+        run_link: str | None,
+        description: str | None,
+        user_id: str | None,
     ) -> ModelVersion:
         del user_id  # the server knows who is calling
         answer = self._call(
@@ -161,7 +157,7 @@ class RestRegistryStore(RegistryStore):
             "model-versions/create",
             repeatable=False,
             name=name,
-            source=rules.check_source(source),
+            source=source,
             run_id=run_id,
             tags=_wire.key_values(tags or {}),
             run_link=run_link,
@@ -169,28 +165,25 @@ class RestRegistryStore(RegistryStore):
         )
         return model_version(answer["model_version"])
 
-    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
-        number = rules.check_version(version)
-        answer = self._call("GET", "model-versions/get", name=name, version=str(number))
+    def _get_model_version(self, name: str, version: int) -> ModelVersion:
+        answer = self._call("GET", "model-versions/get", name=name, version=str(version))
         return model_version(answer["model_version"])
 
-    def update_model_version(
-        self, name: str, version: int | str, description: str | None
+    def _update_model_version(
+        self, name: str, version: int, description: str | None
     ) -> ModelVersion:
-        number = rules.check_version(version)
         answer = self._call(
             "PATCH",
             "model-versions/update",
             name=name,
-            version=str(number),
+            version=str(version),
             description=description or "",
         )
         return model_version(answer["model_version"])
 
-    def delete_model_version(self, name: str, version: int | str) -> None:
-        number = rules.check_version(version)
+    def _delete_model_version(self, name: str, version: int) -> None:
         self._call(
-            "DELETE", "model-versions/delete", repeatable=False, name=name, version=str(number)
+            "DELETE", "model-versions/delete", repeatable=False, name=name, version=str(version)
         )
 
     def search_model_versions(
@@ -211,55 +204,50 @@ class RestRegistryStore(RegistryStore):
         found = [model_version(v) for v in answer.get("model_versions") or ()]
         return PagedList(found, answer.get("next_page_token") or None)
 
-    def set_model_version_tag(self, name: str, version: int | str, key: str, value: str) -> None:
-        number = rules.check_version(version)
-        key, value = rules.check_tag("model version tag", key, value)
+    def _set_model_version_tag(self, name: str, version: int, key: str, value: str) -> None:
         self._call(
             "POST",
             "model-versions/set-tag",
             name=name,
-            version=str(number),
+            version=str(version),
             key=key,
             value=value,
         )
 
-    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
-        number = rules.check_version(version)
+    def _delete_model_version_tag(self, name: str, version: int, key: str) -> None:
         self._call(
             "DELETE",
             "model-versions/delete-tag",
             repeatable=False,
             name=name,
-            version=str(number),
+            version=str(version),
             key=key,
         )
 
-    def transition_model_version_stage(
+    def _transition_model_version_stage(
         self,
         name: str,
-        version: int | str,
+        version: int,
         stage: str,
-        archive_existing_versions: bool = False,
-        user_id: str | None = None,
+        archive_existing_versions: bool,
+        user_id: str | None,
     ) -> ModelVersion:
         del user_id  # the server knows who is calling
-        number = rules.check_version(version)
         answer = self._call(
             "POST",
             "model-versions/transition-stage",
             name=name,
-            version=str(number),
-            stage=ModelVersionStage.parse(stage),
+            version=str(version),
+            stage=stage,
             archive_existing_versions=bool(archive_existing_versions),
         )
         return model_version(answer["model_version"])
 
-    def get_model_version_stage_history(
-        self, name: str, version: int | str
+    def _get_model_version_stage_history(
+        self, name: str, version: int
     ) -> list[ModelVersionStageTransition]:
         """runlab servers only: MLflow's server keeps no stage history."""
-        number = rules.check_version(version)
-        answer = self._call("GET", "model-versions/stage-history", name=name, version=str(number))
+        answer = self._call("GET", "model-versions/stage-history", name=name, version=str(version))
         return [
             ModelVersionStageTransition(
                 name=str(t["name"]),
@@ -272,32 +260,21 @@ class RestRegistryStore(RegistryStore):
             for t in answer.get("transitions") or ()
         ]
 
-    def get_latest_versions(
-        self, name: str, stages: Sequence[str] | None = None
-    ) -> list[ModelVersion]:
-        wanted = [ModelVersionStage.parse(s) for s in stages] if stages else []
+    def _get_latest_versions(self, name: str, stages: list[str] | None) -> list[ModelVersion]:
         answer = self._call(
-            "POST", "registered-models/get-latest-versions", name=name, stages=wanted
+            "POST", "registered-models/get-latest-versions", name=name, stages=stages or []
         )
         return [model_version(v) for v in answer.get("model_versions") or ()]
 
-    def get_model_version_download_uri(self, name: str, version: int | str) -> str:
-        number = rules.check_version(version)
+    def _get_model_version_download_uri(self, name: str, version: int) -> str:
         answer = self._call(
-            "GET", "model-versions/get-download-uri", name=name, version=str(number)
+            "GET", "model-versions/get-download-uri", name=name, version=str(version)
         )
         return str(answer["artifact_uri"])
 
     # ---------------------------------------------------------------- aliases
-    def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
-        number = rules.check_version(version)
-        self._call(
-            "POST",
-            "registered-models/alias",
-            name=name,
-            alias=rules.check_alias(alias),
-            version=str(number),
-        )
+    def _set_registered_model_alias(self, name: str, alias: str, version: int) -> None:
+        self._call("POST", "registered-models/alias", name=name, alias=alias, version=str(version))
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
         self._call("DELETE", "registered-models/alias", repeatable=False, name=name, alias=alias)

@@ -22,6 +22,7 @@ from runlab.entities import (
     RunInfo,
     RunTag,
     ViewType,
+    all_pages,
 )
 from runlab.errors import InvalidInputError, NotFoundError, PartialWriteError, StorageError
 from runlab.store.base import TrackingStore
@@ -219,14 +220,9 @@ class RestStore(TrackingStore):
         if max_results is not None:
             size = check.max_results(max_results, 10**9)
             return self._history_page(run_id, key, size, page_token)
-        points: list[Metric] = []
-        token = page_token
-        while True:
-            page = self._history_page(run_id, key, HISTORY_PAGE, token)
-            points.extend(page)
-            token = page.token
-            if not token:
-                break
+        points = all_pages(
+            lambda token: self._history_page(run_id, key, HISTORY_PAGE, token), page_token
+        )
         if page_token is None:
             points.sort(key=lambda m: (m.step, m.timestamp))  # stable: equal keys keep order
         return PagedList(points, None)

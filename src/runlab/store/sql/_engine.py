@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from runlab.errors import InvalidInputError, StorageError
@@ -185,6 +185,14 @@ def _tune_sqlite(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL
+        # Copy the WAL into the database every 10,000 pages (about 40 MB) rather than every
+        # 1,000: pages that consecutive writes touch again (the growing ends of the metric
+        # indexes) are copied once instead of each time, and the copies sync ten times less.
+        cur.execute("PRAGMA wal_autocheckpoint=10000")
+        # Read the database file through a memory map: a search right after writes (whose
+        # commits empty each connection's page cache) finds its pages without a read()
+        # and a copy apiece. Only address space: the pages are the OS's cached file.
+        cur.execute("PRAGMA mmap_size=268435456")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA case_sensitive_like=ON")  # LIKE means LIKE; ILIKE is lower() LIKE
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -194,6 +202,12 @@ def _tune_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Connection) -> None:
         mode = "IMMEDIATE" if conn.get_execution_options().get("runlab_write") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    if getattr(exc.orig, "sqlstate", None) == "23505":  # PostgreSQL's unique_violation
+        return True
+    return "unique constraint failed" in str(exc.orig).lower()  # SQLite
 
 
 def _is_transient(exc: DBAPIError) -> bool:
@@ -262,13 +276,24 @@ class Database:
         return reason
 
     def write(self, fn: Callable[[Connection], T]) -> T:
-        """Run ``fn`` in one write transaction; retried whole on lock or serialization errors."""
+        """Run ``fn`` in one write transaction; retried whole on lock or serialization errors.
+
+        A unique-key violation is retried once too. Writers check before they insert
+        (``experiment 'x' already exists``), but on PostgreSQL two transactions can pass
+        the check at the same time, and the second insert then hits the constraint. Run
+        again, the check sees the committed row and raises the error it was written to.
+        """
+        unique_retried = False
         for attempt in range(_RETRIES):
             try:
                 if self._write_lock is None:
                     return self._write_once(fn)
                 with self._write_lock:
                     return self._write_once(fn)
+            except IntegrityError as exc:
+                if unique_retried or not _is_unique_violation(exc):
+                    raise
+                unique_retried = True
             except DBAPIError as exc:
                 if not _is_transient(exc) or attempt == _RETRIES - 1:
                     if isinstance(exc, OperationalError):

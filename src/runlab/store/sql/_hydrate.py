@@ -8,7 +8,9 @@ than the queries themselves.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection
@@ -24,10 +26,11 @@ from runlab.entities import (
     RunInputs,
 )
 from runlab.errors import NotFoundError
+from runlab.store.run_table import RunTable
 from runlab.store.sql import _raw
 from runlab.store.sql.schema import runs
 
-_CHUNK = 900  # stays under every backend's bound-parameter limit
+_CHUNK = 10_000  # ids per IN list: SQLite (3.32+) takes 32,766 parameters, PostgreSQL 65,535
 
 # The columns, in order, of every run row handed to run_info() and load_runs().
 RUN_COLUMNS = (
@@ -41,6 +44,7 @@ RUN_COLUMNS = (
     runs.c.artifact_uri,
     runs.c.lifecycle_stage,
 )
+RUN_SELECT = ", ".join(f"runs.{column.name}" for column in RUN_COLUMNS)
 _RUN_INFO_SQL = (
     "SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, "
     "artifact_uri, lifecycle_stage FROM runs WHERE run_uuid = ?"
@@ -66,28 +70,74 @@ def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
         yield ids[i : i + _CHUNK]
 
 
-def _in_chunk(conn: Connection, sql: str, chunk: Sequence[str]) -> list[tuple[Any, ...]]:
+def _in_chunk(
+    conn: Connection, sql: str, chunk: Sequence[str], tail: str = ""
+) -> list[tuple[Any, ...]]:
     """``sql`` ends with ``run_uuid IN``: complete it with the chunk's placeholders."""
-    return _raw.fetch(conn, f"{sql} ({_raw.placeholders(len(chunk))})", chunk)
+    return _raw.fetch(conn, f"{sql} ({_raw.placeholders(len(chunk))}){tail}", chunk)
+
+
+# Params and tags leave the database as one JSON object per run (or per key) rather than
+# one row per value: the database builds the objects in C, and json.loads turns each into
+# a dict in C, where rows would cost a tuple and three strings apiece in Python.
+_JSON_OBJECT_AGG = {"sqlite": "json_group_object", "postgresql": "json_object_agg"}
+
+
+@cache
+def _sqlite_has_json() -> bool:
+    """SQLite has JSON built in since 3.38; builds before that may leave it out."""
+    import sqlite3
+
+    try:
+        sqlite3.connect(":memory:").execute("SELECT json_group_object('k', 'v')").close()
+    except sqlite3.OperationalError:
+        return False
+    return True
+
+
+def _json_agg(conn: Connection) -> str | None:
+    name = conn.dialect.name
+    if name == "sqlite" and not _sqlite_has_json():
+        return None
+    return _JSON_OBJECT_AGG.get(name)
+
+
+def _as_dict(obj: Any) -> dict[str, str]:
+    # psycopg hands JSON over parsed already; SQLite as text.
+    return obj if isinstance(obj, dict) else json.loads(obj)
+
+
+def _grouped(
+    conn: Connection, table: str, chunk: Sequence[str], by: str
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """Key-value rows of ``table`` for the runs of ``chunk``, grouped ``by`` run
+    (``run_uuid`` → ``{key: value}``) or by key (``key`` → ``{run_uuid: value}``)."""
+    other = "key" if by == "run_uuid" else "run_uuid"
+    agg = _json_agg(conn)
+    if agg is not None:
+        sql = f"SELECT {by}, {agg}({other}, value) FROM {table} WHERE run_uuid IN"
+        for group, obj in _in_chunk(conn, sql, chunk, f" GROUP BY {by}"):
+            yield group, _as_dict(obj)
+        return
+    groups: dict[str, dict[str, str]] = {}
+    for group, name, value in _in_chunk(
+        conn, f"SELECT {by}, {other}, value FROM {table} WHERE run_uuid IN", chunk
+    ):
+        groups.setdefault(group, {})[name] = value
+    yield from groups.items()
 
 
 def load_runs(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[Run]:
     ids = [r[0] for r in rows]
-    run_params: dict[str, dict[str, str]] = {i: {} for i in ids}
-    run_tags: dict[str, dict[str, str]] = {i: {} for i in ids}
+    run_params: dict[str, dict[str, str]] = {}
+    run_tags: dict[str, dict[str, str]] = {}
     run_metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
     metric_objs: dict[str, list[Metric]] = {i: [] for i in ids}
     inputs: dict[str, list[DatasetInput]] = {}
     nan = float("nan")
     for chunk in _chunks(ids):
-        for run_id, key, value in _in_chunk(
-            conn, "SELECT run_uuid, key, value FROM params WHERE run_uuid IN", chunk
-        ):
-            run_params[run_id][key] = value
-        for run_id, key, value in _in_chunk(
-            conn, "SELECT run_uuid, key, value FROM tags WHERE run_uuid IN", chunk
-        ):
-            run_tags[run_id][key] = value
+        run_params.update(_grouped(conn, "params", chunk, by="run_uuid"))
+        run_tags.update(_grouped(conn, "tags", chunk, by="run_uuid"))
         for run_id, key, value, is_nan, ts, step in _in_chunk(
             conn,
             "SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics "
@@ -105,14 +155,58 @@ def load_runs(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[Run]:
             run_info(row),
             RunData(
                 run_metrics[row[0]],
-                run_params[row[0]],
-                run_tags[row[0]],
+                run_params.get(row[0]) or {},
+                run_tags.get(row[0]) or {},
                 tuple(metric_objs[row[0]]),
             ),
             RunInputs(tuple(inputs[row[0]])) if row[0] in inputs else no_inputs,
         )
         for row in rows
     ]
+
+
+def load_table(
+    conn: Connection, rows: Sequence[Sequence[Any]], token: str | None = None
+) -> RunTable:
+    """The runs of ``rows`` (RUN_COLUMNS) as columns, with no per-run objects on the way:
+    each key's values arrive as one object and fill its column in C (``map``)."""
+    n = len(rows)
+    ids = [r[0] for r in rows]
+    at = {run_id: i for i, run_id in enumerate(ids)}
+    params: dict[str, list[str | None]] = {}
+    tags: dict[str, list[str | None]] = {}
+    metrics: dict[str, list[float]] = {}
+    nan = float("nan")
+    for start in range(0, n, _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for table, columns in (("params", params), ("tags", tags)):
+            for key, by_run in _grouped(conn, table, chunk, by="key"):
+                column = columns.get(key)
+                if column is None:
+                    column = columns[key] = [None] * n
+                column[start : start + len(chunk)] = map(by_run.get, chunk)
+        for run_id, key, value, is_nan in _in_chunk(
+            conn, "SELECT run_uuid, key, value, is_nan FROM latest_metrics WHERE run_uuid IN", chunk
+        ):
+            number = metrics.get(key)
+            if number is None:
+                number = metrics[key] = [nan] * n
+            number[at[run_id]] = nan if is_nan else value
+    _, experiment_ids, _, _, status, start_time, end_time, uri, _ = (
+        [list(c) for c in zip(*rows, strict=True)] if rows else [[]] * len(RUN_COLUMNS)
+    )
+    return RunTable(
+        ids,
+        [str(e) for e in experiment_ids],
+        status,
+        uri,
+        start_time,
+        end_time,
+        metrics,
+        params,
+        tags,
+        token,
+    )
 
 
 def _load_inputs(

@@ -9,8 +9,8 @@ validates them again, except what only the database can tell (immutable params).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -29,9 +29,13 @@ _UPSERT_TAG = (
     "INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) "
     "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value"
 )
-_INSERT_METRIC = (
-    "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) VALUES (?, ?, ?, ?, ?, ?)"
-)
+# An identical point already stored (a retried batch) is skipped, as MLflow does.
+_INSERT_METRICS = "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step)"
+_SKIP_STORED = " ON CONFLICT DO NOTHING"
+# 3,000 parameters a statement: within SQLite's limit (32,766 since 3.32) and PostgreSQL's.
+_METRIC_ROWS_PER_STATEMENT = 500
+_Row = tuple[str, str, float, bool, int, int]  # run, key, value, is_nan, timestamp, step
+_STEP = itemgetter(5)
 # Replace the stored latest point only with a later one: higher step, then later
 # timestamp, then larger value, a NaN being lower than any number.
 _UPSERT_LATEST = (
@@ -107,24 +111,45 @@ def write_tags(conn: Connection, run_id: str, items: Sequence[RunTag]) -> None:
 def write_metrics(conn: Connection, run_id: str, items: Sequence[Metric]) -> None:
     """Append every point, then upsert one latest row per key (the batch's best point,
     found here, so the database sees one upsert per key rather than one per point)."""
-    isnan = math.isnan
-    rows: list[tuple[str, str, float, bool, int, int]] = []
-    append = rows.append
-    best: dict[str, tuple[int, int, bool, float]] = {}
+    by_key: dict[str, list[_Row]] = {}
     for m in items:
-        value = m.value
-        nan = isnan(value)
-        if nan:
-            value = 0.0
-        append((run_id, m.key, value, nan, m.timestamp, m.step))
-        # 'latest': highest step, then timestamp, then value (NaN lowest)
-        rank = (m.step, m.timestamp, not nan, value)
-        cur = best.get(m.key)
-        if cur is None or rank > cur:
-            best[m.key] = rank
-    _raw.run_many(conn, _INSERT_METRIC, rows)
-    _raw.run_many(
-        conn,
-        _UPSERT_LATEST,
-        [(run_id, key, value, not ok, ts, step) for key, (step, ts, ok, value) in best.items()],
-    )
+        # NaN, the one value unequal to itself, is stored as 0 with is_nan set.
+        v = m.value
+        row = (run_id, m.key, v, False, m.timestamp, m.step) if v == v else (
+            run_id, m.key, 0.0, True, m.timestamp, m.step
+        )  # fmt: skip
+        group = by_key.get(m.key)
+        if group is None:
+            by_key[m.key] = group = []
+        group.append(row)
+    # In the order of the (run, key, step, ...) index, so that each insert lands next to
+    # the one before. Sorts are stable: a batch's first copy of a point is the one kept.
+    in_order: list[_Row] = []
+    latest: list[_Row] = []
+    for key in sorted(by_key):
+        group = by_key[key]
+        group.sort(key=_STEP)  # one pass when the batch is in step order already
+        in_order += group
+        latest.append(_latest(group))
+    _raw.insert_values(conn, _INSERT_METRICS, _SKIP_STORED, in_order, _METRIC_ROWS_PER_STATEMENT)
+    _raw.run_many(conn, _UPSERT_LATEST, latest)
+
+
+def _latest(group: list[_Row]) -> _Row:
+    """The latest of one key's rows, sorted by step: among those at the highest step, the
+    latest time, then a number over NaN, then the larger value; on a tie the first."""
+    best = group[-1]
+    for row in reversed(group):
+        if row[5] != best[5]:
+            break
+        if not _later(best, row):  # ``row`` came earlier, so it wins ties
+            best = row
+    return best
+
+
+def _later(a: _Row, b: _Row) -> bool:
+    """``a`` is the later of two rows at one step: a later time, or at the same time a
+    number against NaN or a larger number."""
+    if a[4] != b[4]:
+        return bool(a[4] > b[4])
+    return not a[3] and (b[3] or a[2] > b[2])

@@ -212,13 +212,9 @@ class SqlRegistryStore(RegistryStore):
         return self._models(conn, [row])[0]
 
     # ================================================================ registered models
-    def create_registered_model(
-        self,
-        name: str,
-        tags: dict[str, str] | None = None,
-        description: str | None = None,
+    def _create_registered_model(
+        self, name: str, tags: dict[str, str] | None, description: str | None
     ) -> RegisteredModel:
-        name = rules.check_model_name(name)
         description = rules.check_description(description)
         tag_rows = dict(
             rules.check_tag("registered model tag", k, v) for k, v in (tags or {}).items()
@@ -252,9 +248,7 @@ class SqlRegistryStore(RegistryStore):
         with self.db.read() as conn:
             return self._model_entity(conn, name)
 
-    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
-        new_name = rules.check_model_name(new_name, "new_name")
-
+    def _rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         def rename(conn: Connection) -> RegisteredModel:
             model_id = self._model_id(conn, name)
             owner = conn.execute(select(_rm.model_id).where(_rm.name == new_name)).scalar()
@@ -326,9 +320,7 @@ class SqlRegistryStore(RegistryStore):
         more = len(rows) > max_results
         return PagedList(found, _pages.encode(offset + max_results, fingerprint) if more else None)
 
-    def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
-        key, value = rules.check_tag("registered model tag", key, value)
-
+    def _set_registered_model_tag(self, name: str, key: str, value: str) -> None:
         def apply(conn: Connection) -> None:
             model_id = self._model_id(conn, name)
             stmt = _insert(conn, registered_model_tags)
@@ -352,17 +344,16 @@ class SqlRegistryStore(RegistryStore):
         self.db.write(apply)
 
     # ================================================================ model versions
-    def create_model_version(
+    def _create_model_version(
         self,
         name: str,
         source: str,
-        run_id: str | None = None,
-        tags: dict[str, str] | None = None,
-        run_link: str | None = None,
-        description: str | None = None,
-        user_id: str | None = None,
+        run_id: str | None,
+        tags: dict[str, str] | None,
+        run_link: str | None,
+        description: str | None,
+        user_id: str | None,
     ) -> ModelVersion:
-        source = rules.check_source(source)
         description = rules.check_description(description)
         tag_rows = dict(rules.check_tag("model version tag", k, v) for k, v in (tags or {}).items())
         if run_id is not None:
@@ -409,17 +400,15 @@ class SqlRegistryStore(RegistryStore):
 
         return self.db.write(create)
 
-    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
-        number = rules.check_version(version)
+    def _get_model_version(self, name: str, version: int) -> ModelVersion:
         with self.db.read() as conn:
             model_id = self._model_id(conn, name)
-            self._require_version(conn, model_id, name, number)
-            return self._version_entity(conn, model_id, number)
+            self._require_version(conn, model_id, name, version)
+            return self._version_entity(conn, model_id, version)
 
-    def update_model_version(
-        self, name: str, version: int | str, description: str | None
+    def _update_model_version(
+        self, name: str, number: int, description: str | None
     ) -> ModelVersion:
-        number = rules.check_version(version)
         description = rules.check_description(description)
 
         def apply(conn: Connection) -> ModelVersion:
@@ -435,9 +424,7 @@ class SqlRegistryStore(RegistryStore):
 
         return self.db.write(apply)
 
-    def delete_model_version(self, name: str, version: int | str) -> None:
-        number = rules.check_version(version)
-
+    def _delete_model_version(self, name: str, number: int) -> None:
         def remove(conn: Connection) -> None:
             model_id = self._model_id(conn, name, lock=True)
             self._require_version(conn, model_id, name, number)
@@ -481,10 +468,7 @@ class SqlRegistryStore(RegistryStore):
         more = len(rows) > max_results
         return PagedList(found, _pages.encode(offset + max_results, fingerprint) if more else None)
 
-    def set_model_version_tag(self, name: str, version: int | str, key: str, value: str) -> None:
-        number = rules.check_version(version)
-        key, value = rules.check_tag("model version tag", key, value)
-
+    def _set_model_version_tag(self, name: str, number: int, key: str, value: str) -> None:
         def apply(conn: Connection) -> None:
             model_id = self._model_id(conn, name)
             self._require_version(conn, model_id, name, number)
@@ -499,9 +483,7 @@ class SqlRegistryStore(RegistryStore):
 
         self.db.write(apply)
 
-    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
-        number = rules.check_version(version)
-
+    def _delete_model_version_tag(self, name: str, number: int, key: str) -> None:
         def apply(conn: Connection) -> None:
             model_id = self._model_id(conn, name)
             self._require_version(conn, model_id, name, number)
@@ -519,16 +501,14 @@ class SqlRegistryStore(RegistryStore):
         self.db.write(apply)
 
     # ================================================================ stages
-    def transition_model_version_stage(
+    def _transition_model_version_stage(
         self,
         name: str,
-        version: int | str,
-        stage: str,
-        archive_existing_versions: bool = False,
-        user_id: str | None = None,
+        number: int,
+        target: str,
+        archive_existing_versions: bool,
+        user_id: str | None,
     ) -> ModelVersion:
-        number = rules.check_version(version)
-        target = ModelVersionStage.parse(stage)
         if archive_existing_versions and target not in ModelVersionStage.ACTIVE:
             raise InvalidInputError(
                 f"archive_existing_versions applies only to transitions to "
@@ -577,10 +557,9 @@ class SqlRegistryStore(RegistryStore):
 
         return self.db.write(apply)
 
-    def get_model_version_stage_history(
-        self, name: str, version: int | str
+    def _get_model_version_stage_history(
+        self, name: str, number: int
     ) -> list[ModelVersionStageTransition]:
-        number = rules.check_version(version)
         s = model_version_stage_transitions.c
         with self.db.read() as conn:
             model_id = self._model_id(conn, name)
@@ -597,10 +576,7 @@ class SqlRegistryStore(RegistryStore):
             for r in rows
         ]
 
-    def get_latest_versions(
-        self, name: str, stages: Sequence[str] | None = None
-    ) -> list[ModelVersion]:
-        wanted = [ModelVersionStage.parse(s) for s in stages] if stages else None
+    def _get_latest_versions(self, name: str, wanted: list[str] | None) -> list[ModelVersion]:
         with self.db.read() as conn:
             model_id = self._model_id(conn, name)
             found = self._latest_per_stage(conn, [model_id], wanted)
@@ -610,16 +586,13 @@ class SqlRegistryStore(RegistryStore):
         by_stage = {mv.current_stage: mv for mv in found}
         return [by_stage[s] for s in dict.fromkeys(wanted) if s in by_stage]
 
-    def get_model_version_download_uri(self, name: str, version: int | str) -> str:
-        source = self.get_model_version(name, version).source
+    def _get_model_version_download_uri(self, name: str, version: int) -> str:
+        source = self._get_model_version(name, version).source
         assert source is not None  # the column is NOT NULL
         return source
 
     # ================================================================ aliases
-    def set_registered_model_alias(self, name: str, alias: str, version: int | str) -> None:
-        alias = rules.check_alias(alias)
-        number = rules.check_version(version)
-
+    def _set_registered_model_alias(self, name: str, alias: str, number: int) -> None:
         def apply(conn: Connection) -> None:
             model_id = self._model_id(conn, name, lock=True)
             self._require_version(conn, model_id, name, number)

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; bump it with every new migration.
-SCHEMA_REVISION = "0006_ui_indexes"
+SCHEMA_REVISION = "0007_metric_dedupe"
 
 metadata = MetaData(
     naming_convention={
@@ -100,9 +100,9 @@ tags = Table(
     Column("value", String(8000), nullable=False),
 )
 
-# Full history: append-only, no uniqueness. History reads and chart buckets are index
-# ranges over step or wall time; the value columns let a bucket's extremes come from the
-# index alone.
+# Full history: append-only, each identical point (run, key, step, value, time) stored
+# once. History reads and chart buckets are index ranges over step or wall time; the
+# value columns let a bucket's extremes come from the index alone.
 metrics = Table(
     "metrics",
     metadata,
@@ -113,7 +113,7 @@ metrics = Table(
     Column("is_nan", Boolean, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
     Column("step", BigInteger, nullable=False),
-    Index(None, "run_uuid", "key", "step", "value", "is_nan"),
+    Index(None, "run_uuid", "key", "step", "value", "is_nan", "timestamp", unique=True),
     Index(None, "run_uuid", "key", "timestamp", "value", "is_nan"),
 )
 

@@ -27,10 +27,12 @@ from runlab.entities import (
 from runlab.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from runlab.store import filter as flt
 from runlab.store.base import TrackingStore, check_downsample_args
-from runlab.store.sql import _downsample, _hydrate, _logging, _pages, _raw
+from runlab.store.run_table import RunTable
+from runlab.store.sql import _downsample, _hydrate, _logging, _pages, _raw, run_search
 from runlab.store.sql import search as sql_search
 from runlab.store.sql._engine import Database
 from runlab.store.sql._migrate import ensure_schema
+from runlab.store.sql.run_search import SqlText
 from runlab.store.sql.schema import (
     datasets,
     experiment_tags,
@@ -618,16 +620,10 @@ class SqlStore(TrackingStore):
         node = flt.parse_run_filter(filter_string)
         if not ids:
             return 0
-        q = (
-            select(func.count())
-            .select_from(runs)
-            .where(runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(view.stages()))
-        )
-        clause = sql_search.run_filter_clause(node)
-        if clause is not None:
-            q = q.where(clause)
+        where, params = _run_conditions(ids, view, node)
         with self.db.read() as conn:
-            return int(conn.execute(q).scalar_one())
+            found = _raw.fetch(conn, f"SELECT count(*) FROM runs WHERE {where}", params)
+            return int(found[0][0])
 
     def group_runs(
         self,
@@ -648,7 +644,7 @@ class SqlStore(TrackingStore):
         if not ids:
             return RunGroups([], truncated=False)
         where = [runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(view.stages())]
-        clause = sql_search.run_filter_clause(node)
+        clause = run_search.run_filter_clause(node)
         if clause is not None:
             where.append(clause)
         with self.db.read() as conn:
@@ -664,6 +660,37 @@ class SqlStore(TrackingStore):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]:
+        query = (experiment_ids, filter_string, run_view_type, max_results, order_by, page_token)
+        with self.db.read() as conn:
+            rows, token = self._run_page(conn, *query)
+            return PagedList(_hydrate.load_runs(conn, rows), token)
+
+    def search_run_table(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunTable:
+        """The page :meth:`search_runs` returns, as columns (see runlab.store.run_table)."""
+        query = (experiment_ids, filter_string, run_view_type, max_results, order_by, page_token)
+        with self.db.read() as conn:
+            rows, token = self._run_page(conn, *query)
+            return _hydrate.load_table(conn, rows, token)
+
+    def _run_page(
+        self,
+        conn: Connection,
+        experiment_ids: Sequence[str],
+        filter_string: str | None,
+        run_view_type: ViewType,
+        max_results: int,
+        order_by: Sequence[str] | None,
+        page_token: str | None,
+    ) -> tuple[Sequence[Any], str | None]:
+        """The run rows (RUN_COLUMNS) of one page, and the token of the next."""
         view = ViewType.parse(run_view_type)
         max_results = check.max_results(max_results, check.MAX_RESULTS_SEARCH_RUNS)
         ids = sorted({_search_exp_id(e) for e in experiment_ids})
@@ -674,21 +701,18 @@ class SqlStore(TrackingStore):
         )
         offset = _pages.decode(page_token, fingerprint)
         if not ids:
-            return PagedList([], None)
-        q = select(*_hydrate.RUN_COLUMNS).where(
-            runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(view.stages())
+            return [], None
+        where, params = _run_conditions(ids, view, node)
+        order, order_params = run_search.run_order_sql(keys)
+        rows = _raw.fetch(
+            conn,
+            f"SELECT {_hydrate.RUN_SELECT} FROM runs WHERE {where} ORDER BY {order} "
+            "LIMIT ? OFFSET ?",
+            [*params, *order_params, max_results + 1, offset],
         )
-        clause = sql_search.run_filter_clause(node)
-        if clause is not None:
-            q = q.where(clause)
-        q = q.order_by(*sql_search.run_order_clauses(keys)).limit(max_results + 1).offset(offset)
-        with self.db.read() as conn:
-            rows = conn.execute(q).all()
-            found = _hydrate.load_runs(conn, rows[:max_results])
-        token = (
-            _pages.encode(offset + max_results, fingerprint) if len(rows) > max_results else None
-        )
-        return PagedList(found, token)
+        if len(rows) <= max_results:
+            return rows, None
+        return rows[:max_results], _pages.encode(offset + max_results, fingerprint)
 
     # ================================================================ housekeeping
     def deleted_run_ids(self, older_than_ms: int | None = None) -> list[str]:
@@ -716,6 +740,21 @@ class SqlStore(TrackingStore):
     def count_runs(self) -> int:
         with self.db.read() as conn:
             return int(conn.execute(select(func.count()).select_from(runs)).scalar_one())
+
+
+def _run_conditions(ids: Sequence[int], view: ViewType, node: flt.Node | None) -> SqlText:
+    """The WHERE of a run search (SQL text, see run_search): experiments, stage, filter."""
+    stages = list(view.stages())
+    where = (
+        f"runs.experiment_id IN ({_raw.placeholders(len(ids))}) "
+        f"AND runs.lifecycle_stage IN ({_raw.placeholders(len(stages))})"
+    )
+    params: list[Any] = [*ids, *stages]
+    condition = run_search.run_filter_sql(node)
+    if condition is not None:
+        where += f" AND {condition[0]}"
+        params += condition[1]
+    return where, params
 
 
 def _search_exp_id(value: str | int) -> int:

@@ -5,7 +5,16 @@ export function parseHash() {
   const raw = location.hash.replace(/^#/, "") || "/";
   const [path, search = ""] = raw.split("?");
   const params = new URLSearchParams(search);
-  return { path, parts: path.split("/").filter(Boolean).map(decodeURIComponent), params };
+  return { path, parts: path.split("/").filter(Boolean).map(decodePart), params };
+}
+
+// A hand-typed "%" that starts no escape stays as it is instead of breaking the route.
+function decodePart(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }
 
 export function buildHash(path, params = {}) {

@@ -1,0 +1,203 @@
+"""Run filters and ordering (:mod:`runlab.store.filter`) compiled to SQL text.
+
+A run search is one statement run once per call, usually with a shape it has not had
+before in the process (each filter is a new shape). Building and compiling it with
+SQLAlchemy Core cost more than SQLite takes to run it, so run searches are written as
+SQL text here, valid on SQLite and PostgreSQL alike, with ``?`` placeholders (see
+:mod:`runlab.store.sql._raw`). Experiment and registry searches stay in Core
+(:mod:`runlab.store.sql.search`).
+
+The semantics, shared by both databases:
+
+- Conditions on metrics, params, tags and datasets are ``EXISTS`` sub-queries
+  correlated to ``runs``; every operator but IS NULL needs the key, so ``!=`` matches
+  only runs that have the key with another value (MLflow's semantics).
+- NaN is stored as 0 with ``is_nan`` set. NaN equals only NaN and is neither less nor
+  greater than anything: ``= NaN`` matches NaN rows, ``!= NaN`` the numbers, ``!= 1``
+  (or ``NOT IN (1)``) NaN rows too, and an ordering comparison never matches NaN.
+- LIKE is case-sensitive (the SQLite engine sets ``PRAGMA case_sensitive_like``), ILIKE
+  is ``lower(x) LIKE lower(pattern)``; both escape with a backslash.
+- Order keys sort NULLs (and NaN) last in both directions, then ``start_time DESC,
+  run_uuid`` make every page boundary stable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import TextClause, text
+
+from runlab.store.filter import And, Comparison, Node, Or, OrderKey
+
+__all__ = ["SqlText", "run_filter_clause", "run_filter_sql", "run_order_sql"]
+
+DATASET_CONTEXT_TAG = "mlflow.data.context"
+
+SqlText = tuple[str, list[Any]]  # a fragment of SQL and the values of its placeholders
+
+_RUN_COLUMNS = {
+    "run_id": "runs.run_uuid",
+    "run_name": "runs.name",
+    "status": "runs.status",
+    "user_id": "runs.user_id",
+    "artifact_uri": "runs.artifact_uri",
+    "lifecycle_stage": "runs.lifecycle_stage",
+    "start_time": "runs.start_time",
+    "end_time": "runs.end_time",
+}
+_NULLABLE = {"runs.start_time", "runs.end_time"}
+_COMPARATORS = {"=", "!=", "<", "<=", ">", ">="}
+_NULL_OPS = ("IS NULL", "IS NOT NULL")
+_FALSE, _TRUE = "1 = 0", "1 = 1"
+_KEYED_TABLES = {"metric": "latest_metrics", "param": "params", "tag": "tags"}
+
+
+def run_filter_sql(node: Node | None) -> SqlText | None:
+    """The WHERE condition for a run filter, correlated to ``runs``; None for no filter."""
+    if node is None:
+        return None
+    params: list[Any] = []
+    return _compile(node, params), params
+
+
+def run_filter_clause(node: Node | None) -> TextClause | None:
+    """:func:`run_filter_sql` as a Core clause, for statements built with SQLAlchemy (its
+    ``?`` placeholders become named binds)."""
+    compiled = run_filter_sql(node)
+    if compiled is None:
+        return None
+    sql, params = compiled
+    pieces = sql.split("?")
+    names = [f"run_filter_{i}" for i in range(len(params))]
+    named = pieces[0] + "".join(f":{n}{p}" for n, p in zip(names, pieces[1:], strict=True))
+    return text(f"({named})").bindparams(**dict(zip(names, params, strict=True)))
+
+
+def run_order_sql(keys: Sequence[OrderKey]) -> SqlText:
+    """The ORDER BY terms: the keys, then ``start_time DESC, run_uuid``."""
+    params: list[Any] = []
+    terms = [_order_term(key, params) for key in keys]
+    terms += ["runs.start_time DESC NULLS LAST", "runs.run_uuid ASC"]
+    return ", ".join(terms), params
+
+
+# ----------------------------------------------------------------------------- filters
+
+
+def _compile(node: Node, params: list[Any]) -> str:
+    if isinstance(node, (And, Or)):
+        joiner = " AND " if isinstance(node, And) else " OR "
+        return f"({joiner.join(_compile(item, params) for item in node.items)})"
+    return _comparison(node, params)
+
+
+def _comparison(node: Comparison, params: list[Any]) -> str:
+    if node.kind == "attribute":
+        return _condition(_RUN_COLUMNS[node.key], node.op, node.value, params)
+    if node.kind == "dataset":
+        return _dataset(node, params)
+    table = _KEYED_TABLES[node.kind]
+    params.append(node.key)
+    sql = f"SELECT 1 FROM {table} WHERE {table}.run_uuid = runs.run_uuid AND {table}.key = ?"
+    if node.op not in _NULL_OPS:
+        if node.kind == "metric":
+            condition = _metric_condition(node.op, node.value, params)
+        else:
+            condition = _condition(f"{table}.value", node.op, node.value, params)
+        sql += f" AND {condition}"
+    return _exists(sql, node.op)
+
+
+def _exists(sql: str, op: str) -> str:
+    return f"NOT EXISTS ({sql})" if op == "IS NULL" else f"EXISTS ({sql})"
+
+
+def _condition(column: str, op: str, value: object, params: list[Any]) -> str:
+    """``column op value`` for every operator of the language."""
+    if op == "IS NULL":
+        return f"{column} IS NULL"
+    if op == "IS NOT NULL":
+        return f"{column} IS NOT NULL"
+    if op in ("IN", "NOT IN"):
+        return _in(column, op, list(_values(value)), params)
+    params.append(value)
+    if op == "LIKE":
+        return f"{column} LIKE ? ESCAPE '\\'"
+    if op == "ILIKE":
+        return f"lower({column}) LIKE lower(?) ESCAPE '\\'"
+    assert op in _COMPARATORS, op  # the parser allows no other
+    return f"{column} {op} ?"
+
+
+def _in(column: str, op: str, values: list[Any], params: list[Any]) -> str:
+    if not values:  # nothing is in an empty list
+        return _FALSE if op == "IN" else _TRUE
+    params.extend(values)
+    return f"{column} {op} ({', '.join('?' * len(values))})"
+
+
+def _values(value: object) -> tuple[Any, ...]:
+    assert isinstance(value, tuple)
+    return value
+
+
+def _metric_condition(op: str, value: object, params: list[Any]) -> str:
+    nan, column = "latest_metrics.is_nan", "latest_metrics.value"
+    if op in ("IN", "NOT IN"):
+        numbers = [float(v) for v in _values(value) if not math.isnan(v)]
+        has_nan = len(numbers) < len(_values(value))
+        listed = _in(column, op, numbers, params)
+        if op == "IN":
+            return f"((NOT {nan} AND {listed}) OR {nan if has_nan else _FALSE})"
+        return f"((NOT {nan} AND {listed}) OR {_FALSE if has_nan else nan})"
+    number = float(value)  # type: ignore[arg-type]
+    if math.isnan(number):
+        return {"=": nan, "!=": f"NOT {nan}"}.get(op, _FALSE)
+    params.append(number)
+    if op == "!=":
+        return f"({nan} OR {column} != ?)"
+    return f"(NOT {nan} AND {column} {op} ?)"
+
+
+def _dataset(node: Comparison, params: list[Any]) -> str:
+    """``name`` and ``digest`` live on the dataset, ``context`` on the run's input tag;
+    IS NULL means the run has no dataset (or no dataset context) at all."""
+    if node.key == "context":
+        params.append(DATASET_CONTEXT_TAG)
+        column = "input_tags.value"
+        sql = (
+            "SELECT 1 FROM input_tags WHERE input_tags.run_uuid = runs.run_uuid "
+            "AND input_tags.key = ?"
+        )
+    else:
+        column = f"datasets.{'name' if node.key == 'name' else 'digest'}"
+        sql = (
+            "SELECT 1 FROM run_inputs JOIN datasets "
+            "ON run_inputs.dataset_uuid = datasets.dataset_uuid "
+            "WHERE run_inputs.run_uuid = runs.run_uuid"
+        )
+    if node.op not in _NULL_OPS:
+        sql += f" AND {_condition(column, node.op, node.value, params)}"
+    return _exists(sql, node.op)
+
+
+# ----------------------------------------------------------------------------- ordering
+
+
+def _order_term(key: OrderKey, params: list[Any]) -> str:
+    direction = "ASC" if key.ascending else "DESC"
+    if key.kind == "attribute":
+        column = _RUN_COLUMNS[key.key]
+        # NULLS LAST only where NULLs can be: a plain column keeps its index order usable.
+        return f"{column} {direction}" + (" NULLS LAST" if column in _NULLABLE else "")
+    table = _KEYED_TABLES[key.kind]
+    value = f"{table}.value"
+    if key.kind == "metric":  # NaN sorts with the missing values, last
+        value = f"CASE WHEN {table}.is_nan THEN NULL ELSE {table}.value END"
+    params.append(key.key)
+    return (
+        f"(SELECT {value} FROM {table} WHERE {table}.run_uuid = runs.run_uuid "
+        f"AND {table}.key = ?) {direction} NULLS LAST"
+    )
