@@ -142,10 +142,11 @@ def test_ties_nan_and_infinities_match_the_python_reference(store: SqlStore) -> 
     weights = [20, 5, 5, 20, 20, 10, 1, 1]
     values = rng.choices(choices, weights, k=30_000)
     values[:700] = [float("nan")] * 700  # a bucket with nothing but NaN
-    points = [Metric("m", v, 1000 + 2 * i, i) for i, v in enumerate(values)]
+    # Wide buckets (thousands of steps), as a long series has them.
+    points = [Metric("m", v, 1000 + 7 * i, 5 * i) for i, v in enumerate(values)]
     _log(store, run_id, points)
     for x_axis in ("step", "timestamp"):
-        for max_points in (400, 4000):
+        for max_points in (100, 400):
             want = downsample_points(points, max_points, x_axis)
             got = store.get_metric_history_downsampled(run_id, "m", max_points, x_axis)
             assert [p.step for p in got] == [p.step for p in want], (x_axis, max_points)
@@ -166,7 +167,7 @@ def test_nan_among_positive_values_never_hides_the_lowest(store: SqlStore) -> No
     values += [-1.0 - rng.random() for _ in range(20_000)]
     for i in range(0, len(values), 37):
         values[i] = float("nan")
-    points = [Metric("m", v, 1000 + i, i) for i, v in enumerate(values)]
+    points = [Metric("m", v, 1000 + 4 * i, 3 * i) for i, v in enumerate(values)]
     _log(store, run_id, points)
     for x_axis in ("step", "timestamp"):
         want = downsample_points(points, 400, x_axis)
@@ -175,3 +176,20 @@ def test_nan_among_positive_values_never_hides_the_lowest(store: SqlStore) -> No
         assert min(p.value for p in got if not math.isnan(p.value)) == min(
             v for v in values if not math.isnan(v)
         )
+
+
+@pytest.mark.slow
+def test_the_most_buckets_allowed_match_the_reference_on_sqlite(tmp_path: Path) -> None:
+    """max_points at its limit over wide buckets: more picks, and more sub-buckets to read
+    again (zeros everywhere), than one statement binds in SQLite's two-pass plan."""
+    store = SqlStore(f"sqlite:///{tmp_path / 'db.sqlite'}", str(tmp_path / "artifacts"))
+    run_id = _run(store)
+    rng = random.Random(17)
+    values = rng.choices([0.0, 1.0, 2.0, -3.0, float("nan")], [40, 20, 20, 1, 2], k=120_000)
+    points = [Metric("m", v, 1000 + i, 200 * i) for i, v in enumerate(values)]
+    _log(store, run_id, points)
+    want = downsample_points(points, 100_000, "step")
+    got = store.get_metric_history_downsampled(run_id, "m", 100_000, "step")
+    store.close()
+    assert [p.step for p in got] == [p.step for p in want]
+    assert [_same(p.value) for p in got] == [_same(p.value) for p in want]

@@ -31,11 +31,17 @@ from runlab.store.sql.schema import metrics
 # Beyond this span (x_max - x_min), ``x - x_min`` could overflow a 64-bit integer in SQL.
 _SAFE_SPAN = 2**62
 # Sub-buckets per bucket in SQLite's first pass: more make the second pass shorter but
-# cost one more index seek each.
+# cost one more index seek each, so narrower buckets get fewer (one per _PIECE_WIDTH of
+# x), and buckets narrower than _MIN_PIECES of them (many buckets of few points, where
+# the seeks cost more than the values) take the direct plan.
 _PIECES = 8
+_MIN_PIECES = 4
+_PIECE_WIDTH = 128
 # json_each() and the two-pass plan need SQLite 3.38 (JSON built in); older ones use the
 # direct plan.
 _SQLITE_TWO_PASS = sqlite3.sqlite_version_info >= (3, 38, 0)
+# Values bound per statement, well under SQLite's limit of 32,766 variables.
+_VALUES_PER_STATEMENT = 20_000
 
 
 def history_downsampled(
@@ -62,7 +68,7 @@ def history_downsampled(
         return None
     width = bucket_width(x_min, x_max, max_points)
 
-    if conn.dialect.name == "sqlite" and _SQLITE_TWO_PASS:
+    if conn.dialect.name == "sqlite" and _SQLITE_TWO_PASS and width >= _MIN_PIECES * _PIECE_WIDTH:
         column = "step" if x_axis == "step" else "timestamp"
         found = _sqlite_bucket_ids(conn, column, run_id, key, x_min, x_max, width)
         rows = _raw.fetch(
@@ -84,7 +90,7 @@ def _sqlite_bucket_ids(
 ) -> list[int]:
     """The ids of the first, last, lowest and highest point of every bucket, reading each
     value of the series once, plus part of the sub-buckets that hold the extremes."""
-    pieces = min(_PIECES, width)
+    pieces = min(_PIECES, width // _PIECE_WIDTH)
     piece = -(-width // pieces)
     subs = ((x_max - x_min) // width + 1) * pieces
     # Sub-bucket i: piece i % pieces of bucket i / pieces, cut at the bucket's end.
@@ -107,15 +113,12 @@ def _sqlite_bucket_ids(
     )
     found = [_low_high(text) for (text,) in _raw.fetch(conn, first_pass, params)]
     suspects = [i for i, pair in enumerate(found) if pair is not None and 0.0 in pair]
-    if suspects:
-        marks = ", ".join(
-            f"(?{n})" for n in range(len(params) + 1, len(params) + len(suspects) + 1)
-        )
+    for chunk in _chunks(suspects, _VALUES_PER_STATEMENT):
         again = (
             f"SELECT s.i, {extremes.format(nan=' AND is_nan = 0')}"
-            f" FROM (SELECT column1 AS i FROM (VALUES {marks})) AS s"
+            f" FROM (SELECT column1 AS i FROM (VALUES {_marks(len(params), len(chunk), 1)})) AS s"
         )
-        for i, text in _raw.fetch(conn, again, [*params, *suspects]):
+        for i, text in _raw.fetch(conn, again, [*params, *chunk]):
             found[i] = _low_high(text)
 
     lows: list[tuple[int, float]] = []
@@ -138,30 +141,40 @@ def _sqlite_bucket_ids(
         lows.append((best[1], best[0]))
         highs.append((best[3], best[2]))
 
-    # The first row of the sub-bucket holding the extreme value, in index order (x, then
-    # id): a scan that stops there, with the value bound as a parameter (exact).
-    def extreme(picks: list[tuple[int, float]], name: str) -> str:
-        rows = []
-        for sub, value in picks:
-            params.extend((sub, value))
-            rows.append(f"(?{len(params) - 1}, ?{len(params)})")
-        values = ", ".join(rows) or "(NULL, NULL)"
-        return (
-            f" UNION ALL SELECT (SELECT id FROM metrics WHERE {in_sub.replace('SUB', f'{name}.i')}"
-            f" AND value = {name}.v AND is_nan = 0 ORDER BY {x}, id LIMIT 1)"
-            f" FROM (SELECT column1 AS i, column2 AS v FROM (VALUES {values})) AS {name}"
-        )
-
     in_bucket = f"run_uuid = ?1 AND key = ?2 AND {x} >= ?3 + b.i * ?5 AND {x} < ?3 + (b.i + 1) * ?5"
-    second_pass = (
+    ends = (
         "WITH RECURSIVE b(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM b WHERE i + 1 < ?7 / ?4)"
         # In index order: points tied on (x, value) are the same point on the chart.
         f" SELECT (SELECT id FROM metrics WHERE {in_bucket} ORDER BY {x}, value LIMIT 1) FROM b"
         f" UNION ALL SELECT (SELECT id FROM metrics WHERE {in_bucket}"
         f" ORDER BY {x} DESC, value DESC LIMIT 1) FROM b"
     )
-    second_pass += extreme(lows, "low") + extreme(highs, "high")
-    return sorted({i for (i,) in _raw.fetch(conn, second_pass, params) if i is not None})
+    ids = {i for (i,) in _raw.fetch(conn, ends, params)}
+    # The first row of the sub-bucket holding the extreme value, in index order (x, then
+    # id): a scan that stops there, with the value bound as a parameter (exact).
+    for chunk in _chunks(lows + highs, _VALUES_PER_STATEMENT // 2):
+        rows = _marks(len(params), len(chunk), 2)
+        extreme = (
+            f"SELECT (SELECT id FROM metrics WHERE {in_sub.replace('SUB', 'p.i')}"
+            f" AND value = p.v AND is_nan = 0 ORDER BY {x}, id LIMIT 1)"
+            f" FROM (SELECT column1 AS i, column2 AS v FROM (VALUES {rows})) AS p"
+        )
+        flat = [v for pick in chunk for v in pick]
+        ids.update(i for (i,) in _raw.fetch(conn, extreme, [*params, *flat]))
+    return sorted(i for i in ids if i is not None)
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _marks(after: int, rows: int, width: int) -> str:
+    """``(?8, ?9), (?10, ?11), ...``: numbered placeholders for a VALUES list of ``rows``
+    rows of ``width`` after the first ``after`` parameters."""
+    return ", ".join(
+        "(" + ", ".join(f"?{after + r * width + c + 1}" for c in range(width)) + ")"
+        for r in range(rows)
+    )
 
 
 def _low_high(text: str | None) -> tuple[float, float] | None:
