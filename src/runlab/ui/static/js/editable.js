@@ -1,4 +1,4 @@
-// Editable pieces of the registry pages: a Markdown description and a tag table. Both show
+// Editable pieces shared by the pages: a Markdown description and a tag table. Both show
 // the server's message next to the control when it refuses a change.
 
 import { clear, confirmDialog, h, toast } from "./dom.js";

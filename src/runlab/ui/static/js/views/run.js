@@ -4,7 +4,8 @@
 import { api, metricMap, paramMap, tagMap } from "../api.js";
 import { artifactBrowser } from "../artifacts.js";
 import { chartGrid, runColor } from "../charts.js";
-import { clear, confirmDialog, h, toast } from "../dom.js";
+import { clear, h, toast } from "../dom.js";
+import { tagsCard } from "../editable.js";
 import { formatDuration, formatNumber, formatTime, runDuration, shortCommit, statusBadge } from "../format.js";
 import { renderMarkdown } from "../markdown.js";
 import { stageBadge, versionHash } from "../registry.js";
@@ -254,73 +255,23 @@ export async function runView(ctx) {
 
   // ---------------------------------------------------------------- tags
   function tags() {
-    const body = h("tbody");
-    const draw = () => {
-      clear(body);
-      const entries = Object.entries(tagMap(run)).sort(([a], [b]) => a.localeCompare(b));
-      for (const [key, value] of entries) {
-        body.appendChild(
-          h(
-            "tr",
-            null,
-            h("th", { scope: "row", class: "mono" }, key),
-            h("td", { class: "tag-value" }, value),
-            h(
-              "td",
-              { class: "actions" },
-              h("button", { type: "button", class: "btn small", "aria-label": `Edit tag ${key}`, onclick: () => editTag(key, value) }, "Edit"),
-              h("button", { type: "button", class: "btn small danger", "aria-label": `Delete tag ${key}`, onclick: () => removeTag(key) }, "Delete"),
-            ),
-          ),
-        );
-      }
+    const refresh = async () => {
+      run = await api.getRun(runId);
+      return tagMap(run);
     };
-    const keyInput = h("input", { "aria-label": "Tag key", placeholder: "key", required: true });
-    const valueInput = h("input", { "aria-label": "Tag value", placeholder: "value" });
-    const form = h(
-      "form",
-      {
-        class: "toolbar tag-form",
-        onsubmit: async (e) => {
-          e.preventDefault();
-          await saveTag(keyInput.value.trim(), valueInput.value);
-          keyInput.value = "";
-          valueInput.value = "";
-          keyInput.focus();
+    panel.appendChild(
+      tagsCard({
+        tags: tagMap(run),
+        set: async (key, value) => {
+          await api.setTag(runId, key, value);
+          return refresh();
         },
-      },
-      keyInput,
-      valueInput,
-      h("button", { type: "submit", class: "btn primary" }, "Set tag"),
+        remove: async (key) => {
+          await api.deleteTag(runId, key);
+          return refresh();
+        },
+      }),
     );
-    async function saveTag(key, value) {
-      try {
-        await api.setTag(runId, key, value);
-        run = await api.getRun(runId);
-        draw();
-        toast(`Tag ${key} saved`);
-      } catch (err) {
-        toast(err.message, "error");
-      }
-    }
-    function editTag(key, value) {
-      keyInput.value = key;
-      valueInput.value = value;
-      valueInput.focus();
-    }
-    async function removeTag(key) {
-      if (!(await confirmDialog(`Delete tag “${key}”?`))) return;
-      try {
-        await api.deleteTag(runId, key);
-        run = await api.getRun(runId);
-        draw();
-      } catch (err) {
-        toast(err.message, "error");
-      }
-    }
-    draw();
-    panel.appendChild(form);
-    panel.appendChild(h("table", { class: "table kv tags-table" }, h("thead", null, h("tr", null, h("th", { scope: "col" }, "Key"), h("th", { scope: "col" }, "Value"), h("th", null, h("span", { class: "sr-only" }, "Actions")))), body));
   }
 
   // ---------------------------------------------------------------- datasets
