@@ -538,16 +538,7 @@ class S3ArtifactRepository(ArtifactRepository):
                     _multipart.staged_path(upload_id, _multipart.part_name(number)), spool
                 )
                 return f'"{upload_id}-{number}"'
-            with self._errors("upload a part of", manifest.target):
-                response = self.client.upload_part(
-                    Bucket=self.bucket,
-                    Key=self._key(manifest.target),
-                    UploadId=_native_id(manifest),
-                    PartNumber=number,
-                    Body=spool,
-                    **self._per_part_args(),
-                )
-        return str(response["ETag"])
+            return self._upload_native_part(manifest, number, spool)
 
     def complete_multipart(
         self, upload_id: str, artifact_path: str, parts: Sequence[int] | None = None
@@ -581,13 +572,10 @@ class S3ArtifactRepository(ArtifactRepository):
                 native[last] = self._send_staged_part(manifest, last)
             with self._errors("complete the upload of", manifest.target):
                 self.client.complete_multipart_upload(
-                    Bucket=self.bucket,
-                    Key=self._key(manifest.target),
-                    UploadId=_native_id(manifest),
                     MultipartUpload={
                         "Parts": [{"PartNumber": n, "ETag": native[n]} for n in numbers]
                     },
-                    **self._per_part_args(),
+                    **self._native_args(manifest),
                 )
         self._staged_delete(folder)
 
@@ -601,12 +589,7 @@ class S3ArtifactRepository(ArtifactRepository):
         """Part number → ETag of the parts S3's own upload holds."""
         found: dict[int, str] = {}
         with self._errors("list the parts of", manifest.target):
-            pages = self.client.get_paginator("list_parts").paginate(
-                Bucket=self.bucket,
-                Key=self._key(manifest.target),
-                UploadId=_native_id(manifest),
-                **self._per_part_args(),
-            )
+            pages = self.client.get_paginator("list_parts").paginate(**self._native_args(manifest))
             for page in pages:
                 for part in page.get("Parts", []):
                     found[int(part["PartNumber"])] = str(part["ETag"])
@@ -616,34 +599,38 @@ class S3ArtifactRepository(ArtifactRepository):
         path = _multipart.staged_path(manifest.upload_id, _multipart.part_name(number))
         with self._staged_open(path) as stream:
             data = stream.read()  # below S3's minimum part size
+        return self._upload_native_part(manifest, number, data)
+
+    def _upload_native_part(
+        self, manifest: _multipart.Manifest, number: int, body: BinaryIO | bytes
+    ) -> str:
+        """Send part ``number`` into S3's own upload; its ETag."""
         with self._errors("upload a part of", manifest.target):
             response = self.client.upload_part(
-                Bucket=self.bucket,
-                Key=self._key(manifest.target),
-                UploadId=_native_id(manifest),
-                PartNumber=number,
-                Body=data,
-                **self._per_part_args(),
+                PartNumber=number, Body=body, **self._native_args(manifest)
             )
         return str(response["ETag"])
 
     def _abort_native(self, manifest: _multipart.Manifest) -> None:
-        extra = self._per_part_args()
+        args = self._native_args(manifest)
         with self._errors("abort the upload of", manifest.target):
             try:
                 self.client.abort_multipart_upload(
-                    Bucket=self.bucket,
-                    Key=self._key(manifest.target),
-                    UploadId=_native_id(manifest),
-                    **{k: v for k, v in extra.items() if not k.startswith("SSE")},
+                    **{k: v for k, v in args.items() if not k.startswith("SSE")}
                 )
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "NoSuchUpload":
                     raise  # an upload already ended is what abort wants
 
-    def _per_part_args(self) -> dict[str, Any]:
+    def _native_args(self, manifest: _multipart.Manifest) -> dict[str, Any]:
+        """The arguments naming S3's own upload, with those every call on it repeats."""
         extra = self.settings.upload_extra_args
-        return {name: extra[name] for name in _PER_PART_ARGS if name in extra}
+        return {
+            "Bucket": self.bucket,
+            "Key": self._key(manifest.target),
+            "UploadId": _native_id(manifest),
+            **{name: extra[name] for name in _PER_PART_ARGS if name in extra},
+        }
 
     # Staged objects live below the hidden staging folder at the root of the prefix.
     def _staged_write(self, path: str, data: BinaryIO | bytes) -> None:
