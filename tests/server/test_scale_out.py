@@ -50,8 +50,12 @@ class Expected:
         return {f"p{i}": f"{self.n}-{i}" for i in range(PARAMS)}
 
     @property
+    def kind(self) -> str:
+        return "runlab" if self.n % 2 == 0 else "mlflow"
+
+    @property
     def tags(self) -> dict[str, str]:
-        return {"client": str(self.n), "kind": "runlab" if self.n % 2 == 0 else "mlflow"}
+        return {"client": str(self.n), "kind": self.kind}
 
     def single(self) -> list[tuple[int, float, int]]:
         """(step, value, timestamp) of the log_metric calls of metric ``single``."""
@@ -84,64 +88,56 @@ def _write_files(expected: Expected, folder: Path) -> list[Path]:
     return paths
 
 
-def _get_or_create(create: Callable[[], str], get: Callable[[], str], exists: type) -> str:
-    """Every client races to create the shared experiment; one wins, all use it."""
-    try:
-        return create()
-    except exists:
-        return get()
+@dataclass(frozen=True)
+class ClientKind:
+    """What the writes need from one kind of client: runlab's or MLflow's."""
+
+    client: Callable[[str], Any]
+    metric: Callable[..., Any]
+    param: Callable[[str, str], Any]
+    tag: Callable[[str, str], Any]
+    exists: type[Exception]  # raised when the experiment was created meanwhile
+    artifact: Callable[[Path], Any]  # a local file as the client's log_artifact takes it
 
 
-def _runlab_writer(url: str, expected: Expected, folder: Path) -> str:
-    client = runlab.RunlabClient(url)
-    experiment_id = _get_or_create(
-        lambda: client.create_experiment(EXPERIMENT),
-        lambda: client.get_experiment_by_name(EXPERIMENT).experiment_id,  # type: ignore[union-attr]
-        AlreadyExistsError,
-    )
-    run_id = client.create_run(experiment_id, run_name=expected.run_name).info.run_id
-    client.log_batch(
-        run_id,
-        params=[Param(k, v) for k, v in expected.params.items()],
-        tags=[RunTag(k, v) for k, v in expected.tags.items()],
-    )
-    for step, value, timestamp in expected.single():
-        client.log_metric(run_id, "single", value, timestamp=timestamp, step=step)
-    for batch in expected.batches():
-        client.log_batch(run_id, metrics=[Metric("loss", v, ts, s) for s, v, ts in batch])
-    for path in _write_files(expected, folder):
-        client.log_artifact(run_id, path)
-    client.set_terminated(run_id)
-    return run_id
-
-
-def _mlflow_writer(url: str, expected: Expected, folder: Path) -> str:
+def _client_kind(name: str) -> ClientKind:
+    if name == "runlab":
+        return ClientKind(
+            runlab.RunlabClient, Metric, Param, RunTag, AlreadyExistsError, lambda path: path
+        )
     import mlflow
     from mlflow.entities import Metric as MlflowMetric
     from mlflow.entities import Param as MlflowParam
     from mlflow.entities import RunTag as MlflowTag
     from mlflow.exceptions import MlflowException
 
-    client = mlflow.MlflowClient(url)
-    experiment_id = _get_or_create(
-        lambda: client.create_experiment(EXPERIMENT),
-        lambda: client.get_experiment_by_name(EXPERIMENT).experiment_id,  # type: ignore[union-attr]
-        MlflowException,
+    return ClientKind(
+        mlflow.MlflowClient, MlflowMetric, MlflowParam, MlflowTag, MlflowException, str
     )
+
+
+def _writer(url: str, expected: Expected, folder: Path) -> str:
+    """Client ``expected.n`` logs its run with the client of its kind."""
+    kind = _client_kind(expected.kind)
+    client = kind.client(url)
+    try:  # every client races to create the shared experiment; one wins, all use it
+        experiment_id = client.create_experiment(EXPERIMENT)
+    except kind.exists:
+        experiment_id = client.get_experiment_by_name(EXPERIMENT).experiment_id
     run_id = client.create_run(experiment_id, run_name=expected.run_name).info.run_id
     client.log_batch(
         run_id,
-        params=[MlflowParam(k, v) for k, v in expected.params.items()],
-        tags=[MlflowTag(k, v) for k, v in expected.tags.items()],
+        params=[kind.param(k, v) for k, v in expected.params.items()],
+        tags=[kind.tag(k, v) for k, v in expected.tags.items()],
     )
     for step, value, timestamp in expected.single():
         client.log_metric(run_id, "single", value, timestamp=timestamp, step=step)
     for batch in expected.batches():
-        client.log_batch(run_id, metrics=[MlflowMetric("loss", v, ts, s) for s, v, ts in batch])
+        client.log_batch(run_id, metrics=[kind.metric("loss", v, ts, s) for s, v, ts in batch])
     for path in _write_files(expected, folder):
-        client.log_artifact(run_id, str(path))
+        client.log_artifact(run_id, kind.artifact(path))
     client.set_terminated(run_id)
-    return run_id
+    return str(run_id)
 
 
 def _write_everything(urls: list[str], tmp_path: Path) -> dict[str, Expected]:
@@ -153,8 +149,7 @@ def _write_everything(urls: list[str], tmp_path: Path) -> dict[str, Expected]:
     def one(n: int) -> tuple[str, Expected]:
         expected = Expected(n)
         url = urls[(n // 2) % len(urls)]  # both kinds of client on every server
-        writer = _runlab_writer if n % 2 == 0 else _mlflow_writer
-        return writer(url, expected, tmp_path / "files" / str(n)), expected
+        return _writer(url, expected, tmp_path / "files" / str(n)), expected
 
     with ThreadPoolExecutor(CLIENTS) as pool:
         results = list(pool.map(one, range(CLIENTS)))
