@@ -17,6 +17,7 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -29,6 +30,7 @@ __all__ = [
     "serve_command",
     "start_runlab_server",
     "start_runlab_servers",
+    "wait_healthy",
 ]
 
 STARTUP_TIMEOUT = 120.0  # generous: a loaded machine starts slowly
@@ -53,11 +55,11 @@ def _subprocess_env() -> dict[str, str]:
     return env
 
 
-def _healthy(base_url: str) -> bool:
+def _healthy(base_url: str, verify: ssl.SSLContext | bool) -> bool:
     import httpx
 
     try:
-        return httpx.get(f"{base_url}/health", timeout=2.0).text == "OK"
+        return httpx.get(f"{base_url}/health", timeout=2.0, verify=verify).text == "OK"
     except httpx.HTTPError:
         return False
 
@@ -98,7 +100,7 @@ def start_runlab_servers(
         for _attempt in range(3):  # another process may take a free port first
             retry = []
             for base_url, process, log_path in pending:
-                if _wait_healthy(base_url, process):
+                if wait_healthy(base_url, process):
                     started.append((base_url, process))
                     continue
                 stop(process)
@@ -129,7 +131,7 @@ def serve_command(
             argv, stdout=log, stderr=subprocess.STDOUT, env=_subprocess_env(), cwd=tmp_path
         )
     try:
-        if not _wait_healthy(base_url, process):
+        if not wait_healthy(base_url, process):
             raise RuntimeError(f"{argv[:4]} did not start:\n{log_path.read_text()[-4000:]}")
         yield process
     finally:
@@ -152,13 +154,21 @@ def _launch(
     return f"http://127.0.0.1:{port}", process, log_path
 
 
-def _wait_healthy(base_url: str, process: subprocess.Popen[bytes]) -> bool:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
+def wait_healthy(
+    base_url: str,
+    process: subprocess.Popen[bytes],
+    *,
+    timeout: float = STARTUP_TIMEOUT,
+    verify: ssl.SSLContext | bool = True,
+) -> bool:
+    """Whether ``base_url/health`` answers ``OK`` before ``process`` ends or ``timeout``
+    seconds pass (a runlab or MLflow server, or a proxy in front of one)."""
+    deadline = time.monotonic() + timeout
     while process.poll() is None and time.monotonic() < deadline:
-        if _healthy(base_url):
+        if _healthy(base_url, verify):
             return True
         time.sleep(0.1)
-    return process.poll() is None and _healthy(base_url)
+    return process.poll() is None and _healthy(base_url, verify)
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:

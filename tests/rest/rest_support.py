@@ -17,19 +17,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
+from tests._servers import free_port, runlab_command, wait_healthy
 
 import runlab
 
 STARTUP_TIMEOUT_S = 180
 SERVER_KINDS = ["runlab", "mlflow"]  # every real server the client is tested against
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -58,14 +52,10 @@ class ServerProcess:
                 env=env,
                 start_new_session=True,  # its own group: stopping it stops its workers
             )
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.command[:4]} exited:\n{self.log.read_text()[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.3)
+        if wait_healthy(self.url, self.process, timeout=STARTUP_TIMEOUT_S):
+            return
+        if self.process.poll() is not None:
+            raise RuntimeError(f"{self.command[:4]} exited:\n{self.log.read_text()[-3000:]}")
         self.stop()
         raise RuntimeError(f"server did not answer /health:\n{self.log.read_text()[-3000:]}")
 
@@ -114,8 +104,6 @@ def mlflow_server_process(directory: Path, port: int | None = None) -> ServerPro
 
 
 def runlab_server_process(directory: Path, port: int | None = None) -> ServerProcess:
-    from tests._servers import runlab_command
-
     directory.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     command = runlab_command(

@@ -21,7 +21,6 @@ import signal
 import ssl
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests._servers import free_port, start_runlab_server
+from tests._servers import free_port, start_runlab_server, wait_healthy
 
 import runlab
 from runlab.entities import Metric, Param
@@ -136,16 +135,10 @@ def run_nginx(run: Path, https_port: int, cert: Path) -> Iterator[subprocess.Pop
     log = (run / "nginx.out").open("wb")
     process = subprocess.Popen([*base, "-g", "daemon off;"], stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                url = f"https://localhost:{https_port}/health"
-                if httpx.get(url, verify=trusting(cert), timeout=5).text == "OK":
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                errors = (run / "error.log").read_text(errors="replace")[-3000:]
-                raise RuntimeError(f"nginx did not come up:\n{errors}")
-            time.sleep(0.2)
+        url = f"https://localhost:{https_port}"
+        if not wait_healthy(url, process, timeout=60, verify=trusting(cert)):
+            errors = (run / "error.log").read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"nginx did not come up:\n{errors}")
         yield process
     finally:
         if process.poll() is None:
