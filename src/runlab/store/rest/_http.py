@@ -32,15 +32,14 @@ header replaces the computed delay. Failures fall in two kinds:
   attempt would make a second run, or fail on the work the first one did), so they
   raise instead.
 
-log-batch counts as repeatable although metric points append. The repeat can only
-double a point when the server stored the batch and then failed to answer (it crashed
-right after the commit, or a proxy timed out while it worked); a 500 from a
-transactional store means nothing was stored, and MLflow's server ignores a point
-identical in key, value, timestamp and step (its metrics primary key) anyway. Not
-retrying would not avoid the rare double either: the batcher keeps points whose write
-failed and sends them again. It would only turn every server restart into an error in
-the training script. A batch split over several requests reports what was stored
-before a failure (PartialWriteError), so the batcher re-sends only the rest.
+log-batch is repeatable although metric points append: a server stores a point
+identical in key, value, timestamp and step once (runlab's through a unique index over
+the whole point and inserts that skip one already stored, MLflow's through its metrics
+primary key). So a batch sent again after its answer was lost (the server crashed right
+after the commit, or a proxy timed out while it worked) adds nothing, and retrying keeps
+a server restart from becoming an error in the training script. A batch split over
+several requests reports what was stored before a failure (PartialWriteError), so the
+batcher re-sends only the rest.
 """
 
 from __future__ import annotations
