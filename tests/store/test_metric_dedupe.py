@@ -141,7 +141,7 @@ def test_upgrade_removes_duplicates_an_older_database_holds(store_uri: str) -> N
             )
 
     db.write(fill)
-    assert _migrate.upgrade(db) == ("0006_ui_indexes", SCHEMA_REVISION)
+    db.write(lambda conn: _upgrade_to(conn, "0007_metric_dedupe"))
     with db.read() as conn:
         kept = conn.execute(
             text(
@@ -153,19 +153,28 @@ def test_upgrade_removes_duplicates_an_older_database_holds(store_uri: str) -> N
             text("SELECT min(id) FROM metrics GROUP BY run_uuid ORDER BY run_uuid")
         ).scalars()
         assert list(first_ids) == [1, len(rows) + 1]  # the earliest copy is the one kept
-    db.dispose()
     unique = sorted(set(rows), key=rows.index)
     for run_id in ("a" * 32, "b" * 32):
         mine = [(k, v, bool(n), t, s) for r, k, v, n, t, s, _ in kept if r == run_id]
         assert mine == unique
+    # Later revisions carry every kept point over.
+    assert _migrate.upgrade(db) == ("0007_metric_dedupe", SCHEMA_REVISION)
+    with db.read() as conn:
+        now = conn.execute(
+            text("SELECT run_uuid, key, value, is_nan, timestamp, step FROM metrics")
+        ).all()
+    db.dispose()
+    assert sorted((r, k, v, bool(n), t, s) for r, k, v, n, t, s in now) == sorted(
+        (r, k, v, bool(n), t, s) for r, k, v, n, t, s, _ in kept
+    )
 
 
 @pytest.mark.parametrize("x_axis", ["step", "timestamp"])
-def test_chart_buckets_still_read_metrics_through_covering_indexes(
+def test_charts_read_ranges_of_the_primary_key(
     tmp_path: Path, x_axis: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The unique index keeps (run, key, step, value, is_nan) in front, so SQLite still
-    answers every bucket from an index: no metrics row is read but the chosen ones."""
+    """The point is the primary key, (run, key, step, ...) in front: over steps every
+    bucket is a range of it, and wall time reads the series once; never the whole table."""
     from sqlalchemy import event
 
     from runlab.store.sql import _raw
@@ -187,7 +196,14 @@ def test_chart_buckets_still_read_metrics_through_covering_indexes(
         statements.append((sql, tuple(params)))
         return raw_fetch(conn, sql, params)
 
+    raw_stream = _raw.stream
+
+    def recording_stream(conn, sql, params, size):  # type: ignore[no-untyped-def]
+        statements.append((sql, tuple(params)))
+        return raw_stream(conn, sql, params, size)
+
     monkeypatch.setattr(_raw, "fetch", recording_fetch)
+    monkeypatch.setattr(_raw, "stream", recording_stream)
     event.listen(store.db.engine, "before_cursor_execute", capture)
     assert len(store.get_metric_history_downsampled(run_id, "m", 100, x_axis)) > 50
     event.remove(store.db.engine, "before_cursor_execute", capture)
@@ -200,11 +216,14 @@ def test_chart_buckets_still_read_metrics_through_covering_indexes(
                 row[3] for row in cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
             ]
     store.close()
-    reads = [p for p in plans if p.startswith(("SEARCH metrics", "SCAN metrics"))]
+    reads = [p for p in plans if "metrics" in p.split()[:2]]
     assert reads
-    assert all("COVERING INDEX" in p or "INTEGER PRIMARY KEY" in p for p in reads)
-    # Each bucket is a range of the index of its own x axis.
-    index = {"step": "step_value_is_nan_timestamp", "timestamp": "timestamp_value_is_nan"}[x_axis]
-    buckets = [p for p in reads if f"{x_axis}>?" in p]
-    assert buckets
-    assert all(f"ix_metrics_run_uuid_key_{index} " in p for p in buckets)
+    assert all(
+        p.startswith("SEARCH metrics USING PRIMARY KEY (run_uuid=? AND key=?") for p in reads
+    )
+    buckets = [p for p in reads if "step>?" in p]
+    if x_axis == "step":
+        assert buckets
+    else:  # the count and time span, then the one read of the series
+        assert not buckets
+        assert len(reads) == 2

@@ -1,32 +1,32 @@
-"""Metric history thinned for charts, in SQL: a million points leave the database as a few
+"""Metric history thinned for charts: a million points leave the database as a few
 thousand, with every extreme kept.
 
-The x range is cut into equal buckets (integer division, the same on SQLite and PostgreSQL).
-Each bucket keeps the ids of its first and last point and of its lowest and highest value
-(NaN never counts as an extreme); the chosen rows are then read by primary key. Both x axes
-(step and wall time) have an index (run, key, x, value, ...), so every bucket is one index
-range: its first and last points are single seeks and its extremes a scan of that range in
-the index alone. Nothing is sorted or grouped as a whole.
+The x range is cut into equal buckets; each keeps its first and last point and its lowest
+and highest value (NaN never counts as an extreme). A point is its whole primary key
+(run, key, step, timestamp, value, is_nan), so the chosen points come back as they are
+found, with nothing to look up afterwards.
 
-Reading every value of the series is the cost that matters, so SQLite reads each value
-once: one pass gives the lowest and highest value of every sub-bucket (an eighth of a
-bucket), and only the sub-buckets holding a bucket's extremes are read again to find those
-rows. (One query cannot return both a ``min()`` row and a ``max()`` row, so finding them
-directly takes two passes over everything.)
+Over steps, every bucket is a range of the primary key: its first and last points are
+single seeks and its extremes a scan of that range. Reading every value of the series is
+the cost that matters, so SQLite reads each value once: one pass gives the lowest and
+highest value of every sub-bucket (an eighth of a bucket), and only the sub-buckets
+holding a bucket's extremes are read again to find those points. (One query cannot return
+both a ``min()`` row and a ``max()`` row, so finding them directly takes two passes over
+everything.) PostgreSQL takes the four points of each bucket with LATERAL lookups.
+
+Over wall time no index helps (the history is not indexed by time, which keeps logging
+fast), so the series is read once, in key order, and bucketed as it streams by.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, func, literal, not_, select, union
+from sqlalchemy import Connection, text
 
 from runlab.entities import Metric
 from runlab.store.base import bucket_width
 from runlab.store.sql import _raw
-from runlab.store.sql.schema import metrics
 
 # Beyond this span (x_max - x_min), ``x - x_min`` could overflow a 64-bit integer in SQL.
 _SAFE_SPAN = 2**62
@@ -37,66 +37,94 @@ _SAFE_SPAN = 2**62
 _PIECES = 8
 _MIN_PIECES = 4
 _PIECE_WIDTH = 128
-# json_each() and the two-pass plan need SQLite 3.38 (JSON built in); older ones use the
-# direct plan.
-_SQLITE_TWO_PASS = sqlite3.sqlite_version_info >= (3, 38, 0)
 # Values bound per statement, well under SQLite's limit of 32,766 variables.
 _VALUES_PER_STATEMENT = 20_000
+# Rows fetched at a time while streaming a series.
+_FETCH = 10_000
+
+_Point = tuple[int, int, float, bool]  # step, timestamp, value, is_nan
+# A point as one SQLite value, so that a scalar subquery can return it whole; a double
+# printed with %!.18g reads back exactly.
+_PACKED = "printf('%d %d %!.18g %d', step, timestamp, value, is_nan)"
+_SERIES = "run_uuid = ?1 AND key = ?2"
 
 
 def history_downsampled(
     conn: Connection, run_id: str, key: str, max_points: int, x_axis: str
 ) -> list[Metric] | None:
     """The thinned series, or None when the span is too wide for SQL integer arithmetic."""
-    m = metrics.c
-    x: Any = m.step if x_axis == "step" else m.timestamp
-    where = (m.run_uuid == run_id, m.key == key)
+    if x_axis == "timestamp":
+        return _by_wall_time(conn, run_id, key, max_points)
     # Counting stops past max_points: a long series is not counted to the end.
-    head = select(m.id).where(*where).limit(max_points + 1).subquery()
-    if conn.execute(select(func.count()).select_from(head)).scalar_one() <= max_points:
-        query = select(m.key, m.value, m.is_nan, m.timestamp, m.step).where(*where)
-        return _points(conn, query.order_by(x, m.id), run_id)
-    # Two scalar subqueries: each is one index seek, where a single min()/max() query would
-    # scan the whole series on SQLite.
-    x_min, x_max = conn.execute(
-        select(
-            select(func.min(x)).where(*where).scalar_subquery(),
-            select(func.max(x)).where(*where).scalar_subquery(),
-        )
-    ).one()
+    counted = _raw.fetch(
+        conn,
+        "SELECT count(*) FROM"
+        " (SELECT step FROM metrics WHERE run_uuid = ? AND key = ? LIMIT ?) AS head",
+        (run_id, key, max_points + 1),
+    )
+    if counted[0][0] <= max_points:
+        return _metrics(_whole_series(conn, run_id, key, "step, timestamp, value"), key, run_id)
+    # Two scalar subqueries: each is one seek at an end of the key.
+    (x_min, x_max), *_ = _raw.fetch(
+        conn,
+        "SELECT (SELECT min(step) FROM metrics WHERE run_uuid = ? AND key = ?),"
+        " (SELECT max(step) FROM metrics WHERE run_uuid = ? AND key = ?)",
+        (run_id, key, run_id, key),
+    )
     if x_max - x_min >= _SAFE_SPAN:
         return None
     width = bucket_width(x_min, x_max, max_points)
+    if conn.dialect.name != "sqlite":
+        points = _postgres_buckets(conn, run_id, key, x_min, x_max, width)
+    elif width >= _MIN_PIECES * _PIECE_WIDTH:
+        points = _unpack(_sqlite_two_pass(conn, run_id, key, x_min, x_max, width))
+    else:
+        points = _unpack(_sqlite_direct(conn, run_id, key, x_min, x_max, width))
+    return _metrics(sorted(points), key, run_id)
 
-    if conn.dialect.name == "sqlite" and _SQLITE_TWO_PASS and width >= _MIN_PIECES * _PIECE_WIDTH:
-        column = "step" if x_axis == "step" else "timestamp"
-        found = _sqlite_bucket_ids(conn, column, run_id, key, x_min, x_max, width)
-        rows = _raw.fetch(
-            conn,
-            "SELECT key, value, is_nan, timestamp, step FROM metrics"
-            f" WHERE id IN (SELECT value FROM json_each(?)) ORDER BY {column}, id",
-            (json.dumps(found),),
-        )
-        return _metrics(rows, run_id)
-    ids = _range_bucket_ids(conn.dialect.name, x, where, x_min, x_max, width)
-    query = (
-        select(m.key, m.value, m.is_nan, m.timestamp, m.step).where(m.id.in_(ids)).order_by(x, m.id)
+
+def _whole_series(conn: Connection, run_id: str, key: str, order: str) -> list[_Point]:
+    return _raw.fetch(
+        conn,
+        "SELECT step, timestamp, value, is_nan FROM metrics"
+        f" WHERE run_uuid = ? AND key = ? ORDER BY {order}",
+        (run_id, key),
     )
-    return _points(conn, query, run_id)
 
 
-def _sqlite_bucket_ids(
-    conn: Connection, x: str, run_id: str, key: str, x_min: int, x_max: int, width: int
-) -> list[int]:
-    """The ids of the first, last, lowest and highest point of every bucket, reading each
-    value of the series once, plus part of the sub-buckets that hold the extremes."""
+def _sqlite_direct(
+    conn: Connection, run_id: str, key: str, x_min: int, x_max: int, width: int
+) -> set[str]:
+    """Four correlated lookups per bucket, each over that bucket's key range. SQLite fills
+    a bare column of a ``min()``/``max()`` query from the row holding that extreme (the
+    first such row in key order): one pass over the range, where ORDER BY value would sort."""
+    in_bucket = f"{_SERIES} AND step >= ?3 + b.i * ?4 AND step < ?3 + (b.i + 1) * ?4"
+    real = f"{in_bucket} AND is_nan = 0"
+    picks = [
+        f"SELECT {_PACKED} FROM metrics WHERE {in_bucket} ORDER BY step, timestamp, value LIMIT 1",
+        f"SELECT {_PACKED} FROM metrics WHERE {in_bucket}"
+        " ORDER BY step DESC, timestamp DESC, value DESC LIMIT 1",
+        f"SELECT p FROM (SELECT {_PACKED} AS p, min(value) FROM metrics WHERE {real})",
+        f"SELECT p FROM (SELECT {_PACKED} AS p, max(value) FROM metrics WHERE {real})",
+    ]
+    buckets = "WITH RECURSIVE b(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM b WHERE i + 1 < ?5) "
+    sql = buckets + " UNION ALL ".join(f"SELECT ({pick}) FROM b" for pick in picks)
+    count = (x_max - x_min) // width + 1
+    return {p for (p,) in _raw.fetch(conn, sql, (run_id, key, x_min, width, count))}
+
+
+def _sqlite_two_pass(
+    conn: Connection, run_id: str, key: str, x_min: int, x_max: int, width: int
+) -> set[str]:
+    """The first, last, lowest and highest point of every bucket, reading each value of
+    the series once, plus part of the sub-buckets that hold the extremes."""
     pieces = min(_PIECES, width // _PIECE_WIDTH)
     piece = -(-width // pieces)
     subs = ((x_max - x_min) // width + 1) * pieces
     # Sub-bucket i: piece i % pieces of bucket i / pieces, cut at the bucket's end.
     lo = "(?3 + (SUB / ?4) * ?5 + (SUB % ?4) * ?6)"
     hi = f"min({lo} + ?6, ?3 + (SUB / ?4 + 1) * ?5)"
-    in_sub = f"run_uuid = ?1 AND key = ?2 AND {x} >= {lo} AND {x} < {hi}"
+    in_sub = f"{_SERIES} AND step >= {lo} AND step < {hi}"
     params: list[Any] = [run_id, key, x_min, pieces, width, piece, subs]
     # SQLite's printf writes a double with %!.18g so that it reads back exactly.
     extremes = (
@@ -111,15 +139,15 @@ def _sqlite_bucket_ids(
         "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i + 1 < ?7)"
         f" SELECT {extremes.format(nan='')} FROM s"
     )
-    found = [_low_high(text) for (text,) in _raw.fetch(conn, first_pass, params)]
+    found = [_low_high(pair) for (pair,) in _raw.fetch(conn, first_pass, params)]
     suspects = [i for i, pair in enumerate(found) if pair is not None and 0.0 in pair]
     for chunk in _chunks(suspects, _VALUES_PER_STATEMENT):
         again = (
             f"SELECT s.i, {extremes.format(nan=' AND is_nan = 0')}"
             f" FROM (SELECT column1 AS i FROM (VALUES {_marks(len(params), len(chunk), 1)})) AS s"
         )
-        for i, text in _raw.fetch(conn, again, [*params, *chunk]):
-            found[i] = _low_high(text)
+        for i, pair_text in _raw.fetch(conn, again, [*params, *chunk]):
+            found[i] = _low_high(pair_text)
 
     lows: list[tuple[int, float]] = []
     highs: list[tuple[int, float]] = []
@@ -141,27 +169,27 @@ def _sqlite_bucket_ids(
         lows.append((best[1], best[0]))
         highs.append((best[3], best[2]))
 
-    in_bucket = f"run_uuid = ?1 AND key = ?2 AND {x} >= ?3 + b.i * ?5 AND {x} < ?3 + (b.i + 1) * ?5"
+    in_bucket = f"{_SERIES} AND step >= ?3 + b.i * ?5 AND step < ?3 + (b.i + 1) * ?5"
     ends = (
         "WITH RECURSIVE b(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM b WHERE i + 1 < ?7 / ?4)"
-        # In index order: points tied on (x, value) are the same point on the chart.
-        f" SELECT (SELECT id FROM metrics WHERE {in_bucket} ORDER BY {x}, value LIMIT 1) FROM b"
-        f" UNION ALL SELECT (SELECT id FROM metrics WHERE {in_bucket}"
-        f" ORDER BY {x} DESC, value DESC LIMIT 1) FROM b"
+        f" SELECT (SELECT {_PACKED} FROM metrics WHERE {in_bucket}"
+        " ORDER BY step, timestamp, value LIMIT 1) FROM b"
+        f" UNION ALL SELECT (SELECT {_PACKED} FROM metrics WHERE {in_bucket}"
+        " ORDER BY step DESC, timestamp DESC, value DESC LIMIT 1) FROM b"
     )
-    ids = {i for (i,) in _raw.fetch(conn, ends, params)}
-    # The first row of the sub-bucket holding the extreme value, in index order (x, then
-    # id): a scan that stops there, with the value bound as a parameter (exact).
+    found_points = {p for (p,) in _raw.fetch(conn, ends, params)}
+    # The first point of the sub-bucket holding the extreme value, in key order: a scan
+    # that stops there, with the value bound as a parameter (exact).
     for chunk in _chunks(lows + highs, _VALUES_PER_STATEMENT // 2):
         rows = _marks(len(params), len(chunk), 2)
         extreme = (
-            f"SELECT (SELECT id FROM metrics WHERE {in_sub.replace('SUB', 'p.i')}"
-            f" AND value = p.v AND is_nan = 0 ORDER BY {x}, id LIMIT 1)"
+            f"SELECT (SELECT {_PACKED} FROM metrics WHERE {in_sub.replace('SUB', 'p.i')}"
+            " AND value = p.v AND is_nan = 0 ORDER BY step, timestamp LIMIT 1)"
             f" FROM (SELECT column1 AS i, column2 AS v FROM (VALUES {rows})) AS p"
         )
         flat = [v for pick in chunk for v in pick]
-        ids.update(i for (i,) in _raw.fetch(conn, extreme, [*params, *flat]))
-    return sorted(i for i in ids if i is not None)
+        found_points.update(p for (p,) in _raw.fetch(conn, extreme, [*params, *flat]))
+    return found_points
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
@@ -184,57 +212,104 @@ def _low_high(text: str | None) -> tuple[float, float] | None:
     return float(low), float(high)
 
 
-def _range_bucket_ids(
-    dialect: str, x: Any, where: tuple[Any, ...], x_min: int, x_max: int, width: int
-) -> Any:
-    """One id per role (first, last, lowest, highest) per bucket, each a correlated lookup
-    over that bucket's index range."""
-    m = metrics.c
-    starts = select(literal(x_min, BigInteger).label("lo")).cte("starts", recursive=True)
-    starts = starts.union_all(
-        select((starts.c.lo + width).label("lo")).where(starts.c.lo + width <= x_max)
+_POSTGRES_BUCKETS = """
+SELECT p.step, p.timestamp, p.value, p.is_nan
+FROM generate_series(CAST(0 AS BIGINT), CAST(:count AS BIGINT) - 1) AS b(i)
+CROSS JOIN LATERAL (
+    (SELECT {columns} FROM metrics WHERE {in_bucket}
+     ORDER BY step, timestamp, value LIMIT 1)
+    UNION ALL
+    (SELECT {columns} FROM metrics WHERE {in_bucket}
+     ORDER BY step DESC, timestamp DESC, value DESC LIMIT 1)
+    UNION ALL
+    (SELECT {columns} FROM metrics WHERE {in_bucket} AND NOT is_nan
+     ORDER BY value, step, timestamp LIMIT 1)
+    UNION ALL
+    (SELECT {columns} FROM metrics WHERE {in_bucket} AND NOT is_nan
+     ORDER BY value DESC, step, timestamp LIMIT 1)
+) AS p
+""".format(
+    columns="step, timestamp, value, is_nan",
+    in_bucket="run_uuid = :run AND key = :key"
+    " AND step >= CAST(:lo AS BIGINT) + b.i * CAST(:width AS BIGINT)"
+    " AND step < CAST(:lo AS BIGINT) + (b.i + 1) * CAST(:width AS BIGINT)",
+)
+
+
+def _postgres_buckets(
+    conn: Connection, run_id: str, key: str, x_min: int, x_max: int, width: int
+) -> set[_Point]:
+    """Each bucket's four points, each found by its own lookup over the bucket's key range
+    (the lowest and highest by a top-1 sort of that range)."""
+    params = {"run": run_id, "key": key, "lo": x_min, "width": width}
+    rows = conn.execute(text(_POSTGRES_BUCKETS), {**params, "count": (x_max - x_min) // width + 1})
+    return {(s, t, v, n) for s, t, v, n in rows}
+
+
+def _by_wall_time(conn: Connection, run_id: str, key: str, max_points: int) -> list[Metric]:
+    """Buckets of wall time, from one read of the series in key order.
+
+    Ties go to the earlier point in (timestamp, step) order, as rows come in step order:
+    the first of a bucket is replaced only by an earlier time, the last by a later or
+    equal one, an extreme only by a more extreme value or an equal one at an earlier time.
+    """
+    (count, t_min, t_max), *_ = _raw.fetch(
+        conn,
+        "SELECT count(*), min(timestamp), max(timestamp) FROM metrics"
+        " WHERE run_uuid = ? AND key = ?",
+        (run_id, key),
     )
-    in_bucket = (*where, x >= starts.c.lo, x < starts.c.lo + width)
-    real = (*in_bucket, not_(m.is_nan))
-    picks = [
-        # In index order: points tied on (x, value) are the same point on the chart.
-        _top_one(in_bucket, (x, m.value), starts),
-        _top_one(in_bucket, (x.desc(), m.value.desc()), starts),
-    ]
-    if dialect == "sqlite":
-        picks += [_sqlite_extreme(func.min, real, starts), _sqlite_extreme(func.max, real, starts)]
-    else:
-        picks += [
-            _top_one(real, (m.value, m.id), starts),
-            _top_one(real, (m.value.desc(), m.id), starts),
-        ]
-    return union(
-        *(select(pick.label("id")).select_from(starts) for pick in picks)
-    ).scalar_subquery()
+    if count <= max_points:
+        return _metrics(_whole_series(conn, run_id, key, "timestamp, step, value"), key, run_id)
+    width = bucket_width(t_min, t_max, max_points)
+    slots = (t_max - t_min) // width + 1
+    first: list[Any] = [None] * slots
+    last: list[Any] = [None] * slots
+    low: list[Any] = [None] * slots
+    high: list[Any] = [None] * slots
+    for row in _raw.stream(
+        conn,
+        "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? AND key = ?",
+        (run_id, key),
+        _FETCH,
+    ):
+        t = row[1]
+        b = (t - t_min) // width
+        f = first[b]
+        if f is None:
+            first[b] = last[b] = row
+        elif t < f[1]:
+            first[b] = row
+        elif t >= last[b][1]:
+            last[b] = row
+        if row[3]:
+            continue
+        v = row[2]
+        lo = low[b]
+        if lo is None:
+            low[b] = high[b] = row
+            continue
+        if v < lo[2] or (v == lo[2] and t < lo[1]):
+            low[b] = row
+        hi = high[b]
+        if v > hi[2] or (v == hi[2] and t < hi[1]):
+            high[b] = row
+    chosen = {row for column in (first, last, low, high) for row in column if row is not None}
+    return _metrics(sorted(chosen, key=lambda p: (p[1], p[0], p[2])), key, run_id)
 
 
-def _top_one(conditions: tuple[Any, ...], order: tuple[Any, ...], starts: Any) -> Any:
-    m = metrics.c
-    query = select(m.id).where(*conditions).order_by(*order).limit(1)
-    return query.correlate(starts).scalar_subquery()
+def _unpack(packed: set[str | None]) -> set[_Point]:
+    points: set[_Point] = set()
+    for point in packed:
+        if point is not None:
+            step, timestamp, value, is_nan = point.split()
+            points.add((int(step), int(timestamp), float(value), is_nan == "1"))
+    return points
 
 
-def _sqlite_extreme(aggregate: Any, conditions: tuple[Any, ...], starts: Any) -> Any:
-    """SQLite fills a bare column of a ``min()``/``max()`` query from the row holding that
-    extreme: one pass over the range, where ORDER BY value LIMIT 1 would sort it."""
-    m = metrics.c
-    extreme = select(aggregate(m.value), m.id.label("id")).where(*conditions)
-    extreme = extreme.correlate(starts).subquery()
-    return select(extreme.c.id).correlate(starts).scalar_subquery()
-
-
-def _points(conn: Connection, query: Any, run_id: str) -> list[Metric]:
-    return _metrics(conn.execute(query), run_id)
-
-
-def _metrics(rows: Any, run_id: str) -> list[Metric]:
+def _metrics(points: Any, key: str, run_id: str) -> list[Metric]:
     nan = float("nan")
     return [
         Metric(key, nan if is_nan else value, timestamp, step, run_id)
-        for key, value, is_nan, timestamp, step in rows
+        for step, timestamp, value, is_nan in points
     ]

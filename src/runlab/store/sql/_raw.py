@@ -12,7 +12,7 @@ drivers that want those (so no statement may contain a literal ``?`` or ``%``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import chain
 from typing import Any
@@ -42,6 +42,22 @@ def fetch(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[
     try:
         cur.execute(sql, tuple(params))
         return cur.fetchall() if cur.description is not None else []
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrap(conn, sql, params, exc) from exc
+    finally:
+        cur.close()
+
+
+def stream(
+    conn: Connection, sql: str, params: Sequence[Any], size: int
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of one statement, fetched ``size`` at a time rather than all at once."""
+    sql = _for_driver(sql, conn.dialect.paramstyle)
+    cur = _cursor(conn)
+    try:
+        cur.execute(sql, tuple(params))
+        while rows := cur.fetchmany(size):
+            yield from rows
     except conn.dialect.loaded_dbapi.Error as exc:
         raise _wrap(conn, sql, params, exc) from exc
     finally:

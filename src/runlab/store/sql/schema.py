@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -20,7 +21,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; bump it with every new migration.
-SCHEMA_REVISION = "0008_key_value_without_rowid"
+SCHEMA_REVISION = "0009_metrics_keyed_by_point"
 
 metadata = MetaData(
     naming_convention={
@@ -106,21 +107,24 @@ tags = Table(
     **_KEYED_BY_RUN_AND_KEY,
 )
 
-# Full history: append-only, each identical point (run, key, step, value, time) stored
-# once. History reads and chart buckets are index ranges over step or wall time; the
-# value columns let a bucket's extremes come from the index alone.
+# Full history: append-only, each identical point stored once. The whole point is the
+# primary key, ordered (run, key, step, timestamp, ...) as history is read, and on SQLite
+# the rows live in that key's b-tree (WITHOUT ROWID): one b-tree per write where a row id
+# would make two, and a chart bucket's extremes read straight from a range of it. Nothing
+# else is indexed: each index costs every logged point another b-tree insert.
+METRIC_KEY = ("run_uuid", "key", "step", "timestamp", "value", "is_nan")
+
 metrics = Table(
     "metrics",
     metadata,
-    Column("id", _AutoId, primary_key=True, autoincrement=True),
     Column("run_uuid", String(32), _run_fk(), nullable=False),
     Column("key", String(250), nullable=False),
     Column("value", Double, nullable=False),
     Column("is_nan", Boolean, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
     Column("step", BigInteger, nullable=False),
-    Index(None, "run_uuid", "key", "step", "value", "is_nan", "timestamp", unique=True),
-    Index(None, "run_uuid", "key", "timestamp", "value", "is_nan"),
+    PrimaryKeyConstraint(*METRIC_KEY),
+    sqlite_with_rowid=False,
 )
 
 # One row per (run, key): the point with the highest (step, timestamp, value).

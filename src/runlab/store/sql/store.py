@@ -572,7 +572,7 @@ class SqlStore(TrackingStore):
         q = (
             select(m.key, m.value, m.is_nan, m.timestamp, m.step)
             .where(m.run_uuid == run_id, m.key == key)
-            .order_by(m.step, m.timestamp, m.id)
+            .order_by(m.step, m.timestamp, m.value, m.is_nan)
             .offset(offset)
         )
         if max_results is not None:
