@@ -98,6 +98,28 @@ def test_wall_time_with_gaps_and_out_of_order_steps_matches_the_reference(
     assert 99.0 in [p.value for p in got]
 
 
+def test_wall_time_unrelated_to_steps_matches_the_reference(store: SqlStore) -> None:
+    """Times shuffled against the steps: every piece of steps spans many buckets of time,
+    and runs of equal times and values tie across pieces."""
+    run_id = _run(store)
+    rng = random.Random(19)
+    times = [1000 + rng.randrange(50_000) for _ in range(30_000)]
+    values = [rng.choice([-2.0, 0.0, 1.0, 3.5, float("nan")]) for _ in range(30_000)]
+    points = [Metric("m", v, t, 2 * i) for i, (t, v) in enumerate(zip(times, values, strict=True))]
+    # A stretch where time follows the steps, with a spike in it.
+    points += [Metric("m", 0.5, 60_000 + i, 100_000 + i) for i in range(5_000)]
+    points[-1234] = Metric("m", 77.0, points[-1234].timestamp, points[-1234].step)
+    _log(store, run_id, points)
+    for max_points in (40, 400, 4000):
+        want = downsample_points(
+            sorted(points, key=lambda p: (p.timestamp, p.step)), max_points, "timestamp"
+        )
+        got = store.get_metric_history_downsampled(run_id, "m", max_points, "timestamp")
+        assert [(p.timestamp, p.step) for p in got] == [(p.timestamp, p.step) for p in want]
+        assert [_same(p.value) for p in got] == [_same(p.value) for p in want]
+        assert 77.0 in [p.value for p in got]
+
+
 def test_flat_line_costs_few_points_and_nan_is_never_an_extreme(store: SqlStore) -> None:
     run_id = _run(store)
     points = [Metric("flat", 1.0, 1000 + i, i) for i in range(10_000)]

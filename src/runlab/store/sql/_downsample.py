@@ -14,8 +14,7 @@ holding a bucket's extremes are read again to find those points. (One query cann
 both a ``min()`` row and a ``max()`` row, so finding them directly takes two passes over
 everything.) PostgreSQL takes the four points of each bucket with LATERAL lookups.
 
-Over wall time no index helps (the history is not indexed by time, which keeps logging
-fast), so the series is read once, in key order, and bucketed as it streams by.
+Over wall time see :mod:`._wall_time`.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from sqlalchemy import Connection, text
 
 from runlab.entities import Metric
 from runlab.store.base import bucket_width
-from runlab.store.sql import _raw
+from runlab.store.sql import _raw, _series, _wall_time
 
 # Beyond this span (x_max - x_min), ``x - x_min`` could overflow a 64-bit integer in SQL.
 _SAFE_SPAN = 2**62
@@ -37,24 +36,12 @@ _SAFE_SPAN = 2**62
 _PIECES = 8
 _MIN_PIECES = 4
 _PIECE_WIDTH = 128
-# Values bound per statement, well under SQLite's limit of 32,766 variables.
-_VALUES_PER_STATEMENT = 20_000
-# Rows fetched at a time while streaming a series.
-_FETCH = 10_000
-
-_Point = tuple[int, int, float, bool]  # step, timestamp, value, is_nan
-# A point as one SQLite value, so that a scalar subquery can return it whole; a double
-# printed with %!.18g reads back exactly.
-_PACKED = "printf('%d %d %!.18g %d', step, timestamp, value, is_nan)"
-_SERIES = "run_uuid = ?1 AND key = ?2"
 
 
 def history_downsampled(
     conn: Connection, run_id: str, key: str, max_points: int, x_axis: str
 ) -> list[Metric] | None:
     """The thinned series, or None when the span is too wide for SQL integer arithmetic."""
-    if x_axis == "timestamp":
-        return _by_wall_time(conn, run_id, key, max_points)
     # Counting stops past max_points: a long series is not counted to the end.
     counted = _raw.fetch(
         conn,
@@ -63,7 +50,10 @@ def history_downsampled(
         (run_id, key, max_points + 1),
     )
     if counted[0][0] <= max_points:
-        return _metrics(_whole_series(conn, run_id, key, "step, timestamp, value"), key, run_id)
+        order = "step, timestamp, value" if x_axis == "step" else "timestamp, step, value"
+        return _series.to_metrics(_series.whole(conn, run_id, key, order), key, run_id)
+    if x_axis == "timestamp":
+        return _wall_time.downsampled(conn, run_id, key, max_points)
     # Two scalar subqueries: each is one seek at an end of the key.
     (x_min, x_max), *_ = _raw.fetch(
         conn,
@@ -77,19 +67,10 @@ def history_downsampled(
     if conn.dialect.name != "sqlite":
         points = _postgres_buckets(conn, run_id, key, x_min, x_max, width)
     elif width >= _MIN_PIECES * _PIECE_WIDTH:
-        points = _unpack(_sqlite_two_pass(conn, run_id, key, x_min, x_max, width))
+        points = _series.unpack(_sqlite_two_pass(conn, run_id, key, x_min, x_max, width))
     else:
-        points = _unpack(_sqlite_direct(conn, run_id, key, x_min, x_max, width))
-    return _metrics(sorted(points), key, run_id)
-
-
-def _whole_series(conn: Connection, run_id: str, key: str, order: str) -> list[_Point]:
-    return _raw.fetch(
-        conn,
-        "SELECT step, timestamp, value, is_nan FROM metrics"
-        f" WHERE run_uuid = ? AND key = ? ORDER BY {order}",
-        (run_id, key),
-    )
+        points = _series.unpack(_sqlite_direct(conn, run_id, key, x_min, x_max, width))
+    return _series.to_metrics(sorted(points), key, run_id)
 
 
 def _sqlite_direct(
@@ -98,14 +79,15 @@ def _sqlite_direct(
     """Four correlated lookups per bucket, each over that bucket's key range. SQLite fills
     a bare column of a ``min()``/``max()`` query from the row holding that extreme (the
     first such row in key order): one pass over the range, where ORDER BY value would sort."""
-    in_bucket = f"{_SERIES} AND step >= ?3 + b.i * ?4 AND step < ?3 + (b.i + 1) * ?4"
+    in_bucket = f"{_series.SERIES} AND step >= ?3 + b.i * ?4 AND step < ?3 + (b.i + 1) * ?4"
     real = f"{in_bucket} AND is_nan = 0"
     picks = [
-        f"SELECT {_PACKED} FROM metrics WHERE {in_bucket} ORDER BY step, timestamp, value LIMIT 1",
-        f"SELECT {_PACKED} FROM metrics WHERE {in_bucket}"
+        f"SELECT {_series.PACKED} FROM metrics WHERE {in_bucket}"
+        " ORDER BY step, timestamp, value LIMIT 1",
+        f"SELECT {_series.PACKED} FROM metrics WHERE {in_bucket}"
         " ORDER BY step DESC, timestamp DESC, value DESC LIMIT 1",
-        f"SELECT p FROM (SELECT {_PACKED} AS p, min(value) FROM metrics WHERE {real})",
-        f"SELECT p FROM (SELECT {_PACKED} AS p, max(value) FROM metrics WHERE {real})",
+        f"SELECT p FROM (SELECT {_series.PACKED} AS p, min(value) FROM metrics WHERE {real})",
+        f"SELECT p FROM (SELECT {_series.PACKED} AS p, max(value) FROM metrics WHERE {real})",
     ]
     buckets = "WITH RECURSIVE b(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM b WHERE i + 1 < ?5) "
     sql = buckets + " UNION ALL ".join(f"SELECT ({pick}) FROM b" for pick in picks)
@@ -124,7 +106,7 @@ def _sqlite_two_pass(
     # Sub-bucket i: piece i % pieces of bucket i / pieces, cut at the bucket's end.
     lo = "(?3 + (SUB / ?4) * ?5 + (SUB % ?4) * ?6)"
     hi = f"min({lo} + ?6, ?3 + (SUB / ?4 + 1) * ?5)"
-    in_sub = f"{_SERIES} AND step >= {lo} AND step < {hi}"
+    in_sub = f"{_series.SERIES} AND step >= {lo} AND step < {hi}"
     params: list[Any] = [run_id, key, x_min, pieces, width, piece, subs]
     # SQLite's printf writes a double with %!.18g so that it reads back exactly.
     extremes = (
@@ -139,15 +121,16 @@ def _sqlite_two_pass(
         "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i + 1 < ?7)"
         f" SELECT {extremes.format(nan='')} FROM s"
     )
-    found = [_low_high(pair) for (pair,) in _raw.fetch(conn, first_pass, params)]
+    found = [_series.numbers(pair) for (pair,) in _raw.fetch(conn, first_pass, params)]
     suspects = [i for i, pair in enumerate(found) if pair is not None and 0.0 in pair]
-    for chunk in _chunks(suspects, _VALUES_PER_STATEMENT):
+    for chunk in _series.chunks(suspects, _series.VALUES_PER_STATEMENT):
+        listed = _series.marks(len(params), len(chunk), 1)
         again = (
             f"SELECT s.i, {extremes.format(nan=' AND is_nan = 0')}"
-            f" FROM (SELECT column1 AS i FROM (VALUES {_marks(len(params), len(chunk), 1)})) AS s"
+            f" FROM (SELECT column1 AS i FROM (VALUES {listed})) AS s"
         )
         for i, pair_text in _raw.fetch(conn, again, [*params, *chunk]):
-            found[i] = _low_high(pair_text)
+            found[i] = _series.numbers(pair_text)
 
     lows: list[tuple[int, float]] = []
     highs: list[tuple[int, float]] = []
@@ -169,47 +152,27 @@ def _sqlite_two_pass(
         lows.append((best[1], best[0]))
         highs.append((best[3], best[2]))
 
-    in_bucket = f"{_SERIES} AND step >= ?3 + b.i * ?5 AND step < ?3 + (b.i + 1) * ?5"
+    in_bucket = f"{_series.SERIES} AND step >= ?3 + b.i * ?5 AND step < ?3 + (b.i + 1) * ?5"
     ends = (
         "WITH RECURSIVE b(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM b WHERE i + 1 < ?7 / ?4)"
-        f" SELECT (SELECT {_PACKED} FROM metrics WHERE {in_bucket}"
+        f" SELECT (SELECT {_series.PACKED} FROM metrics WHERE {in_bucket}"
         " ORDER BY step, timestamp, value LIMIT 1) FROM b"
-        f" UNION ALL SELECT (SELECT {_PACKED} FROM metrics WHERE {in_bucket}"
+        f" UNION ALL SELECT (SELECT {_series.PACKED} FROM metrics WHERE {in_bucket}"
         " ORDER BY step DESC, timestamp DESC, value DESC LIMIT 1) FROM b"
     )
     found_points = {p for (p,) in _raw.fetch(conn, ends, params)}
     # The first point of the sub-bucket holding the extreme value, in key order: a scan
     # that stops there, with the value bound as a parameter (exact).
-    for chunk in _chunks(lows + highs, _VALUES_PER_STATEMENT // 2):
-        rows = _marks(len(params), len(chunk), 2)
+    for chunk in _series.chunks(lows + highs, _series.VALUES_PER_STATEMENT // 2):
+        rows = _series.marks(len(params), len(chunk), 2)
         extreme = (
-            f"SELECT (SELECT {_PACKED} FROM metrics WHERE {in_sub.replace('SUB', 'p.i')}"
+            f"SELECT (SELECT {_series.PACKED} FROM metrics WHERE {in_sub.replace('SUB', 'p.i')}"
             " AND value = p.v AND is_nan = 0 ORDER BY step, timestamp LIMIT 1)"
             f" FROM (SELECT column1 AS i, column2 AS v FROM (VALUES {rows})) AS p"
         )
         flat = [v for pick in chunk for v in pick]
         found_points.update(p for (p,) in _raw.fetch(conn, extreme, [*params, *flat]))
     return found_points
-
-
-def _chunks(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def _marks(after: int, rows: int, width: int) -> str:
-    """``(?8, ?9), (?10, ?11), ...``: numbered placeholders for a VALUES list of ``rows``
-    rows of ``width`` after the first ``after`` parameters."""
-    return ", ".join(
-        "(" + ", ".join(f"?{after + r * width + c + 1}" for c in range(width)) + ")"
-        for r in range(rows)
-    )
-
-
-def _low_high(text: str | None) -> tuple[float, float] | None:
-    if text is None:
-        return None
-    low, high = text.split()
-    return float(low), float(high)
 
 
 _POSTGRES_BUCKETS = """
@@ -238,78 +201,9 @@ CROSS JOIN LATERAL (
 
 def _postgres_buckets(
     conn: Connection, run_id: str, key: str, x_min: int, x_max: int, width: int
-) -> set[_Point]:
+) -> set[_series.Point]:
     """Each bucket's four points, each found by its own lookup over the bucket's key range
     (the lowest and highest by a top-1 sort of that range)."""
     params = {"run": run_id, "key": key, "lo": x_min, "width": width}
     rows = conn.execute(text(_POSTGRES_BUCKETS), {**params, "count": (x_max - x_min) // width + 1})
     return {(s, t, v, n) for s, t, v, n in rows}
-
-
-def _by_wall_time(conn: Connection, run_id: str, key: str, max_points: int) -> list[Metric]:
-    """Buckets of wall time, from one read of the series in key order.
-
-    Ties go to the earlier point in (timestamp, step) order, as rows come in step order:
-    the first of a bucket is replaced only by an earlier time, the last by a later or
-    equal one, an extreme only by a more extreme value or an equal one at an earlier time.
-    """
-    (count, t_min, t_max), *_ = _raw.fetch(
-        conn,
-        "SELECT count(*), min(timestamp), max(timestamp) FROM metrics"
-        " WHERE run_uuid = ? AND key = ?",
-        (run_id, key),
-    )
-    if count <= max_points:
-        return _metrics(_whole_series(conn, run_id, key, "timestamp, step, value"), key, run_id)
-    width = bucket_width(t_min, t_max, max_points)
-    slots = (t_max - t_min) // width + 1
-    first: list[Any] = [None] * slots
-    last: list[Any] = [None] * slots
-    low: list[Any] = [None] * slots
-    high: list[Any] = [None] * slots
-    for row in _raw.stream(
-        conn,
-        "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? AND key = ?",
-        (run_id, key),
-        _FETCH,
-    ):
-        t = row[1]
-        b = (t - t_min) // width
-        f = first[b]
-        if f is None:
-            first[b] = last[b] = row
-        elif t < f[1]:
-            first[b] = row
-        elif t >= last[b][1]:
-            last[b] = row
-        if row[3]:
-            continue
-        v = row[2]
-        lo = low[b]
-        if lo is None:
-            low[b] = high[b] = row
-            continue
-        if v < lo[2] or (v == lo[2] and t < lo[1]):
-            low[b] = row
-        hi = high[b]
-        if v > hi[2] or (v == hi[2] and t < hi[1]):
-            high[b] = row
-    chosen = {row for column in (first, last, low, high) for row in column if row is not None}
-    return _metrics(sorted(chosen, key=lambda p: (p[1], p[0], p[2])), key, run_id)
-
-
-def _unpack(packed: set[str | None]) -> set[_Point]:
-    points: set[_Point] = set()
-    for point in packed:
-        if point is not None:
-            step, timestamp, value, is_nan = point.split()
-            points.add((int(step), int(timestamp), float(value), is_nan == "1"))
-    return points
-
-
-def _metrics(points: Any, key: str, run_id: str) -> list[Metric]:
-    nan = float("nan")
-    return [
-        Metric(key, nan if is_nan else value, timestamp, step, run_id)
-        for step, timestamp, value, is_nan in points
-    ]
