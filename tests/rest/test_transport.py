@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rest_support import Answer, Recorded, Stub, free_port, self_signed_certificate
+from rest_support import Answer, Recorded, Stub, free_port
+from tests._servers import self_signed_certificate
 
 import runlab
 from runlab.entities import Metric, Param, RunTag

@@ -4,10 +4,9 @@
 import { api, metricMap, paramMap, tagMap } from "../api.js";
 import { artifactBrowser } from "../artifacts.js";
 import { chartGrid, runColor } from "../charts.js";
-import { clear, h, toast } from "../dom.js";
-import { tagsCard } from "../editable.js";
+import { clear, h } from "../dom.js";
+import { descriptionCard, tagsCard } from "../editable.js";
 import { formatDuration, formatNumber, formatTime, runDuration, shortCommit, statusBadge } from "../format.js";
-import { renderMarkdown } from "../markdown.js";
 import { stageBadge, versionHash } from "../registry.js";
 import { buildHash, quoteString, replaceHash } from "../state.js";
 
@@ -157,49 +156,14 @@ export async function runView(ctx) {
   }
 
   function description() {
-    const card = h("div", { class: "card description" });
-    const show = () => {
-      clear(card);
-      const text = tagMap(run)[NOTE] || "";
-      card.appendChild(
-        h("div", { class: "card-head" }, h("h2", null, "Description"), h("button", { type: "button", class: "btn small", onclick: edit }, text ? "Edit" : "Add")),
-      );
-      card.appendChild(text ? renderMarkdown(text) : h("p", { class: "muted" }, "No description."));
-    };
-    const edit = () => {
-      clear(card);
-      const area = h("textarea", { rows: 8, "aria-label": "Description (Markdown)", class: "mono" });
-      area.value = tagMap(run)[NOTE] || "";
-      card.appendChild(h("h2", null, "Description"));
-      card.appendChild(area);
-      card.appendChild(
-        h(
-          "div",
-          { class: "dialog-buttons" },
-          h("button", { type: "button", class: "btn", onclick: show }, "Cancel"),
-          h(
-            "button",
-            {
-              type: "button",
-              class: "btn primary",
-              onclick: async () => {
-                try {
-                  await api.setTag(runId, NOTE, area.value);
-                  run = await api.getRun(runId);
-                  show();
-                } catch (err) {
-                  toast(err.message, "error");
-                }
-              },
-            },
-            "Save",
-          ),
-        ),
-      );
-      area.focus();
-    };
-    show();
-    return card;
+    return descriptionCard({
+      text: tagMap(run)[NOTE],
+      save: async (text) => {
+        await api.setTag(runId, NOTE, text);
+        run = await api.getRun(runId);
+        return tagMap(run)[NOTE];
+      },
+    });
   }
 
   function paramsCard() {
