@@ -2,10 +2,10 @@
 
 ``import runlab`` leaves pandas alone (it costs a third of a second and a lot of memory
 in every training script), so the first DataFrame of a process would pay for importing
-it. A process that ends a second run is a sweep, a benchmark or a notebook, where
-comparing runs usually follows: then pandas is imported on a background thread
-(:func:`preload_pandas`), between runs rather than under a training loop, and the first
-``search_runs`` finds it ready. A single training run never loads it.
+it. A process that has ended ten runs is a sweep or a notebook, where comparing runs
+usually follows: then pandas is imported on a background thread (:func:`preload_pandas`)
+and the first ``search_runs`` finds it ready. A script that trains one model or a few never
+loads it (the import would take CPU from its training loop for a second).
 ``RUNLAB_PRELOAD_PANDAS=false`` turns this off.
 """
 

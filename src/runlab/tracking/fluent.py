@@ -46,6 +46,10 @@ EXPERIMENT_NAME_ENV = "RUNLAB_EXPERIMENT_NAME"
 EXPERIMENT_ID_ENV = "RUNLAB_EXPERIMENT_ID"
 PARENT_TAG = "mlflow.parentRunId"
 NOTE_TAG = "mlflow.note.content"
+# A process that has ended this many runs is a sweep or a notebook, and imports pandas in
+# the background for the search that usually follows (see runlab.tracking._frames). A
+# script that trains one model or a few never pays for it next to its training loop.
+_RUNS_BEFORE_PANDAS = 10
 
 
 class ActiveRun:
@@ -309,8 +313,8 @@ def _end(run_id: str, status: str, raise_errors: bool, at_exit: bool = False) ->
     if not at_exit:
         with _state.lock:
             _state.runs_ended += 1
-            second = _state.runs_ended == 2
-        if second:  # a sweep or a notebook: a DataFrame of runs is likely to follow
+            sweep = _state.runs_ended == _RUNS_BEFORE_PANDAS
+        if sweep:  # a DataFrame of runs is likely to follow
             from runlab.tracking._frames import preload_pandas
 
             preload_pandas()
