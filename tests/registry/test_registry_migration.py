@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
+from tests._migrations import migrate
 
 import runlab
 from runlab.errors import SchemaOutdatedError
@@ -18,13 +17,7 @@ from runlab.store.sql.schema import SCHEMA_REVISION
 def test_upgrade_from_the_first_schema_adds_the_registry(store_uri: str, tmp_path: Path) -> None:
     db = Database(store_uri)
 
-    def to_first_revision(conn) -> None:  # type: ignore[no-untyped-def]
-        cfg = Config()
-        cfg.set_main_option("script_location", str(_migrate._MIGRATIONS))
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001_initial")
-
-    db.write(to_first_revision)
+    db.write(lambda conn: migrate(conn, "0001_initial"))
     with pytest.raises(SchemaOutdatedError, match="runlab db upgrade"):
         runlab.RunlabClient(store_uri).create_registered_model("fraud")
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-from pathlib import Path
 
 import pytest
 
@@ -12,13 +11,6 @@ from runlab.entities import Metric
 from runlab.errors import InvalidInputError, NotFoundError
 from runlab.store.base import downsample_points
 from runlab.store.sql.store import SqlStore
-
-
-@pytest.fixture
-def store(store_uri: str, tmp_path: Path) -> SqlStore:
-    s = SqlStore(store_uri, str(tmp_path / "artifacts"))
-    yield s
-    s.close()
 
 
 def _run(store: SqlStore) -> str:

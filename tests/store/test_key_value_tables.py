@@ -7,9 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection
+from tests._migrations import migrate
 
 from runlab.entities import Metric, Param, RunTag
 from runlab.errors import ConflictError
@@ -33,18 +31,11 @@ def test_a_new_sqlite_database_keys_them_without_rowid(tmp_path: Path) -> None:
     assert "WITHOUT ROWID" not in sql["runs"]
 
 
-def _upgrade_to(conn: Connection, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_migrate._MIGRATIONS))
-    cfg.attributes["connection"] = conn
-    command.upgrade(cfg, revision)
-
-
 def test_upgrade_rebuilds_them_with_their_rows(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     uri = f"sqlite:///{path}"
     db = Database(uri)
-    db.write(lambda conn: _upgrade_to(conn, "0007_metric_dedupe"))
+    db.write(lambda conn: migrate(conn, "0007_metric_dedupe"))
     db.dispose()
     assert all("WITHOUT ROWID" not in _table_sql(path)[table] for table in _TABLES)
     with sqlite3.connect(path) as conn:

@@ -8,9 +8,8 @@ import math
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, text
+from sqlalchemy import text
+from tests._migrations import add_metric_rows, migrate
 
 from runlab.entities import Metric
 from runlab.store.sql import _migrate
@@ -18,14 +17,6 @@ from runlab.store.sql._engine import Database
 from runlab.store.sql.schema import SCHEMA_REVISION
 from runlab.store.sql.store import SqlStore
 from runlab.store.uri import build_store
-
-
-@pytest.fixture
-def store(store_uri: str, tmp_path: Path) -> SqlStore:
-    s = build_store(store_uri, artifact_root=(tmp_path / "artifacts").as_uri())
-    assert isinstance(s, SqlStore)
-    yield s
-    s.close()
 
 
 def _history(store: SqlStore, run_id: str, key: str) -> list[tuple[float, int, int]]:
@@ -92,16 +83,9 @@ def test_duplicates_within_one_batch_and_near_duplicates(store: SqlStore) -> Non
     assert _history(store, other, "m") == [(0.5, 100, 1)]
 
 
-def _upgrade_to(conn: Connection, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_migrate._MIGRATIONS))
-    cfg.attributes["connection"] = conn
-    command.upgrade(cfg, revision)
-
-
 def test_upgrade_removes_duplicates_an_older_database_holds(store_uri: str) -> None:
     db = Database(store_uri)
-    db.write(lambda conn: _upgrade_to(conn, "0006_ui_indexes"))
+    db.write(lambda conn: migrate(conn, "0006_ui_indexes"))
     # (key, value, is_nan, timestamp, step) of each stored row, duplicates included.
     rows = [
         ("loss", 0.5, False, 100, 1),
@@ -115,33 +99,8 @@ def test_upgrade_removes_duplicates_an_older_database_holds(store_uri: str) -> N
         ("acc", 0.5, False, 100, 1),
     ]
 
-    def fill(conn: Connection) -> None:
-        conn.execute(
-            text(
-                "INSERT INTO experiments (experiment_id, name, artifact_location, "
-                "lifecycle_stage, creation_time, last_update_time) "
-                "VALUES (0, 'Default', 'x', 'active', 1, 1)"
-            )
-        )
-        for run_id in ("a" * 32, "b" * 32):
-            conn.execute(
-                text(
-                    "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, "
-                    "lifecycle_stage, artifact_uri) "
-                    "VALUES (:r, 'r', 0, 'u', 'RUNNING', 'active', 'x')"
-                ),
-                {"r": run_id},
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) "
-                    "VALUES (:r, :k, :v, :n, :t, :s)"
-                ),
-                [{"r": run_id, "k": k, "v": v, "n": n, "t": t, "s": s} for k, v, n, t, s in rows],
-            )
-
-    db.write(fill)
-    db.write(lambda conn: _upgrade_to(conn, "0007_metric_dedupe"))
+    db.write(lambda conn: add_metric_rows(conn, ("a" * 32, "b" * 32), rows))
+    db.write(lambda conn: migrate(conn, "0007_metric_dedupe"))
     with db.read() as conn:
         kept = conn.execute(
             text(

@@ -6,9 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import inspect, text
+from tests._migrations import add_metric_rows, migrate
 
 from runlab.entities import Metric
 from runlab.store.sql import _migrate
@@ -19,13 +18,6 @@ from runlab.store.uri import build_store
 
 _KEY = ["run_uuid", "key", "step", "timestamp", "value", "is_nan"]
 _BEFORE = "0008_key_value_without_rowid"
-
-
-def _alembic(conn: Connection, action: str, revision: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_migrate._MIGRATIONS))
-    cfg.attributes["connection"] = conn
-    getattr(command, action)(cfg, revision)
 
 
 def _layout(db: Database) -> tuple[list[str], list[str], set[str]]:
@@ -54,37 +46,12 @@ def test_upgrade_keeps_every_point_and_downgrade_brings_back_the_old_table(
     store_uri: str, tmp_path: Path
 ) -> None:
     db = Database(store_uri)
-    db.write(lambda conn: _alembic(conn, "upgrade", _BEFORE))
+    db.write(lambda conn: migrate(conn, _BEFORE))
     assert "id" in _layout(db)[0]
     points = [("loss", 1.0 / (s + 1), False, 1000 + s, s) for s in range(300)]
     points += [("loss", 0.0, True, 5000, 7), ("acc", float("inf"), False, 20, 2)]
 
-    def fill(conn: Connection) -> None:
-        conn.execute(
-            text(
-                "INSERT INTO experiments (experiment_id, name, artifact_location, "
-                "lifecycle_stage, creation_time, last_update_time) "
-                "VALUES (0, 'Default', 'x', 'active', 1, 1)"
-            )
-        )
-        for run_id in ("a" * 32, "b" * 32):
-            conn.execute(
-                text(
-                    "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, "
-                    "lifecycle_stage, artifact_uri) "
-                    "VALUES (:r, 'r', 0, 'u', 'RUNNING', 'active', 'x')"
-                ),
-                {"r": run_id},
-            )
-            conn.execute(
-                text(
-                    "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) "
-                    "VALUES (:r, :k, :v, :n, :t, :s)"
-                ),
-                [{"r": run_id, "k": k, "v": v, "n": n, "t": t, "s": s} for k, v, n, t, s in points],
-            )
-
-    db.write(fill)
+    db.write(lambda conn: add_metric_rows(conn, ("a" * 32, "b" * 32), points))
     assert _migrate.upgrade(db) == (_BEFORE, SCHEMA_REVISION)
     columns, key, indexes = _layout(db)
     assert "id" not in columns
@@ -112,7 +79,7 @@ def test_upgrade_keeps_every_point_and_downgrade_brings_back_the_old_table(
     with db.read() as conn:
         left = conn.execute(text("SELECT DISTINCT run_uuid FROM metrics")).scalars().all()
     assert left == ["a" * 32]
-    db.write(lambda conn: _alembic(conn, "downgrade", _BEFORE))
+    db.write(lambda conn: migrate(conn, _BEFORE, "downgrade"))
     columns, key, indexes = _layout(db)
     assert key == ["id"]
     assert indexes == {

@@ -6,7 +6,6 @@ errors so that the store's retry and error handling still applies."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import DBAPIError
@@ -15,15 +14,6 @@ from runlab.entities import Metric, Param, RunStatus, RunTag
 from runlab.errors import ConflictError, StorageError
 from runlab.store.sql import _raw
 from runlab.store.sql.store import SqlStore
-from runlab.store.uri import build_store
-
-
-@pytest.fixture
-def store(store_uri: str, tmp_path: Path) -> SqlStore:
-    s = build_store(store_uri, artifact_root=(tmp_path / "artifacts").as_uri())
-    assert isinstance(s, SqlStore)
-    yield s
-    s.close()
 
 
 def _run(store: SqlStore) -> str:

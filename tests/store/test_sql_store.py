@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 
@@ -26,14 +25,6 @@ from runlab.errors import (
     NotFoundError,
 )
 from runlab.store.base import TrackingStore
-from runlab.store.uri import build_store
-
-
-@pytest.fixture
-def store(store_uri: str, tmp_path: Path) -> TrackingStore:
-    s = build_store(store_uri, artifact_root=(tmp_path / "artifacts").as_uri())
-    yield s
-    s.close()
 
 
 def _run(store: TrackingStore, exp: str = "0", name: str = "r", start: int = 1000) -> str:

@@ -265,15 +265,10 @@ class RunlabClient(RegistryClientMixin):
         page_token: str | None = None,
     ) -> PagedList[Run]:
         self._settle()
-        if isinstance(experiment_ids, (str, int)):
-            experiment_ids = [str(experiment_ids)]
         return self.store.search_runs(
-            [str(e) for e in experiment_ids],
-            filter_string or None,
-            ViewType.parse(run_view_type),
-            max_results,
-            order_by,
-            page_token,
+            *_search_query(
+                experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
+            )
         )
 
     def _search_run_table(
@@ -291,13 +286,8 @@ class RunlabClient(RegistryClientMixin):
 
         self._settle()
         store = self.store
-        query = (
-            [str(e) for e in experiment_ids],
-            filter_string or None,
-            ViewType.parse(run_view_type),
-            max_results,
-            order_by,
-            page_token,
+        query = _search_query(
+            experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
         )
         if isinstance(store, RunTableSource):
             return store.search_run_table(*query)
@@ -435,4 +425,26 @@ def make_metric(key: str, value: Any, timestamp: int | None, step: int | None) -
         check.metric_value(key, value),
         _now_ms() if timestamp is None else check.int64("timestamp", timestamp),
         0 if step is None else check.int64("step", step),
+    )
+
+
+def _search_query(
+    experiment_ids: Sequence[str] | str | int,
+    filter_string: str,
+    run_view_type: ViewType | int | str,
+    max_results: int,
+    order_by: Sequence[str] | None,
+    page_token: str | None,
+) -> tuple[list[str], str | None, ViewType, int, Sequence[str] | None, str | None]:
+    """A run search's arguments as the stores take them (one experiment id may come alone)."""
+    if isinstance(experiment_ids, (str, int)):
+        experiment_ids = [str(experiment_ids)]
+    ids = [str(e) for e in experiment_ids]
+    return (
+        ids,
+        filter_string or None,
+        ViewType.parse(run_view_type),
+        max_results,
+        order_by,
+        page_token,
     )

@@ -27,8 +27,6 @@ from runlab.entities import Metric
 from runlab.store.base import bucket_width
 from runlab.store.sql import _raw, _series, _wall_time
 
-# Beyond this span (x_max - x_min), ``x - x_min`` could overflow a 64-bit integer in SQL.
-_SAFE_SPAN = 2**62
 # Sub-buckets per bucket in SQLite's first pass: more make the second pass shorter but
 # cost one more index seek each, so narrower buckets get fewer (one per _PIECE_WIDTH of
 # x), and buckets narrower than _MIN_PIECES of them (many buckets of few points, where
@@ -54,15 +52,10 @@ def history_downsampled(
         return _series.to_metrics(_series.whole(conn, run_id, key, order), key, run_id)
     if x_axis == "timestamp":
         return _wall_time.downsampled(conn, run_id, key, max_points)
-    # Two scalar subqueries: each is one seek at an end of the key.
-    (x_min, x_max), *_ = _raw.fetch(
-        conn,
-        "SELECT (SELECT min(step) FROM metrics WHERE run_uuid = ? AND key = ?),"
-        " (SELECT max(step) FROM metrics WHERE run_uuid = ? AND key = ?)",
-        (run_id, key, run_id, key),
-    )
-    if x_max - x_min >= _SAFE_SPAN:
+    span = _series.step_span(conn, run_id, key)
+    if span is None:
         return None
+    x_min, x_max = span
     width = bucket_width(x_min, x_max, max_points)
     if conn.dialect.name != "sqlite":
         points = _postgres_buckets(conn, run_id, key, x_min, x_max, width)

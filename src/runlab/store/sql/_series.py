@@ -18,6 +18,8 @@ COLUMNS = "step, timestamp, value, is_nan"
 PACKED = "printf('%d %d %!.18g %d', step, timestamp, value, is_nan)"
 # The series in SQLite's numbered parameters: ?1 the run, ?2 the key.
 SERIES = "run_uuid = ?1 AND key = ?2"
+# Beyond this span (x_max - x_min), ``x - x_min`` could overflow a 64-bit integer in SQL.
+SAFE_SPAN = 2**62
 # Values bound per statement, well under SQLite's limit of 32,766 variables.
 VALUES_PER_STATEMENT = 20_000
 
@@ -28,6 +30,19 @@ def whole(conn: Connection, run_id: str, key: str, order: str) -> list[Point]:
         f"SELECT {COLUMNS} FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY {order}",
         (run_id, key),
     )
+
+
+def step_span(conn: Connection, run_id: str, key: str) -> tuple[int, int] | None:
+    """The lowest and highest step of a (non-empty) series, or None when the span is too
+    wide for SQL integer arithmetic. Two scalar subqueries: each is one seek at an end of
+    the key, where one query holding both would scan the whole series on SQLite."""
+    (low, high), *_ = _raw.fetch(
+        conn,
+        "SELECT (SELECT min(step) FROM metrics WHERE run_uuid = ? AND key = ?),"
+        " (SELECT max(step) FROM metrics WHERE run_uuid = ? AND key = ?)",
+        (run_id, key, run_id, key),
+    )
+    return None if high - low >= SAFE_SPAN else (low, high)
 
 
 def unpack(packed: Iterable[str | None]) -> set[Point]:

@@ -27,7 +27,6 @@ from runlab.store.sql import _raw, _series
 _PIECES_PER_BUCKET = 32
 # Rows fetched at a time while streaming.
 _FETCH = 10_000
-_SAFE_SPAN = 2**62
 
 
 def downsampled(conn: Connection, run_id: str, key: str, max_points: int) -> list[Metric]:
@@ -96,14 +95,10 @@ def _sqlite_pieces(
 ) -> tuple[int, int, list[tuple[int, int]]] | None:
     """The series' time span and the step ranges that can hold a bucket's chosen points;
     None when the step span is too wide for SQL integers."""
-    (s_min, s_max), *_ = _raw.fetch(
-        conn,
-        "SELECT (SELECT min(step) FROM metrics WHERE run_uuid = ?1 AND key = ?2),"
-        " (SELECT max(step) FROM metrics WHERE run_uuid = ?1 AND key = ?2)",
-        (run_id, key),
-    )
-    if s_max - s_min >= _SAFE_SPAN:
+    span = _series.step_span(conn, run_id, key)
+    if span is None:
         return None
+    s_min, s_max = span
     count = min((max_points // 4) * _PIECES_PER_BUCKET, s_max - s_min + 1)
     width = -(-(s_max - s_min + 1) // count)
     count = (s_max - s_min) // width + 1
