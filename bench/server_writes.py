@@ -56,6 +56,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _proc import cpu_seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 API = "/api/2.0/mlflow"
 PARAMS = 10
@@ -288,26 +290,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` and all its descendants (Linux /proc),
-    including descendants that have exited (counted in their parent's children's times)."""
-    children: dict[int, list[int]] = {}
-    times: dict[int, float] = {}
-    tick = os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            child, parent = int(stat.parent.name), int(fields[1])
-            children.setdefault(parent, []).append(child)
-            times[child] = sum(int(f) for f in fields[11:15]) / tick  # utime..cstime
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
-        total += times.get(current, 0.0)
-        todo += children.get(current, [])
-    return total
 
 
 def server_command(sut: str, db_url: str, port: int, workers: int, artifacts: Path) -> list[str]:

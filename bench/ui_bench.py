@@ -51,6 +51,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from _proc import cpu_seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 WAIT_MS = 120_000
 CHROMIUM_ARGS = [
@@ -244,26 +246,6 @@ def serve(command: list[str], log_path: Path, health: str) -> Iterator[None]:
         log.close()
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU time used so far by a process and every process below it (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    children: dict[int, list[int]] = {}
-    used: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-            used[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
-        total += used.get(current, 0.0)
-        todo += children.get(current, [])
-    return total
-
-
 def settle(pid: int, label: str, quiet: float = 0.1, longest: float = 180) -> None:
     """Wait until a server that answers is also idle: below ``quiet`` of a CPU over a
     second. ``mlflow server`` (3.x) starts a job runner and several job consumers next to
@@ -272,10 +254,10 @@ def settle(pid: int, label: str, quiet: float = 0.1, longest: float = 180) -> No
     if not Path("/proc").is_dir():
         return
     began = time.monotonic()
-    before = tree_cpu_seconds(pid)
+    before = cpu_seconds(pid)
     while time.monotonic() - began < longest:
         time.sleep(1)
-        now = tree_cpu_seconds(pid)
+        now = cpu_seconds(pid)
         if now - before < quiet:
             break
         before = now

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -12,15 +10,12 @@ from runlab.entities_logged_models import LoggedModelStatus
 from runlab.errors import InvalidFilterError, InvalidInputError, NotFoundError
 from runlab.store.sql.logged_models import SqlLoggedModelStore
 from runlab.store.sql.store import SqlStore
-from runlab.store.uri import build_store
 
 
 @pytest.fixture
-def tracking(store_uri: str, tmp_path: Path) -> Iterator[SqlStore]:
-    s = build_store(store_uri, artifact_root=(tmp_path / "artifacts").as_uri())
-    assert isinstance(s, SqlStore)
-    yield s
-    s.close()
+def tracking(store: SqlStore) -> SqlStore:
+    """The tracking store the logged models belong to (the ``store`` fixture)."""
+    return store
 
 
 @pytest.fixture
