@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.auth._live_team import live_team  # the fixture, for every test here
 
 from runlab.server.app import create_app
 from runlab.server.settings import ServerSettings
@@ -27,6 +28,8 @@ with warnings.catch_warnings():
 
 API = "/api/2.0/mlflow"
 ADMIN = ("root", "root-password")
+__all__ = ["live_team"]
+
 ROLES = ("root", "owner", "editor", "reader", "stranger")
 
 
