@@ -11,6 +11,8 @@ render any of them::
     ├── AlreadyExistsError           RESOURCE_ALREADY_EXISTS  400
     ├── ConflictError                INVALID_PARAMETER_VALUE  400
     ├── NotSupportedError            NOT_IMPLEMENTED          501
+    ├── AuthenticationError          UNAUTHENTICATED          401
+    ├── PermissionDeniedError        PERMISSION_DENIED        403
     ├── SchemaOutdatedError          INTERNAL_ERROR           500
     └── StorageError                 INTERNAL_ERROR           500
         └── PartialWriteError        INTERNAL_ERROR           500
@@ -22,12 +24,14 @@ from typing import ClassVar
 
 __all__ = [
     "AlreadyExistsError",
+    "AuthenticationError",
     "ConflictError",
     "InvalidFilterError",
     "InvalidInputError",
     "NotFoundError",
     "NotSupportedError",
     "PartialWriteError",
+    "PermissionDeniedError",
     "RunlabError",
     "SchemaOutdatedError",
     "StorageError",
@@ -89,6 +93,20 @@ class NotSupportedError(RunlabError):
 
     error_code = "NOT_IMPLEMENTED"
     http_status = 501
+
+
+class AuthenticationError(RunlabError):
+    """A server wants credentials, or refused the ones sent."""
+
+    error_code = "UNAUTHENTICATED"
+    http_status = 401
+
+
+class PermissionDeniedError(RunlabError):
+    """The credentials are valid but do not allow this call."""
+
+    error_code = "PERMISSION_DENIED"
+    http_status = 403
 
 
 class SchemaOutdatedError(RunlabError):

@@ -197,3 +197,23 @@ def test_settings_round_trip_through_the_environment() -> None:
     assert settings.store_artifact_root() is None
     assert ServerSettings().store_artifact_root() == "mlflow-artifacts:/"
     assert ServerSettings(default_artifact_root="s3://b/p").store_artifact_root() == "s3://b/p"
+
+
+def test_a_repeated_single_valued_parameter_is_refused(server) -> None:
+    created = server.post("/api/2.0/mlflow/experiments/create", json={"name": "twice"}).json()
+    run = server.post(
+        "/api/2.0/mlflow/runs/create", json={"experiment_id": created["experiment_id"]}
+    ).json()["run"]["info"]["run_id"]
+    answer = server.get(f"/api/2.0/mlflow/runs/get?run_id={run}&run_id={run}")
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "error_code": "INVALID_PARAMETER_VALUE",
+        "message": "run_id: given more than once; this parameter takes one value",
+    }
+    # a list parameter may repeat, and a parameter the route does not take is ignored
+    bulk = server.get(
+        f"/api/2.0/mlflow/metrics/get-history-bulk?metric_key=m&run_id={run}&run_id={run}"
+        "&unknown=1&unknown=2"
+    )
+    assert bulk.status_code == 200, bulk.text
+    assert server.get(f"/api/2.0/mlflow/runs/get?run_id={run}").status_code == 200

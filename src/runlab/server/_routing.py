@@ -1,5 +1,15 @@
-"""``JsonRoute``: handlers return plain dicts, which are written with ``json.dumps``.
+"""The app's route classes: every route is guarded, and JSON routes write plain dicts.
 
+``GuardedRoute`` refuses a handler without an access rule (:mod:`.auth.rules`) and calls
+each handler through one wrapper, which
+
+- answers 400 when a single-valued query parameter is repeated (``?run_id=a&run_id=b``):
+  FastAPI would silently keep one of them;
+- with ``--auth``, checks the rule against the arguments FastAPI parsed for the handler,
+  so the permission is decided on exactly the values the handler will use, and then
+  filters the answer or records grants as the rule says.
+
+``JsonRoute``: handlers return plain dicts, which are written with ``json.dumps``.
 FastAPI would otherwise validate each returned dict against the response model and walk
 it with ``jsonable_encoder``, which costs several times the encoding itself on a search
 answer of a thousand runs. Handlers build their answers from entities in ``_wire``, so
@@ -12,13 +22,22 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+from fastapi import Request
+from fastapi._compat import field_annotation_is_sequence
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-__all__ = ["JsonResponse", "JsonRoute"]
+from runlab.errors import InvalidInputError
+from runlab.server.auth.rules import Access, Args, access_of
+
+__all__ = ["GuardedRoute", "JsonResponse", "JsonRoute", "iter_routes"]
+
+_REQUEST = "_runlab_request"  # the wrapper's own parameter, never passed to the handler
+_HANDLER = "__runlab_handler__"  # on a wrapper: the handler it calls
 
 
 class JsonResponse(JSONResponse):
@@ -30,22 +49,132 @@ class JsonResponse(JSONResponse):
         ).encode("utf-8")
 
 
-def _respond(result: Any) -> Any:
-    return result if isinstance(result, Response) else JsonResponse(result)
+def _single_valued_query_names(dependant: Any) -> frozenset[str]:
+    names: set[str] = set()
+    for param in dependant.query_params:
+        if not field_annotation_is_sequence(param.field_info.annotation):
+            names.add(param.alias)
+    for sub in dependant.dependencies:
+        names |= _single_valued_query_names(sub)
+    return frozenset(names)
 
 
-class JsonRoute(APIRoute):
+def _request_parameter(endpoint: Callable[..., Any]) -> str | None:
+    """The name of the handler's own ``Request`` parameter, if it has one."""
+    from fastapi.dependencies.utils import get_typed_signature
+
+    for param in get_typed_signature(endpoint).parameters.values():
+        if isinstance(param.annotation, type) and issubclass(param.annotation, Request):
+            return param.name
+    return None
+
+
+def _refuse_repeats(request: Request, single: frozenset[str]) -> None:
+    if not single or "&" not in request.scope.get("query_string", b"").decode("latin-1"):
+        return
+    seen: set[str] = set()
+    for key, _value in request.query_params.multi_items():
+        if key in single:
+            if key in seen:
+                raise InvalidInputError(
+                    f"{key}: given more than once; this parameter takes one value"
+                )
+            seen.add(key)
+
+
+class GuardedRoute(APIRoute):
+    """A route whose handler runs only after its access rule allowed the request."""
+
+    json_answers = False
+
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        # include_router builds each route again from the one it copies: start from the
+        # handler itself, not from the wrapper around it.
+        endpoint = getattr(endpoint, _HANDLER, endpoint)
+        rule = access_of(endpoint)
+        if rule is None:
+            raise TypeError(
+                f"route {path} ({endpoint.__qualname__}) has no access rule: declare one "
+                "with runlab.server.auth.rules.access"
+            )
+        self.access: Access = rule
+        self.handler = endpoint
+        self._single: frozenset[str] = frozenset()
+        super().__init__(path, self._guarded(endpoint, rule), **kwargs)
+        self._single = _single_valued_query_names(self.dependant)
+
+    def _guarded(self, endpoint: Callable[..., Any], rule: Access) -> Callable[..., Any]:
+        respond = _respond if self.json_answers else _as_is
+        route = self
+        own = _request_parameter(endpoint)  # FastAPI passes the request once, by one name
+
+        def authorizer_and_user(request: Request) -> tuple[Any, Any]:
+            authorizer = getattr(request.app.state, "authorizer", None)
+            if authorizer is None or rule.level == "public":
+                return None, None
+            return authorizer, authorizer.user_of(request.scope)
+
         if inspect.iscoroutinefunction(endpoint):
 
             @functools.wraps(endpoint)
             async def wrapped(*args: Any, **kw: Any) -> Any:
-                return _respond(await endpoint(*args, **kw))
+                request: Request = kw[own] if own else kw.pop(_REQUEST)
+                _refuse_repeats(request, route._single)
+                authorizer, user = authorizer_and_user(request)
+                if authorizer is None:
+                    return respond(await endpoint(*args, **kw))
+                parsed = Args(kw)
+                await run_in_threadpool(authorizer.before, rule, user, parsed)
+                result = await endpoint(*args, **kw)
+                answer = await run_in_threadpool(authorizer.after, rule, user, parsed, result)
+                return respond(answer)
 
         else:
 
             @functools.wraps(endpoint)
             def wrapped(*args: Any, **kw: Any) -> Any:  # still run in the thread pool
-                return _respond(endpoint(*args, **kw))
+                request: Request = kw[own] if own else kw.pop(_REQUEST)
+                _refuse_repeats(request, route._single)
+                authorizer, user = authorizer_and_user(request)
+                if authorizer is None:
+                    return respond(endpoint(*args, **kw))
+                parsed = Args(kw)
+                authorizer.before(rule, user, parsed)
+                return respond(authorizer.after(rule, user, parsed, endpoint(*args, **kw)))
 
-        super().__init__(path, wrapped, **kwargs)
+        if own is None:  # the wrapper takes the request too, under a name no handler uses
+            signature = inspect.signature(endpoint)
+            extra = inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request)
+            wrapped.__signature__ = signature.replace(  # type: ignore[attr-defined]
+                parameters=[*signature.parameters.values(), extra]
+            )
+        setattr(wrapped, _HANDLER, endpoint)
+        return wrapped
+
+
+class JsonRoute(GuardedRoute):
+    json_answers = True
+
+
+def _respond(result: Any) -> Any:
+    return result if isinstance(result, Response) else JsonResponse(result)
+
+
+def _as_is(result: Any) -> Any:
+    return result
+
+
+def iter_routes(app: Any) -> Iterator[tuple[str, frozenset[str], Access | None]]:
+    """(full path, methods, access rule) of every HTTP route of ``app``, included
+    routers walked (HEAD is left out: it is checked as GET)."""
+    yield from _walk(app.router.routes, "")
+
+
+def _walk(routes: list[Any], prefix: str) -> Iterator[tuple[str, frozenset[str], Access | None]]:
+    for route in routes:
+        context = getattr(route, "include_context", None)
+        if context is not None:  # FastAPI keeps an included router as one entry
+            yield from _walk(context.included_router.routes, prefix + context.prefix)
+        elif getattr(route, "methods", None):
+            methods = frozenset(m for m in route.methods if m != "HEAD")
+            yield prefix + route.path, methods, getattr(route, "access", None)

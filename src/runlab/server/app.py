@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runlab._version import __version__
+from runlab.server.prefixes import API_PREFIXES, PROXY_PREFIXES, RUNLAB_PREFIXES, TRACKING_PREFIXES
 from runlab.server.settings import ServerSettings
 
 if TYPE_CHECKING:
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ROUTES", "create_app", "create_app_from_env", "default_artifacts_destination"]
 
-TRACKING_PREFIXES = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
-PROXY_PREFIXES = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
 
 # (module under runlab.server.routes, URL prefixes). The first prefix of each entry is
 # described in the OpenAPI document; the others serve the same routes (the MLflow UI
@@ -37,8 +36,8 @@ ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("artifacts", TRACKING_PREFIXES),
     ("logged_models", TRACKING_PREFIXES),
     ("registry", TRACKING_PREFIXES),
-    ("charts", ("/api/2.0/runlab", "/ajax-api/2.0/runlab")),
-    ("groups", ("/api/2.0/runlab", "/ajax-api/2.0/runlab")),
+    ("charts", RUNLAB_PREFIXES),
+    ("groups", RUNLAB_PREFIXES),
     ("downloads", ("",)),  # /get-artifact, where MLflow's web UI reads run files
 )
 PROXY_ROUTES = ("proxy", PROXY_PREFIXES)  # mounted only when the server serves artifacts
@@ -66,7 +65,9 @@ def create_app(
 
     from runlab.artifacts import get_artifact_repository
     from runlab.server._limits import BodyLimitMiddleware
+    from runlab.server._routing import GuardedRoute
     from runlab.server._timing import ServerTimingMiddleware
+    from runlab.server.auth.rules import access
     from runlab.server.errors import install_error_handlers
 
     settings = settings or ServerSettings()
@@ -94,16 +95,19 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.router.route_class = GuardedRoute
     app.state.store = store
     app.state.settings = settings
     app.state.artifacts = artifacts if settings.serve_artifacts else None
     install_error_handlers(app)
 
     @app.get("/health", response_class=PlainTextResponse, tags=["server"])
+    @access("public")
     def health() -> str:
         return "OK"
 
     @app.get("/version", response_class=PlainTextResponse, tags=["server"])
+    @access("public")
     def version() -> str:
         return __version__
 
@@ -113,6 +117,7 @@ def create_app(
         for i, prefix in enumerate(prefixes):
             app.include_router(router, prefix=prefix, include_in_schema=i == 0)
 
+    _guard_documentation(app)
     static = _ui_files(app)
     if settings.auth:
         from runlab.server.auth import install_auth
@@ -128,7 +133,35 @@ def create_app(
     _install_security(app, settings)
     if static is not None:
         app.router.default = _ui_fallback(static)
+    _check_every_route_has_access(app)
     return app
+
+
+def _guard_documentation(app: FastAPI) -> None:
+    """FastAPI's own routes (the OpenAPI document and its pages) get rules too: the
+    document and the docs page need a signed-in user, the OAuth redirect page nothing."""
+    from runlab.server.auth.rules import Access
+
+    levels = {
+        app.openapi_url: "authenticated",
+        app.docs_url: "authenticated",
+        app.swagger_ui_oauth2_redirect_url: "public",
+    }
+    for route in app.router.routes:
+        path = getattr(route, "path", None)
+        if path in levels and getattr(route, "access", None) is None:
+            route.access = Access(levels[path])  # type: ignore[attr-defined]
+
+
+def _check_every_route_has_access(app: FastAPI) -> None:
+    """No route can be reached without a rule: building an app with one fails. Routes
+    that FastAPI builds itself (the OpenAPI pages) may only be public or need a user,
+    which the auth middleware checks; every other rule is checked inside the route."""
+    from runlab.server._routing import iter_routes
+
+    for path, methods, rule in iter_routes(app):
+        if rule is None:
+            raise RuntimeError(f"route {sorted(methods)} {path} has no access rule")
 
 
 def _ui_files(app: FastAPI) -> Any:
@@ -136,7 +169,6 @@ def _ui_files(app: FastAPI) -> Any:
     None when the package has no UI."""
     if not (UI_STATIC / "index.html").is_file():
         return None
-    from runlab.server.errors import API_PREFIXES
     from runlab.ui._serve import StaticAssets, UiFilesFirst
 
     static = StaticAssets(UI_STATIC)
@@ -169,8 +201,6 @@ def _ui_fallback(static: Any) -> Any:
     paths would not get the JSON ENDPOINT_NOT_FOUND.
     """
     from starlette.exceptions import HTTPException
-
-    from runlab.server.errors import API_PREFIXES
 
     async def serve(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"].startswith(API_PREFIXES):

@@ -19,6 +19,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from runlab.errors import RunlabError
+from runlab.server.prefixes import API_PREFIXES
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 __all__ = ["error_response", "install_error_handlers"]
 
 logger = logging.getLogger("runlab.server")
-
-API_PREFIXES = ("/api/", "/ajax-api/")
 
 
 def error_response(status: int, error_code: str, message: str) -> Response:

@@ -25,10 +25,9 @@ def install_auth(app: FastAPI, store: TrackingStore, settings: ServerSettings) -
     """Adds the auth routes and middleware; bootstraps the admin named in the environment."""
     from runlab.auth.entities import Permission
     from runlab.auth.store import open_auth_store
-    from runlab.server.app import TRACKING_PREFIXES
     from runlab.server.auth import routes
     from runlab.server.auth.middleware import AuthMiddleware, Authorizer
-    from runlab.server.auth.rules import RUNLAB
+    from runlab.server.prefixes import RUNLAB_PREFIXES, TRACKING_PREFIXES
 
     auth = open_auth_store(store)
     default = Permission.parse(settings.auth_default_permission, "--auth-default-permission")
@@ -46,7 +45,7 @@ def install_auth(app: FastAPI, store: TrackingStore, settings: ServerSettings) -
     app.state.authorizer = authorizer
     for i, prefix in enumerate(TRACKING_PREFIXES):
         app.include_router(routes.mlflow_router, prefix=prefix, include_in_schema=i == 0)
-    for i, prefix in enumerate(RUNLAB):
+    for i, prefix in enumerate(RUNLAB_PREFIXES):
         app.include_router(routes.runlab_router, prefix=prefix, include_in_schema=i == 0)
     app.include_router(routes.page_router)
     routes.install(app)

@@ -11,15 +11,14 @@ user without the permission a route needs (see :mod:`.rules`) gets 403
 from __future__ import annotations
 
 import base64
-import json
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
 
 from runlab.auth.entities import Permission, User
-from runlab.errors import NotFoundError, RunlabError
-from runlab.server.auth import rules
+from runlab.errors import AuthenticationError, PermissionDeniedError, RunlabError
+from runlab.server.auth.rules import Access, Args, Target
 from runlab.server.auth.throttle import LoginThrottle
+from runlab.server.prefixes import API_PREFIXES
 
 if TYPE_CHECKING:
     from runlab.auth.store import AuthStore
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["SESSION_COOKIE", "AuthMiddleware", "Authorizer"]
 
 SESSION_COOKIE = "runlab_session"
-_API_PREFIXES = ("/api/", "/ajax-api/")
 _LEVELS = {"read": Permission.READ, "edit": Permission.EDIT, "manage": Permission.MANAGE}
 
 
@@ -36,13 +34,6 @@ class Denied(Exception):
     def __init__(self, status: int, code: str, message: str, retry_after: float = 0) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
-
-
-@dataclass
-class Decision:
-    body: bytes | None = None  # a rewritten request body
-    readable: Any = None  # for filters: key -> bool
-    after: list[Any] = field(default_factory=list)
 
 
 class Authorizer:
@@ -125,33 +116,25 @@ class Authorizer:
             return Permission.MANAGE
         return self.auth.model_grants(user.user_id).get(name, self.default)
 
-    def authorize(
-        self,
-        rule: rules.Rule,
-        user: User,
-        params: dict[str, list[str]],
-        body: dict[str, Any] | None,
-        path_params: dict[str, str],
-    ) -> Decision:
-        decision = Decision()
-        if rule.after == "grant_experiment":
-            decision.after.append(("grant_experiment", user))
-        elif rule.after == "grant_model":
-            decision.after.append(("grant_model", user, _one(params, body, "name")))
-        elif rule.after == "rename_model":
-            decision.after.append(
-                ("rename_model", _one(params, body, "name"), _one(params, body, "new_name"))
-            )
+    def user_of(self, scope: Any) -> User:
+        """The user the middleware signed this request in as."""
+        user = scope.get("state", {}).get("runlab_user")
+        if user is None:  # no route is reached unsigned: refuse rather than guess
+            raise AuthenticationError("sign in: this server requires credentials")
+        return user  # type: ignore[no-any-return]
+
+    def before(self, rule: Access, user: User, args: Args) -> None:
+        """Raises PermissionDeniedError unless ``user`` may call a route with ``rule``
+        on ``args``, the arguments its handler is about to receive; narrows experiment
+        id lists in ``args`` to the readable ones."""
         if rule.level == "admin" and not user.is_admin:
-            raise Denied(403, "PERMISSION_DENIED", "only an admin may do this")
-        if rule.filter:
-            decision.readable = self._reader(user, rule.filter)
+            raise PermissionDeniedError("only an admin may do this")
         needed = _LEVELS.get(rule.level)
         if needed is None or user.is_admin:
-            return decision
-        if rule.resource == "experiment_ids":
-            return self._filter_ids(user, body, decision)
-        for kind, key in self._targets(rule.resource, params, body, path_params):
+            return
+        if rule.narrow:
+            self._narrow(user, args, rule.narrow)
+        for kind, key in self._resolve(rule.targets_of(args)):
             have = (
                 self.experiment_level(user, key)
                 if kind == "experiment"
@@ -159,113 +142,95 @@ class Authorizer:
             )
             if have < needed:
                 what = f"experiment {key}" if kind == "experiment" else f"registered model {key!r}"
-                raise Denied(
-                    403,
-                    "PERMISSION_DENIED",
+                raise PermissionDeniedError(
                     f"{user.username!r} may not {rule.level} {what} (needs {needed.name}, "
-                    f"has {have.name})",
+                    f"has {have.name})"
                 )
-        return decision
+
+    def after(self, rule: Access, user: User, args: Args, result: Any) -> Any:
+        """What the handler answered, once it succeeded: grants recorded, unreadable
+        items dropped from a listing."""
+        if rule.after == "grant_experiment" and isinstance(result, dict):
+            created = result.get("experiment_id")
+            if created is not None:
+                self.auth.set_experiment_permission(str(created), user.username, Permission.MANAGE)
+        elif rule.after == "grant_model" and args.get("name"):
+            self.auth.set_model_permission(str(args.get("name")), user.username, Permission.MANAGE)
+        elif rule.after == "rename_model" and args.get("name") and args.get("new_name"):
+            self.auth.rename_model(str(args.get("name")), str(args.get("new_name")))
+        if rule.filter and not user.is_admin and isinstance(result, dict):
+            key, field_name = _FILTER_KEYS[rule.filter]
+            if isinstance(result.get(key), list):
+                readable = self._reader(user, rule.filter)
+                result = {**result, key: [i for i in result[key] if readable(i.get(field_name))]}
+        return result
 
     def _reader(self, user: User, kind: str) -> Any:
-        if user.is_admin:
-            return lambda _key: True
         if kind == "experiments":
             grants = self.auth.experiment_grants(user.user_id)
         else:
             grants = self.auth.model_grants(user.user_id)
         return lambda key: grants.get(str(key), self.default) >= Permission.READ
 
-    def _filter_ids(self, user: User, body: dict[str, Any] | None, decision: Decision) -> Decision:
-        if body is None:
-            return decision
-        asked = [str(i) for i in body.get("experiment_ids") or []]
+    def _narrow(self, user: User, args: Args, name: str) -> None:
+        asked = [str(i) for i in args.get(name) or []]
         grants = self.auth.experiment_grants(user.user_id)
         allowed = [i for i in asked if grants.get(i, self.default) >= Permission.READ]
         if asked and not allowed:
-            raise Denied(
-                403,
-                "PERMISSION_DENIED",
-                f"{user.username!r} may not read experiments {', '.join(asked)}",
+            raise PermissionDeniedError(
+                f"{user.username!r} may not read experiments {', '.join(asked)}"
             )
         if allowed != asked:
-            decision.body = json.dumps({**body, "experiment_ids": allowed}).encode("utf-8")
-        return decision
+            args.set(name, allowed)
 
-    def _targets(
-        self,
-        resource: str | None,
-        params: dict[str, list[str]],
-        body: dict[str, Any] | None,
-        path_params: dict[str, str],
-    ) -> list[tuple[str, str]]:
-        """The experiments and models a request touches. An id that names nothing is
-        left to the handler, which answers 404 (or 400 when it is missing)."""
-        if resource == "experiment":
-            experiment_id = _one(params, body, "experiment_id")
-            return [("experiment", experiment_id)] if experiment_id else []
-        if resource == "experiment_name":
-            name = _one(params, body, "experiment_name")
-            found = self.store.get_experiment_by_name(name) if name else None
-            return [("experiment", found.experiment_id)] if found else []
-        if resource == "model":
-            name = _one(params, body, "name")
-            return [("model", name)] if name else []
-        if resource == "run":
-            run_id = _one(params, body, "run_id") or _one(params, body, "run_uuid")
-            return self._runs([run_id] if run_id else [])
-        if resource == "runs":
-            return self._runs(params.get("run_id", []) + params.get("run_ids", []))
-        if resource == "logged_model":
-            get = getattr(self.store, "get_logged_model", None)
-            if get is None and getattr(self.store, "db", None) is not None:
-                from runlab.store.sql.logged_models import SqlLoggedModelStore
-
-                get = SqlLoggedModelStore(self.store.db).get_logged_model
-            try:
-                model = get(path_params.get("model_id", "")) if get else None
-            except (NotFoundError, RunlabError):
-                return []
-            return [("experiment", str(model.experiment_id))] if model else []
-        if resource == "artifact_path":
-            path = path_params.get("path") or _one(params, body, "path") or ""
-            segments = [s for s in path.replace("\\", "/").split("/") if s not in ("", ".")]
-            if ".." in segments:  # "1/../2" must not pass as experiment 1
-                raise Denied(403, "PERMISSION_DENIED", "artifact paths may not contain '..'")
-            first = segments[0] if segments else ""
-            if not first:
-                raise Denied(403, "PERMISSION_DENIED", "only an admin may list the artifact root")
-            return [("experiment", first)]
-        return []
-
-    def _runs(self, run_ids: list[str]) -> list[tuple[str, str]]:
-        out = []
-        for run_id in run_ids:
-            try:
-                out.append(("experiment", str(self.store.get_run(run_id).info.experiment_id)))
-            except RunlabError:
-                continue
+    def _resolve(self, targets: Iterable[Target]) -> list[tuple[str, str]]:
+        """The experiments and models behind a request's targets. An id that names
+        nothing is left to the handler, which answers 404 (or 400 when it is missing)."""
+        out: list[tuple[str, str]] = []
+        for kind, key in targets:
+            if kind in ("experiment", "model"):
+                out.append((kind, key))
+            elif kind == "experiment_name":
+                found = self.store.get_experiment_by_name(key)
+                if found is not None:
+                    out.append(("experiment", found.experiment_id))
+            elif kind == "run":
+                try:
+                    out.append(("experiment", str(self.store.get_run(key).info.experiment_id)))
+                except RunlabError:
+                    continue
+            elif kind == "logged_model":
+                experiment_id = self._logged_model_experiment(key)
+                if experiment_id is not None:
+                    out.append(("experiment", experiment_id))
+            elif kind == "artifact_path":
+                out.append(("experiment", _proxy_experiment(key)))
+            else:
+                raise ValueError(f"unknown target kind {kind!r}")
         return out
 
-    def after(self, actions: list[Any], response_body: bytes) -> None:
-        for action in actions:
-            if action[0] == "grant_experiment":
-                created = json.loads(response_body or b"{}").get("experiment_id")
-                if created is not None:
-                    self.auth.set_experiment_permission(
-                        str(created), action[1].username, Permission.MANAGE
-                    )
-            elif action[0] == "grant_model" and action[2]:
-                self.auth.set_model_permission(action[2], action[1].username, Permission.MANAGE)
-            elif action[0] == "rename_model" and action[1] and action[2]:
-                self.auth.rename_model(action[1], action[2])
+    def _logged_model_experiment(self, model_id: str) -> str | None:
+        get = getattr(self.store, "get_logged_model", None)
+        if get is None and getattr(self.store, "db", None) is not None:
+            from runlab.store.sql.logged_models import SqlLoggedModelStore
+
+            get = SqlLoggedModelStore(self.store.db).get_logged_model
+        try:
+            model = get(model_id) if get else None
+        except RunlabError:
+            return None
+        return str(model.experiment_id) if model else None
 
 
-def _one(params: dict[str, list[str]], body: dict[str, Any] | None, name: str) -> str | None:
-    if body is not None and body.get(name) not in (None, ""):
-        return str(body[name])
-    values = params.get(name)
-    return values[0] if values else None
+def _proxy_experiment(path: str) -> str:
+    """The experiment an artifact proxy path belongs to: its first segment, read after
+    the same normalisation the proxy's handlers apply (which refuses ``..``)."""
+    from runlab.artifacts import _paths
+
+    first = _paths.normalize(path).split("/", 1)[0]
+    if not first:
+        raise PermissionDeniedError("only an admin may list the artifact root")
+    return first
 
 
 def _cookie(headers: dict[bytes, bytes], name: str) -> str | None:
@@ -285,27 +250,24 @@ _FILTER_KEYS = {
 
 
 class AuthMiddleware:
+    """Signs every request in that a guarded route takes, before its body is read; the
+    route's own rule then decides, on the parsed arguments, what the user may do.
+
+    Public routes and the web UI's files pass unsigned; an API path that no route takes
+    is signed in too (the app then answers 404 or 405).
+    """
+
     def __init__(self, app: Any, authorizer: Authorizer) -> None:
         self.app = app
         self.authorizer = authorizer
+        self._paths: tuple[frozenset[tuple[str, str]], frozenset[str]] | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not self._needs_user(scope):
             await self.app(scope, receive, send)
             return
         from starlette.concurrency import run_in_threadpool
 
-        method, path = scope["method"], scope["path"]
-        found = rules.match(method, path)
-        if found is None:
-            if not path.startswith(_API_PREFIXES):
-                await self.app(scope, receive, send)  # the web UI's files
-                return
-            found = (rules.Rule("authenticated"), {})  # the app answers 404 or 405
-        rule, path_params = found
-        if rule.level == "public":
-            await self.app(scope, receive, send)
-            return
         headers = dict(scope["headers"])
         client = (scope.get("client") or ("unknown", 0))[0]
         try:
@@ -313,100 +275,38 @@ class AuthMiddleware:
         except Denied as denied:
             await _deny(denied, scope, receive, send)
             return
-        body_bytes: bytes | None = None
-        body: dict[str, Any] | None = None
-        if method in ("POST", "PATCH", "DELETE") and rule.resource != "artifact_path":
-            body_bytes = await _read_body(receive)
-            try:
-                parsed = json.loads(body_bytes) if body_bytes.strip() else None
-            except ValueError:
-                parsed = None  # the handler answers MALFORMED_REQUEST
-            body = parsed if isinstance(parsed, dict) else None
-        params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        try:
-            decision = await run_in_threadpool(
-                self.authorizer.authorize, rule, user, params, body, path_params
-            )
-        except Denied as denied:
-            await _deny(denied, scope, receive, send)
-            return
         scope.setdefault("state", {})["runlab_user"] = user
-        if decision.body is not None:
-            body_bytes = decision.body
-            scope["headers"] = [
-                (k, v) for k, v in scope["headers"] if k.lower() != b"content-length"
-            ] + [(b"content-length", str(len(body_bytes)).encode())]
-        if body_bytes is not None:
-            receive = _replay(body_bytes, receive)
-        if decision.readable is None and not decision.after:
-            await self.app(scope, receive, send)
-            return
-        await self._capture(scope, receive, send, rule, decision)
+        await self.app(scope, receive, send)
 
-    async def _capture(
-        self, scope: Any, receive: Any, send: Any, rule: rules.Rule, decision: Decision
-    ) -> None:
-        """Runs the app holding its JSON answer back, to filter it or act on success."""
-        from starlette.concurrency import run_in_threadpool
-
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def hold(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.app(scope, receive, hold)
-        body = b"".join(chunks)
-        if start.get("status") == 200:
-            if decision.after:
-                await run_in_threadpool(self.authorizer.after, decision.after, body)
-            if decision.readable is not None and rule.filter:
-                body = _filtered(body, rule.filter, decision.readable)
-        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send({**start, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+    def _needs_user(self, scope: Any) -> bool:
+        if self._paths is None:
+            self._paths = _public_and_outside_api(scope["app"])
+        public, outside_api = self._paths
+        method = "GET" if scope["method"] == "HEAD" else scope["method"]
+        path = scope["path"]
+        if (method, path) in public:
+            return False
+        return path.startswith(API_PREFIXES) or path in outside_api
 
 
-def _filtered(body: bytes, kind: str, readable: Any) -> bytes:
-    key, field_name = _FILTER_KEYS[kind]
-    try:
-        answer = json.loads(body)
-    except ValueError:
-        return body
-    if isinstance(answer, dict) and isinstance(answer.get(key), list):
-        answer[key] = [item for item in answer[key] if readable(item.get(field_name))]
-        return json.dumps(answer, separators=(",", ":")).encode("utf-8")
-    return body
+def _public_and_outside_api(app: Any) -> tuple[frozenset[tuple[str, str]], frozenset[str]]:
+    """(method, path) of the public routes, and the paths of guarded routes outside
+    ``/api``; both literal, which the app's route table is checked to keep true."""
+    from runlab.server._routing import iter_routes
 
-
-async def _read_body(receive: Any) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, original: Any) -> Any:
-    """The body read already, then the real channel (which reports a disconnect)."""
-    sent = False
-
-    async def receive() -> Any:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await original()
-
-    return receive
+    public: set[tuple[str, str]] = set()
+    outside_api: set[str] = set()
+    for path, methods, rule in iter_routes(app):
+        templated = "{" in path
+        if rule is not None and rule.level == "public":
+            if templated:
+                raise RuntimeError(f"public route {path} must be a literal path")
+            public |= {(m, path) for m in methods}
+        elif not path.startswith(API_PREFIXES):
+            if templated:
+                raise RuntimeError(f"guarded route {path} outside /api must be a literal path")
+            outside_api.add(path)
+    return frozenset(public), frozenset(outside_api)
 
 
 def _from_page_script(scope: Any) -> bool:

@@ -16,9 +16,10 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from runlab.auth.entities import Permission, User
 from runlab.auth.store import AuthStore
-from runlab.server._routing import JsonRoute
+from runlab.server._routing import GuardedRoute, JsonRoute
 from runlab.server._wire import WireModel
 from runlab.server.auth.middleware import SESSION_COOKIE, Authorizer, Denied
+from runlab.server.auth.rules import access, experiment, model
 
 __all__ = ["mlflow_router", "page_router", "runlab_router"]
 
@@ -26,7 +27,7 @@ SESSION_SECONDS = 12 * 3600
 
 mlflow_router = APIRouter(tags=["auth"], route_class=JsonRoute)
 runlab_router = APIRouter(tags=["auth"], route_class=JsonRoute)
-page_router = APIRouter(tags=["auth"])
+page_router = APIRouter(tags=["auth"], route_class=GuardedRoute)
 
 
 def _auth(request: Request) -> AuthStore:
@@ -79,11 +80,13 @@ class Username(WireModel):
 
 
 @mlflow_router.post("/users/create")
+@access("admin")
 def create_user(body: CreateUser, request: Request) -> dict[str, Any]:
     return {"user": _auth(request).create_user(body.username, body.password).to_json()}
 
 
 @mlflow_router.get("/users/get")
+@access("authenticated")
 def get_user(username: str, request: Request) -> dict[str, Any]:
     _self_or_admin(request, username)
     auth = _auth(request)
@@ -101,6 +104,7 @@ def get_user(username: str, request: Request) -> dict[str, Any]:
 
 
 @mlflow_router.patch("/users/update-password")
+@access("authenticated")
 def update_password(body: UpdatePassword, request: Request) -> dict[str, Any]:
     _self_or_admin(request, body.username)
     _auth(request).update_password(body.username, body.password)
@@ -108,12 +112,14 @@ def update_password(body: UpdatePassword, request: Request) -> dict[str, Any]:
 
 
 @mlflow_router.patch("/users/update-admin")
+@access("admin")
 def update_admin(body: UpdateAdmin, request: Request) -> dict[str, Any]:
     _auth(request).update_admin(body.username, body.is_admin)
     return {}
 
 
 @mlflow_router.delete("/users/delete")
+@access("admin")
 def delete_user(body: Username, request: Request) -> dict[str, Any]:
     _auth(request).delete_user(body.username)
     return {}
@@ -140,6 +146,7 @@ def _level(value: str | None) -> Permission:
 
 @mlflow_router.post("/experiments/permissions/create")
 @mlflow_router.patch("/experiments/permissions/update")
+@access("manage", experiment())
 def set_experiment_permission(body: ExperimentGrant, request: Request) -> dict[str, Any]:
     level = _level(body.permission)
     _auth(request).set_experiment_permission(body.experiment_id, body.username, level)
@@ -147,6 +154,7 @@ def set_experiment_permission(body: ExperimentGrant, request: Request) -> dict[s
 
 
 @mlflow_router.get("/experiments/permissions/get")
+@access("manage", experiment())
 def get_experiment_permission(
     experiment_id: str, username: str, request: Request
 ) -> dict[str, Any]:
@@ -167,6 +175,7 @@ def _experiment_permission(request: Request, experiment_id: str, username: str) 
 
 
 @mlflow_router.delete("/experiments/permissions/delete")
+@access("manage", experiment())
 def delete_experiment_permission(body: ExperimentGrant, request: Request) -> dict[str, Any]:
     _auth(request).delete_experiment_permission(body.experiment_id, body.username)
     return {}
@@ -174,12 +183,14 @@ def delete_experiment_permission(body: ExperimentGrant, request: Request) -> dic
 
 @mlflow_router.post("/registered-models/permissions/create")
 @mlflow_router.patch("/registered-models/permissions/update")
+@access("manage", model())
 def set_model_permission(body: ModelGrant, request: Request) -> dict[str, Any]:
     _auth(request).set_model_permission(body.name, body.username, _level(body.permission))
     return _model_permission(request, body.name, body.username)
 
 
 @mlflow_router.get("/registered-models/permissions/get")
+@access("manage", model())
 def get_model_permission(name: str, username: str, request: Request) -> dict[str, Any]:
     return _model_permission(request, name, username)
 
@@ -198,6 +209,7 @@ def _model_permission(request: Request, name: str, username: str) -> dict[str, A
 
 
 @mlflow_router.delete("/registered-models/permissions/delete")
+@access("manage", model())
 def delete_model_permission(body: ModelGrant, request: Request) -> dict[str, Any]:
     _auth(request).delete_model_permission(body.name, body.username)
     return {}
@@ -218,29 +230,34 @@ class NewToken(WireModel):
 
 
 @runlab_router.get("/users")
+@access("admin")
 def list_users(request: Request) -> dict[str, Any]:
     return {"users": [u.to_json() for u in _auth(request).list_users()]}
 
 
 @runlab_router.post("/users")
+@access("admin")
 def add_user(body: NewUser, request: Request) -> dict[str, Any]:
     user = _auth(request).create_user(body.username, body.password, is_admin=body.is_admin)
     return {"user": user.to_json()}
 
 
 @runlab_router.delete("/users/{username}")
+@access("admin")
 def remove_user(username: str, request: Request) -> dict[str, Any]:
     _auth(request).delete_user(username)
     return {}
 
 
 @runlab_router.get("/users/{username}/tokens")
+@access("authenticated")
 def list_tokens(username: str, request: Request) -> dict[str, Any]:
     _self_or_admin(request, username)
     return {"tokens": [t.to_json() for t in _auth(request).list_tokens(username)]}
 
 
 @runlab_router.post("/users/{username}/tokens")
+@access("authenticated")
 def create_token(username: str, body: NewToken, request: Request) -> dict[str, Any]:
     """The token's secret is in this answer only; it is kept hashed."""
     _self_or_admin(request, username)
@@ -251,6 +268,7 @@ def create_token(username: str, body: NewToken, request: Request) -> dict[str, A
 
 
 @runlab_router.delete("/users/{username}/tokens/{name}")
+@access("authenticated")
 def revoke_token(username: str, name: str, request: Request) -> dict[str, Any]:
     _self_or_admin(request, username)
     _auth(request).revoke_token(username, name)
@@ -266,6 +284,7 @@ class Login(WireModel):
 
 
 @runlab_router.post("/session")
+@access("public")
 def sign_in(body: Login, request: Request) -> Any:
     from runlab.server.errors import error_response
 
@@ -295,11 +314,13 @@ def sign_in(body: Login, request: Request) -> Any:
 
 
 @runlab_router.get("/session")
+@access("authenticated")
 def whoami(request: Request) -> dict[str, Any]:
     return {"user": _user(request).to_json()}
 
 
 @runlab_router.delete("/session")
+@access("public")
 def sign_out(request: Request) -> Any:
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
@@ -313,6 +334,7 @@ _LOGIN_PAGE = Path(__file__).with_name("login.html")
 
 
 @page_router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+@access("public")
 def login_page() -> HTMLResponse:
     return HTMLResponse(
         _LOGIN_PAGE.read_text(encoding="utf-8"),

@@ -1,205 +1,173 @@
-"""Which resource every endpoint touches and the level it needs (``--auth``).
+"""What each route needs under ``--auth``, declared on the route's handler.
 
-Each route of the app has one :class:`Rule`, keyed by URL group, method and the route's
-path template; a test walks the app's route table and fails on a route without one.
+Every handler carries an :class:`Access` given with the :func:`access` decorator; the
+app refuses to build a route without one (:class:`runlab.server._routing.GuardedRoute`).
+The check runs inside the route, after FastAPI has parsed the request, on the very
+arguments the handler receives: the permission is decided on the values the handler
+uses, never on another reading of the query string or body.
 
 ``level``:
-  ``public``         no credentials (health, version, the login page and login itself)
+  ``public``         no credentials (health, version, the sign-in page and sign-in itself)
   ``authenticated``  any signed-in user; the handler decides further (own account)
   ``create``         any signed-in user; the creator gets MANAGE on what is created
-  ``read`` / ``edit`` / ``manage``  that permission on the resource
+  ``read`` / ``edit`` / ``manage``  that permission on every target
   ``admin``          admins only
 
-``resource`` (where the experiment or registered model comes from):
-  ``experiment``      ``experiment_id`` in the query or JSON body
-  ``experiment_name`` ``experiment_name``, looked up
-  ``run``             ``run_id`` (or ``run_uuid``), via the run's experiment
-  ``runs``            every ``run_id`` / ``run_ids`` value
-  ``model``           registered model ``name``
-  ``logged_model``    the ``model_id`` path parameter, via the model's experiment
-  ``artifact_path``   the proxy path, whose first segment is the experiment id
-  ``experiment_ids``  a search's ``experiment_ids``: unreadable ones are dropped
-
-``filter`` names the list in a search answer whose items the user cannot read are
-removed; ``after`` names what happens once the request succeeded.
+Targets name where the request's experiments and registered models come from
+(:func:`experiment`, :func:`run`, :func:`model`...). ``narrow`` names a list of
+experiment ids that is cut down to the readable ones before the handler runs;
+``filter`` names the list in the answer whose unreadable items are dropped; ``after``
+names what happens once the handler succeeded.
 """
 
 from __future__ import annotations
 
-import functools
-import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, Literal
 
-__all__ = ["GROUPS", "RULES", "Rule", "match"]
+__all__ = [
+    "ACCESS_ATTRIBUTE",
+    "Access",
+    "Args",
+    "Target",
+    "access",
+    "access_of",
+    "artifact_path",
+    "experiment",
+    "experiment_name",
+    "logged_model",
+    "model",
+    "run",
+    "runs",
+]
 
-TRACKING = ("/api/2.0/mlflow", "/ajax-api/2.0/mlflow")
-PROXY = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
-RUNLAB = ("/api/2.0/runlab", "/ajax-api/2.0/runlab")
-ROOT = ("",)
-GROUPS: dict[str, tuple[str, ...]] = {
-    "tracking": TRACKING,
-    "proxy": PROXY,
-    "runlab": RUNLAB,
-    "root": ROOT,
-}
+ACCESS_ATTRIBUTE = "__runlab_access__"
+
+Level = Literal["public", "authenticated", "create", "read", "edit", "manage", "admin"]
+LEVELS: tuple[str, ...] = ("public", "authenticated", "create", "read", "edit", "manage", "admin")
+# kind of a target: "experiment", "experiment_name", "run", "model", "logged_model",
+# "artifact_path"; the authorizer turns each into experiments or registered models.
+Target = tuple[str, str]
+
+
+class Args:
+    """The arguments a handler is called with, read by name: a keyword argument, or else
+    a field of the parsed JSON body (``body``)."""
+
+    def __init__(self, kwargs: dict[str, Any]) -> None:
+        self.kwargs = kwargs
+
+    def get(self, name: str) -> Any:
+        if name in self.kwargs:
+            return self.kwargs[name]
+        body = self.kwargs.get("body")
+        return getattr(body, name, None) if body is not None else None
+
+    def set(self, name: str, value: Any) -> None:
+        if name in self.kwargs:
+            self.kwargs[name] = value
+        else:
+            setattr(self.kwargs["body"], name, value)
 
 
 @dataclass(frozen=True)
-class Rule:
-    level: str
-    resource: str | None = None
+class Targets:
+    """Reads one kind of target from named arguments: the first of ``names`` that is
+    set (``run_id``, else the older ``run_uuid``, as ``require_run_id`` reads them), or
+    with ``many`` every value of a list."""
+
+    kind: str
+    names: tuple[str, ...]
+    many: bool = False
+
+    def __call__(self, args: Args) -> list[Target]:
+        if self.many:
+            values = args.get(self.names[0]) or []
+            return [(self.kind, str(v)) for v in values if v not in (None, "")]
+        for name in self.names:
+            value = args.get(name)
+            if value not in (None, ""):
+                return [(self.kind, str(value))]
+        if self.kind == "artifact_path":  # no path is the artifact root, still a target
+            return [(self.kind, "")]
+        return []
+
+    def __str__(self) -> str:
+        return f"{self.kind}({', '.join(self.names)}{', each' if self.many else ''})"
+
+
+def experiment(name: str = "experiment_id") -> Targets:
+    return Targets("experiment", (name,))
+
+
+def experiment_name(name: str = "experiment_name") -> Targets:
+    return Targets("experiment_name", (name,))
+
+
+def run() -> Targets:
+    return Targets("run", ("run_id", "run_uuid"))
+
+
+def runs(name: str) -> Targets:
+    return Targets("run", (name,), many=True)
+
+
+def model(name: str = "name") -> Targets:
+    return Targets("model", (name,))
+
+
+def logged_model(name: str = "model_id") -> Targets:
+    return Targets("logged_model", (name,))
+
+
+def artifact_path(name: str = "path") -> Targets:
+    return Targets("artifact_path", (name,))
+
+
+@dataclass(frozen=True)
+class Access:
+    level: Level
+    targets: tuple[Callable[[Args], list[Target]], ...] = ()
+    narrow: str | None = None  # an argument listing experiment ids
     filter: str | None = None  # "experiments", "registered_models" or "model_versions"
     after: str | None = None  # "grant_experiment", "grant_model" or "rename_model"
 
+    def describe(self) -> str:
+        parts = [self.level, *(str(t) for t in self.targets)]
+        if self.narrow:
+            parts.append(f"narrow({self.narrow})")
+        if self.filter:
+            parts.append(f"filter({self.filter})")
+        if self.after:
+            parts.append(f"after({self.after})")
+        return " ".join(parts)
 
-R, E, M = "read", "edit", "manage"
-_exp, _run, _model = "experiment", "run", "model"
-
-RULES: dict[tuple[str, str, str], Rule] = {
-    # tracking: experiments
-    ("tracking", "POST", "/experiments/create"): Rule("create", after="grant_experiment"),
-    ("tracking", "GET", "/experiments/get"): Rule(R, _exp),
-    ("tracking", "GET", "/experiments/get-by-name"): Rule(R, "experiment_name"),
-    ("tracking", "POST", "/experiments/search"): Rule("authenticated", filter="experiments"),
-    ("tracking", "GET", "/experiments/search"): Rule("authenticated", filter="experiments"),
-    ("tracking", "POST", "/experiments/update"): Rule(E, _exp),
-    ("tracking", "POST", "/experiments/delete"): Rule(M, _exp),
-    ("tracking", "POST", "/experiments/restore"): Rule(M, _exp),
-    ("tracking", "POST", "/experiments/set-experiment-tag"): Rule(E, _exp),
-    ("tracking", "POST", "/experiments/delete-experiment-tag"): Rule(E, _exp),
-    # tracking: runs and metrics
-    ("tracking", "POST", "/runs/create"): Rule(E, _exp),
-    ("tracking", "GET", "/runs/get"): Rule(R, _run),
-    ("tracking", "POST", "/runs/update"): Rule(E, _run),
-    ("tracking", "POST", "/runs/delete"): Rule(M, _run),
-    ("tracking", "POST", "/runs/restore"): Rule(M, _run),
-    ("tracking", "POST", "/runs/search"): Rule(R, "experiment_ids"),
-    ("tracking", "POST", "/runs/log-metric"): Rule(E, _run),
-    ("tracking", "POST", "/runs/log-parameter"): Rule(E, _run),
-    ("tracking", "POST", "/runs/set-tag"): Rule(E, _run),
-    ("tracking", "POST", "/runs/delete-tag"): Rule(E, _run),
-    ("tracking", "POST", "/runs/log-batch"): Rule(E, _run),
-    ("tracking", "POST", "/runs/log-inputs"): Rule(E, _run),
-    ("tracking", "GET", "/metrics/get-history"): Rule(R, _run),
-    ("tracking", "GET", "/metrics/get-history-bulk"): Rule(R, "runs"),
-    ("tracking", "GET", "/metrics/get-history-bulk-interval"): Rule(R, "runs"),
-    ("tracking", "GET", "/artifacts/list"): Rule(R, _run),
-    # tracking: logged models
-    ("tracking", "POST", "/logged-models/search"): Rule(R, "experiment_ids"),
-    ("tracking", "POST", "/logged-models"): Rule(E, _exp),
-    ("tracking", "GET", "/logged-models/{model_id}"): Rule(R, "logged_model"),
-    ("tracking", "PATCH", "/logged-models/{model_id}"): Rule(E, "logged_model"),
-    ("tracking", "DELETE", "/logged-models/{model_id}"): Rule(M, "logged_model"),
-    ("tracking", "PATCH", "/logged-models/{model_id}/tags"): Rule(E, "logged_model"),
-    ("tracking", "DELETE", "/logged-models/{model_id}/tags/{key:path}"): Rule(E, "logged_model"),
-    ("tracking", "POST", "/logged-models/{model_id}/params"): Rule(E, "logged_model"),
-    ("tracking", "GET", "/logged-models/{model_id}/artifacts/directories"): Rule(R, "logged_model"),
-    ("tracking", "POST", "/runs/outputs"): Rule(E, _run),
-    # registry
-    ("tracking", "POST", "/registered-models/create"): Rule("create", after="grant_model"),
-    ("tracking", "GET", "/registered-models/get"): Rule(R, _model),
-    ("tracking", "POST", "/registered-models/rename"): Rule(E, _model, after="rename_model"),
-    ("tracking", "PATCH", "/registered-models/update"): Rule(E, _model),
-    ("tracking", "DELETE", "/registered-models/delete"): Rule(M, _model),
-    ("tracking", "GET", "/registered-models/search"): Rule(
-        "authenticated", filter="registered_models"
-    ),
-    ("tracking", "POST", "/registered-models/get-latest-versions"): Rule(R, _model),
-    ("tracking", "GET", "/registered-models/get-latest-versions"): Rule(R, _model),
-    ("tracking", "POST", "/registered-models/set-tag"): Rule(E, _model),
-    ("tracking", "DELETE", "/registered-models/delete-tag"): Rule(E, _model),
-    ("tracking", "POST", "/registered-models/alias"): Rule(E, _model),
-    ("tracking", "DELETE", "/registered-models/alias"): Rule(E, _model),
-    ("tracking", "GET", "/registered-models/alias"): Rule(R, _model),
-    ("tracking", "POST", "/model-versions/create"): Rule(E, _model),
-    ("tracking", "GET", "/model-versions/get"): Rule(R, _model),
-    ("tracking", "PATCH", "/model-versions/update"): Rule(E, _model),
-    ("tracking", "POST", "/model-versions/transition-stage"): Rule(E, _model),
-    ("tracking", "DELETE", "/model-versions/delete"): Rule(M, _model),
-    ("tracking", "GET", "/model-versions/search"): Rule("authenticated", filter="model_versions"),
-    ("tracking", "GET", "/model-versions/get-download-uri"): Rule(R, _model),
-    ("tracking", "POST", "/model-versions/set-tag"): Rule(E, _model),
-    ("tracking", "DELETE", "/model-versions/delete-tag"): Rule(E, _model),
-    ("tracking", "GET", "/model-versions/stage-history"): Rule(R, _model),
-    # MLflow's user and permission API
-    ("tracking", "POST", "/users/create"): Rule("admin"),
-    ("tracking", "GET", "/users/get"): Rule("authenticated"),
-    ("tracking", "PATCH", "/users/update-password"): Rule("authenticated"),
-    ("tracking", "PATCH", "/users/update-admin"): Rule("admin"),
-    ("tracking", "DELETE", "/users/delete"): Rule("admin"),
-    ("tracking", "POST", "/experiments/permissions/create"): Rule(M, _exp),
-    ("tracking", "GET", "/experiments/permissions/get"): Rule(M, _exp),
-    ("tracking", "PATCH", "/experiments/permissions/update"): Rule(M, _exp),
-    ("tracking", "DELETE", "/experiments/permissions/delete"): Rule(M, _exp),
-    ("tracking", "POST", "/registered-models/permissions/create"): Rule(M, _model),
-    ("tracking", "GET", "/registered-models/permissions/get"): Rule(M, _model),
-    ("tracking", "PATCH", "/registered-models/permissions/update"): Rule(M, _model),
-    ("tracking", "DELETE", "/registered-models/permissions/delete"): Rule(M, _model),
-    # runlab's own API: charts, session, users and tokens
-    ("runlab", "GET", "/metrics/downsampled"): Rule(R, _run),
-    ("runlab", "POST", "/runs/count"): Rule(R, "experiment_ids"),
-    ("runlab", "POST", "/runs/groups"): Rule(R, "experiment_ids"),
-    ("runlab", "GET", "/artifacts/get"): Rule(R, _run),
-    ("runlab", "POST", "/session"): Rule("public"),
-    ("runlab", "DELETE", "/session"): Rule("public"),
-    ("runlab", "GET", "/session"): Rule("authenticated"),
-    ("runlab", "GET", "/users"): Rule("admin"),
-    ("runlab", "POST", "/users"): Rule("admin"),
-    ("runlab", "DELETE", "/users/{username}"): Rule("admin"),
-    ("runlab", "GET", "/users/{username}/tokens"): Rule("authenticated"),
-    ("runlab", "POST", "/users/{username}/tokens"): Rule("authenticated"),
-    ("runlab", "DELETE", "/users/{username}/tokens/{name}"): Rule("authenticated"),
-    # artifact proxy: paths start with the experiment id
-    ("proxy", "GET", "/artifacts"): Rule(R, "artifact_path"),
-    ("proxy", "GET", "/artifacts/{path:path}"): Rule(R, "artifact_path"),
-    ("proxy", "PUT", "/artifacts/{path:path}"): Rule(E, "artifact_path"),
-    ("proxy", "DELETE", "/artifacts/{path:path}"): Rule(M, "artifact_path"),
-    ("proxy", "POST", "/mpu/create/{path:path}"): Rule(E, "artifact_path"),
-    # The upload id is unguessable and only handed out by mpu/create, which checked EDIT.
-    ("proxy", "PUT", "/mpu/upload/{upload_id}/{part_number}"): Rule("authenticated"),
-    ("proxy", "POST", "/mpu/complete/{path:path}"): Rule(E, "artifact_path"),
-    ("proxy", "POST", "/mpu/abort/{path:path}"): Rule(E, "artifact_path"),
-    # the server itself, and the file download MLflow's web UI uses
-    ("root", "GET", "/health"): Rule("public"),
-    ("root", "GET", "/version"): Rule("public"),
-    ("root", "GET", "/login"): Rule("public"),
-    ("root", "GET", "/get-artifact"): Rule(R, _run),
-    ("root", "GET", "/api/openapi.json"): Rule("authenticated"),
-    ("root", "GET", "/api/docs"): Rule("authenticated"),
-    ("root", "GET", "/docs/oauth2-redirect"): Rule("public"),
-}
+    def targets_of(self, args: Args) -> Iterable[Target]:
+        for read in self.targets:
+            yield from read(args)
 
 
-def _regex(template: str) -> re.Pattern[str]:
-    out = ""
-    for part in re.split(r"(\{[^}]+\})", template):
-        if part.startswith("{"):
-            name, _, kind = part[1:-1].partition(":")
-            out += f"(?P<{name}>.*)" if kind == "path" else f"(?P<{name}>[^/]+)"
-        else:
-            out += re.escape(part)
-    return re.compile(f"^{out}$")
+def access(
+    level: Level,
+    *targets: Callable[[Args], list[Target]],
+    narrow: str | None = None,
+    filter: str | None = None,
+    after: str | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declares what the decorated handler needs; put it below the route decorator."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown access level {level!r}")
+    if level in ("read", "edit", "manage") and not targets and narrow is None:
+        raise ValueError(f"a {level!r} rule needs a target")
+    rule = Access(level, tuple(targets), narrow, filter, after)
+
+    def mark(handler: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(handler, ACCESS_ATTRIBUTE, rule)
+        return handler
+
+    return mark
 
 
-@functools.lru_cache(maxsize=1)
-def _compiled() -> list[tuple[str, str, re.Pattern[str], Rule]]:
-    items = []
-    for (group, method, template), rule in RULES.items():
-        for prefix in GROUPS[group]:
-            items.append((method, prefix + template, _regex(prefix + template), rule))
-    # Literal paths before templates, longer before shorter: /artifacts/list is not a
-    # proxy path, and /experiments/permissions/get is not /experiments/get.
-    items.sort(key=lambda i: ("{" in i[1], -len(i[1])))
-    return items
-
-
-def match(method: str, path: str) -> tuple[Rule, dict[str, str]] | None:
-    """The rule for a request and its path parameters; HEAD is checked as GET."""
-    method = "GET" if method == "HEAD" else method
-    for rule_method, _template, pattern, rule in _compiled():
-        if rule_method != method:
-            continue
-        found = pattern.match(path)
-        if found:
-            return rule, found.groupdict()
-    return None
+def access_of(handler: Any) -> Access | None:
+    return getattr(handler, ACCESS_ATTRIBUTE, None)

@@ -10,11 +10,13 @@ from runlab.server import _schemas
 from runlab.server._artifact_access import list_json
 from runlab.server._deps import Artifacts, Store, require_run_id
 from runlab.server._routing import JsonRoute
+from runlab.server.auth.rules import access, run
 
 router = APIRouter(tags=["artifacts"], route_class=JsonRoute)
 
 
 @router.get("/artifacts/list", response_model=_schemas.ListArtifactsOut)
+@access("read", run())
 def list_artifacts(
     store: Store,
     destination: Artifacts,

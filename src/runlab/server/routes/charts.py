@@ -27,6 +27,7 @@ from runlab.server._artifact_access import repository_for
 from runlab.server._deps import Artifacts, Store, require_run_id
 from runlab.server._routing import JsonRoute
 from runlab.server._wire import Id, WireModel, metric_json, number_json
+from runlab.server.auth.rules import access, run
 
 router = APIRouter(tags=["web UI"], route_class=JsonRoute)
 
@@ -37,6 +38,7 @@ _ACTIVE_TYPES = ("text/html", "application/javascript", "text/javascript", "imag
 
 
 @router.get("/metrics/downsampled")
+@access("read", run())
 def metric_downsampled(
     store: Store,
     metric_key: str,
@@ -76,6 +78,7 @@ class CountRuns(WireModel):
 
 
 @router.post("/runs/count")
+@access("read", narrow="experiment_ids")
 def count_runs(body: CountRuns, store: Store) -> dict[str, Any]:
     """The number of runs ``runs/search`` would return with this filter, over all pages."""
     count = store.count_runs_matching(
@@ -85,6 +88,7 @@ def count_runs(body: CountRuns, store: Store) -> dict[str, Any]:
 
 
 @router.get("/artifacts/get", response_class=StreamingResponse)
+@access("read", run())
 def get_artifact(
     store: Store,
     destination: Artifacts,

@@ -11,6 +11,7 @@ from runlab.errors import InvalidInputError
 from runlab.server._artifact_access import FILE_RESPONSE, repository_for, stream_file
 from runlab.server._deps import Artifacts, Store, require_run_id
 from runlab.server._routing import JsonRoute
+from runlab.server.auth.rules import access, run
 
 router = APIRouter(tags=["artifacts"], route_class=JsonRoute)
 
@@ -21,6 +22,7 @@ router = APIRouter(tags=["artifacts"], route_class=JsonRoute)
     responses=FILE_RESPONSE,
     operation_id="get_run_artifact",
 )
+@access("read", run())
 def get_artifact(
     store: Store,
     destination: Artifacts,

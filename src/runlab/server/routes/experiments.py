@@ -13,6 +13,7 @@ from runlab.server import _schemas
 from runlab.server._deps import Store
 from runlab.server._routing import JsonRoute
 from runlab.server._wire import Id, Int64, KeyValue, WireModel, experiment_json, page_json
+from runlab.server.auth.rules import access, experiment, experiment_name
 
 router = APIRouter(tags=["experiments"], route_class=JsonRoute)
 
@@ -52,6 +53,7 @@ class ExperimentTagRef(WireModel):
 
 
 @router.post("/experiments/create", response_model=_schemas.CreateExperimentOut)
+@access("create", after="grant_experiment")
 def create_experiment(body: CreateExperiment, store: Store) -> dict[str, Any]:
     tags = {t.key: t.value for t in body.tags}
     experiment_id = store.create_experiment(body.name, body.artifact_location or None, tags)
@@ -59,11 +61,13 @@ def create_experiment(body: CreateExperiment, store: Store) -> dict[str, Any]:
 
 
 @router.get("/experiments/get", response_model=_schemas.GetExperimentOut)
+@access("read", experiment())
 def get_experiment(store: Store, experiment_id: Id) -> dict[str, Any]:
     return {"experiment": experiment_json(store.get_experiment(experiment_id))}
 
 
 @router.get("/experiments/get-by-name", response_model=_schemas.GetExperimentOut)
+@access("read", experiment_name())
 def get_experiment_by_name(store: Store, experiment_name: str) -> dict[str, Any]:
     found = store.get_experiment_by_name(experiment_name)
     if found is None:
@@ -83,6 +87,7 @@ def _search(store: Store, body: SearchExperiments) -> dict[str, Any]:
 
 
 @router.post("/experiments/search", response_model=_schemas.SearchExperimentsOut)
+@access("authenticated", filter="experiments")
 def search_experiments(body: SearchExperiments, store: Store) -> dict[str, Any]:
     return _search(store, body)
 
@@ -92,6 +97,7 @@ def search_experiments(body: SearchExperiments, store: Store) -> dict[str, Any]:
     response_model=_schemas.SearchExperimentsOut,
     operation_id="search_experiments_get",
 )
+@access("authenticated", filter="experiments")
 def search_experiments_get(
     store: Store,
     max_results: Int64 = 1000,
@@ -112,30 +118,35 @@ def search_experiments_get(
 
 
 @router.post("/experiments/update", response_model=_schemas.Empty)
+@access("edit", experiment())
 def update_experiment(body: UpdateExperiment, store: Store) -> dict[str, Any]:
     store.rename_experiment(body.experiment_id, body.new_name)
     return {}
 
 
 @router.post("/experiments/delete", response_model=_schemas.Empty)
+@access("manage", experiment())
 def delete_experiment(body: ExperimentRef, store: Store) -> dict[str, Any]:
     store.delete_experiment(body.experiment_id)
     return {}
 
 
 @router.post("/experiments/restore", response_model=_schemas.Empty)
+@access("manage", experiment())
 def restore_experiment(body: ExperimentRef, store: Store) -> dict[str, Any]:
     store.restore_experiment(body.experiment_id)
     return {}
 
 
 @router.post("/experiments/set-experiment-tag", response_model=_schemas.Empty)
+@access("edit", experiment())
 def set_experiment_tag(body: ExperimentTag, store: Store) -> dict[str, Any]:
     store.set_experiment_tag(body.experiment_id, body.key, body.value)
     return {}
 
 
 @router.post("/experiments/delete-experiment-tag", response_model=_schemas.Empty)
+@access("edit", experiment())
 def delete_experiment_tag(body: ExperimentTagRef, store: Store) -> dict[str, Any]:
     store.delete_experiment_tag(body.experiment_id, body.key)
     return {}

@@ -19,9 +19,11 @@ from fastapi import APIRouter
 
 from runlab.entities import MetricSummary, ViewType
 from runlab.server._deps import Store
+from runlab.server._routing import GuardedRoute
 from runlab.server._wire import Id, WireModel, number_json
+from runlab.server.auth.rules import access
 
-router = APIRouter(tags=["web UI"])
+router = APIRouter(tags=["web UI"], route_class=GuardedRoute)
 
 
 class GroupRuns(WireModel):
@@ -34,6 +36,7 @@ class GroupRuns(WireModel):
 
 
 @router.post("/runs/groups")
+@access("read", narrow="experiment_ids")
 def group_runs(body: GroupRuns, store: Store) -> dict[str, Any]:
     """Groups in value order (text order), runs without the key last."""
     groups = store.group_runs(

@@ -23,6 +23,7 @@ from runlab.server._artifact_access import list_json
 from runlab.server._deps import Artifacts, Store
 from runlab.server._routing import JsonRoute
 from runlab.server._wire import Id, Int64, KeyValue, WireModel, page_json
+from runlab.server.auth.rules import access, experiment, logged_model, run
 from runlab.store.logged_models_base import LoggedModelStore
 
 router = APIRouter(tags=["logged models"], route_class=JsonRoute)
@@ -135,6 +136,7 @@ class LogOutputs(WireModel):
 
 
 @router.post("/logged-models")
+@access("edit", experiment())
 def create_logged_model(
     body: CreateLoggedModel, store: Store, models: _MaybeModels
 ) -> dict[str, Any]:
@@ -150,6 +152,7 @@ def create_logged_model(
 
 
 @router.post("/logged-models/search", response_model=_schemas.SearchLoggedModelsOut)
+@access("read", narrow="experiment_ids")
 def search_logged_models(
     body: SearchLoggedModels, store: Store, models: _MaybeModels
 ) -> dict[str, Any]:
@@ -168,6 +171,7 @@ def search_logged_models(
 
 
 @router.get("/logged-models/{model_id}")
+@access("read", logged_model())
 def get_logged_model(model_id: str, models: _MaybeModels) -> dict[str, Any]:
     if models is None:
         raise NotFoundError(f"logged model {model_id!r} not found")
@@ -175,6 +179,7 @@ def get_logged_model(model_id: str, models: _MaybeModels) -> dict[str, Any]:
 
 
 @router.patch("/logged-models/{model_id}")
+@access("edit", logged_model())
 def finalize_logged_model(
     model_id: str, body: FinalizeLoggedModel, models: _MaybeModels
 ) -> dict[str, Any]:
@@ -182,12 +187,14 @@ def finalize_logged_model(
 
 
 @router.delete("/logged-models/{model_id}")
+@access("manage", logged_model())
 def delete_logged_model(model_id: str, models: _MaybeModels) -> dict[str, Any]:
     _require(models).delete_logged_model(model_id)
     return {}
 
 
 @router.patch("/logged-models/{model_id}/tags")
+@access("edit", logged_model())
 def set_logged_model_tags(
     model_id: str, body: SetLoggedModelTags, models: _MaybeModels
 ) -> dict[str, Any]:
@@ -196,12 +203,14 @@ def set_logged_model_tags(
 
 
 @router.delete("/logged-models/{model_id}/tags/{key:path}")
+@access("edit", logged_model())
 def delete_logged_model_tag(model_id: str, key: str, models: _MaybeModels) -> dict[str, Any]:
     _require(models).delete_logged_model_tag(model_id, key)
     return {}
 
 
 @router.post("/logged-models/{model_id}/params")
+@access("edit", logged_model())
 def log_logged_model_params(
     model_id: str, body: LogLoggedModelParams, models: _MaybeModels
 ) -> dict[str, Any]:
@@ -210,6 +219,7 @@ def log_logged_model_params(
 
 
 @router.get("/logged-models/{model_id}/artifacts/directories")
+@access("read", logged_model())
 def list_logged_model_artifacts(
     model_id: str,
     models: _MaybeModels,
@@ -224,6 +234,7 @@ def list_logged_model_artifacts(
 
 
 @router.post("/runs/outputs")
+@access("edit", run())
 def log_outputs(body: LogOutputs, store: Store, models: _MaybeModels) -> dict[str, Any]:
     """Link models to the run that produced them. The link a client reads back is the
     model's ``source_run_id``, so this checks that the run and models exist."""

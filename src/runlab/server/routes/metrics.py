@@ -13,6 +13,7 @@ from runlab.server import _schemas
 from runlab.server._deps import Store, require_run_id
 from runlab.server._routing import JsonRoute
 from runlab.server._wire import Int64, metric_json, page_json
+from runlab.server.auth.rules import access, run, runs
 
 router = APIRouter(tags=["metrics"], route_class=JsonRoute)
 
@@ -23,6 +24,7 @@ DEFAULT_BULK_POINTS = 320
 
 
 @router.get("/metrics/get-history", response_model=_schemas.MetricHistoryOut)
+@access("read", run())
 def get_metric_history(
     store: Store,
     metric_key: str,
@@ -47,6 +49,7 @@ def _run_ids(run_ids: list[str]) -> list[str]:
 
 
 @router.get("/metrics/get-history-bulk", response_model=_schemas.BulkMetricsOut)
+@access("read", runs("run_id"))
 def get_metric_history_bulk(
     store: Store,
     metric_key: str,
@@ -76,6 +79,7 @@ def sample_steps(steps: list[int], max_points: int) -> set[int]:
 
 
 @router.get("/metrics/get-history-bulk-interval", response_model=_schemas.BulkMetricsOut)
+@access("read", runs("run_ids"))
 def get_metric_history_bulk_interval(
     store: Store,
     metric_key: str,

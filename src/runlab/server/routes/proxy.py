@@ -27,6 +27,7 @@ from runlab.server._deps import Artifacts
 from runlab.server._routing import JsonRoute
 from runlab.server._streams import BodyReader
 from runlab.server._wire import Int64, WireModel
+from runlab.server.auth.rules import access, artifact_path
 
 router = APIRouter(tags=["artifact proxy"], route_class=JsonRoute)
 
@@ -64,17 +65,20 @@ def _listing(repo: ArtifactRepository, path: str | None) -> dict[str, Any]:
 
 
 @router.get("/artifacts", response_model=_schemas.ProxyListOut)
+@access("read", artifact_path())
 def list_artifacts(destination: Artifacts, path: str | None = None) -> dict[str, Any]:
     """Entries directly inside directory ``path`` (names relative to it)."""
     return _listing(_repo(destination), path)
 
 
 @router.get("/artifacts/{path:path}", response_class=StreamingResponse, responses=FILE_RESPONSE)
+@access("read", artifact_path())
 def download_artifact(destination: Artifacts, path: str) -> StreamingResponse:
     return stream_file(_repo(destination), _file_path(path))
 
 
 @router.put("/artifacts/{path:path}", openapi_extra=_BINARY_BODY)
+@access("edit", artifact_path())
 async def upload_artifact(request: Request, destination: Artifacts, path: str) -> Any:
     import anyio.to_thread
 
@@ -86,6 +90,7 @@ async def upload_artifact(request: Request, destination: Artifacts, path: str) -
 
 
 @router.delete("/artifacts/{path:path}")
+@access("manage", artifact_path())
 def delete_artifact(destination: Artifacts, path: str) -> dict[str, Any]:
     _repo(destination).delete_artifacts(_file_path(path))
     return {}
@@ -121,6 +126,7 @@ def _target(directory: str, local_file: str) -> str:
 
 
 @router.post("/mpu/create/{path:path}", response_model=_schemas.CreateMultipartOut)
+@access("edit", artifact_path())
 def create_multipart_upload(
     request: Request, body: CreateMultipart, destination: Artifacts, path: str
 ) -> dict[str, Any]:
@@ -137,6 +143,7 @@ def create_multipart_upload(
 
 
 @router.put("/mpu/upload/{upload_id}/{part_number}", openapi_extra=_BINARY_BODY)
+@access("authenticated")
 async def upload_multipart_part(
     request: Request, destination: Artifacts, upload_id: str, part_number: str
 ) -> Any:
@@ -157,6 +164,7 @@ async def upload_multipart_part(
 
 
 @router.post("/mpu/complete/{path:path}", response_model=_schemas.Empty)
+@access("edit", artifact_path())
 def complete_multipart_upload(
     body: CompleteMultipart, destination: Artifacts, path: str
 ) -> dict[str, Any]:
@@ -168,6 +176,7 @@ def complete_multipart_upload(
 
 
 @router.post("/mpu/abort/{path:path}", response_model=_schemas.Empty)
+@access("edit", artifact_path())
 def abort_multipart_upload(
     body: AbortMultipart, destination: Artifacts, path: str
 ) -> dict[str, Any]:

@@ -12,10 +12,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from runlab.entities import ModelVersion, RegisteredModel
+from runlab.server._routing import GuardedRoute
 from runlab.server._wire import Int64, KeyValue, WireModel, page_json
+from runlab.server.auth.rules import access, model
 from runlab.store.registry_base import RegistryStore
 
-router = APIRouter(tags=["model registry"])
+router = APIRouter(tags=["model registry"], route_class=GuardedRoute)
 
 
 def _registry(request: Request) -> RegistryStore:
@@ -165,6 +167,7 @@ OrderBy = Annotated[list[str] | None, Query()]
 
 
 @router.post("/registered-models/create")
+@access("create", after="grant_model")
 def create_registered_model(body: CreateRegisteredModel, registry: Registry) -> dict[str, Any]:
     tags = {t.key: t.value for t in body.tags}
     model = registry.create_registered_model(body.name, tags, body.description or None)
@@ -172,29 +175,34 @@ def create_registered_model(body: CreateRegisteredModel, registry: Registry) -> 
 
 
 @router.get("/registered-models/get")
+@access("read", model())
 def get_registered_model(registry: Registry, name: str) -> dict[str, Any]:
     return {"registered_model": registered_model_json(registry.get_registered_model(name))}
 
 
 @router.post("/registered-models/rename")
+@access("edit", model(), after="rename_model")
 def rename_registered_model(body: RenameRegisteredModel, registry: Registry) -> dict[str, Any]:
     model = registry.rename_registered_model(body.name, body.new_name)
     return {"registered_model": registered_model_json(model)}
 
 
 @router.patch("/registered-models/update")
+@access("edit", model())
 def update_registered_model(body: UpdateDescription, registry: Registry) -> dict[str, Any]:
     model = registry.update_registered_model(body.name, body.description)
     return {"registered_model": registered_model_json(model)}
 
 
 @router.delete("/registered-models/delete")
+@access("manage", model())
 def delete_registered_model(body: ModelName, registry: Registry) -> dict[str, Any]:
     registry.delete_registered_model(body.name)
     return {}
 
 
 @router.get("/registered-models/search")
+@access("authenticated", filter="registered_models")
 def search_registered_models(
     registry: Registry,
     filter: str | None = None,
@@ -214,11 +222,13 @@ def _latest(registry: RegistryStore, body: LatestVersions) -> dict[str, Any]:
 
 
 @router.post("/registered-models/get-latest-versions")
+@access("read", model())
 def get_latest_versions(body: LatestVersions, registry: Registry) -> dict[str, Any]:
     return _latest(registry, body)
 
 
 @router.get("/registered-models/get-latest-versions", operation_id="get_latest_versions_get")
+@access("read", model())
 def get_latest_versions_get(
     registry: Registry, name: str, stages: OrderBy = None
 ) -> dict[str, Any]:
@@ -226,30 +236,35 @@ def get_latest_versions_get(
 
 
 @router.post("/registered-models/set-tag")
+@access("edit", model())
 def set_registered_model_tag(body: ModelTag, registry: Registry) -> dict[str, Any]:
     registry.set_registered_model_tag(body.name, body.key, body.value)
     return {}
 
 
 @router.delete("/registered-models/delete-tag")
+@access("edit", model())
 def delete_registered_model_tag(body: ModelTagRef, registry: Registry) -> dict[str, Any]:
     registry.delete_registered_model_tag(body.name, body.key)
     return {}
 
 
 @router.post("/registered-models/alias")
+@access("edit", model())
 def set_registered_model_alias(body: SetAlias, registry: Registry) -> dict[str, Any]:
     registry.set_registered_model_alias(body.name, body.alias, body.version)
     return {}
 
 
 @router.delete("/registered-models/alias")
+@access("edit", model())
 def delete_registered_model_alias(body: AliasRef, registry: Registry) -> dict[str, Any]:
     registry.delete_registered_model_alias(body.name, body.alias)
     return {}
 
 
 @router.get("/registered-models/alias")
+@access("read", model())
 def get_model_version_by_alias(registry: Registry, name: str, alias: str) -> dict[str, Any]:
     return {"model_version": model_version_json(registry.get_model_version_by_alias(name, alias))}
 
@@ -258,6 +273,7 @@ def get_model_version_by_alias(registry: Registry, name: str, alias: str) -> dic
 
 
 @router.post("/model-versions/create")
+@access("edit", model())
 def create_model_version(
     body: CreateModelVersion, registry: Registry, request: Request
 ) -> dict[str, Any]:
@@ -293,17 +309,20 @@ def _user(request: Request) -> str | None:
 
 
 @router.get("/model-versions/get")
+@access("read", model())
 def get_model_version(registry: Registry, name: str, version: str) -> dict[str, Any]:
     return {"model_version": model_version_json(registry.get_model_version(name, version))}
 
 
 @router.patch("/model-versions/update")
+@access("edit", model())
 def update_model_version(body: UpdateVersion, registry: Registry) -> dict[str, Any]:
     mv = registry.update_model_version(body.name, body.version, body.description)
     return {"model_version": model_version_json(mv)}
 
 
 @router.post("/model-versions/transition-stage")
+@access("edit", model())
 def transition_model_version_stage(
     body: TransitionStage, registry: Registry, request: Request
 ) -> dict[str, Any]:
@@ -318,12 +337,14 @@ def transition_model_version_stage(
 
 
 @router.delete("/model-versions/delete")
+@access("manage", model())
 def delete_model_version(body: VersionRef, registry: Registry) -> dict[str, Any]:
     registry.delete_model_version(body.name, body.version)
     return {}
 
 
 @router.get("/model-versions/search")
+@access("authenticated", filter="model_versions")
 def search_model_versions(
     registry: Registry,
     filter: str | None = None,
@@ -338,23 +359,27 @@ def search_model_versions(
 
 
 @router.get("/model-versions/get-download-uri")
+@access("read", model())
 def get_model_version_download_uri(registry: Registry, name: str, version: str) -> dict[str, Any]:
     return {"artifact_uri": registry.get_model_version_download_uri(name, version)}
 
 
 @router.post("/model-versions/set-tag")
+@access("edit", model())
 def set_model_version_tag(body: VersionTag, registry: Registry) -> dict[str, Any]:
     registry.set_model_version_tag(body.name, body.version, body.key, body.value)
     return {}
 
 
 @router.delete("/model-versions/delete-tag")
+@access("edit", model())
 def delete_model_version_tag(body: VersionTagRef, registry: Registry) -> dict[str, Any]:
     registry.delete_model_version_tag(body.name, body.version, body.key)
     return {}
 
 
 @router.get("/model-versions/stage-history")
+@access("read", model())
 def get_model_version_stage_history(registry: Registry, name: str, version: str) -> dict[str, Any]:
     """runlab's own: every stage change of a version, oldest first."""
     history = registry.get_model_version_stage_history(name, version)

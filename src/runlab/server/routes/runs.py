@@ -34,6 +34,7 @@ from runlab.server._wire import (
     run_info_json,
     run_json,
 )
+from runlab.server.auth.rules import access, experiment, run
 
 router = APIRouter(tags=["runs"], route_class=JsonRoute)
 
@@ -138,6 +139,7 @@ def _run_payload(store: Store, created: Run | RunInfo) -> dict[str, Any]:
 
 
 @router.post("/runs/create", response_model=_schemas.GetRunOut)
+@access("edit", experiment())
 def create_run(body: CreateRun, store: Store) -> dict[str, Any]:
     from runlab.tracking._names import generate_run_name
 
@@ -151,11 +153,13 @@ def create_run(body: CreateRun, store: Store) -> dict[str, Any]:
 
 
 @router.get("/runs/get", response_model=_schemas.GetRunOut)
+@access("read", run())
 def get_run(store: Store, run_id: str | None = None, run_uuid: str | None = None) -> dict[str, Any]:
     return {"run": run_json(store.get_run(require_run_id(run_id, run_uuid)))}
 
 
 @router.post("/runs/update", response_model=_schemas.UpdateRunOut)
+@access("edit", run())
 def update_run(body: UpdateRun, store: Store) -> dict[str, Any]:
     info = store.update_run_info(
         require_run_id(body.run_id, body.run_uuid),
@@ -167,18 +171,21 @@ def update_run(body: UpdateRun, store: Store) -> dict[str, Any]:
 
 
 @router.post("/runs/delete", response_model=_schemas.Empty)
+@access("manage", run())
 def delete_run(body: RunRef, store: Store) -> dict[str, Any]:
     store.delete_run(require_run_id(body.run_id, body.run_uuid))
     return {}
 
 
 @router.post("/runs/restore", response_model=_schemas.Empty)
+@access("manage", run())
 def restore_run(body: RunRef, store: Store) -> dict[str, Any]:
     store.restore_run(require_run_id(body.run_id, body.run_uuid))
     return {}
 
 
 @router.post("/runs/search", response_model=_schemas.SearchRunsOut)
+@access("read", narrow="experiment_ids")
 def search_runs(body: SearchRuns, store: Store) -> dict[str, Any]:
     page = store.search_runs(
         body.experiment_ids,
@@ -192,12 +199,14 @@ def search_runs(body: SearchRuns, store: Store) -> dict[str, Any]:
 
 
 @router.post("/runs/log-metric", response_model=_schemas.Empty)
+@access("edit", run())
 def log_metric(body: LogMetric, store: Store) -> dict[str, Any]:
     store.log_batch(require_run_id(body.run_id, body.run_uuid), metrics=[_metric(body)])
     return {}
 
 
 @router.post("/runs/log-parameter", response_model=_schemas.Empty)
+@access("edit", run())
 def log_param(body: LogParam, store: Store) -> dict[str, Any]:
     param = _param(body.key, body.value)
     store.log_batch(require_run_id(body.run_id, body.run_uuid), params=[param])
@@ -205,6 +214,7 @@ def log_param(body: LogParam, store: Store) -> dict[str, Any]:
 
 
 @router.post("/runs/set-tag", response_model=_schemas.Empty)
+@access("edit", run())
 def set_tag(body: SetTag, store: Store) -> dict[str, Any]:
     tag = _tag(body.key, body.value)
     store.log_batch(require_run_id(body.run_id, body.run_uuid), tags=[tag])
@@ -212,12 +222,14 @@ def set_tag(body: SetTag, store: Store) -> dict[str, Any]:
 
 
 @router.post("/runs/delete-tag", response_model=_schemas.Empty)
+@access("edit", run())
 def delete_tag(body: DeleteTag, store: Store) -> dict[str, Any]:
     store.delete_tag(require_run_id(body.run_id, body.run_uuid), body.key)
     return {}
 
 
 @router.post("/runs/log-batch", response_model=_schemas.Empty)
+@access("edit", run())
 def log_batch(body: LogBatch, store: Store) -> dict[str, Any]:
     run_id = require_run_id(body.run_id, body.run_uuid)
     check.batch_sizes(body.metrics, body.params, body.tags)
@@ -231,6 +243,7 @@ def log_batch(body: LogBatch, store: Store) -> dict[str, Any]:
 
 
 @router.post("/runs/log-inputs", response_model=_schemas.Empty)
+@access("edit", run())
 def log_inputs(body: LogInputs, store: Store) -> dict[str, Any]:
     run_id = require_run_id(body.run_id, body.run_uuid)
     items = []

@@ -58,9 +58,11 @@ from urllib.parse import urlsplit
 
 from runlab.errors import (
     AlreadyExistsError,
+    AuthenticationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    PermissionDeniedError,
     RunlabError,
     StorageError,
 )
@@ -91,20 +93,6 @@ class InvalidParameterValueError(InvalidInputError, ConflictError):
     contradicts stored state, such as a changed param (ConflictError); the wire does not
     tell them apart, so the error raised here is both and either ``except`` catches it.
     """
-
-
-class AuthenticationError(RunlabError):
-    """The server wants credentials, or refused the ones sent."""
-
-    error_code = "UNAUTHENTICATED"
-    http_status = 401
-
-
-class PermissionDeniedError(RunlabError):
-    """The credentials are valid but do not allow this call."""
-
-    error_code = "PERMISSION_DENIED"
-    http_status = 403
 
 
 _ERRORS_BY_CODE: dict[str, type[RunlabError]] = {
