@@ -196,3 +196,25 @@ def test_default_read_lets_everyone_read_but_only_grantees_write(
         write = client.post(f"{API}/runs/create", json=params, auth=bob)
         assert write.status_code == 403
         ok(client.post(f"{API}/runs/create", json=params, auth=ann))
+
+
+def test_a_model_version_needs_read_on_the_run_it_comes_from(team: Team) -> None:
+    for user in ("stranger", "reader"):
+        created = team.client.post(
+            f"{API}/registered-models/create", json={"name": f"{user}-model"}, auth=team.basic(user)
+        )
+        assert created.status_code == 200, created.text
+    version = {"source": f"runs:/{team.run_id}/model", "run_id": team.run_id}
+    denied = team.client.post(
+        f"{API}/model-versions/create",
+        json={"name": "stranger-model", **version},
+        auth=team.basic("stranger"),
+    )
+    assert denied.status_code == 403
+    assert f"experiment {team.experiment_id}" in denied.json()["message"]
+    allowed = team.client.post(
+        f"{API}/model-versions/create",
+        json={"name": "reader-model", **version},
+        auth=team.basic("reader"),
+    )
+    assert allowed.status_code == 200, allowed.text

@@ -62,7 +62,10 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/2.0/mlflow/metrics/get-history"): "read run(run_id, run_uuid)",
     ("GET", "/api/2.0/mlflow/metrics/get-history-bulk"): "read run(run_id, each)",
     ("GET", "/api/2.0/mlflow/metrics/get-history-bulk-interval"): "read run(run_ids, each)",
-    ("POST", "/api/2.0/mlflow/model-versions/create"): "edit model(name)",
+    (
+        "POST",
+        "/api/2.0/mlflow/model-versions/create",
+    ): "edit model(name) read run(run_id, run_uuid)",
     ("DELETE", "/api/2.0/mlflow/model-versions/delete"): "manage model(name)",
     ("DELETE", "/api/2.0/mlflow/model-versions/delete-tag"): "edit model(name)",
     ("GET", "/api/2.0/mlflow/model-versions/get"): "read model(name)",

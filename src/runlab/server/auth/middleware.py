@@ -134,7 +134,13 @@ class Authorizer:
             return
         if rule.narrow:
             self._narrow(user, args, rule.narrow)
-        for kind, key in self._resolve(rule.targets_of(args)):
+        self._require(user, needed, rule.level, rule.targets_of(args))
+        self._require(user, Permission.READ, "read", rule.reads_of(args))
+
+    def _require(
+        self, user: User, needed: Permission, verb: str, targets: Iterable[Target]
+    ) -> None:
+        for kind, key in self._resolve(targets):
             have = (
                 self.experiment_level(user, key)
                 if kind == "experiment"
@@ -143,7 +149,7 @@ class Authorizer:
             if have < needed:
                 what = f"experiment {key}" if kind == "experiment" else f"registered model {key!r}"
                 raise PermissionDeniedError(
-                    f"{user.username!r} may not {rule.level} {what} (needs {needed.name}, "
+                    f"{user.username!r} may not {verb} {what} (needs {needed.name}, "
                     f"has {have.name})"
                 )
 

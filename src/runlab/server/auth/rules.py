@@ -17,7 +17,8 @@ Targets name where the request's experiments and registered models come from
 (:func:`experiment`, :func:`run`, :func:`model`...). ``narrow`` names a list of
 experiment ids that is cut down to the readable ones before the handler runs;
 ``filter`` names the list in the answer whose unreadable items are dropped; ``after``
-names what happens once the handler succeeded.
+names what happens once the handler succeeded; ``reads`` are further targets that need
+only READ (the run a new model version comes from).
 """
 
 from __future__ import annotations
@@ -129,12 +130,14 @@ def artifact_path(name: str = "path") -> Targets:
 class Access:
     level: Level
     targets: tuple[Callable[[Args], list[Target]], ...] = ()
+    reads: tuple[Callable[[Args], list[Target]], ...] = ()  # need READ only
     narrow: str | None = None  # an argument listing experiment ids
     filter: str | None = None  # "experiments", "registered_models" or "model_versions"
     after: str | None = None  # "grant_experiment", "grant_model" or "rename_model"
 
     def describe(self) -> str:
         parts = [self.level, *(str(t) for t in self.targets)]
+        parts += [f"read {t}" for t in self.reads]
         if self.narrow:
             parts.append(f"narrow({self.narrow})")
         if self.filter:
@@ -147,10 +150,15 @@ class Access:
         for read in self.targets:
             yield from read(args)
 
+    def reads_of(self, args: Args) -> Iterable[Target]:
+        for read in self.reads:
+            yield from read(args)
+
 
 def access(
     level: Level,
     *targets: Callable[[Args], list[Target]],
+    reads: tuple[Callable[[Args], list[Target]], ...] = (),
     narrow: str | None = None,
     filter: str | None = None,
     after: str | None = None,
@@ -160,7 +168,7 @@ def access(
         raise ValueError(f"unknown access level {level!r}")
     if level in ("read", "edit", "manage") and not targets and narrow is None:
         raise ValueError(f"a {level!r} rule needs a target")
-    rule = Access(level, tuple(targets), narrow, filter, after)
+    rule = Access(level, tuple(targets), tuple(reads), narrow, filter, after)
 
     def mark(handler: Callable[..., Any]) -> Callable[..., Any]:
         setattr(handler, ACCESS_ATTRIBUTE, rule)

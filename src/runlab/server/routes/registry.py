@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from runlab.entities import ModelVersion, RegisteredModel
 from runlab.server._routing import GuardedRoute
 from runlab.server._wire import Int64, KeyValue, WireModel, page_json
-from runlab.server.auth.rules import access, model
+from runlab.server.auth.rules import access, model, run
 from runlab.store.registry_base import RegistryStore
 
 router = APIRouter(tags=["model registry"], route_class=GuardedRoute)
@@ -273,7 +273,7 @@ def get_model_version_by_alias(registry: Registry, name: str, alias: str) -> dic
 
 
 @router.post("/model-versions/create")
-@access("edit", model())
+@access("edit", model(), reads=(run(),))
 def create_model_version(
     body: CreateModelVersion, registry: Registry, request: Request
 ) -> dict[str, Any]:
