@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import io
 import socket
 import subprocess
@@ -266,7 +267,10 @@ class _InProcess:
             async with httpx.AsyncClient(transport=transport, base_url="http://model") as c:
                 return await c.post(path, **kwargs)
 
-        return asyncio.run(call())
+        # A thread of its own: a test before this one in the same process may have left
+        # an event loop running in the main thread (Playwright's sync API does).
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, call()).result()
 
 
 def _client(tmp_path: Path, signature: ModelSignature | None) -> _InProcess:
