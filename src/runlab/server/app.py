@@ -142,15 +142,13 @@ def _guard_documentation(app: FastAPI) -> None:
     document and the docs page need a signed-in user, the OAuth redirect page nothing."""
     from runlab.server.auth.rules import Access
 
-    levels = {
-        app.openapi_url: "authenticated",
-        app.docs_url: "authenticated",
-        app.swagger_ui_oauth2_redirect_url: "public",
-    }
+    signed_in, public = Access("authenticated"), Access("public")
+    rules = {app.openapi_url: signed_in, app.docs_url: signed_in}
+    rules[app.swagger_ui_oauth2_redirect_url] = public
     for route in app.router.routes:
         path = getattr(route, "path", None)
-        if path in levels and getattr(route, "access", None) is None:
-            route.access = Access(levels[path])  # type: ignore[attr-defined]
+        if path in rules and getattr(route, "access", None) is None:
+            route.access = rules[path]  # type: ignore[attr-defined]
 
 
 def _check_every_route_has_access(app: FastAPI) -> None:

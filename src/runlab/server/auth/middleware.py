@@ -321,7 +321,7 @@ def _from_page_script(scope: Any) -> bool:
     password prompt over the page, and the page sends the user to its sign-in form."""
     for key, value in scope.get("headers", []):
         if key.lower() == b"x-requested-with":
-            return value.decode("latin-1").strip().lower() == "xmlhttprequest"
+            return bool(value.decode("latin-1").strip().lower() == "xmlhttprequest")
     return False
 
 
