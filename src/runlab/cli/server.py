@@ -13,8 +13,8 @@ from runlab.cli import _output as out
 from runlab.errors import RunlabError
 
 if TYPE_CHECKING:
+    from runlab.backend import Backend
     from runlab.server.settings import ServerSettings
-    from runlab.store.base import TrackingStore
 
 
 def _check_port(host: str, port: int) -> None:
@@ -32,11 +32,11 @@ def _check_port(host: str, port: int) -> None:
             raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
-def _open_store(settings: ServerSettings) -> TrackingStore:
-    from runlab.server.app import build_store
+def _open_backend(settings: ServerSettings) -> Backend:
+    from runlab.server.app import build_backend
 
     try:
-        return build_store(settings)
+        return build_backend(settings)
     except RunlabError as exc:
         raise click.ClickException(_first_line(exc.message)) from None
     except Exception as exc:  # a driver's error: unreachable database, bad credentials
@@ -60,7 +60,7 @@ def serve(settings: ServerSettings) -> None:
     from runlab.server.settings import SETTINGS_ENV
 
     _check_port(settings.host, settings.port)
-    store = _open_store(settings)  # also creates or checks the schema once, before workers
+    backend = _open_backend(settings)  # also creates or checks the schema once, before workers
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     if settings.serve_artifacts:
         destination = settings.artifacts_destination or default_artifacts_destination(
@@ -83,7 +83,7 @@ def serve(settings: ServerSettings) -> None:
         "timeout_graceful_shutdown": 30,
     }
     if settings.workers > 1:
-        store.close()
+        backend.close()
         os.environ[SETTINGS_ENV] = settings.to_env()
         uvicorn.run(
             "runlab.server.app:create_app_from_env",
@@ -92,7 +92,7 @@ def serve(settings: ServerSettings) -> None:
             **common,  # type: ignore[arg-type]
         )
         return
-    app = create_app(store, settings, close_store_on_shutdown=True)
+    app = create_app(backend, settings, close_store_on_shutdown=True)
     uvicorn.run(app, **common)  # type: ignore[arg-type]
 
 

@@ -1,4 +1,5 @@
-"""What route handlers receive from the app: its store, settings and artifact storage."""
+"""What route handlers receive from the app: its backend's stores, settings and artifact
+storage."""
 
 from __future__ import annotations
 
@@ -7,15 +8,30 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from runlab.artifacts.base import ArtifactRepository
+from runlab.backend import Backend
 from runlab.errors import InvalidInputError
 from runlab.server.settings import ServerSettings
 from runlab.store.base import TrackingStore
+from runlab.store.logged_models_base import LoggedModelStore
+from runlab.store.registry_base import RegistryStore
 
-__all__ = ["Artifacts", "Settings", "Store", "require_run_id"]
+__all__ = ["Artifacts", "LoggedModels", "Registry", "Settings", "Store", "require_run_id"]
+
+
+def _backend(request: Request) -> Backend:
+    return request.app.state.backend  # type: ignore[no-any-return]
 
 
 def _store(request: Request) -> TrackingStore:
-    return request.app.state.store  # type: ignore[no-any-return]
+    return _backend(request).tracking
+
+
+def _registry(request: Request) -> RegistryStore:
+    return _backend(request).require_registry()
+
+
+def _logged_models(request: Request) -> LoggedModelStore | None:
+    return _backend(request).logged_models
 
 
 def _settings(request: Request) -> ServerSettings:
@@ -23,10 +39,12 @@ def _settings(request: Request) -> ServerSettings:
 
 
 def _artifacts(request: Request) -> ArtifactRepository | None:
-    return request.app.state.artifacts  # type: ignore[no-any-return]
+    return _backend(request).artifacts
 
 
 Store = Annotated[TrackingStore, Depends(_store)]
+Registry = Annotated[RegistryStore, Depends(_registry)]
+LoggedModels = Annotated["LoggedModelStore | None", Depends(_logged_models)]
 Settings = Annotated[ServerSettings, Depends(_settings)]
 Artifacts = Annotated["ArtifactRepository | None", Depends(_artifacts)]
 

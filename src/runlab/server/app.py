@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runlab._version import __version__
+from runlab.backend import Backend
 from runlab.server.prefixes import API_PREFIXES, PROXY_PREFIXES, RUNLAB_PREFIXES, TRACKING_PREFIXES
 from runlab.server.settings import ServerSettings
 
@@ -46,17 +47,18 @@ UI_STATIC = Path(__file__).resolve().parent.parent / "ui" / "static"
 
 
 def create_app(
-    store: TrackingStore,
+    backend: Backend | TrackingStore,
     settings: ServerSettings | None = None,
     *,
     artifacts: ArtifactRepository | None = None,
     close_store_on_shutdown: bool = False,
 ) -> FastAPI:
-    """A tracking server over ``store``.
+    """A tracking server over ``backend`` (a bare tracking store is bundled with
+    :meth:`Backend.for_store`).
 
-    With ``settings.serve_artifacts`` the artifact proxy keeps files in ``artifacts``,
-    or, if None, in the repository for ``settings.artifacts_destination`` (default:
-    ``artifacts/`` beside the database).
+    With ``settings.serve_artifacts`` the artifact proxy keeps files in the backend's
+    ``artifacts`` (or ``artifacts``), or, if None, in the repository for
+    ``settings.artifacts_destination`` (default: ``artifacts/`` beside the database).
     """
     import contextlib
 
@@ -71,17 +73,22 @@ def create_app(
     from runlab.server.errors import install_error_handlers
 
     settings = settings or ServerSettings()
-    if settings.serve_artifacts and artifacts is None:
+    if not isinstance(backend, Backend):
+        backend = Backend.for_store(backend)
+    backend.artifacts = backend.artifacts or artifacts
+    if not settings.serve_artifacts:
+        backend.artifacts = None
+    elif backend.artifacts is None:
         destination = settings.artifacts_destination or default_artifacts_destination(
             settings.backend_store_uri
         )
-        artifacts = get_artifact_repository(destination)
+        backend.artifacts = get_artifact_repository(destination)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
         yield
         if close_store_on_shutdown:
-            store.close()
+            bundle.close()
 
     app = FastAPI(
         title="runlab tracking server",
@@ -96,9 +103,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.router.route_class = GuardedRoute
-    app.state.store = store
+    app.state.backend = bundle = backend
     app.state.settings = settings
-    app.state.artifacts = artifacts if settings.serve_artifacts else None
     install_error_handlers(app)
 
     @app.get("/health", response_class=PlainTextResponse, tags=["server"])
@@ -122,7 +128,7 @@ def create_app(
     if settings.auth:
         from runlab.server.auth import install_auth
 
-        install_auth(app, store, settings)  # inside the body limit
+        install_auth(app, backend, settings)  # inside the body limit
     app.add_middleware(
         BodyLimitMiddleware,
         limit=settings.max_request_bytes,
@@ -225,15 +231,14 @@ def default_artifacts_destination(backend_store_uri: str) -> str:
     return str(Path.cwd() / store_uri.DEFAULT_DIR / "artifacts")
 
 
-def build_store(settings: ServerSettings) -> TrackingStore:
-    """The tracking store the settings name, with artifact locations the server hands out."""
-    from runlab.store.uri import build_store as build
-    from runlab.store.uri import resolve
-
-    return build(resolve(settings.backend_store_uri or None), settings.store_artifact_root())
+def build_backend(settings: ServerSettings) -> Backend:
+    """The backend the settings name, with artifact locations the server hands out."""
+    return Backend.open(
+        settings.backend_store_uri or None, artifact_root=settings.store_artifact_root()
+    )
 
 
 def create_app_from_env() -> FastAPI:
     """The app factory uvicorn calls in each worker process (``--workers N``)."""
     settings = ServerSettings.from_env()
-    return create_app(build_store(settings), settings, close_store_on_shutdown=True)
+    return create_app(build_backend(settings), settings, close_store_on_shutdown=True)

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from runlab.backend import Backend
     from runlab.server.settings import ServerSettings
-    from runlab.store.base import TrackingStore
 
 __all__ = ["ADMIN_PASSWORD_ENV", "ADMIN_USERNAME_ENV", "install_auth"]
 
@@ -21,15 +21,14 @@ ADMIN_PASSWORD_ENV = "RUNLAB_AUTH_ADMIN_PASSWORD"
 logger = logging.getLogger("runlab.server")
 
 
-def install_auth(app: FastAPI, store: TrackingStore, settings: ServerSettings) -> None:
+def install_auth(app: FastAPI, backend: Backend, settings: ServerSettings) -> None:
     """Adds the auth routes and middleware; bootstraps the admin named in the environment."""
     from runlab.auth.entities import Permission
-    from runlab.auth.store import open_auth_store
     from runlab.server.auth import routes
     from runlab.server.auth.middleware import AuthMiddleware, Authorizer
     from runlab.server.prefixes import RUNLAB_PREFIXES, TRACKING_PREFIXES
 
-    auth = open_auth_store(store)
+    auth = backend.require_auth()
     default = Permission.parse(settings.auth_default_permission, "--auth-default-permission")
     username, password = os.environ.get(ADMIN_USERNAME_ENV), os.environ.get(ADMIN_PASSWORD_ENV)
     if username and password:
@@ -40,7 +39,7 @@ def install_auth(app: FastAPI, store: TrackingStore, settings: ServerSettings) -
             ADMIN_USERNAME_ENV,
             ADMIN_PASSWORD_ENV,
         )
-    authorizer = Authorizer(auth, store, default)
+    authorizer = Authorizer(auth, backend, default)
     app.state.auth = auth
     app.state.authorizer = authorizer
     for i, prefix in enumerate(TRACKING_PREFIXES):

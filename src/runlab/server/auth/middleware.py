@@ -22,7 +22,7 @@ from runlab.server.prefixes import API_PREFIXES
 
 if TYPE_CHECKING:
     from runlab.auth.store import AuthStore
-    from runlab.store.base import TrackingStore
+    from runlab.backend import Backend
 
 __all__ = ["SESSION_COOKIE", "AuthMiddleware", "Authorizer"]
 
@@ -42,12 +42,13 @@ class Authorizer:
     def __init__(
         self,
         auth: AuthStore,
-        store: TrackingStore,
+        backend: Backend,
         default_permission: Permission,
         throttle: LoginThrottle | None = None,
     ) -> None:
         self.auth = auth
-        self.store = store
+        self.backend = backend
+        self.store = backend.tracking
         self.default = default_permission
         self.throttle = throttle or LoginThrottle()
 
@@ -216,16 +217,13 @@ class Authorizer:
         return out
 
     def _logged_model_experiment(self, model_id: str) -> str | None:
-        get = getattr(self.store, "get_logged_model", None)
-        if get is None and getattr(self.store, "db", None) is not None:
-            from runlab.store.sql.logged_models import SqlLoggedModelStore
-
-            get = SqlLoggedModelStore(self.store.db).get_logged_model
+        if self.backend.logged_models is None:
+            return None
         try:
-            model = get(model_id) if get else None
+            model = self.backend.logged_models.get_logged_model(model_id)
         except RunlabError:
             return None
-        return str(model.experiment_id) if model else None
+        return str(model.experiment_id)
 
 
 def _proxy_experiment(path: str) -> str:

@@ -5,22 +5,22 @@ model's ``artifact_uri`` (through the artifact proxy when that is an
 ``mlflow-artifacts:/`` URI), finalizes it with PATCH and links it to its run with
 ``runs/outputs``. ``models:/m-<id>`` URIs resolve through ``GET logged-models/{id}``.
 
-The store is ``app.state.logged_models`` when given, else the logged-model tables of
-the tracking store's own SQL database. Stores without them answer searches with an
-empty page, lookups with RESOURCE_DOES_NOT_EXIST and writes with a clear 400.
+The store is the backend's (:class:`runlab.backend.Backend`); a backend without one
+answers searches with an empty page, lookups with RESOURCE_DOES_NOT_EXIST and writes
+with a clear 400.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 
 from runlab.entities_logged_models import LoggedModel
 from runlab.errors import InvalidInputError, NotFoundError
 from runlab.server import _schemas
 from runlab.server._artifact_access import list_json
-from runlab.server._deps import Artifacts, Store
+from runlab.server._deps import Artifacts, LoggedModels, Store
 from runlab.server._routing import JsonRoute
 from runlab.server._wire import Id, Int64, KeyValue, WireModel, page_json
 from runlab.server.auth.rules import access, experiment, logged_model, run
@@ -29,20 +29,7 @@ from runlab.store.logged_models_base import LoggedModelStore
 router = APIRouter(tags=["logged models"], route_class=JsonRoute)
 
 
-def _logged_models(request: Request) -> LoggedModelStore | None:
-    state = request.app.state
-    found: LoggedModelStore | None = getattr(state, "logged_models", None)
-    if found is None:
-        db = getattr(state.store, "db", None)
-        if db is None:
-            return None  # a store without logged models (not SQL)
-        from runlab.store.sql.logged_models import SqlLoggedModelStore
-
-        found = state.logged_models = SqlLoggedModelStore(db)
-    return found
-
-
-_MaybeModels = Annotated["LoggedModelStore | None", Depends(_logged_models)]
+_MaybeModels = LoggedModels
 
 
 def _require(models: LoggedModelStore | None) -> LoggedModelStore:

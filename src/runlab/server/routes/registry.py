@@ -1,7 +1,6 @@
 """``/registered-models/*`` and ``/model-versions/*``: MLflow's model-registry REST API.
 
-The registry store is the one passed to ``create_app`` as ``app.state.registry``, or
-else the registry in the tracking store's own database. On the wire a version number
+The registry store is the backend's (:class:`runlab.backend.Backend`). On the wire a version number
 is a string (``"3"``) and tags are ``[{key, value}]`` lists, as in MLflow's protocol.
 """
 
@@ -9,28 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from runlab.entities import ModelVersion, RegisteredModel
+from runlab.server._deps import Registry
 from runlab.server._routing import GuardedRoute
 from runlab.server._wire import Int64, KeyValue, WireModel, page_json
 from runlab.server.auth.rules import access, model, run
 from runlab.store.registry_base import RegistryStore
 
 router = APIRouter(tags=["model registry"], route_class=GuardedRoute)
-
-
-def _registry(request: Request) -> RegistryStore:
-    state = request.app.state
-    registry: RegistryStore | None = getattr(state, "registry", None)
-    if registry is None:
-        from runlab.store.uri import registry_for_store
-
-        registry = state.registry = registry_for_store(state.store)
-    return registry
-
-
-Registry = Annotated[RegistryStore, Depends(_registry)]
 
 
 # ----------------------------------------------------------------------------- JSON shapes
