@@ -450,3 +450,23 @@ def test_first_data_requests_start_early_and_run_once(page: Any, ui_server: Serv
     assert _asked(page, "/runs/search") == 1
     assert _asked(page, "/runs/get") == 0
     assert page.evaluate("window.runlabPrefetched.taken") == 1
+
+
+def test_runs_toolbar_select_all_escape_and_view(page: Any, ui_server: Server) -> None:
+    """The head's select-all box, Escape in the filter box and the view select, each wired
+    across the runs view's modules (table, toolbar, state)."""
+    base_url, seeded = ui_server
+    _open(page, base_url, f"#/runs?e={seeded.experiment_id}&q=params.lr = 'none'")
+    page.get_by_text("No run matches this filter.").wait_for()
+    box = page.get_by_label("Filter runs (search language)")
+    box.press("Escape")
+    page.get_by_text("7 runs").wait_for()
+    assert "q=" not in page.url
+    page.get_by_label("Select all loaded runs").check()
+    compare = page.get_by_role("button", name=re.compile(r"^Compare \d"))
+    expect(compare).to_have_text("Compare 7")  # every loaded run, children included
+    assert page.locator(".runs-table tbody tr.selected").count() == 3  # children tucked away
+    assert page.get_by_label("Select all loaded runs").is_checked()
+    page.get_by_label("Which runs to show").select_option("DELETED_ONLY")
+    page.wait_for_url(re.compile(r"view=DELETED_ONLY"))
+    expect(page.locator(".total")).to_have_text(re.compile(r"^\d+ runs?$"))

@@ -64,3 +64,29 @@ def test_index_loads_nothing_from_other_origins() -> None:
     html = (STATIC_DIR / "index.html").read_text()
     assert not re.search(r"""(src|href)=["']https?://""", html)
     assert "Content-Security-Policy" in html
+
+
+MAX_MODULE_LINES = 300
+
+
+def test_no_module_is_longer_than_300_lines() -> None:
+    """A module that grows past this does more than one thing: split it by idea."""
+    modules = [p for p in (STATIC_DIR / "js").rglob("*.js") if "vendor" not in p.parts]
+    assert len(modules) > 10
+    for module in modules:
+        lines = len(module.read_text().splitlines())
+        name = module.relative_to(STATIC_DIR)
+        assert lines <= MAX_MODULE_LINES, f"{name} has {lines} lines (at most {MAX_MODULE_LINES})"
+
+
+def test_prefetch_builds_its_requests_from_the_shared_declarations() -> None:
+    """prefetch.js names no API path of its own: each request it starts comes from
+    js/requests.js, as the views' do through api.js, and that script runs first."""
+    prefetch = (STATIC_DIR / "prefetch.js").read_text()
+    assert "ajax-api" not in prefetch
+    assert "runlabRequests" in prefetch
+    assert "globalThis.runlabRequests" in (STATIC_DIR / "js" / "api.js").read_text()
+    html = (STATIC_DIR / "index.html").read_text()
+    scripts = CLASSIC.findall(html)
+    assert scripts.index("js/requests.js") < scripts.index("prefetch.js")
+    assert html.index('src="js/requests.js"') < html.index('type="module"')

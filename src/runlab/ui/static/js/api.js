@@ -1,7 +1,10 @@
 // Client of the tracking server's JSON API (MLflow-compatible, plus runlab's own endpoints).
+// The requests prefetch.js may start early are declared in requests.js (a plain script that
+// index.html runs first), and made here from those declarations.
 
-const MLFLOW = "ajax-api/2.0/mlflow/";
-const RUNLAB = "ajax-api/2.0/runlab/";
+export const requests = globalThis.runlabRequests;
+if (!requests) throw new Error("js/requests.js must run before the app's modules");
+const { MLFLOW, query } = requests;
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -59,15 +62,8 @@ async function request(method, url, body) {
   return data;
 }
 
-function query(params) {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) {
-    if (value === undefined || value === null || value === "") continue;
-    if (Array.isArray(value)) value.forEach((v) => search.append(key, v));
-    else search.append(key, value);
-  }
-  return search.toString();
-}
+// A request as requests.js declares it: {method, url, body}.
+const send = ({ method, url, body }) => request(method, url, body);
 
 export const get = (path, params = {}) => request("GET", `${MLFLOW}${path}?${query(params)}`);
 export const post = (path, body = {}) => request("POST", `${MLFLOW}${path}`, body);
@@ -80,21 +76,17 @@ export const api = {
   renameExperiment: (id, name) => post("experiments/update", { experiment_id: id, new_name: name }),
   deleteExperiment: (id) => post("experiments/delete", { experiment_id: id }),
   restoreExperiment: (id) => post("experiments/restore", { experiment_id: id }),
-  getExperiment: (id) => get("experiments/get", { experiment_id: id }).then((d) => d.experiment),
-  searchRuns: (body) => post("runs/search", body),
-  getRun: (id) => get("runs/get", { run_id: id }).then((d) => d.run),
+  getExperiment: (id) => send(requests.getExperiment(id)).then((d) => d.experiment),
+  searchRuns: (body) => send(requests.searchRuns(body)),
+  getRun: (id) => send(requests.getRun(id)).then((d) => d.run),
   setTag: (runId, key, value) => post("runs/set-tag", { run_id: runId, key, value }),
   deleteTag: (runId, key) => post("runs/delete-tag", { run_id: runId, key }),
   listArtifacts: (runId, path) => get("artifacts/list", { run_id: runId, path }),
-  countRuns: (body) => request("POST", `${RUNLAB}runs/count`, body).then((d) => Number(d.count)),
-  groupRuns: (body) => request("POST", `${RUNLAB}runs/groups`, body),
+  countRuns: (body) => send(requests.countRuns(body)).then((d) => Number(d.count)),
+  groupRuns: (body) => send(requests.groupRuns(body)),
   // {step: [], timestamp: [], value: []}: three arrays, a third of the bytes of objects.
-  downsampled: (runId, key, xAxis, maxPoints = 4000) =>
-    request(
-      "GET",
-      `${RUNLAB}metrics/downsampled?${query({ run_id: runId, metric_key: key, x_axis: xAxis, max_points: maxPoints, format: "columns" })}`,
-    ),
-  artifactUrl: (runId, path) => `${RUNLAB}artifacts/get?${query({ run_id: runId, path })}`,
+  downsampled: (runId, key, xAxis, maxPoints = requests.CHART_POINTS) => send(requests.downsampled(runId, key, xAxis, maxPoints)),
+  artifactUrl: (runId, path) => `${requests.RUNLAB}artifacts/get?${query({ run_id: runId, path })}`,
 
   // Model registry. Version numbers travel as strings, as in MLflow's protocol.
   searchModels: (params) => get("registered-models/search", params),

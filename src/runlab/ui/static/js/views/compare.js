@@ -1,7 +1,7 @@
 // Compare runs: params side by side (differences highlighted), latest metrics, overlaid
 // metric charts, a scatter of any param or metric against a metric, parallel coordinates.
 
-import { api, metricMap, paramMap } from "../api.js";
+import { api, metricMap, paramMap, requests } from "../api.js";
 import { chartGrid, runColor } from "../charts.js";
 import { clear, h } from "../dom.js";
 import { formatNumber } from "../format.js";
@@ -13,9 +13,8 @@ import { buildHash, listParam, replaceHash } from "../state.js";
 async function loadRuns(ids, experimentIds) {
   const found = new Map();
   if (experimentIds.length) {
-    const quoted = ids.map((id) => `'${id.replace(/'/g, "")}'`).join(", ");
     try {
-      const page = await api.searchRuns({ experiment_ids: experimentIds, filter: `attributes.run_id IN (${quoted})`, run_view_type: "ALL", max_results: ids.length });
+      const page = await api.searchRuns(requests.compareSearchBody(ids, experimentIds));
       for (const run of page.runs || []) found.set(run.info.run_id, run);
     } catch {
       /* fall back to reading each run */

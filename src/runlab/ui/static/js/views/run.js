@@ -279,7 +279,6 @@ export async function runView(ctx) {
   function artifacts() {
     panel.appendChild(artifactBrowser(runId).el);
   }
-
   header();
   select(tab);
 
