@@ -25,7 +25,13 @@ from runlab.entities import (
 )
 from runlab.errors import InvalidInputError
 
-__all__ = ["DEFAULT_EXPERIMENT_ID", "TrackingStore", "check_downsample_args", "downsample_points"]
+__all__ = [
+    "DEFAULT_EXPERIMENT_ID",
+    "TrackingStore",
+    "check_downsample_args",
+    "downsample_points",
+    "sample_steps",
+]
 
 # Every store has this experiment; runs go there when none is chosen (as in MLflow).
 DEFAULT_EXPERIMENT_ID = "0"
@@ -162,10 +168,38 @@ class TrackingStore(abc.ABC):
         database.
         """
         max_points, x_axis = check_downsample_args(max_points, x_axis)
-        points = all_pages(
+        return downsample_points(self._whole_history(run_id, key), max_points, x_axis)
+
+    def _whole_history(self, run_id: str, key: str) -> list[Metric]:
+        return all_pages(
             lambda token: self.get_metric_history(run_id, key, max_results=25_000, page_token=token)
         )
-        return downsample_points(points, max_points, x_axis)
+
+    def get_metric_history_interval(
+        self,
+        run_ids: Sequence[str],
+        key: str,
+        max_steps: int,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> dict[str, list[Metric]]:
+        """The points of metric ``key`` of each run at no more than ``max_steps`` steps,
+        chosen evenly among the distinct steps of all the runs in
+        ``[start_step, end_step]`` (first and last kept), so the runs line up on a
+        shared x axis (MLflow's GetMetricHistoryBulkInterval). This default reads every
+        history; SQL stores pick the steps in the database."""
+        histories = {
+            run_id: [
+                m
+                for m in self._whole_history(run_id, key)
+                if (start_step is None or m.step >= start_step)
+                and (end_step is None or m.step <= end_step)
+            ]
+            for run_id in run_ids
+        }
+        steps = sorted({m.step for points in histories.values() for m in points})
+        chosen = set(sample_steps(steps, max_steps))
+        return {r: [m for m in points if m.step in chosen] for r, points in histories.items()}
 
     def count_runs_matching(
         self,
@@ -252,6 +286,22 @@ def check_downsample_args(max_points: object, x_axis: object) -> tuple[int, str]
     if x_axis not in X_AXES:
         raise InvalidInputError(f"x_axis must be one of {', '.join(X_AXES)}, got {x_axis!r}")
     return max_points, str(x_axis)
+
+
+def sample_steps(steps: Sequence[int], max_steps: int) -> list[int]:
+    """At most ``max_steps`` of the sorted distinct ``steps``, evenly spread, first and
+    last always kept, so a chart of a long run keeps its shape and its end points."""
+    return [steps[i] for i in sample_indices(len(steps), max_steps)]
+
+
+def sample_indices(count: int, max_steps: int) -> list[int]:
+    """The positions :func:`sample_steps` keeps among ``count`` sorted steps."""
+    if count <= max_steps:
+        return list(range(count))
+    if max_steps == 1:
+        return [count - 1]
+    last = count - 1
+    return sorted({round(i * last / (max_steps - 1)) for i in range(max_steps)})
 
 
 def bucket_width(x_min: int, x_max: int, max_points: int) -> int:

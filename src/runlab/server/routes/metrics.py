@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from runlab import _validation as check
-from runlab.entities import Metric
 from runlab.errors import InvalidInputError
 from runlab.server import _schemas
 from runlab.server._deps import Store, require_run_id
@@ -67,17 +66,6 @@ def get_metric_history_bulk(
     return {"metrics": out}
 
 
-def sample_steps(steps: list[int], max_points: int) -> set[int]:
-    """At most ``max_points`` of the sorted distinct ``steps``, evenly spread, first and
-    last always kept, so a chart of a long run keeps its shape and its end points."""
-    if len(steps) <= max_points:
-        return set(steps)
-    if max_points == 1:
-        return {steps[-1]}
-    last = len(steps) - 1
-    return {steps[round(i * last / (max_points - 1))] for i in range(max_points)}
-
-
 @router.get("/metrics/get-history-bulk-interval", response_model=_schemas.BulkMetricsOut)
 @access("read", runs("run_ids"))
 def get_metric_history_bulk_interval(
@@ -94,22 +82,5 @@ def get_metric_history_bulk_interval(
         raise InvalidInputError(
             f"start_step ({start_step}) must not be greater than end_step ({end_step})"
         )
-    histories: dict[str, list[Metric]] = {}
-    for rid in ids:
-        points = store.get_metric_history(rid, metric_key)
-        histories[rid] = [
-            m
-            for m in points
-            if (start_step is None or m.step >= start_step)
-            and (end_step is None or m.step <= end_step)
-        ]
-    steps = sorted({m.step for points in histories.values() for m in points})
-    chosen = sample_steps(steps, limit)
-    return {
-        "metrics": [
-            metric_json(m, rid)
-            for rid, points in histories.items()
-            for m in points
-            if m.step in chosen
-        ]
-    }
+    histories = store.get_metric_history_interval(ids, metric_key, limit, start_step, end_step)
+    return {"metrics": [metric_json(m, rid) for rid in ids for m in histories.get(rid, [])]}

@@ -28,7 +28,7 @@ from runlab.errors import AlreadyExistsError, ConflictError, InvalidInputError, 
 from runlab.store import filter as flt
 from runlab.store.base import TrackingStore, check_downsample_args
 from runlab.store.run_table import RunTable
-from runlab.store.sql import _downsample, _hydrate, _logging, _pages, _raw, run_search
+from runlab.store.sql import _downsample, _hydrate, _interval, _logging, _pages, _raw, run_search
 from runlab.store.sql import search as sql_search
 from runlab.store.sql._engine import Database
 from runlab.store.sql._migrate import ensure_schema
@@ -608,6 +608,24 @@ class SqlStore(TrackingStore):
         if points is None:  # a span too wide for SQL integers: thin it in Python
             return super().get_metric_history_downsampled(run_id, key, max_points, x_axis)
         return points
+
+    def get_metric_history_interval(
+        self,
+        run_ids: Sequence[str],
+        key: str,
+        max_steps: int,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> dict[str, list[Metric]]:
+        if not run_ids:
+            return {}
+        with self.db.read() as conn:
+            found = _interval.interval(conn, run_ids, key, max_steps, start_step, end_step)
+            empty = [r for r, points in found.items() if not points]
+            missing = _interval.missing_runs(conn, empty) if empty else []
+        if missing:
+            raise NotFoundError(f"run {missing[0]!r} not found")
+        return found
 
     def count_runs_matching(
         self,
