@@ -117,16 +117,37 @@ class AuthStore:
 
         self.db.write(delete)
 
-    def update_password(self, username: str, password: str) -> None:
+    def update_password(self, username: str, password: str, *, keep_tokens: bool = False) -> int:
+        """Set a password, and in the same transaction end the user's sessions and, unless
+        ``keep_tokens``, revoke their API tokens: whoever learned the old password may
+        have made either. Returns how many API tokens were revoked."""
         user = self.get_user(username)
         digest = secrets.hash_password(_check_password(password))
-        self.db.write(
-            lambda conn: conn.execute(
+        kinds = ["session"] if keep_tokens else ["session", "api"]
+
+        def change(conn: Connection) -> int:
+            conn.execute(
                 t.users.update()
                 .where(t.users.c.user_id == user.user_id)
                 .values(password_hash=digest)
             )
-        )
+            now = _now()
+            revoked = 0
+            for kind in kinds:
+                result = conn.execute(
+                    t.api_tokens.update()
+                    .where(
+                        t.api_tokens.c.user_id == user.user_id,
+                        t.api_tokens.c.kind == kind,
+                        t.api_tokens.c.revoked_time.is_(None),
+                    )
+                    .values(revoked_time=now)
+                )
+                if kind == "api":
+                    revoked = result.rowcount
+            return revoked
+
+        return self.db.write(change)
 
     def update_admin(self, username: str, is_admin: bool) -> None:
         user = self.get_user(username)
@@ -145,7 +166,10 @@ class AuthStore:
                 return self.create_user(username, password, is_admin=True)
             except (AlreadyExistsError, sa.exc.IntegrityError):  # another worker was first
                 pass
-        self.update_password(username, password)
+        # Every start passes the same password; only a new one is a change that ends
+        # the admin's sessions and tokens.
+        if self.authenticate_password(username, password) is None:
+            self.update_password(username, password)
         self.update_admin(username, True)
         return self.get_user(username)
 

@@ -103,12 +103,18 @@ def admin(username: str, revoke: bool, backend_store_uri: str | None) -> None:
 @users.command("password")
 @click.argument("username")
 @click.option("--password", envvar="RUNLAB_USER_PASSWORD", help="[default: asked for]")
+@click.option(
+    "--keep-tokens", is_flag=True, help="Leave the user's API tokens valid (sessions end anyway)."
+)
 @_BACKEND
-def password_(username: str, password: str | None, backend_store_uri: str | None) -> None:
-    """Set a user's password."""
+def password_(
+    username: str, password: str | None, keep_tokens: bool, backend_store_uri: str | None
+) -> None:
+    """Set a user's password; this signs them out and revokes their API tokens."""
     with _auth_store(backend_store_uri) as auth:
-        auth.update_password(username, _password(password))
-    click.echo(f"password of {username} changed")
+        revoked = auth.update_password(username, _password(password), keep_tokens=keep_tokens)
+    kept = "API tokens kept" if keep_tokens else f"{revoked} API token(s) revoked"
+    click.echo(f"password of {username} changed; sessions ended, {kept}")
 
 
 def _target(experiment: str | None, model: str | None) -> tuple[str, str]:

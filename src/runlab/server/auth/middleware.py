@@ -56,7 +56,8 @@ class Authorizer:
 
     def login(self, username: str, password: str, client: str) -> User:
         """A password (or token-as-password) check, throttled per username and client."""
-        wait = self.throttle.retry_after(username, client)
+        guessed = self.throttle.password(username)
+        wait = self.throttle.retry_after(guessed, client)
         if wait > 0:
             raise Denied(
                 429,
@@ -70,9 +71,9 @@ class Authorizer:
             if token_user is not None and token_user.username == username:
                 user = token_user
         if user is None:
-            self.throttle.failed(username, client)
+            self.throttle.failed(guessed, client)
             raise Denied(401, "UNAUTHENTICATED", "wrong username or password")
-        self.throttle.succeeded(username, client)
+        self.throttle.succeeded(guessed, client)
         return user
 
     def authenticate(self, headers: dict[bytes, bytes], client: str) -> User:
@@ -95,12 +96,16 @@ class Authorizer:
         raise Denied(401, "UNAUTHENTICATED", "sign in: this server requires credentials")
 
     def _token(self, secret: str, client: str, kind: str) -> User:
-        wait = self.throttle.retry_after("<token>", client)
+        # Keyed by this token, so one client's bad tokens never hold up a valid one.
+        guessed = self.throttle.token(secret)
+        wait = self.throttle.retry_after(guessed, client)
         if wait > 0:
-            raise Denied(429, "REQUEST_LIMIT_EXCEEDED", "too many bad tokens", retry_after=wait)
+            raise Denied(
+                429, "REQUEST_LIMIT_EXCEEDED", "too many tries of this token", retry_after=wait
+            )
         user = self.auth.authenticate_token(secret, kind=kind)
         if user is None:
-            self.throttle.failed("<token>", client)
+            self.throttle.failed(guessed, client)
             what = "session expired or ended" if kind == "session" else "invalid or revoked token"
             raise Denied(401, "UNAUTHENTICATED", what)
         return user

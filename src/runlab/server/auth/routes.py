@@ -68,6 +68,7 @@ class CreateUser(WireModel):
 class UpdatePassword(WireModel):
     username: str
     password: str
+    keep_tokens: bool = False  # runlab's addition: sessions end either way
 
 
 class UpdateAdmin(WireModel):
@@ -106,8 +107,10 @@ def get_user(username: str, request: Request) -> dict[str, Any]:
 @mlflow_router.patch("/users/update-password")
 @access("authenticated")
 def update_password(body: UpdatePassword, request: Request) -> dict[str, Any]:
+    """A new password ends the user's sessions (the caller's own too) and revokes their
+    API tokens unless ``keep_tokens`` is true."""
     _self_or_admin(request, body.username)
-    _auth(request).update_password(body.username, body.password)
+    _auth(request).update_password(body.username, body.password, keep_tokens=body.keep_tokens)
     return {}
 
 
