@@ -13,6 +13,7 @@ render any of them::
     ├── NotSupportedError            NOT_IMPLEMENTED          501
     ├── AuthenticationError          UNAUTHENTICATED          401
     ├── PermissionDeniedError        PERMISSION_DENIED        403
+    ├── RequestLimitExceededError    REQUEST_LIMIT_EXCEEDED   429
     ├── SchemaOutdatedError          INTERNAL_ERROR           500
     └── StorageError                 INTERNAL_ERROR           500
         └── PartialWriteError        INTERNAL_ERROR           500
@@ -32,6 +33,7 @@ __all__ = [
     "NotSupportedError",
     "PartialWriteError",
     "PermissionDeniedError",
+    "RequestLimitExceededError",
     "RunlabError",
     "SchemaOutdatedError",
     "StorageError",
@@ -107,6 +109,17 @@ class PermissionDeniedError(RunlabError):
 
     error_code = "PERMISSION_DENIED"
     http_status = 403
+
+
+class RequestLimitExceededError(RunlabError):
+    """Too many attempts: try again after ``retry_after`` seconds."""
+
+    error_code = "REQUEST_LIMIT_EXCEEDED"
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: float = 0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class SchemaOutdatedError(RunlabError):

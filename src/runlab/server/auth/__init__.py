@@ -47,5 +47,4 @@ def install_auth(app: FastAPI, backend: Backend, settings: ServerSettings) -> No
     for i, prefix in enumerate(RUNLAB_PREFIXES):
         app.include_router(routes.runlab_router, prefix=prefix, include_in_schema=i == 0)
     app.include_router(routes.page_router)
-    routes.install(app)
     app.add_middleware(AuthMiddleware, authorizer=authorizer)

@@ -15,7 +15,12 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from runlab.auth.entities import Permission, User
-from runlab.errors import AuthenticationError, PermissionDeniedError, RunlabError
+from runlab.errors import (
+    AuthenticationError,
+    PermissionDeniedError,
+    RequestLimitExceededError,
+    RunlabError,
+)
 from runlab.server.auth.rules import Access, Args, Target
 from runlab.server.auth.throttle import LoginThrottle
 from runlab.server.prefixes import API_PREFIXES
@@ -24,16 +29,10 @@ if TYPE_CHECKING:
     from runlab.auth.store import AuthStore
     from runlab.backend import Backend
 
-__all__ = ["SESSION_COOKIE", "AuthMiddleware", "Authorizer"]
+__all__ = ["SESSION_COOKIE", "AuthMiddleware", "Authorizer", "denial"]
 
 SESSION_COOKIE = "runlab_session"
 _LEVELS = {"read": Permission.READ, "edit": Permission.EDIT, "manage": Permission.MANAGE}
-
-
-class Denied(Exception):
-    def __init__(self, status: int, code: str, message: str, retry_after: float = 0) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
 
 
 class Authorizer:
@@ -59,9 +58,7 @@ class Authorizer:
         guessed = self.throttle.password(username)
         wait = self.throttle.retry_after(guessed, client)
         if wait > 0:
-            raise Denied(
-                429,
-                "REQUEST_LIMIT_EXCEEDED",
+            raise RequestLimitExceededError(
                 f"too many failed logins for {username!r}; try again in {wait:.0f} s",
                 retry_after=wait,
             )
@@ -72,7 +69,7 @@ class Authorizer:
                 user = token_user
         if user is None:
             self.throttle.failed(guessed, client)
-            raise Denied(401, "UNAUTHENTICATED", "wrong username or password")
+            raise AuthenticationError("wrong username or password")
         self.throttle.succeeded(guessed, client)
         return user
 
@@ -85,29 +82,27 @@ class Authorizer:
             try:
                 decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
             except (ValueError, UnicodeDecodeError):
-                raise Denied(401, "UNAUTHENTICATED", "malformed Basic credentials") from None
+                raise AuthenticationError("malformed Basic credentials") from None
             username, sep, password = decoded.partition(":")
             if not sep:
-                raise Denied(401, "UNAUTHENTICATED", "malformed Basic credentials")
+                raise AuthenticationError("malformed Basic credentials")
             return self.login(username, password, client)
         cookie = _cookie(headers, SESSION_COOKIE)
         if cookie:
             return self._token(cookie, client, kind="session")
-        raise Denied(401, "UNAUTHENTICATED", "sign in: this server requires credentials")
+        raise AuthenticationError("sign in: this server requires credentials")
 
     def _token(self, secret: str, client: str, kind: str) -> User:
         # Keyed by this token, so one client's bad tokens never hold up a valid one.
         guessed = self.throttle.token(secret)
         wait = self.throttle.retry_after(guessed, client)
         if wait > 0:
-            raise Denied(
-                429, "REQUEST_LIMIT_EXCEEDED", "too many tries of this token", retry_after=wait
-            )
+            raise RequestLimitExceededError("too many tries of this token", retry_after=wait)
         user = self.auth.authenticate_token(secret, kind=kind)
         if user is None:
             self.throttle.failed(guessed, client)
             what = "session expired or ended" if kind == "session" else "invalid or revoked token"
-            raise Denied(401, "UNAUTHENTICATED", what)
+            raise AuthenticationError(what)
         return user
 
     # authorisation -----------------------------------------------------------------
@@ -281,8 +276,8 @@ class AuthMiddleware:
         client = (scope.get("client") or ("unknown", 0))[0]
         try:
             user = await run_in_threadpool(self.authorizer.authenticate, headers, client)
-        except Denied as denied:
-            await _deny(denied, scope, receive, send)
+        except (AuthenticationError, RequestLimitExceededError) as denied:
+            await denial(denied, challenge=not _from_page_script(scope))(scope, receive, send)
             return
         scope.setdefault("state", {})["runlab_user"] = user
         await self.app(scope, receive, send)
@@ -328,12 +323,15 @@ def _from_page_script(scope: Any) -> bool:
     return False
 
 
-async def _deny(denied: Denied, scope: Any, receive: Any, send: Any) -> None:
+def denial(error: RunlabError, *, challenge: bool) -> Any:
+    """The answer to a failed sign-in: a Basic challenge with a 401 when ``challenge``,
+    ``Retry-After`` with a 429."""
     from runlab.server.errors import error_response
 
-    response = error_response(denied.status, denied.code, denied.message)
-    if denied.status == 401 and not _from_page_script(scope):
+    response = error_response(error.http_status, error.error_code, error.message)
+    if challenge and isinstance(error, AuthenticationError):
         response.headers["WWW-Authenticate"] = 'Basic realm="runlab"'
-    if denied.retry_after:
-        response.headers["Retry-After"] = str(max(1, round(denied.retry_after)))
-    await response(scope, receive, send)
+    retry_after = getattr(error, "retry_after", 0)
+    if retry_after:
+        response.headers["Retry-After"] = str(max(1, round(retry_after)))
+    return response

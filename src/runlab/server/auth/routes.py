@@ -16,9 +16,10 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from runlab.auth.entities import Permission, User
 from runlab.auth.store import AuthStore
+from runlab.errors import AuthenticationError, PermissionDeniedError, RequestLimitExceededError
 from runlab.server._routing import GuardedRoute, JsonRoute
 from runlab.server._wire import WireModel
-from runlab.server.auth.middleware import SESSION_COOKIE, Authorizer, Denied
+from runlab.server.auth.middleware import SESSION_COOKIE, Authorizer, denial
 from runlab.server.auth.rules import access, experiment, model
 
 __all__ = ["mlflow_router", "page_router", "runlab_router"]
@@ -41,20 +42,7 @@ def _user(request: Request) -> User:
 def _self_or_admin(request: Request, username: str) -> None:
     user = _user(request)
     if not user.is_admin and user.username != username:
-        raise _Forbidden(f"{user.username!r} may only see or change their own account")
-
-
-class _Forbidden(Exception):
-    pass
-
-
-def install(app: Any) -> None:
-    from runlab.server.errors import error_response
-
-    def forbidden(_request: Request, exc: Exception) -> Any:
-        return error_response(403, "PERMISSION_DENIED", str(exc))
-
-    app.add_exception_handler(_Forbidden, forbidden)
+        raise PermissionDeniedError(f"{user.username!r} may only see or change their own account")
 
 
 # MLflow's user API -----------------------------------------------------------------
@@ -289,17 +277,12 @@ class Login(WireModel):
 @runlab_router.post("/session")
 @access("public")
 def sign_in(body: Login, request: Request) -> Any:
-    from runlab.server.errors import error_response
-
     authorizer: Authorizer = request.app.state.authorizer
     client = request.client.host if request.client else "unknown"
     try:
         user = authorizer.login(body.username, body.password, client)
-    except Denied as denied:
-        response = error_response(denied.status, denied.code, denied.message)
-        if denied.retry_after:
-            response.headers["Retry-After"] = str(max(1, round(denied.retry_after)))
-        return response
+    except (AuthenticationError, RequestLimitExceededError) as denied:
+        return denial(denied, challenge=False)  # the sign-in form shows the message
     _record, secret = _auth(request).create_token(
         user.username, "session", expires_in_seconds=SESSION_SECONDS, kind="session"
     )
