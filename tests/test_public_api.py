@@ -65,3 +65,34 @@ def test_errors_form_one_tree() -> None:
         assert issubclass(cls, errors.RunlabError)
         assert cls.error_code
         assert 400 <= cls.http_status < 600
+
+
+def _exception_classes_outside_errors_module() -> list[str]:
+    """Classes under src/runlab, other than in errors.py, that derive from an exception."""
+    import ast
+    from pathlib import Path
+
+    import runlab
+
+    root = Path(runlab.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path == root / "errors.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            bases = [ast.unparse(base).rsplit(".", 1)[-1] for base in node.bases]
+            if any(base.endswith(("Error", "Exception")) for base in bases):
+                found.append(f"{path.relative_to(root)}:{node.lineno} {node.name}")
+    return found
+
+
+def test_every_exception_class_is_in_the_error_tree() -> None:
+    """A user or client sees only errors from runlab.errors, drawn in its docstring."""
+    from runlab import errors
+
+    assert _exception_classes_outside_errors_module() == []
+    for name in errors.__all__:
+        if name != "RunlabError":
+            assert f" {name} " in errors.__doc__, f"{name} is missing from the tree drawing"

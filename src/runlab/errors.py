@@ -6,17 +6,23 @@ render any of them::
 
     RunlabError                      INTERNAL_ERROR           500
     ├── InvalidInputError            INVALID_PARAMETER_VALUE  400
-    │   └── InvalidFilterError       INVALID_PARAMETER_VALUE  400
+    │   ├── InvalidFilterError       INVALID_PARAMETER_VALUE  400
+    │   └── BadRequestError          BAD_REQUEST              400
+    │       └── UnsupportedMediaTypeError  BAD_REQUEST        415
     ├── NotFoundError                RESOURCE_DOES_NOT_EXIST  404
     ├── AlreadyExistsError           RESOURCE_ALREADY_EXISTS  400
     ├── ConflictError                INVALID_PARAMETER_VALUE  400
+    │   └── InvalidParameterValueError INVALID_PARAMETER_VALUE 400 (also an InvalidInputError)
     ├── NotSupportedError            NOT_IMPLEMENTED          501
     ├── AuthenticationError          UNAUTHENTICATED          401
     ├── PermissionDeniedError        PERMISSION_DENIED        403
     ├── RequestLimitExceededError    REQUEST_LIMIT_EXCEEDED   429
+    ├── RequestTooLargeError         RESOURCE_LIMIT_EXCEEDED  413
+    ├── ConfigurationError           INTERNAL_ERROR           500
     ├── SchemaOutdatedError          INTERNAL_ERROR           500
     └── StorageError                 INTERNAL_ERROR           500
-        └── PartialWriteError        INTERNAL_ERROR           500
+        ├── PartialWriteError        INTERNAL_ERROR           500
+        └── BackgroundWriteError     INTERNAL_ERROR           500
 """
 
 from __future__ import annotations
@@ -26,17 +32,23 @@ from typing import ClassVar
 __all__ = [
     "AlreadyExistsError",
     "AuthenticationError",
+    "BackgroundWriteError",
+    "BadRequestError",
+    "ConfigurationError",
     "ConflictError",
     "InvalidFilterError",
     "InvalidInputError",
+    "InvalidParameterValueError",
     "NotFoundError",
     "NotSupportedError",
     "PartialWriteError",
     "PermissionDeniedError",
     "RequestLimitExceededError",
+    "RequestTooLargeError",
     "RunlabError",
     "SchemaOutdatedError",
     "StorageError",
+    "UnsupportedMediaTypeError",
 ]
 
 
@@ -73,6 +85,18 @@ class InvalidFilterError(InvalidInputError):
         self.position = position
 
 
+class BadRequestError(InvalidInputError):
+    """A request body that cannot be read at all (a model server's unparseable input)."""
+
+    error_code = "BAD_REQUEST"
+
+
+class UnsupportedMediaTypeError(BadRequestError):
+    """A request body in a content type the endpoint does not read."""
+
+    http_status = 415
+
+
 class NotFoundError(RunlabError):
     error_code = "RESOURCE_DOES_NOT_EXIST"
     http_status = 404
@@ -88,6 +112,15 @@ class ConflictError(RunlabError):
 
     error_code = "INVALID_PARAMETER_VALUE"
     http_status = 400
+
+
+class InvalidParameterValueError(InvalidInputError, ConflictError):
+    """A server's ``INVALID_PARAMETER_VALUE``, as the REST client raises it.
+
+    The code covers both a bad value (InvalidInputError) and a request that contradicts
+    stored state, such as a changed param (ConflictError); the wire does not tell them
+    apart, so the client raises this, which either ``except`` catches.
+    """
 
 
 class NotSupportedError(RunlabError):
@@ -122,6 +155,17 @@ class RequestLimitExceededError(RunlabError):
         self.retry_after = retry_after
 
 
+class RequestTooLargeError(RunlabError):
+    """A request body over the server's size limit."""
+
+    error_code = "RESOURCE_LIMIT_EXCEEDED"
+    http_status = 413
+
+
+class ConfigurationError(RunlabError):
+    """runlab was started without a setting it needs, or with one it cannot use."""
+
+
 class SchemaOutdatedError(RunlabError):
     """The database was made by an older runlab; `runlab db upgrade` fixes it."""
 
@@ -142,3 +186,7 @@ class PartialWriteError(StorageError):
         self.stored_params = params
         self.stored_tags = tags
         self.stored_metrics = metrics
+
+
+class BackgroundWriteError(StorageError):
+    """Points queued for a background write could not be stored."""

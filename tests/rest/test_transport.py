@@ -15,6 +15,7 @@ import runlab
 from runlab.entities import Metric, Param, RunTag
 from runlab.errors import (
     AlreadyExistsError,
+    BackgroundWriteError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
@@ -24,7 +25,7 @@ from runlab.errors import (
 from runlab.store.rest import AuthenticationError, PermissionDeniedError, RestStore
 from runlab.store.rest._http import _retry_after
 from runlab.store.rest.store import MAX_REQUEST_BYTES, batch_chunks
-from runlab.tracking._batching import BackgroundWriteError, Batcher
+from runlab.tracking._batching import Batcher
 
 EXPERIMENT = {
     "experiment": {

@@ -29,7 +29,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException
 
-from runlab.errors import RunlabError
+from runlab.errors import BadRequestError, RunlabError, UnsupportedMediaTypeError
 
 if TYPE_CHECKING:
     from runlab.models.flavors.pyfunc import PyFuncModel
@@ -40,18 +40,6 @@ __all__ = ["INPUT_FORMATS", "create_scoring_app", "parse_json_input"]
 INPUT_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 JSON = "application/json"
 CSV = "text/csv"
-
-
-class BadRequest(RunlabError):
-    """The request body does not parse as any input format."""
-
-    error_code = "BAD_REQUEST"
-    http_status = 400
-
-
-class UnsupportedMediaType(RunlabError):
-    error_code = "BAD_REQUEST"
-    http_status = 415
 
 
 def create_scoring_app(model: str | os.PathLike[str] | PyFuncModel) -> FastAPI:
@@ -107,7 +95,7 @@ def _predict(pyfunc: PyFuncModel, data: Any, params: dict[str, Any] | None) -> A
         raise
     except Exception as exc:
         # The input passed the signature (if any) and still made the model fail.
-        raise BadRequest(
+        raise BadRequestError(
             f"the model failed on this input: {type(exc).__name__}: {exc}".rstrip(": ")
         ) from exc
     return to_jsonable(result)
@@ -127,12 +115,12 @@ def parse_request(
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+            raise BadRequestError(f"the request body is not valid JSON: {exc}") from None
         return parse_json_input(payload, schema)
     if mime == CSV:
         return parse_csv(body, schema), None
     shown = mime or "none"
-    raise UnsupportedMediaType(
+    raise UnsupportedMediaTypeError(
         f"content type {shown!r} is not supported: send {JSON} (a JSON object with one of "
         f"{', '.join(INPUT_FORMATS)}) or {CSV} (with a header row)"
     )
@@ -142,47 +130,47 @@ def parse_json_input(payload: Any, schema: Schema | None) -> tuple[Any, dict[str
     import pandas as pd
 
     if not isinstance(payload, dict):
-        raise BadRequest(
+        raise BadRequestError(
             f"the JSON body must be an object with one of the keys {', '.join(INPUT_FORMATS)}, "
             f"got {type(payload).__name__}"
         )
     unknown = sorted(set(payload) - {*INPUT_FORMATS, "params"})
     if unknown:
-        raise BadRequest(
+        raise BadRequestError(
             f"unknown key(s) {unknown} in the request body; the input goes under one of "
             f"{', '.join(INPUT_FORMATS)}, and inference parameters under params"
         )
     formats = [k for k in INPUT_FORMATS if k in payload]
     if len(formats) != 1:
-        raise BadRequest(
+        raise BadRequestError(
             f"the request body must hold exactly one of {', '.join(INPUT_FORMATS)}; it has "
             f"{formats or 'none'}"
         )
     params = payload.get("params")
     if params is not None and not isinstance(params, dict):
-        raise BadRequest(f"params must be a JSON object, got {type(params).__name__}")
+        raise BadRequestError(f"params must be a JSON object, got {type(params).__name__}")
     fmt = formats[0]
     value = payload[fmt]
     try:
         if fmt == "dataframe_split":
             if not isinstance(value, dict) or "data" not in value:
-                raise BadRequest(
+                raise BadRequestError(
                     'dataframe_split must be an object like {"columns": [...], "data": [[...]]}'
                 )
             extra = sorted(set(value) - {"columns", "data", "index"})
             if extra:
-                raise BadRequest(f"dataframe_split: unknown key(s) {extra}")
+                raise BadRequestError(f"dataframe_split: unknown key(s) {extra}")
             data = pd.DataFrame(
                 value["data"], columns=value.get("columns"), index=value.get("index")
             )
         elif fmt == "dataframe_records":
             if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
-                raise BadRequest("dataframe_records must be a list of objects, one per row")
+                raise BadRequestError("dataframe_records must be a list of objects, one per row")
             data = pd.DataFrame(value)
         else:
             data = _tensor_style(value, schema, fmt)
     except (ValueError, TypeError) as exc:
-        raise BadRequest(f"{fmt} cannot be read as a table: {exc}") from None
+        raise BadRequestError(f"{fmt} cannot be read as a table: {exc}") from None
     return data, params
 
 
@@ -206,7 +194,7 @@ def _tensor_style(value: Any, schema: Schema | None, fmt: str) -> Any:
     try:
         return np.asarray(value)
     except ValueError as exc:
-        raise BadRequest(f"{fmt} is not a rectangular array: {exc}") from None
+        raise BadRequestError(f"{fmt} is not a rectangular array: {exc}") from None
 
 
 def parse_csv(body: bytes, schema: Schema | None) -> Any:
@@ -222,4 +210,4 @@ def parse_csv(body: bytes, schema: Schema | None) -> Any:
     try:
         return pd.read_csv(io.BytesIO(body), dtype=dtypes or None)
     except (ValueError, UnicodeDecodeError) as exc:  # pandas' parser errors are ValueErrors
-        raise BadRequest(f"the CSV body cannot be parsed: {exc}") from None
+        raise BadRequestError(f"the CSV body cannot be parsed: {exc}") from None

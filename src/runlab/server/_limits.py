@@ -11,6 +11,8 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from runlab.errors import RequestTooLargeError
+
 __all__ = ["BodyLimitMiddleware"]
 
 Scope = MutableMapping[str, Any]
@@ -18,10 +20,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class BodyTooLarge(Exception):
-    """Raised from ``receive`` when a streamed body passes the limit."""
 
 
 class BodyLimitMiddleware:
@@ -63,7 +61,7 @@ class BodyLimitMiddleware:
                 state["received"] += len(message.get("body", b""))
                 if state["received"] > limit:
                     state["over"] = True
-                    raise BodyTooLarge
+                    raise RequestTooLargeError(_message(limit))
             return message
 
         async def guarded_send(message: Message) -> None:
@@ -78,7 +76,7 @@ class BodyLimitMiddleware:
 
         try:
             await self.app(scope, counted_receive, guarded_send)
-        except BodyTooLarge:
+        except RequestTooLargeError:
             if not state["started"]:
                 state["started"] = True
                 await _send_413(send, limit)
@@ -91,13 +89,12 @@ class BodyLimitMiddleware:
             raise
 
 
+def _message(limit: int) -> str:
+    return f"request body is larger than this server's limit of {limit} bytes"
+
+
 async def _send_413(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {
-            "error_code": "RESOURCE_LIMIT_EXCEEDED",
-            "message": f"request body is larger than this server's limit of {limit} bytes",
-        }
-    ).encode()
+    body = json.dumps(RequestTooLargeError(_message(limit)).to_dict()).encode()
     await send(
         {
             "type": "http.response.start",

@@ -14,6 +14,8 @@ import json
 import os
 from dataclasses import dataclass
 
+from runlab.errors import ConfigurationError
+
 __all__ = ["DEFAULT_MAX_REQUEST_BYTES", "SETTINGS_ENV", "ServerSettings"]
 
 SETTINGS_ENV = "RUNLAB_SERVER_SETTINGS"
@@ -72,7 +74,9 @@ class ServerSettings:
     def from_env(cls, environ: dict[str, str] | None = None) -> ServerSettings:
         raw = (environ if environ is not None else os.environ).get(SETTINGS_ENV)
         if not raw:
-            raise RuntimeError(f"{SETTINGS_ENV} is not set; start the server with `runlab server`")
+            raise ConfigurationError(
+                f"{SETTINGS_ENV} is not set; start the server with `runlab server`"
+            )
         values = json.loads(raw)
         for name in ("allowed_hosts", "cors_allowed_origins"):
             if isinstance(values.get(name), list):

@@ -16,17 +16,13 @@ import weakref
 from dataclasses import dataclass, field
 
 from runlab.entities import Metric, Param, RunTag
-from runlab.errors import PartialWriteError, RunlabError, StorageError
+from runlab.errors import BackgroundWriteError, PartialWriteError, StorageError
 from runlab.store.base import TrackingStore
 
 log = logging.getLogger("runlab")
 
 DEFAULT_INTERVAL_S = 0.1
 DEFAULT_MAX_PENDING = 10_000
-
-
-class BackgroundWriteError(RunlabError):
-    """Points queued for a background write could not be stored."""
 
 
 @dataclass

@@ -61,6 +61,7 @@ from runlab.errors import (
     AuthenticationError,
     ConflictError,
     InvalidInputError,
+    InvalidParameterValueError,
     NotFoundError,
     PermissionDeniedError,
     RunlabError,
@@ -86,15 +87,6 @@ RETRY_IF_REPEATABLE_STATUSES = frozenset({500, 502, 504})
 
 
 # ------------------------------------------------------------------------------ errors
-class InvalidParameterValueError(InvalidInputError, ConflictError):
-    """A server's ``INVALID_PARAMETER_VALUE``.
-
-    runlab sends that code for a bad value (InvalidInputError) and for a request that
-    contradicts stored state, such as a changed param (ConflictError); the wire does not
-    tell them apart, so the error raised here is both and either ``except`` catches it.
-    """
-
-
 _ERRORS_BY_CODE: dict[str, type[RunlabError]] = {
     "RESOURCE_DOES_NOT_EXIST": NotFoundError,
     "NOT_FOUND": NotFoundError,
