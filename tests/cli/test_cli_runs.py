@@ -337,8 +337,7 @@ def test_delete_needs_an_id(tracking: str) -> None:
 # ---------------------------------------------------------------------------------- console script
 def test_installed_console_script_lists_runs(tracking: str, runs: dict[str, str]) -> None:
     script = Path(sys.executable).with_name("runlab")
-    if not script.exists():
-        pytest.skip(f"the runlab console script is not installed next to {sys.executable}")
+    assert script.exists(), f"the runlab console script is not installed next to {sys.executable}"
     store_uri.close_all()  # nothing of this process holds the database open
     env = {**os.environ, "COLUMNS": "160", "RUNLAB_TRACKING_URI": tracking}
     done = subprocess.run(

@@ -9,11 +9,10 @@ import subprocess
 import sys
 import uuid
 
+import mlflow
 import pytest
-
-mlflow = pytest.importorskip("mlflow")
-pytest.importorskip("sklearn")
-from mlflow.exceptions import MlflowException  # noqa: E402
+import sklearn  # noqa: F401  (the sklearn flavour is tested here)
+from mlflow.exceptions import MlflowException
 
 # MLflow's own code trips these while saving a model with an input example.
 pytestmark = [

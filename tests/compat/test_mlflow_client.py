@@ -6,10 +6,9 @@ import math
 import uuid
 from pathlib import Path
 
+import mlflow
 import pytest
-
-mlflow = pytest.importorskip("mlflow")
-from mlflow.exceptions import MlflowException  # noqa: E402
+from mlflow.exceptions import MlflowException
 
 
 def _name(prefix: str) -> str:
@@ -121,7 +120,8 @@ def test_search_runs_filters_order_and_pages(mlflow_client) -> None:
 # mlflow's digest code calls a pandas API that pandas 3 deprecates; not ours to fix.
 @pytest.mark.filterwarnings("ignore:Starting with pandas version 4.0")
 def test_log_input_dataset(mlflow_client) -> None:
-    pd = pytest.importorskip("pandas")
+    import pandas as pd
+
     mlflow.set_experiment(_name("data"))
     dataset = mlflow.data.from_pandas(pd.DataFrame({"a": [1, 2, 3]}), name="numbers")
     with mlflow.start_run() as run:

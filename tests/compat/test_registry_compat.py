@@ -6,10 +6,9 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import mlflow
 import pytest
-
-mlflow = pytest.importorskip("mlflow")
-from mlflow.exceptions import MlflowException  # noqa: E402
+from mlflow.exceptions import MlflowException
 
 
 def _name(prefix: str) -> str:

@@ -157,7 +157,8 @@ def test_validation_errors_raise_at_the_call(tracking: str) -> None:
 
 
 def test_special_metric_values_and_numpy(tracking: str) -> None:
-    np = pytest.importorskip("numpy")
+    import numpy as np
+
     with runlab.start_run() as run:
         runlab.log_metric("nan", float("nan"))
         runlab.log_metric("inf", float("inf"))
@@ -190,8 +191,9 @@ def test_log_text_dict_yaml(tracking: str, tmp_path: Path) -> None:
 
 
 def test_log_figure_and_image(tracking: str, tmp_path: Path) -> None:
-    np = pytest.importorskip("numpy")
-    matplotlib = pytest.importorskip("matplotlib")
+    import matplotlib
+    import numpy as np
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from PIL import Image
