@@ -89,10 +89,10 @@ def int64(field: str, value: Any) -> int:
             return int64(field, value.item())
         else:
             raise InvalidInputError(f"{field} must be an integer, got {value!r}")
-    value = int(value)
-    if not INT64_MIN <= value <= INT64_MAX:
-        raise InvalidInputError(f"{field} {value} is outside the int64 range")
-    return value
+    number = int(value)
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise InvalidInputError(f"{field} {number} is outside the int64 range")
+    return number
 
 
 def param_value(name: str, value: Any) -> str:

@@ -365,4 +365,5 @@ def tags_dict(tags: Mapping[str, Any] | Iterable[Any] | None) -> dict[str, str]:
         return {}
     if isinstance(tags, Mapping):
         return {str(k): v for k, v in tags.items()}
-    return {t.key: t.value for t in tags}
+    items: Iterable[Any] = tags  # RunTag or ExperimentTag objects
+    return {t.key: t.value for t in items}

@@ -88,7 +88,9 @@ class AuthStore:
                     username=name, password_hash=digest, is_admin=is_admin, creation_time=now
                 )
             )
-            return User(int(result.inserted_primary_key[0]), name, is_admin, now)
+            key = result.inserted_primary_key
+            assert key is not None  # an INSERT of one row
+            return User(int(key[0]), name, is_admin, now)
 
         return self.db.write(insert)
 
@@ -232,7 +234,9 @@ class AuthStore:
                     expiry_time=expiry,
                 )
             )
-            token_id = int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None  # an INSERT of one row
+            token_id = int(key[0])
             return ApiToken(token_id, user.user_id, label, kind, now, None, expiry, None)
 
         return self.db.write(insert), secret

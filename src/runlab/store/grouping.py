@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from runlab.entities import MetricSummary, Run, RunGroup, RunGroups
 from runlab.errors import InvalidInputError
@@ -99,7 +100,7 @@ def _value_of(run: Run, key: flt.OrderKey) -> str | None:
         return run.data.params.get(key.key)
     if key.kind == "tag":
         return run.data.tags.get(key.key)
-    return getattr(run.info, key.key)
+    return cast("str | None", getattr(run.info, key.key))
 
 
 def _summaries(runs: Sequence[Run], metric_keys: Sequence[str]) -> dict[str, MetricSummary]:

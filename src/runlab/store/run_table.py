@@ -8,11 +8,13 @@ Other stores' results are turned into the same shape by :meth:`RunTable.from_run
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from runlab.entities import Run, ViewType
+
+V = TypeVar("V")
 
 __all__ = ["INFO_COLUMNS", "RunTable", "RunTableSource"]
 
@@ -66,24 +68,27 @@ class RunTable:
             return
         for name in INFO_COLUMNS:
             getattr(self, name).extend(getattr(other, name))
-        for mine, theirs, missing in (
-            (self.metrics, other.metrics, _NAN),
-            (self.params, other.params, None),
-            (self.tags, other.tags, None),
-        ):
-            for key, column in mine.items():
-                column.extend(theirs.get(key) or [missing] * added)  # type: ignore[list-item]
-            for key, column in theirs.items():
-                if key not in mine:
-                    mine[key] = [missing] * before + column  # type: ignore[assignment,operator]
+        _extend_columns(self.metrics, other.metrics, _NAN, before, added)
+        _extend_columns(self.params, other.params, None, before, added)
+        _extend_columns(self.tags, other.tags, None, before, added)
         self.token = other.token
 
 
-def _columns(dicts: Sequence[dict[str, object]], missing: object) -> dict[str, list]:  # type: ignore[type-arg]
+def _columns(dicts: Sequence[Mapping[str, V]], missing: V) -> dict[str, list[V]]:
     keys: dict[str, None] = {}
     for values in dicts:
         keys.update(dict.fromkeys(values))
     return {key: [values.get(key, missing) for values in dicts] for key in keys}
+
+
+def _extend_columns(
+    mine: dict[str, list[V]], theirs: dict[str, list[V]], missing: V, before: int, added: int
+) -> None:
+    for key, column in mine.items():
+        column.extend(theirs.get(key) or [missing] * added)
+    for key, column in theirs.items():
+        if key not in mine:
+            mine[key] = [missing] * before + column
 
 
 @runtime_checkable

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from runlab.entities import Metric, Param, RunTag
@@ -80,8 +81,8 @@ class Batcher:
     def add_params_tags(
         self,
         run_id: str,
-        params: list[Param] = (),
-        tags: list[RunTag] = (),  # type: ignore[assignment]
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
     ) -> None:
         if self._error is not None:
             self._raise_error()

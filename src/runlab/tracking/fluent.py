@@ -596,11 +596,11 @@ def search_runs(
     table = RunTable()
     while len(table) < max_results:
         want = min(check.MAX_RESULTS_SEARCH_RUNS, max_results - len(table))
-        page = client._search_run_table(
+        columns = client._search_run_table(
             ids, filter_string, run_view_type, want, order_by, table.token
         )
-        table.extend(page)
-        if not page.token:
+        table.extend(columns)
+        if not columns.token:
             break
     return table_to_frame(table)
 

@@ -427,7 +427,7 @@ class HttpSession:
         s = self.settings
         if retry_after is not None:
             return min(retry_after, s.backoff_max)
-        return min(s.backoff_factor * 2**attempt, s.backoff_max) + random.uniform(
+        return float(min(s.backoff_factor * 2**attempt, s.backoff_max)) + random.uniform(
             0, min(1.0, s.backoff_factor)
         )
 

@@ -22,7 +22,7 @@ import os
 import posixpath
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import quote, unquote, urlsplit
 
 from runlab.artifacts import _multipart, _paths
@@ -218,7 +218,7 @@ class HttpArtifactRepository(ArtifactRepository):
         response = stack.enter_context(
             self.http.send("GET", self._endpoint(relative), repeatable=True)
         )
-        return _ResponseStream(response, stack.close)
+        return cast(BinaryIO, _ResponseStream(response, stack.close))
 
     def download_artifacts(self, artifact_path: str = "", dst_path: str | None = None) -> str:
         return self._download_via_listing(artifact_path, dst_path)

@@ -121,7 +121,7 @@ class RestStore(TrackingStore):
         self._post("experiments/delete-experiment-tag", body, repeatable=False)
 
     # ================================================================ runs
-    def create_run(  # type: ignore[override]
+    def create_run(
         self,
         experiment_id: str,
         user_id: str,

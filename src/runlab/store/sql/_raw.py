@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
@@ -32,7 +32,8 @@ def _cursor(conn: Connection) -> Any:
 
 def _wrap(conn: Connection, sql: str, params: Any, exc: Exception) -> DBAPIError:
     base = conn.dialect.loaded_dbapi.Error
-    return DBAPIError.instance(sql, params, exc, base, dialect=conn.dialect)
+    wrapped = DBAPIError.instance(sql, params, exc, base, dialect=conn.dialect)
+    return cast("DBAPIError", wrapped)  # a DBAPI error always wraps as one
 
 
 def fetch(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

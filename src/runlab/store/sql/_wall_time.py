@@ -124,7 +124,7 @@ def _sqlite_pieces(
             f" FROM (SELECT column1 AS i FROM (VALUES {_series.marks(5, len(chunk), 1)})) AS s"
         )
         for i, text in _raw.fetch(conn, again, [*params, *chunk]):
-            pieces[i][2:] = _series.numbers(text) or (None, None)  # type: ignore[index]
+            pieces[i][2:] = _series.numbers(text) or (None, None)
     present = [(i, p) for i, p in enumerate(pieces) if p is not None]
     t_min = min(p[0] for _, p in present)
     t_max = max(p[1] for _, p in present)

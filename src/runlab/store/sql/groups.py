@@ -10,7 +10,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, TextClause, and_, case, func, select
 
 from runlab.entities import MetricSummary, RunGroup, RunGroups
 from runlab.store.filter import OrderKey
@@ -20,7 +20,7 @@ __all__ = ["group_query", "read_groups"]
 
 
 def group_query(
-    where: Sequence[ColumnElement[bool]],
+    where: Sequence[ColumnElement[bool] | TextClause],
     key: OrderKey,
     metric_keys: Sequence[str],
     max_groups: int,

@@ -12,7 +12,16 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, delete, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    Select,
+    delete,
+    literal_column,
+    select,
+    update,
+)
 
 from runlab import _validation as check
 from runlab.entities import LifecycleStage, PagedList
@@ -86,7 +95,7 @@ def _comparison(node: flt.Comparison) -> ColumnElement[bool]:
     conditions = [table.c.model_id == _lm.model_id, table.c.key == node.key]
     if node.op not in ("IS NULL", "IS NOT NULL"):
         conditions.append(_condition(table.c.value, node.op, node.value))
-    query = select(literal_column("1")).where(*conditions).correlate(logged_models)
+    query: Select[Any] = select(literal_column("1")).where(*conditions).correlate(logged_models)
     return _exists(query, node.op)
 
 

@@ -3,6 +3,8 @@ same schema; a test compares the two so they cannot drift apart."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -87,7 +89,7 @@ def _run_fk() -> ForeignKey:
 
 # Keyed by (run, key) and read only through it: on SQLite the rows live in the primary
 # key's b-tree (WITHOUT ROWID), one lookup instead of two.
-_KEYED_BY_RUN_AND_KEY = {"sqlite_with_rowid": False}
+_KEYED_BY_RUN_AND_KEY: dict[str, Any] = {"sqlite_with_rowid": False}
 
 params = Table(
     "params",

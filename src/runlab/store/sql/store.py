@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, TextClause, delete, func, insert, select, update
 
 from runlab import _validation as check
 from runlab.entities import (
@@ -661,7 +661,10 @@ class SqlStore(TrackingStore):
         node = flt.parse_run_filter(filter_string)
         if not ids:
             return RunGroups([], truncated=False)
-        where = [runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(view.stages())]
+        where: list[ColumnElement[bool] | TextClause] = [
+            runs.c.experiment_id.in_(ids),
+            runs.c.lifecycle_stage.in_(view.stages()),
+        ]
         clause = run_search.run_filter_clause(node)
         if clause is not None:
             where.append(clause)

@@ -17,6 +17,8 @@ Create Date: 2026-11-24
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -34,7 +36,7 @@ _WALL_COLUMNS = ["run_uuid", "key", "timestamp", "value", "is_nan"]
 _FK = "fk_metrics_run_uuid_runs"
 
 
-def _point_columns() -> list[sa.Column]:
+def _point_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("run_uuid", sa.String(32), nullable=False),
         sa.Column("key", sa.String(250), nullable=False),
