@@ -37,7 +37,7 @@ def download_artifacts(
     if run_id is not None:
         return client.download_artifacts(run_id, artifact_path or "", dst_path)
     assert artifact_uri is not None
-    from runlab.registry.uris import resolve_model_uri
+    from runlab.tracking.model_uris import resolve_model_uri
 
     resolved = resolve_model_uri(artifact_uri, client)
     root, name = _split_last(resolved)

@@ -51,6 +51,10 @@ class RegistryClientMixin:
             self._registry = get_registry_store(self.registry_uri)
         return self._registry
 
+    def get_artifact_uri(self, run_id: str, artifact_path: str | None = None) -> str:
+        """Provided by the tracking half of the client (``runs:/`` sources resolve with it)."""
+        raise NotImplementedError
+
     # ================================================================ registered models
     def create_registered_model(
         self,
@@ -126,14 +130,14 @@ class RegistryClientMixin:
         next version of ``dst_name``, created if missing, with its run id, tags, run link
         and description. The copy's ``source`` is the artifact URI of the files, so it
         stays valid if the source model is deleted later."""
-        from runlab.registry import uris
+        from runlab.tracking import model_uris as uris
 
         if not uris.is_model_uri(src_model_uri):
             raise InvalidInputError(
                 f"src_model_uri {src_model_uri!r}: copy_model_version takes a models:/ URI"
             )
-        src = uris.get_model_version_for_uri(src_model_uri, self)  # type: ignore[arg-type]
-        source = uris.resolve_model_uri(src_model_uri, self)  # type: ignore[arg-type]
+        src = uris.get_model_version_for_uri(src_model_uri, self)
+        source = uris.resolve_model_uri(src_model_uri, self)
         try:
             self.create_registered_model(dst_name)
         except AlreadyExistsError:
@@ -227,10 +231,10 @@ class RegistryClientMixin:
     def get_model_version_download_uri(self, name: str, version: int | str) -> str:
         """The artifact URI of the version's files (a ``runs:/`` or ``models:/`` source
         resolved to the artifact URI behind it)."""
-        from runlab.registry.uris import resolve_model_uri
+        from runlab.tracking.model_uris import resolve_model_uri
 
         source = self.registry_store.get_model_version_download_uri(name, version)
-        return resolve_model_uri(source, self)  # type: ignore[arg-type]
+        return resolve_model_uri(source, self)
 
     # ================================================================ stages
     def transition_model_version_stage(
