@@ -16,7 +16,7 @@ from runlab.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from runlab.artifacts.base import ArtifactRepository
-    from runlab.auth.store import AuthStore
+    from runlab.store.auth_base import AuthStore
     from runlab.store.base import TrackingStore
     from runlab.store.logged_models_base import LoggedModelStore
     from runlab.store.registry_base import RegistryStore
@@ -42,7 +42,7 @@ class Backend:
 
         if not isinstance(store, SqlStore):
             return cls(store, artifacts=artifacts)
-        from runlab.auth.store import AuthStore
+        from runlab.store.sql.auth import SqlAuthStore
         from runlab.store.sql.logged_models import SqlLoggedModelStore
         from runlab.store.sql.registry import SqlRegistryStore
 
@@ -50,7 +50,7 @@ class Backend:
             store,
             registry=SqlRegistryStore(store.db),
             logged_models=SqlLoggedModelStore(store.db),
-            auth=AuthStore(store.db),
+            auth=SqlAuthStore(store.db),
             artifacts=artifacts,
         )
 

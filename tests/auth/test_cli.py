@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from tests.auth.conftest import API, make_app, ok
 
 from runlab.auth.entities import Permission
-from runlab.auth.store import open_auth_store
 from runlab.cli import cli
+from runlab.store.sql.auth import open_auth_store
 from runlab.store.uri import build_store
 
 

@@ -13,8 +13,8 @@ import httpx
 from click.testing import CliRunner
 from tests.auth._live_team import ADMIN, LiveTeam
 
-from runlab.auth.store import open_auth_store
 from runlab.cli import cli
+from runlab.store.sql.auth import open_auth_store
 from runlab.store.uri import build_store
 
 SEARCH = "/api/2.0/mlflow/experiments/search"

@@ -15,7 +15,7 @@ import click
 from runlab.cli import _output as out
 
 if TYPE_CHECKING:
-    from runlab.auth.store import AuthStore
+    from runlab.store.auth_base import AuthStore
 
 _BACKEND = click.option(
     "--backend-store-uri",
@@ -26,8 +26,8 @@ _BACKEND = click.option(
 
 @contextmanager
 def _auth_store(backend_store_uri: str | None) -> Iterator[AuthStore]:
-    from runlab.auth.store import open_auth_store
     from runlab.errors import InvalidInputError
+    from runlab.store.sql.auth import open_auth_store
     from runlab.store.uri import build_store, resolve
 
     uri = resolve(backend_store_uri or out.state().tracking_uri or None)

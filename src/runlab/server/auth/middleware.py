@@ -26,8 +26,8 @@ from runlab.server.auth.throttle import LoginThrottle
 from runlab.server.prefixes import API_PREFIXES
 
 if TYPE_CHECKING:
-    from runlab.auth.store import AuthStore
     from runlab.backend import Backend
+    from runlab.store.auth_base import AuthStore
 
 __all__ = ["SESSION_COOKIE", "AuthMiddleware", "Authorizer", "denial"]
 

@@ -15,12 +15,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from runlab.auth.entities import Permission, User
-from runlab.auth.store import AuthStore
 from runlab.errors import AuthenticationError, PermissionDeniedError, RequestLimitExceededError
 from runlab.server._routing import GuardedRoute, JsonRoute
 from runlab.server._wire import WireModel
 from runlab.server.auth.middleware import SESSION_COOKIE, Authorizer, denial
 from runlab.server.auth.rules import access, experiment, model
+from runlab.store.auth_base import AuthStore
 
 __all__ = ["mlflow_router", "page_router", "runlab_router"]
 

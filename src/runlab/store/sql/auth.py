@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from runlab.auth import secrets
 from runlab.auth.entities import ApiToken, Permission, User
 from runlab.errors import AlreadyExistsError, InvalidInputError, NotFoundError
+from runlab.store.auth_base import AuthStore, check_password, check_username
 from runlab.store.sql import schema as t
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from runlab.store.base import TrackingStore
     from runlab.store.sql._engine import Database
 
-__all__ = ["AuthStore", "open_auth_store"]
+__all__ = ["SqlAuthStore", "open_auth_store"]
 
 # last_used_time is written at most this often per token, not on every request.
 _LAST_USED_RESOLUTION_MS = 60_000
@@ -28,21 +29,6 @@ _LAST_USED_RESOLUTION_MS = 60_000
 
 def _now() -> int:
     return int(time.time() * 1000)
-
-
-def _check_username(username: str) -> str:
-    name = (username or "").strip()
-    if not name or len(name) > 256 or ":" in name or any(c.isspace() for c in name):
-        raise InvalidInputError(
-            f"username: {username!r} must be 1-256 characters without spaces or ':'"
-        )
-    return name
-
-
-def _check_password(password: str) -> str:
-    if not password or len(password) < 8:
-        raise InvalidInputError("password: must be at least 8 characters")
-    return password
 
 
 def _user(row: Any) -> User:
@@ -62,7 +48,7 @@ def _token(row: Any) -> ApiToken:
     )
 
 
-class AuthStore:
+class SqlAuthStore(AuthStore):
     """Reads and writes the auth tables through the tracking store's own ``Database``."""
 
     def __init__(self, db: Database) -> None:
@@ -76,8 +62,8 @@ class AuthStore:
     # users -------------------------------------------------------------------------
 
     def create_user(self, username: str, password: str, *, is_admin: bool = False) -> User:
-        name = _check_username(username)
-        digest = secrets.hash_password(_check_password(password))
+        name = check_username(username)
+        digest = secrets.hash_password(check_password(password))
 
         def insert(conn: Connection) -> User:
             if self._user_row(conn, name) is not None:
@@ -124,7 +110,7 @@ class AuthStore:
         ``keep_tokens``, revoke their API tokens: whoever learned the old password may
         have made either. Returns how many API tokens were revoked."""
         user = self.get_user(username)
-        digest = secrets.hash_password(_check_password(password))
+        digest = secrets.hash_password(check_password(password))
         kinds = ["session"] if keep_tokens else ["session", "api"]
 
         def change(conn: Connection) -> int:
@@ -402,11 +388,12 @@ def _dummy_hash() -> str:
     return _dummy[0]
 
 
-def open_auth_store(store: TrackingStore) -> AuthStore:
+def open_auth_store(store: TrackingStore) -> SqlAuthStore:
     """The auth store beside a SQL tracking store (folder, sqlite:// or postgresql://)."""
-    db = getattr(store, "db", None)
-    if db is None:
+    from runlab.store.sql.store import SqlStore
+
+    if not isinstance(store, SqlStore):
         raise InvalidInputError(
             "--auth needs a database backend store (a folder, sqlite:/// or postgresql://)"
         )
-    return AuthStore(db)
+    return SqlAuthStore(store.db)
