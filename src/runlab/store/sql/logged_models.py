@@ -30,6 +30,8 @@ from runlab.errors import InvalidInputError, NotFoundError
 from runlab.store import filter as flt
 from runlab.store.logged_models_base import LoggedModelStore, OrderBy
 from runlab.store.sql import _pages
+from runlab.store.sql._common import experiment_key as _exp_id
+from runlab.store.sql._common import now_ms
 from runlab.store.sql._engine import Database
 from runlab.store.sql._logging import _insert
 from runlab.store.sql.schema import (
@@ -40,7 +42,6 @@ from runlab.store.sql.schema import (
     runs,
 )
 from runlab.store.sql.search import _compile, _condition, _direction, _exists
-from runlab.store.sql.store import _exp_id, now_ms
 
 __all__ = ["SqlLoggedModelStore", "parse_logged_model_filter"]
 

@@ -31,6 +31,7 @@ from runlab.store import registry_base as rules
 from runlab.store.registry_base import RegistryStore
 from runlab.store.sql import _pages
 from runlab.store.sql import registry_search as rsearch
+from runlab.store.sql._common import now_ms
 from runlab.store.sql._engine import Database
 from runlab.store.sql._logging import _insert
 from runlab.store.sql.schema import (
@@ -41,7 +42,6 @@ from runlab.store.sql.schema import (
     registered_model_tags,
     registered_models,
 )
-from runlab.store.sql.store import now_ms
 
 __all__ = ["SqlRegistryStore"]
 

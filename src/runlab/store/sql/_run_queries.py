@@ -1,0 +1,239 @@
+"""The read side of runs in :class:`~runlab.store.sql.store.SqlStore`: metric histories
+(whole, downsampled, sampled at shared steps) and run searches, counts and groups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, TextClause, select
+
+from runlab import _validation as check
+from runlab.entities import (
+    Metric,
+    PagedList,
+    Run,
+    RunGroups,
+    ViewType,
+)
+from runlab.errors import InvalidInputError, NotFoundError
+from runlab.store import filter as flt
+from runlab.store.base import TrackingStore, check_downsample_args
+from runlab.store.run_table import RunTable
+from runlab.store.sql import _downsample, _hydrate, _interval, _pages, _raw, run_search
+from runlab.store.sql._engine import Database
+from runlab.store.sql.run_search import SqlText
+from runlab.store.sql.schema import (
+    metrics,
+    runs,
+)
+
+
+class RunQueryMethods:
+    """Mixed into SqlStore; works on its ``db``."""
+
+    db: Database
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Metric]:
+        fingerprint = _pages.query_fingerprint("history", run_id, key)
+        offset = _pages.decode(page_token, fingerprint)
+        m = metrics.c
+        q = (
+            select(m.key, m.value, m.is_nan, m.timestamp, m.step)
+            .where(m.run_uuid == run_id, m.key == key)
+            .order_by(m.step, m.timestamp, m.value, m.is_nan)
+            .offset(offset)
+        )
+        if max_results is not None:
+            q = q.limit(check.max_results(max_results, 10**9) + 1)
+        with self.db.read() as conn:
+            rows = conn.execute(q).all()
+            if not rows and offset == 0:
+                exists = conn.execute(select(runs.c.run_uuid).where(runs.c.run_uuid == run_id))
+                if exists.first() is None:
+                    raise NotFoundError(f"run {run_id!r} not found")
+        nan = float("nan")
+        points = [Metric(k, nan if n else v, ts, s, run_id) for k, v, n, ts, s in rows]
+        token = None
+        if max_results is not None and len(points) > max_results:
+            points = points[:max_results]
+            token = _pages.encode(offset + max_results, fingerprint)
+        return PagedList(points, token)
+
+    def get_metric_history_downsampled(
+        self,
+        run_id: str,
+        key: str,
+        max_points: int = 2000,
+        x_axis: str = "step",
+    ) -> list[Metric]:
+        max_points, x_axis = check_downsample_args(max_points, x_axis)
+        with self.db.read() as conn:
+            points = _downsample.history_downsampled(conn, run_id, key, max_points, x_axis)
+            if not points:
+                exists = conn.execute(select(runs.c.run_uuid).where(runs.c.run_uuid == run_id))
+                if exists.first() is None:
+                    raise NotFoundError(f"run {run_id!r} not found")
+        if points is None:  # a span too wide for SQL integers: thin it in Python
+            return TrackingStore.get_metric_history_downsampled(
+                self,  # type: ignore[arg-type]  # a mixin of SqlStore, a TrackingStore
+                run_id,
+                key,
+                max_points,
+                x_axis,
+            )
+        return points
+
+    def get_metric_history_interval(
+        self,
+        run_ids: Sequence[str],
+        key: str,
+        max_steps: int,
+        start_step: int | None = None,
+        end_step: int | None = None,
+    ) -> dict[str, list[Metric]]:
+        if not run_ids:
+            return {}
+        with self.db.read() as conn:
+            found = _interval.interval(conn, run_ids, key, max_steps, start_step, end_step)
+            empty = [r for r, points in found.items() if not points]
+            missing = _interval.missing_runs(conn, empty) if empty else []
+        if missing:
+            raise NotFoundError(f"run {missing[0]!r} not found")
+        return found
+
+    def count_runs_matching(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> int:
+        view = ViewType.parse(run_view_type)
+        ids = sorted({_search_exp_id(e) for e in experiment_ids})
+        node = flt.parse_run_filter(filter_string)
+        if not ids:
+            return 0
+        where, params = _run_conditions(ids, view, node)
+        with self.db.read() as conn:
+            found = _raw.fetch(conn, f"SELECT count(*) FROM runs WHERE {where}", params)
+            return int(found[0][0])
+
+    def group_runs(
+        self,
+        experiment_ids: Sequence[str],
+        group_by: str,
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        metric_keys: Sequence[str] | None = None,
+        max_groups: int = 1000,
+    ) -> RunGroups:
+        from runlab.store import grouping
+        from runlab.store.sql import groups
+
+        key, keys, limit = grouping.check_group_args(group_by, metric_keys, max_groups)
+        view = ViewType.parse(run_view_type)
+        ids = sorted({_search_exp_id(e) for e in experiment_ids})
+        node = flt.parse_run_filter(filter_string)
+        if not ids:
+            return RunGroups([], truncated=False)
+        where: list[ColumnElement[bool] | TextClause] = [
+            runs.c.experiment_id.in_(ids),
+            runs.c.lifecycle_stage.in_(view.stages()),
+        ]
+        clause = run_search.run_filter_clause(node)
+        if clause is not None:
+            where.append(clause)
+        with self.db.read() as conn:
+            rows = conn.execute(groups.group_query(where, key, keys, limit)).all()
+        return groups.read_groups(rows, keys, limit)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        query = (experiment_ids, filter_string, run_view_type, max_results, order_by, page_token)
+        with self.db.read() as conn:
+            rows, token = self._run_page(conn, *query)
+            return PagedList(_hydrate.load_runs(conn, rows), token)
+
+    def search_run_table(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunTable:
+        """The page :meth:`search_runs` returns, as columns (see runlab.store.run_table)."""
+        query = (experiment_ids, filter_string, run_view_type, max_results, order_by, page_token)
+        with self.db.read() as conn:
+            rows, token = self._run_page(conn, *query)
+            return _hydrate.load_table(conn, rows, token)
+
+    def _run_page(
+        self,
+        conn: Connection,
+        experiment_ids: Sequence[str],
+        filter_string: str | None,
+        run_view_type: ViewType,
+        max_results: int,
+        order_by: Sequence[str] | None,
+        page_token: str | None,
+    ) -> tuple[Sequence[Any], str | None]:
+        """The run rows (RUN_COLUMNS) of one page, and the token of the next."""
+        view = ViewType.parse(run_view_type)
+        max_results = check.max_results(max_results, check.MAX_RESULTS_SEARCH_RUNS)
+        ids = sorted({_search_exp_id(e) for e in experiment_ids})
+        node = flt.parse_run_filter(filter_string)
+        keys = flt.parse_order_by(order_by)
+        fingerprint = _pages.query_fingerprint(
+            "runs", ids, int(view), filter_string, list(order_by or ())
+        )
+        offset = _pages.decode(page_token, fingerprint)
+        if not ids:
+            return [], None
+        where, params = _run_conditions(ids, view, node)
+        order, order_params = run_search.run_order_sql(keys)
+        rows = _raw.fetch(
+            conn,
+            f"SELECT {_hydrate.RUN_SELECT} FROM runs WHERE {where} ORDER BY {order} "
+            "LIMIT ? OFFSET ?",
+            [*params, *order_params, max_results + 1, offset],
+        )
+        if len(rows) <= max_results:
+            return rows, None
+        return rows[:max_results], _pages.encode(offset + max_results, fingerprint)
+
+
+def _run_conditions(ids: Sequence[int], view: ViewType, node: flt.Node | None) -> SqlText:
+    """The WHERE of a run search (SQL text, see run_search): experiments, stage, filter."""
+    stages = list(view.stages())
+    where = (
+        f"runs.experiment_id IN ({_raw.placeholders(len(ids))}) "
+        f"AND runs.lifecycle_stage IN ({_raw.placeholders(len(stages))})"
+    )
+    params: list[Any] = [*ids, *stages]
+    condition = run_search.run_filter_sql(node)
+    if condition is not None:
+        where += f" AND {condition[0]}"
+        params += condition[1]
+    return where, params
+
+
+def _search_exp_id(value: str | int) -> int:
+    try:
+        return int(check.experiment_id(value))
+    except InvalidInputError:
+        raise InvalidInputError(f"experiment_ids: {value!r} is not a valid experiment id") from None
