@@ -96,10 +96,10 @@ def test_table_pages_join_up(tracking: str) -> None:
     _log_variety()
     client = runlab.RunlabClient()
     exp = runlab.get_experiment_by_name("frames").experiment_id
-    whole = client._search_run_table([exp], order_by=["params.p"])
+    whole = client.search_runs_table([exp], order_by=["params.p"])
     table, token, pages = RunTable(), None, 0
     while True:
-        page = client._search_run_table(
+        page = client.search_runs_table(
             [exp], order_by=["params.p"], max_results=5, page_token=token
         )
         table.extend(page)

@@ -54,6 +54,7 @@ class RunlabClient(RegistryClientMixin):
         self.tracking_uri = store_uri.resolve(tracking_uri)
         self._registry_uri = store_uri.resolve(registry_uri) if registry_uri else None
         self._store: TrackingStore | None = None
+        self._batcher: Batcher | None = None
         self._artifact_uris: dict[str, str] = {}
 
     @property
@@ -66,9 +67,13 @@ class RunlabClient(RegistryClientMixin):
 
     @property
     def batcher(self) -> Batcher:
-        from runlab.tracking._batching import batcher_for
+        """The queue asynchronous logging goes through (one per store in the process)."""
+        b = self._batcher
+        if b is None:
+            from runlab.tracking._batching import batcher_for
 
-        return batcher_for(self.store)
+            b = self._batcher = batcher_for(self.store)
+        return b
 
     def _settle(self) -> None:
         """Reads see every write this process made, queued ones included."""
@@ -156,9 +161,7 @@ class RunlabClient(RegistryClientMixin):
     def set_terminated(
         self, run_id: str, status: str | None = None, end_time: int | None = None
     ) -> RunInfo:
-        b = self._pending_batcher()
-        if b is not None:
-            b.flush(run_id)
+        self.flush(run_id)
         return self.store.update_run_info(
             run_id,
             status=status or RunStatus.FINISHED,
@@ -189,24 +192,65 @@ class RunlabClient(RegistryClientMixin):
     ) -> None:
         metric = make_metric(key, value, timestamp, step)
         if synchronous:
-            self.store.log_batch(run_id, metrics=[metric])
+            self._write_now(run_id, metrics=[metric])
         else:
             self.batcher.add_metric(run_id, metric)
 
-    def log_param(self, run_id: str, key: str, value: Any, synchronous: bool = True) -> Any:
-        param = Param(check.key("param", key), check.param_value(key, value))
+    def log_metrics(
+        self,
+        run_id: str,
+        metrics: dict[str, float],
+        step: int | None = None,
+        timestamp: int | None = None,
+        synchronous: bool = True,
+    ) -> None:
+        """Log several metrics at one step and time (now, unless ``timestamp`` is given)."""
+        ts = _now_ms() if timestamp is None else timestamp
+        points = [make_metric(k, v, ts, step) for k, v in metrics.items()]
         if synchronous:
-            self.store.log_batch(run_id, params=[param])
+            self._write_now(run_id, metrics=points)
         else:
-            self.batcher.add_params_tags(run_id, params=[param])
+            self.batcher.add_metrics(run_id, points)
+
+    def log_param(self, run_id: str, key: str, value: Any, synchronous: bool = True) -> Any:
+        self.log_params(run_id, {key: value}, synchronous)
         return value
 
-    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool = True) -> None:
-        tag = RunTag(check.key("tag", key), check.tag_value(key, value))
+    def log_params(self, run_id: str, params: dict[str, Any], synchronous: bool = True) -> None:
+        items = [Param(check.key("param", k), check.param_value(k, v)) for k, v in params.items()]
         if synchronous:
-            self.store.log_batch(run_id, tags=[tag])
+            self._write_now(run_id, params=items)
         else:
-            self.batcher.add_params_tags(run_id, tags=[tag])
+            self.batcher.add_params_tags(run_id, params=items)
+
+    def set_tag(self, run_id: str, key: str, value: Any, synchronous: bool = True) -> None:
+        self.set_tags(run_id, {key: value}, synchronous)
+
+    def set_tags(self, run_id: str, tags: dict[str, Any], synchronous: bool = True) -> None:
+        items = [RunTag(check.key("tag", k), check.tag_value(k, v)) for k, v in tags.items()]
+        if synchronous:
+            self._write_now(run_id, tags=items)
+        else:
+            self.batcher.add_params_tags(run_id, tags=items)
+
+    def _write_now(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """A synchronous write, after what this process queued for the run: writes land
+        in the order they were made."""
+        self.flush(run_id)
+        self.store.log_batch(run_id, metrics=metrics, params=params, tags=tags)
+
+    def flush(self, run_id: str | None = None) -> None:
+        """Write what asynchronous logging queued (for one run, or all) before returning;
+        raise if a queued write failed."""
+        b = self._pending_batcher()
+        if b is not None:
+            b.flush(run_id)
 
     def delete_tag(self, run_id: str, key: str) -> None:
         self._settle()
@@ -226,7 +270,7 @@ class RunlabClient(RegistryClientMixin):
         ps = [Param(check.key("param", p.key), check.param_value(p.key, p.value)) for p in params]
         ts = [RunTag(check.key("tag", t.key), check.tag_value(t.key, t.value)) for t in tags]
         if synchronous:
-            self.store.log_batch(run_id, metrics=ms, params=ps, tags=ts)
+            self._write_now(run_id, metrics=ms, params=ps, tags=ts)
             return
         if ps or ts:
             self.batcher.add_params_tags(run_id, ps, ts)
@@ -271,7 +315,7 @@ class RunlabClient(RegistryClientMixin):
             )
         )
 
-    def _search_run_table(
+    def search_runs_table(
         self,
         experiment_ids: Sequence[str],
         filter_string: str = "",
@@ -280,8 +324,8 @@ class RunlabClient(RegistryClientMixin):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> RunTable:
-        """The page :meth:`search_runs` returns, as columns (for DataFrames): read straight
-        into columns by a store that can, else built from the runs."""
+        """The page :meth:`search_runs` returns, as columns (what DataFrames are built
+        from): read straight into columns by a store that can, else built from the runs."""
         from runlab.store.run_table import RunTable, RunTableSource
 
         self._settle()

@@ -12,7 +12,6 @@ import atexit
 import os
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from contextvars import ContextVar
 from types import TracebackType
@@ -36,11 +35,10 @@ from runlab.entities import (
     ViewType,
 )
 from runlab.errors import AlreadyExistsError, ConflictError, InvalidInputError, RunlabError
-from runlab.tracking.client import RunlabClient, make_metric
+from runlab.tracking.client import RunlabClient
 
 if TYPE_CHECKING:
     from runlab.artifacts.base import FileInfo
-    from runlab.tracking._batching import Batcher
 
 EXPERIMENT_NAME_ENV = "RUNLAB_EXPERIMENT_NAME"
 EXPERIMENT_ID_ENV = "RUNLAB_EXPERIMENT_ID"
@@ -102,7 +100,6 @@ class _State:
         self.tracking_uri: str | None = None
         self.experiment_id: str | None = None
         self.client: RunlabClient | None = None
-        self.batcher: Batcher | None = None
         self.open_runs: dict[str, ActiveRun] = {}
         self.last_run_id: str | None = None
         self.params: dict[str, dict[str, str]] = {}  # run -> params logged from here
@@ -124,25 +121,17 @@ def _client() -> RunlabClient:
     return c
 
 
-def _batcher() -> Batcher:
-    b = _state.batcher
-    if b is None:
-        b = _state.batcher = _client().batcher
-    return b
-
-
 # ==================================================================== configuration
 def set_tracking_uri(uri: str | os.PathLike[str] | None) -> None:
     """Where runs go: a folder, ``sqlite:///file.db`` or ``postgresql://…``."""
     with _state.lock:
-        if _state.batcher is not None:
-            _state.batcher.flush()
+        if _state.client is not None:
+            _state.client.flush()
         from runlab.store.uri import set_chosen_uri
 
         _state.tracking_uri = os.fspath(uri) if uri is not None else None
         set_chosen_uri(_state.tracking_uri)
         _state.client = None
-        _state.batcher = None
         _state.experiment_id = None
 
 
@@ -303,7 +292,7 @@ def _end(run_id: str, status: str, raise_errors: bool, at_exit: bool = False) ->
     _state.params.pop(run_id, None)
     client = _client()
     try:
-        _batcher().flush(run_id)
+        client.flush(run_id)
     except RunlabError:
         client.set_terminated(run_id, RunStatus.FAILED)
         if raise_errors:
@@ -334,9 +323,9 @@ def _end_open_runs_at_exit() -> None:
             _end(run_id, status, raise_errors=False, at_exit=True)
         except Exception as exc:
             print(f"runlab: could not end run {run_id}: {exc}", file=sys.stderr)  # noqa: T201
-    if _state.batcher is not None:
+    if _state.client is not None:
         try:
-            _state.batcher.flush()
+            _state.client.flush()
         except Exception as exc:
             print(f"runlab: {exc}", file=sys.stderr)  # noqa: T201
 
@@ -357,13 +346,7 @@ def log_metric(
     synchronous: bool = False,
     run_id: str | None = None,
 ) -> None:
-    rid = run_id or _run_id()
-    metric = make_metric(key, value, timestamp, step)
-    if synchronous:
-        _batcher().flush(rid)
-        _client().store.log_batch(rid, metrics=[metric])
-    else:
-        _batcher().add_metric(rid, metric)
+    _client().log_metric(run_id or _run_id(), key, value, timestamp, step, synchronous)
 
 
 def log_metrics(
@@ -373,14 +356,7 @@ def log_metrics(
     synchronous: bool = False,
     run_id: str | None = None,
 ) -> None:
-    rid = run_id or _run_id()
-    ts = int(time.time() * 1000) if timestamp is None else timestamp
-    points = [make_metric(k, v, ts, step) for k, v in metrics.items()]
-    if synchronous:
-        _batcher().flush(rid)
-        _client().store.log_batch(rid, metrics=points)
-    else:
-        _batcher().add_metrics(rid, points)
+    _client().log_metrics(run_id or _run_id(), metrics, step, timestamp, synchronous)
 
 
 def _checked_params(run_id: str, params: dict[str, Any]) -> list[Param]:
@@ -410,12 +386,8 @@ def log_params(
     params: dict[str, Any], synchronous: bool = False, run_id: str | None = None
 ) -> None:
     rid = run_id or _run_id()
-    items = _checked_params(rid, params)
-    if synchronous:
-        _batcher().flush(rid)
-        _client().store.log_batch(rid, params=items)
-    else:
-        _batcher().add_params_tags(rid, params=items)
+    checked = {p.key: p.value for p in _checked_params(rid, params)}
+    _client().log_params(rid, checked, synchronous)
 
 
 def set_tag(key: str, value: Any, synchronous: bool = False) -> None:
@@ -423,18 +395,12 @@ def set_tag(key: str, value: Any, synchronous: bool = False) -> None:
 
 
 def set_tags(tags: dict[str, Any], synchronous: bool = False) -> None:
-    rid = _run_id()
-    items = [RunTag(check.key("tag", k), check.tag_value(k, v)) for k, v in tags.items()]
-    if synchronous:
-        _batcher().flush(rid)
-        _client().store.log_batch(rid, tags=items)
-    else:
-        _batcher().add_params_tags(rid, tags=items)
+    _client().set_tags(_run_id(), tags, synchronous)
 
 
 def delete_tag(key: str) -> None:
     rid = _run_id()
-    _batcher().flush(rid)
+    _client().flush(rid)
     _client().delete_tag(rid, key)
 
 
@@ -443,15 +409,13 @@ def log_batch(
     params: Sequence[Param] = (),
     tags: Sequence[RunTag] = (),
 ) -> None:
-    rid = _run_id()
-    _batcher().flush(rid)
-    _client().log_batch(rid, metrics, params, tags)
+    _client().log_batch(_run_id(), metrics, params, tags)
 
 
 def flush() -> None:
     """Write everything queued in this process; raise if an earlier write failed."""
-    if _state.batcher is not None:
-        _state.batcher.flush()
+    if _state.client is not None:
+        _state.client.flush()
 
 
 # ==================================================================== artifacts and inputs
@@ -596,7 +560,7 @@ def search_runs(
     table = RunTable()
     while len(table) < max_results:
         want = min(check.MAX_RESULTS_SEARCH_RUNS, max_results - len(table))
-        columns = client._search_run_table(
+        columns = client.search_runs_table(
             ids, filter_string, run_view_type, want, order_by, table.token
         )
         table.extend(columns)
