@@ -1,8 +1,9 @@
 """A live ``runlab server --auth --auth-default-permission NO_PERMISSIONS`` with two users.
 
 ``alice`` owns the experiment ``alice-exp`` with one run that has a param, a metric and
-an artifact uploaded through the proxy; ``carol`` owns ``carol-exp`` with one run and has
-no permission on alice's experiment. The admin is ``root``. Everything is set up through
+an artifact uploaded through the proxy, and the registered model ``alice-model`` whose
+version 1 comes from that run; ``carol`` owns ``carol-exp`` and ``carol-model`` alike
+and has no permission on alice's. The admin is ``root``. Everything is set up through
 real HTTP, the way a team's clients would, on SQLite or PostgreSQL (``store_uri``).
 
     def test_x(live_team: LiveTeam) -> None:
@@ -36,6 +37,7 @@ class Side:
     experiment_id: str
     run_id: str
     artifact_uri: str
+    model: str = ""  # a registered model with version 1 from the run
 
 
 @dataclass
@@ -89,7 +91,11 @@ def _side(team: LiveTeam, user: str, param: str, data: bytes) -> Side:
         f"/api/2.0/mlflow-artifacts/artifacts/{proxy_path}/secret.txt", content=data
     )
     assert put.status_code == 200, put.text
-    return Side(experiment_id, run_id, artifact_uri)
+    model = f"{user}-model"
+    _ok(team.post(user, f"{API}/registered-models/create", json={"name": model}))
+    version = {"name": model, "source": f"{artifact_uri}/model", "run_id": run_id}
+    _ok(team.post(user, f"{API}/model-versions/create", json=version))
+    return Side(experiment_id, run_id, artifact_uri, model)
 
 
 @contextlib.contextmanager

@@ -1,4 +1,5 @@
-"""``runlab gc``: permanently remove runs in the deleted stage, with their artifacts."""
+"""``runlab gc``: permanently remove runs in the deleted stage, with their artifacts, and
+the partial files interrupted uploads left in a local artifacts destination."""
 
 from __future__ import annotations
 
@@ -94,6 +95,25 @@ def _delete_artifacts(run: Run) -> None:
                 pass
 
 
+def _sweep_partials(destination: str, older_than: float, dry_run: bool) -> None:
+    from runlab.artifacts._partials import remove_stale_partials
+    from runlab.artifacts.local import local_root
+
+    root = local_root(destination)  # a local folder or file: URI; others are refused
+    if not os.path.isdir(root):
+        raise InvalidInputError(f"--artifacts-destination {destination!r} is not a folder")
+    swept = remove_stale_partials(root, older_than, dry_run=dry_run)
+    verb = "Would remove" if dry_run else "Removed"
+    for path in swept.removed:
+        click.echo(f"{verb} partial file {path}")
+    noun = "file" if len(swept.removed) == 1 else "files"
+    recent = f"; kept {swept.recent} written to recently" if swept.recent else ""
+    click.echo(
+        f"{verb} {len(swept.removed)} partial {noun} of interrupted uploads "
+        f"({swept.bytes} bytes){recent}."
+    )
+
+
 @click.command()
 @click.option(
     "--older-than",
@@ -106,13 +126,36 @@ def _delete_artifacts(run: Run) -> None:
     metavar="ID,...",
     help="Only these runs (comma-separated; each must be deleted already).",
 )
+@click.option(
+    "--artifacts-destination",
+    metavar="DIR",
+    help="Also remove partial files of interrupted uploads from this local folder "
+    "(a server's --artifacts-destination).",
+)
+@click.option(
+    "--partial-older-than",
+    callback=_older_than,
+    default="1h",
+    show_default=True,
+    metavar="DURATION",
+    help="Only partial files not written to for this long: a recent one may be an "
+    "upload in progress on another server.",
+)
 @click.option("--dry-run", is_flag=True, help="Print what would be removed; remove nothing.")
 @out.tracking_uri_option
-def gc(older_than: float | None, run_ids: str | None, dry_run: bool) -> None:
+def gc(
+    older_than: float | None,
+    run_ids: str | None,
+    artifacts_destination: str | None,
+    partial_older_than: float,
+    dry_run: bool,
+) -> None:
     """Permanently remove deleted runs: their metadata and their artifacts.
 
     Without options every run in the deleted stage is removed. This cannot be undone.
     """
+    if artifacts_destination is not None:
+        _sweep_partials(artifacts_destination, partial_older_than, dry_run)
     store = _sql_store()
     ids = tuple(r.strip() for r in (run_ids or "").split(",") if r.strip())
     if run_ids is not None and not ids:

@@ -86,6 +86,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
+        _sweep_partial_uploads(backend.artifacts, settings)
         yield
         if close_store_on_shutdown:
             bundle.close()
@@ -141,6 +142,18 @@ def create_app(
         app.router.default = _ui_fallback(static)
     _check_every_route_has_access(app)
     return app
+
+
+def _sweep_partial_uploads(artifacts: ArtifactRepository | None, settings: ServerSettings) -> None:
+    """Start removing what uploads interrupted by a crash left in a local destination,
+    in the background (see :mod:`runlab.artifacts._partials`). An S3 destination needs
+    nothing: an interrupted PUT stores no object."""
+    from runlab.artifacts.local import LocalArtifactRepository
+
+    if isinstance(artifacts, LocalArtifactRepository) and settings.partial_upload_grace is not None:
+        from runlab.artifacts._partials import sweep_in_background
+
+        sweep_in_background(artifacts.root, settings.partial_upload_grace)
 
 
 def _guard_documentation(app: FastAPI) -> None:

@@ -14,6 +14,7 @@ import json
 import os
 from dataclasses import dataclass
 
+from runlab.artifacts._partials import DEFAULT_GRACE_SECONDS
 from runlab.errors import ConfigurationError
 
 __all__ = ["DEFAULT_MAX_REQUEST_BYTES", "SETTINGS_ENV", "ServerSettings"]
@@ -44,6 +45,9 @@ class ServerSettings:
     ``allowed_hosts``: Host header values accepted (None: any); ``cors_allowed_origins``:
     origins whose browsers may call the API; ``forwarded_allow_ips``: proxies whose
     X-Forwarded-For/-Proto headers are believed (None: none).
+    ``partial_upload_grace``: at start, a local artifacts destination loses the partial
+    files of interrupted uploads not written to for this many seconds (None: never);
+    recent ones may belong to a sibling server's upload in progress.
     """
 
     host: str = "127.0.0.1"
@@ -60,6 +64,7 @@ class ServerSettings:
     allowed_hosts: tuple[str, ...] | None = None
     cors_allowed_origins: tuple[str, ...] = ()
     forwarded_allow_ips: str | None = None
+    partial_upload_grace: float | None = DEFAULT_GRACE_SECONDS
 
     def store_artifact_root(self) -> str | None:
         """The artifact root the tracking store builds new experiments' locations from."""

@@ -84,7 +84,7 @@ class Authorizer:
             except (ValueError, UnicodeDecodeError):
                 raise AuthenticationError("malformed Basic credentials") from None
             username, sep, password = decoded.partition(":")
-            if not sep:
+            if not sep or "\x00" in decoded:  # no user has a NUL (PostgreSQL cannot hold one)
                 raise AuthenticationError("malformed Basic credentials")
             return self.login(username, password, client)
         cookie = _cookie(headers, SESSION_COOKIE)
