@@ -31,6 +31,7 @@ class Backend:
     logged_models: LoggedModelStore | None = None
     auth: AuthStore | None = None
     artifacts: ArtifactRepository | None = None  # where the artifact proxy keeps files
+    artifact_root: str | None = None  # where the store puts new experiments' artifacts
 
     @classmethod
     def for_store(
@@ -52,6 +53,7 @@ class Backend:
             logged_models=SqlLoggedModelStore(store.db),
             auth=SqlAuthStore(store.db),
             artifacts=artifacts,
+            artifact_root=store.artifact_root,
         )
 
     @classmethod

@@ -22,15 +22,13 @@ def test_create_get_and_get_by_name(api: Api) -> None:
     assert by_name == got
 
 
-def test_explicit_artifact_location_is_kept(api: Api, tmp_path) -> None:
+def test_a_location_outside_the_allowed_roots_is_refused(api: Api, tmp_path) -> None:
     location = (tmp_path / "elsewhere").as_uri()
-    eid = api.ok_post("experiments/create", {"name": "x", "artifact_location": location})[
-        "experiment_id"
-    ]
-    assert (
-        api.ok_get("experiments/get", experiment_id=eid)["experiment"]["artifact_location"]
-        == location
-    )
+    status, body = api.post("experiments/create", {"name": "x", "artifact_location": location})
+    assert status == 400
+    assert body["message"].startswith("artifact_location:")
+    assert "--allowed-artifact-root" in body["message"]
+    assert api.get("experiments/get-by-name", experiment_name="x")[0] == 404
 
 
 @pytest.mark.parametrize(

@@ -167,6 +167,15 @@ def _backend(state: out.CliState, backend_store_uri: str | None) -> str:
     help="Comma-separated addresses of TLS-terminating proxies whose X-Forwarded-* headers "
     "are believed [default: none]",
 )
+@click.option(
+    "--allowed-artifact-root",
+    "allowed_artifact_roots",
+    metavar="URI",
+    multiple=True,
+    help="A further root under which clients may place experiments' artifacts and the "
+    "server reads them (s3://bucket/prefix, an absolute folder, an http(s) artifact proxy); "
+    "repeat for several [default: only the server's own root]",
+)
 @click.pass_obj
 def server(
     state: out.CliState,
@@ -184,6 +193,7 @@ def server(
     allowed_hosts: str | None,
     cors_allowed_origins: str | None,
     forwarded_allow_ips: str | None,
+    allowed_artifact_roots: tuple[str, ...],
 ) -> None:
     """Run the tracking server (MLflow-compatible REST API, artifact proxy and UI).
 
@@ -209,6 +219,7 @@ def server(
         allowed_hosts=_split(allowed_hosts) if allowed_hosts else default_allowed_hosts(host),
         cors_allowed_origins=_split(cors_allowed_origins) if cors_allowed_origins else (),
         forwarded_allow_ips=forwarded_allow_ips,
+        allowed_artifact_roots=allowed_artifact_roots,
     )
     serve(settings)
 

@@ -10,13 +10,13 @@ from urllib.parse import urlsplit
 from runlab.artifacts import _paths, get_artifact_repository
 from runlab.artifacts.base import ArtifactRepository
 from runlab.errors import InvalidInputError
+from runlab.server._locations import PROXY_SCHEME, LocationPolicy
 
 if TYPE_CHECKING:
     from fastapi.responses import StreamingResponse
 
 __all__ = ["FILE_RESPONSE", "PROXY_SCHEME", "repository_for", "stream_file"]
 
-PROXY_SCHEME = "mlflow-artifacts"
 CHUNK = _paths.COPY_CHUNK_SIZE
 # Served as plain text: a browser must never run an uploaded page or script in our origin.
 _ACTIVE_TYPES = ("text/html", "application/javascript", "text/javascript", "image/svg+xml")
@@ -28,30 +28,41 @@ FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
 
 
 def repository_for(
-    artifact_uri: str, destination: ArtifactRepository | None
+    artifact_uri: str, destination: ArtifactRepository | None, locations: LocationPolicy
 ) -> tuple[ArtifactRepository, str]:
     """A repository and the path prefix inside it where ``artifact_uri``'s files are.
 
     ``mlflow-artifacts:/<path>`` URIs live in the proxy's destination under ``<path>``;
-    any other URI (a folder, ``s3://``) is opened directly, with no prefix.
+    any other URI (a folder, ``s3://``) is opened directly, with no prefix, once
+    ``locations`` allows it. An ``http(s)`` location is read without the server's own
+    credentials.
     """
+    locations.check_stored(artifact_uri)
     parsed = urlsplit(artifact_uri)
-    if parsed.scheme.lower() == PROXY_SCHEME:
+    scheme = parsed.scheme.lower()
+    if scheme == PROXY_SCHEME:
         if destination is None:
             raise InvalidInputError(
                 f"artifact URI {artifact_uri!r} is served by the artifact proxy, which this "
                 "server runs without (--no-serve-artifacts)"
             )
         return destination, _paths.normalize(parsed.path.lstrip("/"))
+    if scheme in ("http", "https"):
+        from runlab.store.rest.artifacts import HttpArtifactRepository
+
+        return HttpArtifactRepository(artifact_uri, send_credentials=False), ""
     return get_artifact_repository(artifact_uri), ""
 
 
 def list_json(
-    artifact_uri: str, destination: ArtifactRepository | None, path: str | None
+    artifact_uri: str,
+    destination: ArtifactRepository | None,
+    path: str | None,
+    locations: LocationPolicy,
 ) -> dict[str, Any]:
     """The files in folder ``path`` of ``artifact_uri``, in MLflow's ListArtifacts shape."""
     relative = _paths.normalize(path)
-    repo, prefix = repository_for(artifact_uri, destination)
+    repo, prefix = repository_for(artifact_uri, destination, locations)
     files = []
     for entry in repo.list_artifacts(_paths.join(prefix, relative)):
         item: dict[str, Any] = {

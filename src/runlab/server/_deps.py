@@ -10,12 +10,21 @@ from fastapi import Depends, Request
 from runlab.artifacts.base import ArtifactRepository
 from runlab.backend import Backend
 from runlab.errors import InvalidInputError
+from runlab.server._locations import LocationPolicy
 from runlab.server.settings import ServerSettings
 from runlab.store.base import TrackingStore
 from runlab.store.logged_models_base import LoggedModelStore
 from runlab.store.registry_base import RegistryStore
 
-__all__ = ["Artifacts", "LoggedModels", "Registry", "Settings", "Store", "require_run_id"]
+__all__ = [
+    "Artifacts",
+    "Locations",
+    "LoggedModels",
+    "Registry",
+    "Settings",
+    "Store",
+    "require_run_id",
+]
 
 
 def _backend(request: Request) -> Backend:
@@ -42,11 +51,16 @@ def _artifacts(request: Request) -> ArtifactRepository | None:
     return _backend(request).artifacts
 
 
+def _locations(request: Request) -> LocationPolicy:
+    return request.app.state.locations  # type: ignore[no-any-return]
+
+
 Store = Annotated[TrackingStore, Depends(_store)]
 Registry = Annotated[RegistryStore, Depends(_registry)]
 LoggedModels = Annotated["LoggedModelStore | None", Depends(_logged_models)]
 Settings = Annotated[ServerSettings, Depends(_settings)]
 Artifacts = Annotated["ArtifactRepository | None", Depends(_artifacts)]
+Locations = Annotated[LocationPolicy, Depends(_locations)]
 
 
 def require_run_id(run_id: str | None, run_uuid: str | None = None) -> str:

@@ -67,6 +67,7 @@ def create_app(
 
     from runlab.artifacts import get_artifact_repository
     from runlab.server._limits import BodyLimitMiddleware
+    from runlab.server._locations import LocationPolicy
     from runlab.server._routing import GuardedRoute
     from runlab.server._timing import ServerTimingMiddleware
     from runlab.server.auth.rules import access
@@ -106,6 +107,7 @@ def create_app(
     app.router.route_class = GuardedRoute
     app.state.backend = bundle = backend
     app.state.settings = settings
+    app.state.locations = LocationPolicy(backend.artifact_root, settings.allowed_artifact_roots)
     install_error_handlers(app)
 
     @app.get("/health", response_class=PlainTextResponse, tags=["server"])

@@ -45,6 +45,8 @@ class ServerSettings:
     ``allowed_hosts``: Host header values accepted (None: any); ``cors_allowed_origins``:
     origins whose browsers may call the API; ``forwarded_allow_ips``: proxies whose
     X-Forwarded-For/-Proto headers are believed (None: none).
+    ``allowed_artifact_roots``: roots besides the store's own under which clients may
+    place experiments' artifacts and the server reads them (see ``server._locations``).
     ``partial_upload_grace``: at start, a local artifacts destination loses the partial
     files of interrupted uploads not written to for this many seconds (None: never);
     recent ones may belong to a sibling server's upload in progress.
@@ -64,6 +66,7 @@ class ServerSettings:
     allowed_hosts: tuple[str, ...] | None = None
     cors_allowed_origins: tuple[str, ...] = ()
     forwarded_allow_ips: str | None = None
+    allowed_artifact_roots: tuple[str, ...] = ()
     partial_upload_grace: float | None = DEFAULT_GRACE_SECONDS
 
     def store_artifact_root(self) -> str | None:
@@ -83,7 +86,7 @@ class ServerSettings:
                 f"{SETTINGS_ENV} is not set; start the server with `runlab server`"
             )
         values = json.loads(raw)
-        for name in ("allowed_hosts", "cors_allowed_origins"):
+        for name in ("allowed_hosts", "cors_allowed_origins", "allowed_artifact_roots"):
             if isinstance(values.get(name), list):
                 values[name] = tuple(values[name])
         return cls(**values)

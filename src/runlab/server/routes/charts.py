@@ -24,7 +24,7 @@ from runlab.artifacts import _paths
 from runlab.entities import ViewType
 from runlab.errors import InvalidInputError
 from runlab.server._artifact_access import repository_for
-from runlab.server._deps import Artifacts, Store, require_run_id
+from runlab.server._deps import Artifacts, Locations, Store, require_run_id
 from runlab.server._routing import JsonRoute
 from runlab.server._wire import Id, WireModel, metric_json, number_json
 from runlab.server.auth.rules import access, run
@@ -92,6 +92,7 @@ def count_runs(body: CountRuns, store: Store) -> dict[str, Any]:
 def get_artifact(
     store: Store,
     destination: Artifacts,
+    locations: Locations,
     path: str,
     run_id: str | None = None,
     run_uuid: str | None = None,
@@ -101,7 +102,7 @@ def get_artifact(
     relative = _paths.normalize(path)
     if not relative:
         raise InvalidInputError("path: names the artifact root, not a file")
-    repo, prefix = repository_for(info.artifact_uri, destination)
+    repo, prefix = repository_for(info.artifact_uri, destination, locations)
     stream = repo.open_artifact(_paths.join(prefix, relative))
     media_type = mimetypes.guess_type(relative)[0] or "application/octet-stream"
     if media_type in _ACTIVE_TYPES:

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from runlab.artifacts import _paths
 from runlab.errors import InvalidInputError
 from runlab.server._artifact_access import FILE_RESPONSE, repository_for, stream_file
-from runlab.server._deps import Artifacts, Store, require_run_id
+from runlab.server._deps import Artifacts, Locations, Store, require_run_id
 from runlab.server._routing import JsonRoute
 from runlab.server.auth.rules import access, run
 
@@ -26,6 +26,7 @@ router = APIRouter(tags=["artifacts"], route_class=JsonRoute)
 def get_artifact(
     store: Store,
     destination: Artifacts,
+    locations: Locations,
     path: str,
     run_id: str | None = None,
     run_uuid: str | None = None,
@@ -34,5 +35,5 @@ def get_artifact(
     relative = _paths.normalize(path)
     if not relative:
         raise InvalidInputError("path: names the artifact root, not a file")
-    repo, prefix = repository_for(info.artifact_uri, destination)
+    repo, prefix = repository_for(info.artifact_uri, destination, locations)
     return stream_file(repo, _paths.join(prefix, relative))

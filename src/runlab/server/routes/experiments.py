@@ -10,7 +10,7 @@ from runlab import _validation as check
 from runlab.entities import ViewType
 from runlab.errors import NotFoundError
 from runlab.server import _schemas
-from runlab.server._deps import Store
+from runlab.server._deps import Locations, Store
 from runlab.server._routing import JsonRoute
 from runlab.server._wire import Id, Int64, KeyValue, WireModel, experiment_json, page_json
 from runlab.server.auth.rules import access, experiment, experiment_name
@@ -54,9 +54,10 @@ class ExperimentTagRef(WireModel):
 
 @router.post("/experiments/create", response_model=_schemas.CreateExperimentOut)
 @access("create", after="grant_experiment")
-def create_experiment(body: CreateExperiment, store: Store) -> dict[str, Any]:
+def create_experiment(body: CreateExperiment, store: Store, locations: Locations) -> dict[str, Any]:
     tags = {t.key: t.value for t in body.tags}
-    experiment_id = store.create_experiment(body.name, body.artifact_location or None, tags)
+    location = locations.check_new(body.artifact_location) if body.artifact_location else None
+    experiment_id = store.create_experiment(body.name, location, tags)
     return {"experiment_id": experiment_id}
 
 

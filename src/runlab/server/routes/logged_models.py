@@ -20,7 +20,7 @@ from runlab.entities_logged_models import LoggedModel
 from runlab.errors import InvalidInputError, NotFoundError
 from runlab.server import _schemas
 from runlab.server._artifact_access import list_json
-from runlab.server._deps import Artifacts, LoggedModels, Store
+from runlab.server._deps import Artifacts, Locations, LoggedModels, Store
 from runlab.server._routing import JsonRoute
 from runlab.server._wire import Id, Int64, KeyValue, WireModel, page_json
 from runlab.server.auth.rules import access, experiment, logged_model, run
@@ -211,13 +211,14 @@ def list_logged_model_artifacts(
     model_id: str,
     models: _MaybeModels,
     destination: Artifacts,
+    locations: Locations,
     artifact_directory_path: str | None = None,
 ) -> dict[str, Any]:
     """The files in one folder of the model's artifacts (MLflow's ListArtifacts shape)."""
     if models is None:
         raise NotFoundError(f"logged model {model_id!r} not found")
     location = models.get_logged_model(model_id).artifact_location
-    return list_json(location, destination, artifact_directory_path)
+    return list_json(location, destination, artifact_directory_path, locations)
 
 
 @router.post("/runs/outputs")

@@ -44,6 +44,7 @@ batcher re-sends only the rest.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -266,7 +267,9 @@ class HttpSession:
 
     user_agent: ClassVar[str] = "runlab"
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, *, send_credentials: bool = True) -> None:
+        """``send_credentials``: attach the ``RUNLAB_TRACKING_*`` credentials of the
+        environment (a server reading a location it does not own sends none)."""
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidInputError(
@@ -276,6 +279,8 @@ class HttpSession:
             raise InvalidInputError(f"tracking URI {base_url!r} must not have a query or fragment")
         self.base_url = base_url.rstrip("/")
         self.settings = Settings.from_env()
+        if not send_credentials:
+            self.settings = dataclasses.replace(self.settings, auth_header=None)
         self._origin = f"{parts.scheme}://{parts.netloc}"
 
     def __repr__(self) -> str:

@@ -68,7 +68,9 @@ def proxy_repository(artifact_uri: str, tracking_uri: str | None) -> HttpArtifac
 class HttpArtifactRepository(ArtifactRepository):
     """Files below one directory of a tracking server's artifact proxy."""
 
-    def __init__(self, artifact_uri: str, shown_as: str | None = None) -> None:
+    def __init__(
+        self, artifact_uri: str, shown_as: str | None = None, *, send_credentials: bool = True
+    ) -> None:
         super().__init__(shown_as or artifact_uri)
         parts = urlsplit(artifact_uri)
         prefix, marker, root = parts.path.partition(PROXY_PATH)
@@ -79,7 +81,9 @@ class HttpArtifactRepository(ArtifactRepository):
             )
         self.url = artifact_uri
         self.root = _paths.normalize(unquote(root.strip("/")))
-        self.http = HttpSession(f"{parts.scheme}://{parts.netloc}{prefix}")
+        self.http = HttpSession(
+            f"{parts.scheme}://{parts.netloc}{prefix}", send_credentials=send_credentials
+        )
 
     def _endpoint(self, relative: str) -> str:
         full = _paths.join(self.root, relative)
