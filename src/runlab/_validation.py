@@ -147,6 +147,10 @@ def experiment_id(value: Any) -> str:
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(text, str) or not _EXPERIMENT_ID_RE.match(text):
         raise InvalidInputError(f"experiment_id {value!r} is not a valid experiment id")
+    if int(text) > INT64_MAX:  # 19 digits reach past int64, which the id column holds
+        raise InvalidInputError(
+            f"experiment_id {value!r} is not a valid experiment id (at most 2^63-1)"
+        )
     return text
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tests.server.conftest import Api, make_client
 
 from runlab.errors import InvalidInputError, PermissionDeniedError
 from runlab.server._locations import LocationPolicy
-from tests.server.conftest import Api, make_client
 
 OWN = "file:///srv/runlab/artifacts"
 SHARED = "s3://team-bucket/shared"
@@ -98,9 +98,7 @@ def test_an_allowed_root_in_the_proxy_namespace_is_refused() -> None:
 # ---------------------------------------------------------------------- through the API
 def test_a_second_allowed_folder_root_takes_experiments(store_uri: str, tmp_path: Path) -> None:
     extra = tmp_path / "team-share"
-    client, store, _ = make_client(
-        store_uri, tmp_path, allowed_artifact_roots=(extra.as_uri(),)
-    )
+    client, store, _ = make_client(store_uri, tmp_path, allowed_artifact_roots=(extra.as_uri(),))
     with client:
         api = Api(client)
         location = (extra / "vision").as_uri()

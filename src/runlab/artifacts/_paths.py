@@ -19,6 +19,7 @@ from runlab.errors import InvalidInputError
 
 __all__ = [
     "COPY_CHUNK_SIZE",
+    "MAX_NAME_BYTES",
     "PARTIAL_PREFIX",
     "atomic_write",
     "download_destination",
@@ -32,6 +33,9 @@ __all__ = [
 # Temporary files of in-flight writes start with this; listings and downloads skip them.
 PARTIAL_PREFIX = ".runlab-partial-"
 COPY_CHUNK_SIZE = 1024 * 1024
+# The longest file or directory name of common file systems (ext4, XFS, APFS, NTFS),
+# in UTF-8 bytes; a longer name could be stored in S3 but never downloaded to a disk.
+MAX_NAME_BYTES = 255
 
 # "C:" or "C:/x": absolute on Windows, so refused everywhere to keep artifact trees portable.
 _DRIVE_RE = re.compile(r"^[A-Za-z]:")
@@ -45,7 +49,8 @@ def normalize(path: str | os.PathLike[str] | None) -> str:
     """``path`` as a normalized relative artifact path; ``""`` means the root.
 
     Empty and ``.`` components and a trailing ``/`` are dropped; ``..``, absolute
-    paths, drive letters, backslashes and NUL bytes raise InvalidInputError.
+    paths, drive letters, backslashes, NUL bytes and names over
+    :data:`MAX_NAME_BYTES` raise InvalidInputError.
     """
     if path is None:
         return ""
@@ -66,12 +71,23 @@ def normalize(path: str | os.PathLike[str] | None) -> str:
     parts = [part for part in raw.split("/") if part not in ("", ".")]
     if ".." in parts:
         raise escape_error(raw, "'..' is not allowed")
+    for part in parts:
+        size = len(part.encode("utf-8", "surrogatepass"))
+        if size > MAX_NAME_BYTES:
+            raise InvalidInputError(
+                f"artifact path {_shown(raw)}: the name {_shown(part)} is {size} bytes in "
+                f"UTF-8; each file or directory name may be at most {MAX_NAME_BYTES} bytes"
+            )
     if any(part.startswith(PARTIAL_PREFIX) for part in parts):
         raise InvalidInputError(
             f"artifact path {raw!r} is not valid (names starting with {PARTIAL_PREFIX!r} "
             "are reserved for writes in progress)"
         )
     return "/".join(parts)
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
 
 
 def join(base: str, name: str) -> str:

@@ -10,6 +10,7 @@ runlab, and anyone who can write into it could change the artifacts directly any
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -276,7 +277,15 @@ class LocalArtifactRepository(ArtifactRepository):
         except OSError as exc:
             raise self._storage_error("read", relative, exc) from exc
 
-    def _storage_error(self, action: str, relative: str, exc: OSError) -> StorageError:
+    def _storage_error(
+        self, action: str, relative: str, exc: OSError
+    ) -> StorageError | InvalidInputError:
+        if exc.errno == errno.ENAMETOOLONG:  # the whole path, past the system's limit
+            return InvalidInputError(
+                f"artifact path {relative[:60]!r}... is too long for this file system "
+                f"({len(relative.encode('utf-8', 'surrogatepass'))} bytes); use fewer or "
+                "shorter directory names"
+            )
         return StorageError(
             f"could not {action} artifact {relative!r} in {self.artifact_uri}: "
             f"{exc.strerror or exc}"

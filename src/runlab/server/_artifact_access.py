@@ -15,7 +15,13 @@ from runlab.server._locations import PROXY_SCHEME, LocationPolicy
 if TYPE_CHECKING:
     from fastapi.responses import StreamingResponse
 
-__all__ = ["FILE_RESPONSE", "PROXY_SCHEME", "repository_for", "stream_file"]
+__all__ = [
+    "FILE_RESPONSE",
+    "PROXY_SCHEME",
+    "content_disposition",
+    "repository_for",
+    "stream_file",
+]
 
 CHUNK = _paths.COPY_CHUNK_SIZE
 # Served as plain text: a browser must never run an uploaded page or script in our origin.
@@ -83,18 +89,39 @@ def _chunks(stream: BinaryIO) -> Iterator[bytes]:
         stream.close()
 
 
-def stream_file(repo: ArtifactRepository, path: str) -> StreamingResponse:
+def content_disposition(kind: str, name: str) -> str:
+    """``kind; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>`` (RFC 6266,
+    RFC 5987): every client gets a usable name, modern ones the exact one. Quotes,
+    backslashes, control characters and ``;`` never reach the header as they are, so a
+    file name cannot end the parameter or add one."""
+    from urllib.parse import quote
+
+    fallback = (
+        "".join(c if " " <= c <= "~" and c not in '"\\;%' else "_" for c in name).strip()
+        or "download"
+    )
+    encoded = quote(name, safe="", errors="surrogatepass")
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+def stream_file(
+    repo: ArtifactRepository,
+    path: str,
+    *,
+    disposition: str = "attachment",
+    headers: dict[str, str] | None = None,
+) -> StreamingResponse:
     """File ``path`` of ``repo`` as a streamed response (opened first, so a missing file
-    is a 404 before anything is sent)."""
+    is a 404 before anything is sent); ``headers`` are added to the answer's."""
     from fastapi.responses import StreamingResponse
 
     stream = repo.open_artifact(path)
     media_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
     if media_type in _ACTIVE_TYPES:
         media_type = "text/plain"
-    name = path.rsplit("/", 1)[-1].replace('"', "")
-    headers = {
+    answer_headers = {
         "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": f'attachment; filename="{name}"',
+        "Content-Disposition": content_disposition(disposition, path.rsplit("/", 1)[-1]),
+        **(headers or {}),
     }
-    return StreamingResponse(_chunks(stream), media_type=media_type, headers=headers)
+    return StreamingResponse(_chunks(stream), media_type=media_type, headers=answer_headers)

@@ -3,6 +3,10 @@
 A declared ``Content-Length`` over the limit is refused before the body is read; a
 chunked body is counted as it streams, and the response the app was about to send
 is replaced by the 413 once the limit is passed.
+
+The connection stays open after a 413: the server reads the rest of the body and drops
+it, and the client's next request goes on the same connection. Only a declared body
+over :data:`DRAIN_LIMIT` closes it, as reading that much just to discard it is waste.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from typing import Any
 
 from runlab.errors import RequestTooLargeError
 
-__all__ = ["BodyLimitMiddleware"]
+__all__ = ["DRAIN_LIMIT", "BodyLimitMiddleware"]
+
+DRAIN_LIMIT = 64 * 1024 * 1024
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -51,7 +57,7 @@ class BodyLimitMiddleware:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _send_413(send, limit)
+            await _send_413(send, limit, close=int(declared) > DRAIN_LIMIT)
             return
         state = {"received": 0, "over": False, "started": False}
 
@@ -93,17 +99,13 @@ def _message(limit: int) -> str:
     return f"request body is larger than this server's limit of {limit} bytes"
 
 
-async def _send_413(send: Send, limit: int) -> None:
+async def _send_413(send: Send, limit: int, *, close: bool = False) -> None:
     body = json.dumps(RequestTooLargeError(_message(limit)).to_dict()).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
 from fastapi import Request
@@ -35,6 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from runlab.errors import InvalidInputError
+from runlab.server import _inputs
 from runlab.server.auth.rules import Access, Args, access_of
 
 __all__ = ["GuardedRoute", "JsonResponse", "JsonRoute", "iter_routes"]
@@ -152,6 +153,28 @@ class GuardedRoute(APIRoute):
         self._single: frozenset[str] = frozenset()
         super().__init__(path, self._guarded(endpoint, rule), **kwargs)
         self._single = _single_valued_query_names(self.dependant)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """FastAPI's handler, after the checks of :mod:`._inputs` on the URL, the query
+        string and a JSON body (decoded once: FastAPI reuses the request's parsed body)."""
+        handle = super().get_route_handler()
+        takes_body = self.body_field is not None
+
+        async def checked(request: Request) -> Response:
+            scope = request.scope
+            _inputs.check_path(scope.get("raw_path") or b"")
+            _inputs.check_query(scope.get("query_string", b""))
+            _inputs.check_path_params(request.path_params)
+            if takes_body and "json" in request.headers.get("content-type", ""):
+                try:
+                    body = await request.json()
+                except ValueError:  # not JSON: FastAPI answers that itself
+                    pass
+                else:
+                    _inputs.check_json(body)
+            return await handle(request)
+
+        return checked
 
     def _guarded(self, endpoint: Callable[..., Any], rule: Access) -> Callable[..., Any]:
         respond = _respond if self.json_answers else _as_is

@@ -1,11 +1,33 @@
-"""Blocking readers for streaming uploads to storage without holding them in memory."""
+"""Streaming uploads to storage without holding them in memory: a blocking reader over the
+request body, and the check that an upload says how long it is."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from typing import Any
 
-__all__ = ["BodyReader"]
+__all__ = ["BodyReader", "require_declared_length"]
+
+
+def require_declared_length(headers: Any) -> None:
+    """An upload sends ``Content-Length`` (``0`` for an empty file) or a chunked body.
+
+    A request with neither has no body by HTTP's rules, but it is far more often a
+    client that lost its body than one that means to store an empty file; answered
+    411 rather than writing a 0-byte artifact over a real one.
+    """
+    from starlette.exceptions import HTTPException
+
+    if "content-length" in headers:
+        return
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return
+    raise HTTPException(
+        411,
+        "the upload has no Content-Length and no chunked body; send Content-Length "
+        "(Content-Length: 0 for an empty file) or Transfer-Encoding: chunked",
+    )
 
 
 class BodyReader(io.RawIOBase):

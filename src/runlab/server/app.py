@@ -68,6 +68,7 @@ def create_app(
     from runlab.artifacts import get_artifact_repository
     from runlab.server._limits import BodyLimitMiddleware
     from runlab.server._locations import LocationPolicy
+    from runlab.server._request_id import RequestIdMiddleware
     from runlab.server._routing import GuardedRoute
     from runlab.server._timing import ServerTimingMiddleware
     from runlab.server.auth.rules import access
@@ -140,6 +141,7 @@ def create_app(
     )
     app.add_middleware(ServerTimingMiddleware)
     _install_security(app, settings)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every answer carries the id
     if static is not None:
         app.router.default = _ui_fallback(static)
     _check_every_route_has_access(app)

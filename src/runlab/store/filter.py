@@ -20,6 +20,10 @@ every database, so ``'50\\%'`` matches the text ``50%``.
 
 Every error is an :class:`~runlab.errors.InvalidFilterError` carrying the 0-based
 position of the offending token.
+
+A filter holds at most :data:`MAX_FILTER_CLAUSES` comparisons, and its IN lists at most
+:data:`MAX_IN_VALUES` values together: past those a query is too large for the databases to plan
+(SQLite's expression depth and bound-variable limits), so it is refused up front.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from dataclasses import dataclass, field
 from runlab.errors import InvalidFilterError
 
 __all__ = [
+    "MAX_FILTER_CLAUSES",
+    "MAX_IN_VALUES",
     "And",
     "Comparison",
     "Node",
@@ -236,6 +242,8 @@ _OPERATORS = ("<=", ">=", "!=", "<>", "=", "<", ">")  # two-character ones first
 _ESCAPABLE = frozenset("\\'\"`")
 _KEYWORDS = frozenset(("AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE"))
 _MAX_DEPTH = 50  # deeper parentheses are an error, not a RecursionError
+MAX_FILTER_CLAUSES = 200  # comparisons joined by AND/OR in one filter
+MAX_IN_VALUES = 10_000  # values of all IN (...) lists of one filter
 
 _NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INT_RE = re.compile(r"[+-]?[0-9]+")
@@ -355,6 +363,8 @@ class _Parser:
         self.tokens = _tokenize(text)
         self.index = 0
         self.depth = 0
+        self.comparisons = 0
+        self.listed = 0  # values in IN lists so far
 
     # --- helpers
 
@@ -372,6 +382,10 @@ class _Parser:
 
     def error(self, head: str, position: int, tail: str = "") -> InvalidFilterError:
         return InvalidFilterError(f"{head} at position {position}{tail}", self.text, position)
+
+    def too_large(self, head: str, token: _Token, tail: str = "") -> InvalidFilterError:
+        # Without the pointer under the text: the text is long by definition.
+        return InvalidFilterError(f"{head} at position {token.position}{tail}")
 
     def expected(self, what: str, token: _Token) -> InvalidFilterError:
         return self.error(f"expected {what}", token.position, f", got {_describe(token)}")
@@ -420,6 +434,13 @@ class _Parser:
         return node
 
     def comparison(self) -> Comparison:
+        self.comparisons += 1
+        if self.comparisons > MAX_FILTER_CLAUSES:
+            raise self.too_large(
+                f"filter: more than {MAX_FILTER_CLAUSES} comparisons (the limit per filter)",
+                self.peek(),
+                "; put many values of one key in an IN (...) list, or search in parts",
+            )
         ident = self.identifier()
         op_token = self.peek()
         op = self.operator(ident)
@@ -462,10 +483,9 @@ class _Parser:
         opening = self.advance()
         if opening.kind != "(":
             raise self.expected(f"'(' to open the list of values after {op}", opening)
-        values = [self.literal(ident)]
+        values = [self.listed_value(ident, opening)]
         while self.peek().kind == ",":
-            self.advance()
-            values.append(self.literal(ident))
+            values.append(self.listed_value(ident, self.advance()))
         closing = self.advance()
         if closing.kind != ")":
             raise self.error(
@@ -474,6 +494,16 @@ class _Parser:
                 f" in the list opened at position {opening.position}, got {_describe(closing)}",
             )
         return tuple(values)
+
+    def listed_value(self, ident: _Identifier, before: _Token) -> str | int | float:
+        """One value of an IN list (``before`` is the '(' or ',' ahead of it)."""
+        self.listed += 1
+        if self.listed > MAX_IN_VALUES:
+            raise self.too_large(
+                f"filter: more than {MAX_IN_VALUES} values in IN lists (the limit per filter)",
+                before,
+            )
+        return self.literal(ident)
 
     def literal(self, ident: _Identifier, like: bool = False) -> str | int | float:
         token = self.advance()

@@ -13,9 +13,7 @@ endpoint                                 answer
 
 from __future__ import annotations
 
-import mimetypes
-from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -23,7 +21,7 @@ from fastapi.responses import StreamingResponse
 from runlab.artifacts import _paths
 from runlab.entities import ViewType
 from runlab.errors import InvalidInputError
-from runlab.server._artifact_access import repository_for
+from runlab.server._artifact_access import repository_for, stream_file
 from runlab.server._deps import Artifacts, Locations, Store, require_run_id
 from runlab.server._routing import JsonRoute
 from runlab.server._wire import Id, WireModel, metric_json, number_json
@@ -32,9 +30,7 @@ from runlab.server.auth.rules import access, run
 router = APIRouter(tags=["web UI"], route_class=JsonRoute)
 
 DEFAULT_MAX_POINTS = 2000
-_CHUNK = 1 << 20
-# Served as plain text: a browser must never run a logged page or script in our origin.
-_ACTIVE_TYPES = ("text/html", "application/javascript", "text/javascript", "image/svg+xml")
+_SANDBOX = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"}
 
 
 @router.get("/metrics/downsampled")
@@ -103,22 +99,6 @@ def get_artifact(
     if not relative:
         raise InvalidInputError("path: names the artifact root, not a file")
     repo, prefix = repository_for(info.artifact_uri, destination, locations)
-    stream = repo.open_artifact(_paths.join(prefix, relative))
-    media_type = mimetypes.guess_type(relative)[0] or "application/octet-stream"
-    if media_type in _ACTIVE_TYPES:
-        media_type = "text/plain"
-    name = relative.rsplit("/", 1)[-1].replace('"', "")
-    headers = {
-        "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": f'inline; filename="{name}"',
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
-    }
-    return StreamingResponse(_chunks(stream), media_type=media_type, headers=headers)
-
-
-def _chunks(stream: BinaryIO) -> Iterator[bytes]:
-    try:
-        while chunk := stream.read(_CHUNK):
-            yield chunk
-    finally:
-        stream.close()
+    # Inline (the web UI shows it), in a sandbox: an uploaded page runs no script here.
+    target = _paths.join(prefix, relative)
+    return stream_file(repo, target, disposition="inline", headers=_SANDBOX)

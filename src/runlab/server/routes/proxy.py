@@ -25,7 +25,7 @@ from runlab.server import _schemas
 from runlab.server._artifact_access import FILE_RESPONSE, stream_file
 from runlab.server._deps import Artifacts
 from runlab.server._routing import JsonRoute
-from runlab.server._streams import BodyReader
+from runlab.server._streams import BodyReader, require_declared_length
 from runlab.server._wire import Int64, WireModel
 from runlab.server.auth.rules import access, artifact_path
 
@@ -83,6 +83,7 @@ async def upload_artifact(request: Request, destination: Artifacts, path: str) -
     import anyio.to_thread
 
     relative = _file_path(path)  # checked before a byte of the body is read
+    require_declared_length(request.headers)
     repo = _repo(destination)
     reader = io.BufferedReader(BodyReader(request.stream().__aiter__()), CHUNK)
     await anyio.to_thread.run_sync(repo.write_stream, relative, reader)
@@ -151,7 +152,8 @@ async def upload_multipart_part(
     from fastapi.responses import JSONResponse
 
     repo = _repo(destination)
-    # Both checked before a byte of the body is read.
+    # All checked before a byte of the body is read.
+    require_declared_length(request.headers)
     _multipart.check_upload_id(upload_id)
     if not part_number.isdigit() or len(part_number) > 5:
         raise InvalidInputError(

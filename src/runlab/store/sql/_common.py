@@ -16,6 +16,10 @@ def now_ms() -> int:
 
 def experiment_key(value: str | int) -> int:
     """The integer key of experiment ``value``; NotFoundError when it cannot be one."""
+    # A well-formed number past int64 is a bad value (400), not an id that may exist.
+    text = str(value)
+    if text.isascii() and text.isdigit() and (len(text) > 19 or int(text) > check.INT64_MAX):
+        raise InvalidInputError(f"experiment_id {text} is out of range (at most 2^63-1)")
     try:
         return int(check.experiment_id(value))
     except InvalidInputError:

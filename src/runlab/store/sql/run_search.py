@@ -89,8 +89,18 @@ def run_order_sql(keys: Sequence[OrderKey]) -> SqlText:
 def _compile(node: Node, params: list[Any]) -> str:
     if isinstance(node, (And, Or)):
         joiner = " AND " if isinstance(node, And) else " OR "
-        return f"({joiner.join(_compile(item, params) for item in node.items)})"
+        return _balanced([_compile(item, params) for item in node.items], joiner)
     return _comparison(node, params)
+
+
+def _balanced(terms: list[str], joiner: str) -> str:
+    """``(a AND b AND c AND d)`` as ``((a AND b) AND (c AND d))``: a flat chain parses
+    into a tree as deep as it is long (SQLite stops at depth 1000); halves keep the
+    depth at log2 of the number of terms. Parameters keep their order."""
+    if len(terms) == 1:
+        return terms[0]
+    middle = len(terms) // 2
+    return f"({_balanced(terms[:middle], joiner)}{joiner}{_balanced(terms[middle:], joiner)})"
 
 
 def _comparison(node: Comparison, params: list[Any]) -> str:

@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Select,
     String,
@@ -31,6 +32,8 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from runlab.store.filter import And, Comparison, Node, Or, OrderKey
 from runlab.store.sql.schema import experiment_tags, experiments
@@ -72,11 +75,38 @@ def experiment_filter_clause(node: Node | None) -> ColumnElement[bool] | None:
 
 
 def _compile(node: Node, leaf: Leaf) -> ColumnElement[bool]:
-    if isinstance(node, And):
-        return and_(*(_compile(item, leaf) for item in node.items))
-    if isinstance(node, Or):
-        return or_(*(_compile(item, leaf) for item in node.items))
+    if isinstance(node, (And, Or)):
+        join = and_ if isinstance(node, And) else or_
+        return _balanced([_compile(item, leaf) for item in node.items], join)
     return leaf(node)
+
+
+class _Parenthesized(ColumnElement[bool]):
+    """A condition in parentheses that SQLAlchemy keeps (it flattens nested and_/or_)."""
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [("element", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, element: ColumnElement[bool]) -> None:
+        self.element = element
+
+
+@compiles(_Parenthesized)
+def _compile_parenthesized(element: _Parenthesized, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.element, **kw)})"
+
+
+def _balanced(
+    items: list[ColumnElement[bool]], join: Callable[..., ColumnElement[bool]]
+) -> ColumnElement[bool]:
+    """``a AND b AND c AND d`` as ``((a AND b) AND (c AND d))``: databases parse a flat
+    chain into a tree as deep as it is long (SQLite stops at depth 1000); halves keep
+    the depth at log2 of the number of terms."""
+    if len(items) == 1:
+        return items[0]
+    middle = len(items) // 2
+    return _Parenthesized(join(_balanced(items[:middle], join), _balanced(items[middle:], join)))
 
 
 def _experiment_comparison(node: Comparison) -> ColumnElement[bool]:
