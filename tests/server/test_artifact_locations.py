@@ -148,3 +148,11 @@ def test_an_unsafe_stored_location_is_refused_when_read(store_uri: str, tmp_path
             assert "does not read artifact location" in response.json()["message"]
             assert b"hunter2" not in response.content
     store.close()
+
+
+def test_served_roots_are_read_but_never_handed_out() -> None:
+    """A store logged to directly (runlab demo) and then served keeps its files readable."""
+    policy = LocationPolicy("mlflow-artifacts:/", (), ("/data/runlab/artifacts",))
+    policy.check_stored("file:///data/runlab/artifacts/1/0123abcd/artifacts")
+    with pytest.raises(InvalidInputError, match="--allowed-artifact-root"):
+        policy.check_new("file:///data/runlab/artifacts/team")

@@ -40,7 +40,7 @@ def test_a_nul_in_a_body_is_refused(
     assert status == 400, answer
     assert answer == {
         "error_code": "INVALID_PARAMETER_VALUE",
-        "message": f"{field}: must not contain NUL characters (U+0000)",
+        "message": f"{field}: contains a NUL character (\\x00), which is not allowed",
     }
 
 
@@ -57,7 +57,7 @@ def test_a_nul_in_a_query_is_refused(
 ) -> None:
     status, answer = api.get(path, **params)
     assert status == 400, answer
-    assert answer["message"] == f"{field}: must not contain NUL characters (U+0000)"
+    assert answer["message"] == f"{field}: contains a NUL character (\\x00), which is not allowed"
 
 
 def test_text_without_nul_is_untouched(api: Api) -> None:

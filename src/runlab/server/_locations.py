@@ -70,10 +70,14 @@ def _place(uri: str, *, relative_ok: bool = False) -> _Place:
 @dataclass(frozen=True)
 class LocationPolicy:
     """``own_root``: where the store puts new experiments (None: only the proxy);
-    ``allowed_roots``: further roots the operator allows (``--allowed-artifact-root``)."""
+    ``allowed_roots``: further roots the operator allows (``--allowed-artifact-root``);
+    ``served_roots``: the server's own storage (the proxy's destination, ``artifacts/``
+    beside the database), read but never handed to a client: experiments logged there
+    directly, before the store was served, stay readable."""
 
     own_root: str | None = None
     allowed_roots: tuple[str, ...] = ()
+    served_roots: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for root in self.allowed_roots:
@@ -86,9 +90,10 @@ class LocationPolicy:
                     f"allowed artifact root {root!r}: the proxy's namespace is the server's own"
                 )
 
-    def _roots(self) -> list[tuple[str, _Place]]:
+    def _roots(self, *, served: bool = False) -> list[tuple[str, _Place]]:
         found = []
-        for root in (self.own_root, *self.allowed_roots):
+        extra = self.served_roots if served else ()
+        for root in (self.own_root, *self.allowed_roots, *extra):
             if root and urlsplit(root).scheme.lower() != PROXY_SCHEME:
                 try:
                     found.append((root, _place(root, relative_ok=True)))
@@ -135,7 +140,7 @@ class LocationPolicy:
             ) from None
         if place.scheme == PROXY_SCHEME:
             return
-        if not any(place.under(root) for _, root in self._roots()):
+        if not any(place.under(root) for _, root in self._roots(served=True)):
             raise PermissionDeniedError(
                 f"this server does not read artifact location {artifact_uri!r}: it lies "
                 "outside the roots it serves; an operator may allow its root with "

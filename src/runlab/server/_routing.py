@@ -5,8 +5,10 @@ each handler through one wrapper, which
 
 - answers 400 when a single-valued query parameter is repeated (``?run_id=a&run_id=b``):
   FastAPI would silently keep one of them;
-- answers 400 when a parsed string argument holds a NUL character: PostgreSQL cannot
-  store or compare one, and the answer should not depend on the database;
+- answers 400, before parsing, when the path, the query or a JSON body holds a NUL
+  character or a lone surrogate (:mod:`._inputs`): PostgreSQL cannot store or compare
+  the one, no encoder can write the other, and the answer should not depend on the
+  database;
 - with ``--auth``, checks the rule against the arguments FastAPI parsed for the handler,
   so the permission is decided on exactly the values the handler will use, and then
   filters the answer or records grants as the rule says.
@@ -30,7 +32,6 @@ from typing import Any
 from fastapi import Request
 from fastapi._compat import field_annotation_is_sequence
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
@@ -84,53 +85,6 @@ def _refuse_repeats(request: Request, single: frozenset[str]) -> None:
                     f"{key}: given more than once; this parameter takes one value"
                 )
             seen.add(key)
-
-
-def _refuse_nul(kw: dict[str, Any]) -> None:
-    for name, value in kw.items():
-        if not _has_nul(value):  # the common case, kept cheap for large batches
-            continue
-        # A request body's fields are named as the client sent them, without the body.
-        where = _nul_in(value, "" if isinstance(value, BaseModel) else name)
-        if where is not None:
-            raise InvalidInputError(f"{where}: must not contain NUL characters (U+0000)")
-
-
-def _has_nul(value: Any) -> bool:
-    kind = type(value)
-    if kind is str:
-        return "\x00" in value
-    if kind in (int, float, bool) or value is None:
-        return False
-    if isinstance(value, BaseModel):
-        return any(_has_nul(item) for item in value.__dict__.values())
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_has_nul(item) for item in value)
-    return isinstance(value, str) and "\x00" in value
-
-
-def _nul_in(value: Any, where: str) -> str | None:
-    """The place of the first string with a NUL in a parsed argument (a value, a list
-    or dict of them, or a request model), or None."""
-    if isinstance(value, str):
-        return where if "\x00" in value else None
-    if isinstance(value, (BaseModel, dict)):
-        items: Any = (value.__dict__ if isinstance(value, BaseModel) else value).items()
-        prefix = f"{where}." if where else ""
-    elif isinstance(value, (list, tuple)):
-        items = ((f"[{i}]", item) for i, item in enumerate(value))
-        prefix = where
-    else:
-        return None
-    for key, item in items:
-        if isinstance(key, str) and "\x00" in key:
-            return f"{prefix}{key!r}"
-        found = _nul_in(item, f"{prefix}{key}")
-        if found is not None:
-            return found
-    return None
 
 
 class GuardedRoute(APIRoute):
@@ -193,7 +147,6 @@ class GuardedRoute(APIRoute):
             async def wrapped(*args: Any, **kw: Any) -> Any:
                 request: Request = kw[own] if own else kw.pop(_REQUEST)
                 _refuse_repeats(request, route._single)
-                _refuse_nul(kw)
                 authorizer, user = authorizer_and_user(request)
                 if authorizer is None:
                     return respond(await endpoint(*args, **kw))
@@ -209,7 +162,6 @@ class GuardedRoute(APIRoute):
             def wrapped(*args: Any, **kw: Any) -> Any:  # still run in the thread pool
                 request: Request = kw[own] if own else kw.pop(_REQUEST)
                 _refuse_repeats(request, route._single)
-                _refuse_nul(kw)
                 authorizer, user = authorizer_and_user(request)
                 if authorizer is None:
                     return respond(endpoint(*args, **kw))

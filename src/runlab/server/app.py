@@ -108,7 +108,12 @@ def create_app(
     app.router.route_class = GuardedRoute
     app.state.backend = bundle = backend
     app.state.settings = settings
-    app.state.locations = LocationPolicy(backend.artifact_root, settings.allowed_artifact_roots)
+    served = [default_artifacts_destination(settings.backend_store_uri)]
+    if settings.serve_artifacts and settings.artifacts_destination:
+        served.append(settings.artifacts_destination)
+    app.state.locations = LocationPolicy(
+        backend.artifact_root, settings.allowed_artifact_roots, tuple(served)
+    )
     install_error_handlers(app)
 
     @app.get("/health", response_class=PlainTextResponse, tags=["server"])
