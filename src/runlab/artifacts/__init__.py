@@ -73,7 +73,7 @@ def get_artifact_repository(
     if len(scheme) <= 1:
         scheme = "file"
     if scheme == "mlflow-artifacts":
-        from runlab.store.rest.artifacts import proxy_repository
+        from runlab.artifacts.http import proxy_repository
         from runlab.store.uri import resolve
 
         return proxy_repository(artifact_uri, resolve(tracking_uri))
@@ -94,7 +94,7 @@ def _s3_repository(artifact_uri: str) -> ArtifactRepository:
 
 
 def _http_repository(artifact_uri: str) -> ArtifactRepository:
-    from runlab.store.rest.artifacts import HttpArtifactRepository
+    from runlab.artifacts.http import HttpArtifactRepository
 
     return HttpArtifactRepository(artifact_uri)
 

@@ -54,7 +54,7 @@ def repository_for(
             )
         return destination, _paths.normalize(parsed.path.lstrip("/"))
     if scheme in ("http", "https"):
-        from runlab.store.rest.artifacts import HttpArtifactRepository
+        from runlab.artifacts.http import HttpArtifactRepository
 
         return HttpArtifactRepository(artifact_uri, send_credentials=False), ""
     return get_artifact_repository(artifact_uri), ""
