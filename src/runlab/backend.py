@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from runlab.errors import InvalidInputError
 
 if TYPE_CHECKING:
-    from runlab.artifacts.base import ArtifactRepository
+    from runlab.store.artifacts.base import ArtifactRepository
     from runlab.store.auth_base import AuthStore
     from runlab.store.base import TrackingStore
     from runlab.store.logged_models_base import LoggedModelStore
@@ -71,7 +71,7 @@ class Backend:
 
         artifacts = None
         if artifacts_destination is not None:
-            from runlab.artifacts import get_artifact_repository
+            from runlab.store.artifacts import get_artifact_repository
 
             artifacts = get_artifact_repository(artifacts_destination)
         return cls.for_store(build_store(resolve(tracking_uri), artifact_root), artifacts=artifacts)

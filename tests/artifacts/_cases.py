@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from runlab.artifacts import ArtifactRepository
+from runlab.store.artifacts import ArtifactRepository
 
 BIG = bytes(range(256)) * (3 * 4096 + 17)  # ~3 MiB: several copy chunks
 

@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 from tests.artifacts._cases import BIG, OPERATIONS, files, plant_sources, tree
 
-from runlab.artifacts import (
+from runlab.errors import InvalidInputError, NotFoundError
+from runlab.store.artifacts import (
     ArtifactRepository,
     FileInfo,
     LocalArtifactRepository,
     get_artifact_repository,
 )
-from runlab.errors import InvalidInputError, NotFoundError
 
 pytestmark = pytest.mark.usefixtures("temp_dir")
 
@@ -320,8 +320,8 @@ def twin(repo: ArtifactRepository) -> ArtifactRepository:
 
 def staged_leftovers(repo: ArtifactRepository) -> list[str]:
     """What staged uploads left in the storage itself (beyond what listings show)."""
-    from runlab.artifacts import _multipart
-    from runlab.artifacts.s3 import S3ArtifactRepository
+    from runlab.store.artifacts import _multipart
+    from runlab.store.artifacts.s3 import S3ArtifactRepository
 
     if isinstance(repo, LocalArtifactRepository):
         root = Path(repo.root)

@@ -16,8 +16,9 @@ from urllib.parse import quote
 import pytest
 from tests.artifacts._cases import BIG, OPERATIONS, files, plant_sources, tree
 
-import runlab.artifacts
-from runlab.artifacts import (
+import runlab.store.artifacts
+from runlab.errors import InvalidInputError, NotFoundError, StorageError
+from runlab.store.artifacts import (
     ArtifactRepository,
     FileInfo,
     LocalArtifactRepository,
@@ -25,7 +26,6 @@ from runlab.artifacts import (
     get_artifact_repository,
     register_artifact_repository,
 )
-from runlab.errors import InvalidInputError, NotFoundError, StorageError
 
 pytestmark = pytest.mark.usefixtures("temp_dir")
 
@@ -355,8 +355,8 @@ class MemoryArtifactRepository(ArtifactRepository):
 @pytest.fixture
 def registry(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """A private copy of the scheme table, so registrations end with the test."""
-    table = dict(runlab.artifacts._factories)
-    monkeypatch.setattr(runlab.artifacts, "_factories", table)
+    table = dict(runlab.store.artifacts._factories)
+    monkeypatch.setattr(runlab.store.artifacts, "_factories", table)
     return table
 
 
@@ -437,7 +437,7 @@ def test_download_via_listing_distrusts_the_listing(tmp_path: Path, listed: str)
 
 def test_importing_artifacts_stays_light() -> None:
     code = (
-        "import json, sys, runlab; before = set(sys.modules); import runlab.artifacts; "
+        "import json, sys, runlab; before = set(sys.modules); import runlab.store.artifacts; "
         "print(json.dumps(sorted(set(sys.modules) - before)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

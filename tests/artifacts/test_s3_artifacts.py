@@ -23,9 +23,9 @@ import pytest
 import _s3
 import runlab
 from _s3 import all_objects
-from runlab.artifacts import FileInfo, get_artifact_repository
-from runlab.artifacts.s3 import MB, S3ArtifactRepository, S3Settings, parse_s3_uri
 from runlab.errors import InvalidInputError, NotFoundError, StorageError
+from runlab.store.artifacts import FileInfo, get_artifact_repository
+from runlab.store.artifacts.s3 import MB, S3ArtifactRepository, S3Settings, parse_s3_uri
 
 pytestmark = pytest.mark.s3
 
@@ -429,7 +429,7 @@ def test_missing_credentials(s3_bucket: str, monkeypatch: pytest.MonkeyPatch) ->
 def test_without_boto3_the_error_says_what_to_install() -> None:
     code = (
         "import sys; sys.modules['boto3'] = None\n"
-        "from runlab.artifacts import get_artifact_repository\n"
+        "from runlab.store.artifacts import get_artifact_repository\n"
         "from runlab.errors import StorageError\n"
         "try:\n"
         "    get_artifact_repository('s3://bucket/p')\n"
@@ -443,8 +443,8 @@ def test_without_boto3_the_error_says_what_to_install() -> None:
 
 def test_importing_runlab_does_not_import_boto3() -> None:
     code = (
-        "import json, sys, runlab, runlab.artifacts\n"
-        "runlab.artifacts.get_artifact_repository('file:///tmp/x')\n"
+        "import json, sys, runlab, runlab.store.artifacts\n"
+        "runlab.store.artifacts.get_artifact_repository('file:///tmp/x')\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('boto3', 'botocore', 's3transfer'))))"
     )

@@ -9,9 +9,9 @@ import pytest
 from tests._cli import run_cli
 
 import runlab
-from runlab.artifacts.local import local_root
 from runlab.cli.gc import parse_duration
 from runlab.store import uri as store_uri
+from runlab.store.artifacts.local import local_root
 from runlab.store.sql import _migrate, schema
 from runlab.store.sql.schema import SCHEMA_REVISION
 

@@ -11,9 +11,9 @@ import pytest
 from rest_support import Remote
 
 import runlab
-from runlab.artifacts import get_artifact_repository
-from runlab.artifacts.http import HttpArtifactRepository, proxy_url
 from runlab.errors import InvalidInputError, NotFoundError
+from runlab.store.artifacts import get_artifact_repository
+from runlab.store.artifacts.http import HttpArtifactRepository, proxy_url
 
 BIG_FILE_MB = 48
 

@@ -181,7 +181,7 @@ def test_credentials_are_sent(
 
 
 def test_credentials_reach_artifact_uploads(stub: Stub, monkeypatch: pytest.MonkeyPatch) -> None:
-    from runlab.artifacts.http import HttpArtifactRepository
+    from runlab.store.artifacts.http import HttpArtifactRepository
 
     monkeypatch.setenv("RUNLAB_TRACKING_TOKEN", "art")
     repo = HttpArtifactRepository(f"{stub.url}/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts")

@@ -23,11 +23,11 @@ import pytest
 from tests._servers import start_runlab_server
 from tests.server.conftest import API, make_client
 
-from runlab.artifacts import get_artifact_repository
 from runlab.errors import StorageError
 from runlab.server._artifact_access import content_disposition
 from runlab.server.auth.rules import access
 from runlab.store import filter as flt
+from runlab.store.artifacts import get_artifact_repository
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -392,8 +392,8 @@ def _download_urls(run_id: str, run_path: str) -> list[tuple[str, dict[str, str]
         (f"{PROXY}/{quote(relative)}", None),
         (f"/ajax-api/2.0/mlflow-artifacts/artifacts/{quote(relative)}", None),
         ("/get-artifact", {"run_id": run_id, "path": run_path}),
-        ("/api/2.0/runlab/artifacts/get", {"run_id": run_id, "path": run_path}),
-        ("/ajax-api/2.0/runlab/artifacts/get", {"run_id": run_id, "path": run_path}),
+        ("/api/2.0/runlab/store/artifacts/get", {"run_id": run_id, "path": run_path}),
+        ("/ajax-api/2.0/runlab/store/artifacts/get", {"run_id": run_id, "path": run_path}),
     ]
 
 

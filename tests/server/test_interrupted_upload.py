@@ -21,8 +21,8 @@ import httpx
 import pytest
 from tests._servers import runlab_command, start_runlab_server
 
-from runlab.artifacts import _multipart, _paths
-from runlab.artifacts._partials import remove_stale_partials
+from runlab.store.artifacts import _multipart, _paths
+from runlab.store.artifacts._partials import remove_stale_partials
 
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 FOLDER = "1/0123456789abcdef0123456789abcdef/artifacts"

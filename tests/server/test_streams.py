@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from runlab.artifacts import LocalArtifactRepository
-from runlab.artifacts._multipart import ChainedStreams
-from runlab.artifacts.base import ArtifactRepository
 from runlab.errors import InvalidInputError
+from runlab.store.artifacts import LocalArtifactRepository
+from runlab.store.artifacts._multipart import ChainedStreams
+from runlab.store.artifacts.base import ArtifactRepository
 
 
 class _Chunks(io.RawIOBase):

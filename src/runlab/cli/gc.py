@@ -78,14 +78,14 @@ def _runs_to_remove(
 
 
 def _delete_artifacts(run: Run) -> None:
-    from runlab.artifacts import LocalArtifactRepository, get_artifact_repository
+    from runlab.store.artifacts import LocalArtifactRepository, get_artifact_repository
 
     repo = get_artifact_repository(run.info.artifact_uri)
     repo.delete_artifacts()
     if isinstance(repo, LocalArtifactRepository):
         # The store lays artifacts out as <experiment>/<run id>/artifacts: drop the
         # run's folder too when nothing else is in it.
-        from runlab.artifacts.local import local_root
+        from runlab.store.artifacts.local import local_root
 
         run_dir = os.path.dirname(local_root(run.info.artifact_uri))
         if os.path.basename(run_dir) == run.info.run_id:
@@ -96,8 +96,8 @@ def _delete_artifacts(run: Run) -> None:
 
 
 def _sweep_partials(destination: str, older_than: float, dry_run: bool) -> None:
-    from runlab.artifacts._partials import remove_stale_partials
-    from runlab.artifacts.local import local_root
+    from runlab.store.artifacts._partials import remove_stale_partials
+    from runlab.store.artifacts.local import local_root
 
     root = local_root(destination)  # a local folder or file: URI; others are refused
     if not os.path.isdir(root):

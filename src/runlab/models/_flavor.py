@@ -198,7 +198,7 @@ def log_model(
     run's artifacts (starting a run when none is active, as MLflow does) and register it
     when ``registered_model_name`` is given."""
     import runlab
-    from runlab.artifacts import _paths
+    from runlab.store.artifacts import _paths
 
     if artifact_path and name and artifact_path != name:
         raise InvalidInputError(

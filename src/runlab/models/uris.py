@@ -59,7 +59,7 @@ def _download(uri: str, dst_path: str | None, depth: int) -> str:
         from runlab.registry.uris import resolve_model_uri
 
         return _download(str(resolve_model_uri(uri)), dst_path, depth + 1)
-    from runlab.artifacts import get_artifact_repository
+    from runlab.store.artifacts import get_artifact_repository
 
     dst = dst_path or tempfile.mkdtemp(prefix="runlab-model-")
     return get_artifact_repository(uri).download_artifacts("", dst)

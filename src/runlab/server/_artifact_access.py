@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 
-from runlab.artifacts import _paths, get_artifact_repository
-from runlab.artifacts.base import ArtifactRepository
 from runlab.errors import InvalidInputError
 from runlab.server._locations import PROXY_SCHEME, LocationPolicy
+from runlab.store.artifacts import _paths, get_artifact_repository
+from runlab.store.artifacts.base import ArtifactRepository
 
 if TYPE_CHECKING:
     from fastapi.responses import StreamingResponse
@@ -54,7 +54,7 @@ def repository_for(
             )
         return destination, _paths.normalize(parsed.path.lstrip("/"))
     if scheme in ("http", "https"):
-        from runlab.artifacts.http import HttpArtifactRepository
+        from runlab.store.artifacts.http import HttpArtifactRepository
 
         return HttpArtifactRepository(artifact_uri, send_credentials=False), ""
     return get_artifact_repository(artifact_uri), ""

@@ -7,11 +7,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from runlab.artifacts.base import ArtifactRepository
 from runlab.backend import Backend
 from runlab.errors import InvalidInputError
 from runlab.server._locations import LocationPolicy
 from runlab.server.settings import ServerSettings
+from runlab.store.artifacts.base import ArtifactRepository
 from runlab.store.base import TrackingStore
 from runlab.store.logged_models_base import LoggedModelStore
 from runlab.store.registry_base import RegistryStore

@@ -21,7 +21,7 @@ from runlab.server.settings import ServerSettings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from runlab.artifacts.base import ArtifactRepository
+    from runlab.store.artifacts.base import ArtifactRepository
     from runlab.store.base import TrackingStore
 
 __all__ = ["ROUTES", "create_app", "create_app_from_env", "default_artifacts_destination"]
@@ -65,7 +65,6 @@ def create_app(
     from fastapi import FastAPI
     from fastapi.responses import PlainTextResponse
 
-    from runlab.artifacts import get_artifact_repository
     from runlab.server._limits import BodyLimitMiddleware
     from runlab.server._locations import LocationPolicy
     from runlab.server._request_id import RequestIdMiddleware
@@ -73,6 +72,7 @@ def create_app(
     from runlab.server._timing import ServerTimingMiddleware
     from runlab.server.auth.rules import access
     from runlab.server.errors import install_error_handlers
+    from runlab.store.artifacts import get_artifact_repository
 
     settings = settings or ServerSettings()
     if not isinstance(backend, Backend):
@@ -155,12 +155,12 @@ def create_app(
 
 def _sweep_partial_uploads(artifacts: ArtifactRepository | None, settings: ServerSettings) -> None:
     """Start removing what uploads interrupted by a crash left in a local destination,
-    in the background (see :mod:`runlab.artifacts._partials`). An S3 destination needs
+    in the background (see :mod:`runlab.store.artifacts._partials`). An S3 destination needs
     nothing: an interrupted PUT stores no object."""
-    from runlab.artifacts.local import LocalArtifactRepository
+    from runlab.store.artifacts.local import LocalArtifactRepository
 
     if isinstance(artifacts, LocalArtifactRepository) and settings.partial_upload_grace is not None:
-        from runlab.artifacts._partials import sweep_in_background
+        from runlab.store.artifacts._partials import sweep_in_background
 
         sweep_in_background(artifacts.root, settings.partial_upload_grace)
 

@@ -14,8 +14,8 @@ import json
 import os
 from dataclasses import dataclass
 
-from runlab.artifacts._partials import DEFAULT_GRACE_SECONDS
 from runlab.errors import ConfigurationError
+from runlab.store.artifacts._partials import DEFAULT_GRACE_SECONDS
 
 __all__ = ["DEFAULT_MAX_REQUEST_BYTES", "SETTINGS_ENV", "ServerSettings"]
 
@@ -30,7 +30,7 @@ class ServerSettings:
 
     ``backend_store_uri``: the tracking store (folder, ``sqlite:///``, ``postgresql://``).
     ``artifacts_destination``: where the artifact proxy keeps files (any URI that
-    :func:`runlab.artifacts.get_artifact_repository` knows); None means
+    :func:`runlab.store.artifacts.get_artifact_repository` knows); None means
     ``artifacts/`` beside the database.
     ``default_artifact_root``: the root of new experiments' artifact locations;
     default ``mlflow-artifacts:/`` (the proxy) with ``serve_artifacts``, else the

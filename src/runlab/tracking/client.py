@@ -32,7 +32,7 @@ from runlab.errors import InvalidInputError
 from runlab.tracking._registry_client import RegistryClientMixin
 
 if TYPE_CHECKING:
-    from runlab.artifacts.base import ArtifactRepository, FileInfo
+    from runlab.store.artifacts.base import ArtifactRepository, FileInfo
     from runlab.store.base import TrackingStore
     from runlab.store.run_table import RunTable
     from runlab.tracking._batching import Batcher
@@ -367,7 +367,7 @@ class RunlabClient(RegistryClientMixin):
 
     # ================================================================ artifacts
     def _repo(self, run_id: str) -> ArtifactRepository:
-        from runlab.artifacts import get_artifact_repository
+        from runlab.store.artifacts import get_artifact_repository
 
         uri = self._artifact_uris.get(run_id)
         if uri is None:

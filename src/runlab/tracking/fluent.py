@@ -38,7 +38,7 @@ from runlab.errors import AlreadyExistsError, ConflictError, InvalidInputError, 
 from runlab.tracking.client import RunlabClient
 
 if TYPE_CHECKING:
-    from runlab.artifacts.base import FileInfo
+    from runlab.store.artifacts.base import FileInfo
 
 EXPERIMENT_NAME_ENV = "RUNLAB_EXPERIMENT_NAME"
 EXPERIMENT_ID_ENV = "RUNLAB_EXPERIMENT_ID"

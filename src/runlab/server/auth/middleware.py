@@ -229,7 +229,7 @@ class Authorizer:
 def _proxy_experiment(path: str) -> str:
     """The experiment an artifact proxy path belongs to: its first segment, read after
     the same normalisation the proxy's handlers apply (which refuses ``..``)."""
-    from runlab.artifacts import _paths
+    from runlab.store.artifacts import _paths
 
     first = _paths.normalize(path).split("/", 1)[0]
     if not first:

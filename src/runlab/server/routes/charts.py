@@ -18,7 +18,6 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from runlab.artifacts import _paths
 from runlab.entities import ViewType
 from runlab.errors import InvalidInputError
 from runlab.server._artifact_access import repository_for, stream_file
@@ -26,6 +25,7 @@ from runlab.server._deps import Artifacts, Locations, Store, require_run_id
 from runlab.server._routing import JsonRoute
 from runlab.server._wire import Id, WireModel, metric_json, number_json
 from runlab.server.auth.rules import access, run
+from runlab.store.artifacts import _paths
 
 router = APIRouter(tags=["web UI"], route_class=JsonRoute)
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from runlab.artifacts import _paths
 from runlab.errors import InvalidInputError
 from runlab.server._artifact_access import FILE_RESPONSE, repository_for, stream_file
 from runlab.server._deps import Artifacts, Locations, Store, require_run_id
 from runlab.server._routing import JsonRoute
 from runlab.server.auth.rules import access, run
+from runlab.store.artifacts import _paths
 
 router = APIRouter(tags=["artifacts"], route_class=JsonRoute)
 

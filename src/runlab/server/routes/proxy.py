@@ -18,8 +18,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from runlab.artifacts import _multipart, _paths
-from runlab.artifacts.base import ArtifactRepository
 from runlab.errors import InvalidInputError, NotFoundError
 from runlab.server import _schemas
 from runlab.server._artifact_access import FILE_RESPONSE, stream_file
@@ -28,6 +26,8 @@ from runlab.server._routing import JsonRoute
 from runlab.server._streams import BodyReader, require_declared_length
 from runlab.server._wire import Int64, WireModel
 from runlab.server.auth.rules import access, artifact_path
+from runlab.store.artifacts import _multipart, _paths
+from runlab.store.artifacts.base import ArtifactRepository
 
 router = APIRouter(tags=["artifact proxy"], route_class=JsonRoute)
 

@@ -1,7 +1,7 @@
 """The client side of a tracking server: ``http://`` and ``https://`` tracking URIs.
 
 :class:`RestStore` implements the tracking store over MLflow's REST API, and
-:class:`~runlab.artifacts.http.HttpArtifactRepository` reads and writes a run's
+:class:`~runlab.store.artifacts.http.HttpArtifactRepository` reads and writes a run's
 files through the server's artifact proxy (``mlflow-artifacts:`` URIs). Both share the
 transport of :mod:`runlab.store.rest._http`: one connection pool per server, retries,
 credentials and error mapping.

@@ -1,4 +1,4 @@
-"""How S3 artifact storage is configured (the variables :mod:`runlab.artifacts.s3` lists)."""
+"""How S3 artifact storage is configured (the variables :mod:`runlab.store.artifacts.s3` lists)."""
 
 from __future__ import annotations
 

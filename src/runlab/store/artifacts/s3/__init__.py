@@ -31,8 +31,8 @@ while a file lies below it, and an empty directory cannot be stored.
 
 from __future__ import annotations
 
-from runlab.artifacts.s3._client import clear_client_cache, parse_s3_uri
-from runlab.artifacts.s3.repository import S3ArtifactRepository
-from runlab.artifacts.s3.settings import MB, S3Settings
+from runlab.store.artifacts.s3._client import clear_client_cache, parse_s3_uri
+from runlab.store.artifacts.s3.repository import S3ArtifactRepository
+from runlab.store.artifacts.s3.settings import MB, S3Settings
 
 __all__ = ["MB", "S3ArtifactRepository", "S3Settings", "clear_client_cache", "parse_s3_uri"]

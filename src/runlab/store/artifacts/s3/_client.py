@@ -7,8 +7,8 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
-from runlab.artifacts import _paths
 from runlab.errors import InvalidInputError
+from runlab.store.artifacts import _paths
 
 try:
     import boto3
@@ -16,7 +16,7 @@ try:
 except ImportError:  # pragma: no cover - the repository says boto3 is missing
     boto3 = None
 
-from runlab.artifacts.s3.settings import S3Settings
+from runlab.store.artifacts.s3.settings import S3Settings
 
 # ----------------------------------------------------------------------- clients
 

@@ -1,7 +1,7 @@
 """Removing the temporary files that interrupted writes leave in a local artifact tree.
 
 Every local write goes to ``PARTIAL_PREFIX<random>`` in the file's own folder and is
-renamed over the final name when complete (:func:`runlab.artifacts._paths.atomic_write`),
+renamed over the final name when complete (:func:`runlab.store.artifacts._paths.atomic_write`),
 so a process killed mid-upload leaves such a file behind, never a half-written artifact.
 Listings and downloads already skip them; this removes them.
 
@@ -22,12 +22,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from runlab.artifacts import _paths
+from runlab.store.artifacts import _paths
 
 __all__ = ["DEFAULT_GRACE_SECONDS", "Swept", "remove_stale_partials", "sweep_in_background"]
 
 DEFAULT_GRACE_SECONDS = 3600.0
-logger = logging.getLogger("runlab.artifacts")
+logger = logging.getLogger("runlab.store.artifacts")
 
 
 @dataclass

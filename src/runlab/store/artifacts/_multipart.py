@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from runlab.artifacts import _paths
 from runlab.errors import InvalidInputError, StorageError
+from runlab.store.artifacts import _paths
 
 __all__ = [
     "MANIFEST",

@@ -1,6 +1,6 @@
 """Artifacts in a local directory: ``file:`` URIs and plain paths.
 
-Every artifact path is checked twice: lexically by :func:`runlab.artifacts._paths.normalize`,
+Every artifact path is checked twice: lexically by :func:`runlab.store.artifacts._paths.normalize`,
 then after ``os.path.realpath``, so a symbolic link planted inside the root cannot
 lead a read, listing, write or delete outside it. The checks assume nobody swaps
 directories for links between the check and the operation: the root belongs to
@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from runlab.artifacts import _paths
-from runlab.artifacts.base import ArtifactRepository, FileInfo
 from runlab.errors import InvalidInputError, NotFoundError, StorageError
+from runlab.store.artifacts import _paths
+from runlab.store.artifacts.base import ArtifactRepository, FileInfo
 
 __all__ = ["LocalArtifactRepository", "local_root"]
 

@@ -3,7 +3,7 @@
 Every backend (local folder today; S3 and the tracking server's HTTP proxy next)
 implements :class:`ArtifactRepository`. Artifact paths are relative to the
 repository's root and use ``/``; each method checks them with the shared rules in
-:mod:`runlab.artifacts._paths` before touching storage.
+:mod:`runlab.store.artifacts._paths` before touching storage.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from runlab.artifacts import _multipart, _paths
 from runlab.errors import InvalidInputError, NotFoundError, NotSupportedError, StorageError
+from runlab.store.artifacts import _multipart, _paths
 
 __all__ = ["ArtifactRepository", "FileInfo"]
 

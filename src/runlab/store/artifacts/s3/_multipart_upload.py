@@ -6,16 +6,16 @@ import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
-from runlab.artifacts import _multipart, _paths
-from runlab.artifacts.base import ArtifactRepository
 from runlab.errors import InvalidInputError, StorageError
+from runlab.store.artifacts import _multipart, _paths
+from runlab.store.artifacts.base import ArtifactRepository
 
 try:
     from botocore.exceptions import ClientError
 except ImportError:  # pragma: no cover - the repository says boto3 is missing
     ClientError = None
 
-from runlab.artifacts.s3.settings import MB, S3_MIN_PART_SIZE, S3Settings
+from runlab.store.artifacts.s3.settings import MB, S3_MIN_PART_SIZE, S3Settings
 
 
 def _native_id(manifest: _multipart.Manifest) -> str:
@@ -39,7 +39,7 @@ _PER_PART_ARGS = (
 
 
 class S3MultipartMethods(ArtifactRepository):
-    """Mixed into :class:`~runlab.artifacts.s3.repository.S3ArtifactRepository`."""
+    """Mixed into :class:`~runlab.store.artifacts.s3.repository.S3ArtifactRepository`."""
 
     bucket: str
     client: Any

@@ -7,10 +7,10 @@ import os
 from collections.abc import Iterator
 from typing import Any, BinaryIO, cast
 
-from runlab.artifacts import _paths
-from runlab.artifacts.base import ArtifactRepository, FileInfo
-from runlab.artifacts.local import plan_directory_upload, plan_file_upload
 from runlab.errors import InvalidInputError, NotFoundError, StorageError
+from runlab.store.artifacts import _paths
+from runlab.store.artifacts.base import ArtifactRepository, FileInfo
+from runlab.store.artifacts.local import plan_directory_upload, plan_file_upload
 
 try:
     import boto3
@@ -27,9 +27,9 @@ try:
 except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
     boto3 = None
 
-from runlab.artifacts.s3._client import _shared_client, parse_s3_uri
-from runlab.artifacts.s3._multipart_upload import S3MultipartMethods
-from runlab.artifacts.s3.settings import (
+from runlab.store.artifacts.s3._client import _shared_client, parse_s3_uri
+from runlab.store.artifacts.s3._multipart_upload import S3MultipartMethods
+from runlab.store.artifacts.s3.settings import (
     DELETE_BATCH,
     ENDPOINT_ENV,
     INSTALL_HINT,

@@ -9,7 +9,7 @@ artifact URIs and serves the files under ``/api/2.0/mlflow-artifacts/artifacts/`
   tracking URI's scheme (``http`` when that is not an HTTP URI);
 * ``http(s)://host/…/api/2.0/mlflow-artifacts/artifacts/<path>`` is used as it is.
 
-The repository lives beside the REST store rather than in :mod:`runlab.artifacts`
+The repository lives beside the REST store rather than in :mod:`runlab.store.artifacts`
 because it is a client of the same server: it shares the store's connection pool,
 credentials, retries and error mapping. Files move in 1 MB chunks in both directions,
 so a file of any size never sits in memory whole.
@@ -25,10 +25,10 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from urllib.parse import quote, unquote, urlsplit
 
-from runlab.artifacts import _multipart, _paths
-from runlab.artifacts.base import ArtifactRepository, FileInfo
-from runlab.artifacts.local import plan_directory_upload, plan_file_upload
 from runlab.errors import InvalidInputError, NotFoundError, NotSupportedError, StorageError
+from runlab.store.artifacts import _multipart, _paths
+from runlab.store.artifacts.base import ArtifactRepository, FileInfo
+from runlab.store.artifacts.local import plan_directory_upload, plan_file_upload
 from runlab.store.rest._http import HttpSession
 
 if TYPE_CHECKING:
