@@ -23,7 +23,7 @@ import pytest
 import _s3
 import runlab
 from _s3 import all_objects
-from runlab.errors import InvalidInputError, NotFoundError, StorageError
+from runlab.errors import ConfigurationError, InvalidInputError, NotFoundError, StorageError
 from runlab.store.artifacts import FileInfo, get_artifact_repository
 from runlab.store.artifacts.s3 import MB, S3ArtifactRepository, S3Settings, parse_s3_uri
 
@@ -525,7 +525,7 @@ def test_settings_from_the_environment() -> None:
     ],
 )
 def test_bad_settings_name_the_variable(variable: str, value: str, match: str) -> None:
-    with pytest.raises(InvalidInputError, match=f"{variable}.*{match}"):
+    with pytest.raises(ConfigurationError, match=f"{variable}.*{match}"):
         S3Settings.from_env({variable: value})
 
 

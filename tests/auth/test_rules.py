@@ -110,7 +110,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/2.0/mlflow/users/get"): "authenticated",
     ("PATCH", "/api/2.0/mlflow/users/update-admin"): "admin",
     ("PATCH", "/api/2.0/mlflow/users/update-password"): "authenticated",
-    ("GET", "/api/2.0/runlab/store/artifacts/get"): "read run(run_id, run_uuid)",
+    ("GET", "/api/2.0/runlab/artifacts/get"): "read run(run_id, run_uuid)",
     ("GET", "/api/2.0/runlab/metrics/downsampled"): "read run(run_id, run_uuid)",
     ("POST", "/api/2.0/runlab/runs/count"): "read narrow(experiment_ids)",
     ("POST", "/api/2.0/runlab/runs/groups"): "read narrow(experiment_ids)",

@@ -16,6 +16,7 @@ from runlab.entities import Metric, Param, RunTag
 from runlab.errors import (
     AlreadyExistsError,
     BackgroundWriteError,
+    ConfigurationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
@@ -318,7 +319,7 @@ def test_bad_tracking_urls_are_refused(uri: str) -> None:
 
 def test_bad_timeout_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RUNLAB_HTTP_TIMEOUT", "soon")
-    with pytest.raises(InvalidInputError, match="RUNLAB_HTTP_TIMEOUT"):
+    with pytest.raises(ConfigurationError, match="RUNLAB_HTTP_TIMEOUT"):
         RestStore("http://127.0.0.1:9")
 
 

@@ -22,7 +22,7 @@ POLICY = LocationPolicy(OWN, (SHARED, PROXY))
     "location",
     [
         f"{OWN}/team/vision",
-        "/srv/runlab/store/artifacts/team",  # a plain absolute path under the own root
+        "/srv/runlab/artifacts/team",  # a plain absolute path under the own root
         f"{SHARED}/fraud",
         SHARED,
         f"{PROXY}/x",
@@ -153,6 +153,6 @@ def test_an_unsafe_stored_location_is_refused_when_read(store_uri: str, tmp_path
 def test_served_roots_are_read_but_never_handed_out() -> None:
     """A store logged to directly (runlab demo) and then served keeps its files readable."""
     policy = LocationPolicy("mlflow-artifacts:/", (), ("/data/runlab/artifacts",))
-    policy.check_stored("file:///data/runlab/store/artifacts/1/0123abcd/artifacts")
+    policy.check_stored("file:///data/runlab/artifacts/1/0123abcd/artifacts")
     with pytest.raises(InvalidInputError, match="--allowed-artifact-root"):
-        policy.check_new("file:///data/runlab/store/artifacts/team")
+        policy.check_new("file:///data/runlab/artifacts/team")

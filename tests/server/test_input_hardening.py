@@ -392,8 +392,8 @@ def _download_urls(run_id: str, run_path: str) -> list[tuple[str, dict[str, str]
         (f"{PROXY}/{quote(relative)}", None),
         (f"/ajax-api/2.0/mlflow-artifacts/artifacts/{quote(relative)}", None),
         ("/get-artifact", {"run_id": run_id, "path": run_path}),
-        ("/api/2.0/runlab/store/artifacts/get", {"run_id": run_id, "path": run_path}),
-        ("/ajax-api/2.0/runlab/store/artifacts/get", {"run_id": run_id, "path": run_path}),
+        ("/api/2.0/runlab/artifacts/get", {"run_id": run_id, "path": run_path}),
+        ("/ajax-api/2.0/runlab/artifacts/get", {"run_id": run_id, "path": run_path}),
     ]
 
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from runlab.errors import InvalidInputError, StorageError
+from runlab.errors import ConfigurationError, StorageError
 from runlab.store.sql._engine import Database, PoolSettings
 from runlab.store.sql.store import SqlStore
 
@@ -180,5 +180,5 @@ def test_a_wrong_database_name_is_named(postgres_url: str) -> None:
     ],
 )
 def test_bad_settings_name_the_variable(variable: str, value: str, match: str) -> None:
-    with pytest.raises(InvalidInputError, match=f"{variable}='{value}' {match}"):
+    with pytest.raises(ConfigurationError, match=f"{variable}='{value}' {match}"):
         PoolSettings.from_env({variable: value})

@@ -44,7 +44,8 @@ def test_load_text_dict_and_image(run_id: str) -> None:
     }
     assert runlab.artifacts.load_dict(f"runs:/{run_id}/config/tree.yaml") == {"depth": 3}
     image = runlab.artifacts.load_image(f"runs:/{run_id}/images/dot.png")
-    assert image.size == (3, 2) and image.getpixel((0, 0)) == (255, 0, 0)
+    assert image.size == (3, 2)
+    assert image.getpixel((0, 0)) == (255, 0, 0)
 
 
 def test_load_dict_refuses_what_is_not_an_object(run_id: str) -> None:

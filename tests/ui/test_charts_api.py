@@ -56,7 +56,7 @@ def test_run_count(ui_server: tuple[str, Seeded]) -> None:
 
 def test_artifact_download_is_inert_and_stays_in_the_run(ui_server: tuple[str, Seeded]) -> None:
     base_url, seeded = ui_server
-    url = f"{base_url}/ajax-api/2.0/runlab/store/artifacts/get"
+    url = f"{base_url}/ajax-api/2.0/runlab/artifacts/get"
     page = httpx.get(url, params={"run_id": seeded.xss_run_id, "path": "report.html"})
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/plain")

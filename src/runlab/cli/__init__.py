@@ -25,6 +25,7 @@ from typing import Any
 
 import click
 
+from runlab import environment_variables as env
 from runlab._version import __version__
 from runlab.cli import db, demo, experiments, gc, model_serve, models, runs, server, users
 from runlab.cli._output import CliState
@@ -52,7 +53,7 @@ class RunlabGroup(click.Group):
 )
 @click.option(
     "--tracking-uri",
-    envvar="RUNLAB_TRACKING_URI",
+    envvar=env.RUNLAB_TRACKING_URI.name,
     show_envvar=True,
     metavar="URI",
     help="Store to work on: a folder, sqlite:///file.db or postgresql://… [default: ./runlab]",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from runlab import wire
 from runlab.entities import Experiment, Run, RunStatus
 from runlab.errors import InvalidInputError, NotFoundError
 
@@ -220,20 +221,11 @@ def is_system_tag(key: str) -> bool:
 
 
 # ------------------------------------------------------------------- JSON
-def _json_number(value: float) -> float | str:
-    # JSON has no NaN or infinity; write them as strings, as protobuf's JSON mapping does.
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
-
-
 def run_to_json(run: Run) -> dict[str, Any]:
     return {
         "info": asdict(run.info),
         "params": dict(run.data.params),
-        "metrics": {k: _json_number(v) for k, v in run.data.metrics.items()},
+        "metrics": {k: wire.double(v) for k, v in run.data.metrics.items()},
         "tags": dict(run.data.tags),
     }
 

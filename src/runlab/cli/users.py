@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from runlab import environment_variables as env
 from runlab.cli import _output as out
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("username")
-@click.option("--password", envvar="RUNLAB_USER_PASSWORD", help="[default: asked for]")
+@click.option("--password", envvar=env.RUNLAB_USER_PASSWORD.name, help="[default: asked for]")
 @click.option("--admin", is_flag=True, help="May do everything, and manage users and grants.")
 @_BACKEND
 def create(username: str, password: str | None, admin: bool, backend_store_uri: str | None) -> None:
@@ -102,7 +103,7 @@ def admin(username: str, revoke: bool, backend_store_uri: str | None) -> None:
 
 @users.command("password")
 @click.argument("username")
-@click.option("--password", envvar="RUNLAB_USER_PASSWORD", help="[default: asked for]")
+@click.option("--password", envvar=env.RUNLAB_USER_PASSWORD.name, help="[default: asked for]")
 @click.option(
     "--keep-tokens", is_flag=True, help="Leave the user's API tokens valid (sessions end anyway)."
 )

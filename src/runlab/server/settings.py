@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from dataclasses import dataclass
 
+from runlab import environment_variables as env
 from runlab.errors import ConfigurationError
 from runlab.store.artifacts._partials import DEFAULT_GRACE_SECONDS
 
 __all__ = ["DEFAULT_MAX_REQUEST_BYTES", "SETTINGS_ENV", "ServerSettings"]
 
-SETTINGS_ENV = "RUNLAB_SERVER_SETTINGS"
+SETTINGS_ENV = env.RUNLAB_SERVER_SETTINGS.name
 DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024
 PROXY_ARTIFACT_ROOT = "mlflow-artifacts:/"
 
@@ -80,7 +80,7 @@ class ServerSettings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> ServerSettings:
-        raw = (environ if environ is not None else os.environ).get(SETTINGS_ENV)
+        raw = env.RUNLAB_SERVER_SETTINGS.get(environ)
         if not raw:
             raise ConfigurationError(
                 f"{SETTINGS_ENV} is not set; start the server with `runlab server`"

@@ -21,18 +21,18 @@ schemes plug theirs in with :func:`register_registry_store`.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from runlab import environment_variables as env
 from runlab.errors import InvalidInputError
 from runlab.store.base import TrackingStore
 from runlab.store.registry_base import RegistryStore
 
-TRACKING_URI_ENV = "RUNLAB_TRACKING_URI"
-ARTIFACT_ROOT_ENV = "RUNLAB_ARTIFACT_ROOT"
+TRACKING_URI_ENV = env.RUNLAB_TRACKING_URI.name
+ARTIFACT_ROOT_ENV = env.RUNLAB_ARTIFACT_ROOT.name
 DEFAULT_DIR = "runlab"
 DB_FILE = "runlab.db"
 
@@ -65,9 +65,7 @@ def resolve(uri: str | None) -> str:
     """The URI that applies when ``uri`` (an explicit choice) may be None, with relative
     local paths made absolute, so a later change of directory does not move the store."""
     chosen = (
-        str(uri)
-        if uri
-        else _chosen_uri or os.environ.get(TRACKING_URI_ENV) or default_tracking_uri()
+        str(uri) if uri else _chosen_uri or env.RUNLAB_TRACKING_URI.get() or default_tracking_uri()
     )
     scheme = _scheme(chosen)
     if scheme == "":
@@ -123,7 +121,7 @@ def _sqlite_store(uri: str, artifact_root: str | None) -> TrackingStore:
 def _postgres_store(uri: str, artifact_root: str | None) -> TrackingStore:
     from runlab.store.sql.store import SqlStore
 
-    root = artifact_root or os.environ.get(ARTIFACT_ROOT_ENV)
+    root = artifact_root or env.RUNLAB_ARTIFACT_ROOT.get()
     if not root:
         root = (Path.cwd() / DEFAULT_DIR / "artifacts").as_uri()
     return SqlStore(uri, root)

@@ -18,6 +18,8 @@ import os
 import sys
 from typing import Any
 
+from runlab import environment_variables as envvars
+
 __all__ = [
     "CAPTURE_CONTEXT_ENV",
     "clear_cache",
@@ -26,8 +28,7 @@ __all__ = [
     "run_context_tags",
 ]
 
-CAPTURE_CONTEXT_ENV = "RUNLAB_CAPTURE_CONTEXT"
-_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+CAPTURE_CONTEXT_ENV = envvars.RUNLAB_CAPTURE_CONTEXT.name
 _GIT_TIMEOUT_SECONDS = 3.0
 
 USER = "mlflow.user"
@@ -108,10 +109,7 @@ def clear_cache() -> None:
 
 
 def _capture_enabled_by_env() -> bool:
-    value = os.environ.get(CAPTURE_CONTEXT_ENV)
-    if value is None:
-        return True
-    return value.strip().lower() not in _FALSE_WORDS
+    return envvars.RUNLAB_CAPTURE_CONTEXT.get()
 
 
 # -- source ------------------------------------------------------------------------------------

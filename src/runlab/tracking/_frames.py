@@ -19,10 +19,11 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from runlab import environment_variables as env
 from runlab.entities import Run
 from runlab.store.run_table import INFO_COLUMNS, RunTable
 
-PRELOAD_ENV = "RUNLAB_PRELOAD_PANDAS"
+PRELOAD_ENV = env.RUNLAB_PRELOAD_PANDAS.name
 
 log = logging.getLogger("runlab")
 
@@ -39,7 +40,7 @@ def preload_pandas() -> None:
     with _preload_lock:
         if _preload is not None:
             return
-        if os.environ.get(PRELOAD_ENV, "").strip().lower() in ("0", "false", "no", "off"):
+        if not env.RUNLAB_PRELOAD_PANDAS.get():
             return
         if importlib.util.find_spec("pandas") is None:
             return

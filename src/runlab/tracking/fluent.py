@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from runlab import _validation as check
+from runlab import environment_variables as env
 from runlab.entities import (
     Dataset,
     DatasetInput,
@@ -40,8 +41,6 @@ from runlab.tracking.client import RunlabClient
 if TYPE_CHECKING:
     from runlab.store.artifacts.base import FileInfo
 
-EXPERIMENT_NAME_ENV = "RUNLAB_EXPERIMENT_NAME"
-EXPERIMENT_ID_ENV = "RUNLAB_EXPERIMENT_ID"
 PARENT_TAG = "mlflow.parentRunId"
 NOTE_TAG = "mlflow.note.content"
 # A process that has ended this many runs is a sweep or a notebook, and imports pandas in
@@ -175,10 +174,11 @@ def set_experiment(
 def _current_experiment_id() -> str:
     if _state.experiment_id is not None:
         return _state.experiment_id
-    if os.environ.get(EXPERIMENT_NAME_ENV):
-        return set_experiment(os.environ[EXPERIMENT_NAME_ENV]).experiment_id
-    if os.environ.get(EXPERIMENT_ID_ENV):
-        return set_experiment(experiment_id=os.environ[EXPERIMENT_ID_ENV]).experiment_id
+    name, experiment_id = env.RUNLAB_EXPERIMENT_NAME.get(), env.RUNLAB_EXPERIMENT_ID.get()
+    if name:
+        return set_experiment(name).experiment_id
+    if experiment_id:
+        return set_experiment(experiment_id=experiment_id).experiment_id
     from runlab.store.base import DEFAULT_EXPERIMENT_ID  # no SQL driver for HTTP URIs
 
     return DEFAULT_EXPERIMENT_ID

@@ -4,8 +4,9 @@ needs (:mod:`.rules`), the user, token and permission API (:mod:`.routes`)."""
 from __future__ import annotations
 
 import logging
-import os
 from typing import TYPE_CHECKING
+
+from runlab import environment_variables as env
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -15,8 +16,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ADMIN_PASSWORD_ENV", "ADMIN_USERNAME_ENV", "install_auth"]
 
-ADMIN_USERNAME_ENV = "RUNLAB_AUTH_ADMIN_USERNAME"
-ADMIN_PASSWORD_ENV = "RUNLAB_AUTH_ADMIN_PASSWORD"
+ADMIN_USERNAME_ENV = env.RUNLAB_AUTH_ADMIN_USERNAME.name
+ADMIN_PASSWORD_ENV = env.RUNLAB_AUTH_ADMIN_PASSWORD.name
 
 logger = logging.getLogger("runlab.server")
 
@@ -30,7 +31,7 @@ def install_auth(app: FastAPI, backend: Backend, settings: ServerSettings) -> No
 
     auth = backend.require_auth()
     default = Permission.parse(settings.auth_default_permission, "--auth-default-permission")
-    username, password = os.environ.get(ADMIN_USERNAME_ENV), os.environ.get(ADMIN_PASSWORD_ENV)
+    username, password = env.RUNLAB_AUTH_ADMIN_USERNAME.get(), env.RUNLAB_AUTH_ADMIN_PASSWORD.get()
     if username and password:
         auth.ensure_admin(username, password)
     elif not any(u.is_admin for u in auth.list_users()):

@@ -23,9 +23,10 @@ from runlab.errors import InvalidInputError
 from runlab.server._artifact_access import repository_for, stream_file
 from runlab.server._deps import Artifacts, Locations, Store, require_run_id
 from runlab.server._routing import JsonRoute
-from runlab.server._wire import Id, WireModel, metric_json, number_json
+from runlab.server._wire import Id, WireModel
 from runlab.server.auth.rules import access, run
 from runlab.store.artifacts import _paths
+from runlab.wire import double, metric_json
 
 router = APIRouter(tags=["web UI"], route_class=JsonRoute)
 
@@ -59,7 +60,7 @@ def metric_downsampled(
         return {
             "step": [m.step for m in points],
             "timestamp": [m.timestamp for m in points],
-            "value": [number_json(m.value) for m in points],
+            "value": [double(m.value) for m in points],
         }
     return {"metrics": [metric_json(m) for m in points]}
 

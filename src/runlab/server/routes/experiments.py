@@ -7,13 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from runlab import _validation as check
+from runlab import wire
 from runlab.entities import ViewType
 from runlab.errors import NotFoundError
 from runlab.server import _schemas
 from runlab.server._deps import Locations, Store
 from runlab.server._routing import JsonRoute
-from runlab.server._wire import Id, Int64, KeyValue, WireModel, experiment_json, page_json
+from runlab.server._wire import Id, Int64, KeyValue, WireModel
 from runlab.server.auth.rules import access, experiment, experiment_name
+from runlab.wire import experiment_json
 
 router = APIRouter(tags=["experiments"], route_class=JsonRoute)
 
@@ -84,7 +86,7 @@ def _search(store: Store, body: SearchExperiments) -> dict[str, Any]:
         body.order_by or None,
         body.page_token or None,
     )
-    return page_json("experiments", [experiment_json(e) for e in page], page.token)
+    return wire.page("experiments", [experiment_json(e) for e in page], page.token)
 
 
 @router.post("/experiments/search", response_model=_schemas.SearchExperimentsOut)

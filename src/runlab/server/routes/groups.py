@@ -20,8 +20,9 @@ from fastapi import APIRouter
 from runlab.entities import MetricSummary, ViewType
 from runlab.server._deps import Store
 from runlab.server._routing import GuardedRoute
-from runlab.server._wire import Id, WireModel, number_json
+from runlab.server._wire import Id, WireModel
 from runlab.server.auth.rules import access
+from runlab.wire import double
 
 router = APIRouter(tags=["web UI"], route_class=GuardedRoute)
 
@@ -62,6 +63,6 @@ def group_runs(body: GroupRuns, store: Store) -> dict[str, Any]:
 
 def _summary_json(s: MetricSummary) -> dict[str, Any]:
     def num(v: float | None) -> float | str | None:
-        return None if v is None else number_json(v)
+        return None if v is None else double(v)
 
     return {"min": num(s.min), "max": num(s.max), "mean": num(s.mean), "count": s.count}

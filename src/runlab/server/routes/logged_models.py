@@ -16,15 +16,17 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from runlab import wire
 from runlab.entities_logged_models import LoggedModel
 from runlab.errors import InvalidInputError, NotFoundError
 from runlab.server import _schemas
 from runlab.server._artifact_access import list_json
 from runlab.server._deps import Artifacts, Locations, LoggedModels, Store
 from runlab.server._routing import JsonRoute
-from runlab.server._wire import Id, Int64, KeyValue, WireModel, page_json
+from runlab.server._wire import Id, Int64, KeyValue, WireModel
 from runlab.server.auth.rules import access, experiment, logged_model, run
 from runlab.store.logged_models_base import LoggedModelStore
+from runlab.wire import logged_model_json
 
 router = APIRouter(tags=["logged models"], route_class=JsonRoute)
 
@@ -39,29 +41,6 @@ def _require(models: LoggedModelStore | None) -> LoggedModelStore:
 
 
 # ----------------------------------------------------------------------------- wire shapes
-
-
-def logged_model_json(model: LoggedModel) -> dict[str, Any]:
-    """MLflow's ``LoggedModel`` message: ``info`` plus ``data`` (params, metrics)."""
-    info: dict[str, Any] = {
-        "model_id": model.model_id,
-        "experiment_id": model.experiment_id,
-        "name": model.name,
-        "artifact_uri": model.artifact_location,
-        "creation_timestamp_ms": model.creation_timestamp,
-        "last_updated_timestamp_ms": model.last_updated_timestamp,
-        "status": model.status,
-        "tags": [{"key": k, "value": v} for k, v in model.tags.items()],
-    }
-    for key, value in (
-        ("status_message", model.status_message),
-        ("model_type", model.model_type),
-        ("source_run_id", model.source_run_id),
-    ):
-        if value:
-            info[key] = value
-    params = [{"key": k, "value": v} for k, v in model.params.items()]
-    return {"info": info, "data": {"params": params, "metrics": []}}
 
 
 def _model_answer(model: LoggedModel) -> dict[str, Any]:
@@ -154,7 +133,7 @@ def search_logged_models(
         order_by=[(o.field_name, o.ascending) for o in body.order_by],
         page_token=body.page_token,
     )
-    return page_json("models", [logged_model_json(m) for m in page], page.token)
+    return wire.page("models", [logged_model_json(m) for m in page], page.token)
 
 
 @router.get("/logged-models/{model_id}")

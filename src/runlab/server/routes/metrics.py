@@ -7,12 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from runlab import _validation as check
+from runlab import wire
 from runlab.errors import InvalidInputError
 from runlab.server import _schemas
 from runlab.server._deps import Store, require_run_id
 from runlab.server._routing import JsonRoute
-from runlab.server._wire import Int64, metric_json, page_json
+from runlab.server._wire import Int64
 from runlab.server.auth.rules import access, run, runs
+from runlab.wire import metric_json
 
 router = APIRouter(tags=["metrics"], route_class=JsonRoute)
 
@@ -36,7 +38,7 @@ def get_metric_history(
     page = store.get_metric_history(
         require_run_id(run_id, run_uuid), metric_key, limit, page_token or None
     )
-    return page_json("metrics", [metric_json(m) for m in page], page.token)
+    return wire.page("metrics", [metric_json(m) for m in page], page.token)
 
 
 def _run_ids(run_ids: list[str]) -> list[str]:

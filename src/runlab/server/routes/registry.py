@@ -10,59 +10,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from runlab.entities import ModelVersion, RegisteredModel
+from runlab import wire
 from runlab.server._deps import Registry
 from runlab.server._routing import GuardedRoute
-from runlab.server._wire import Int64, KeyValue, WireModel, page_json
+from runlab.server._wire import Int64, KeyValue, WireModel
 from runlab.server.auth.rules import access, model, run
 from runlab.store.registry_base import RegistryStore
+from runlab.wire import model_version_json, registered_model_json
 
 router = APIRouter(tags=["model registry"], route_class=GuardedRoute)
 
 
 # ----------------------------------------------------------------------------- JSON shapes
-
-
-def _tags(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"key": k, "value": v} for k, v in tags.items()]
-
-
-def model_version_json(mv: ModelVersion) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "name": mv.name,
-        "version": str(mv.version),
-        "creation_timestamp": mv.creation_timestamp,
-        "current_stage": mv.current_stage,
-        "source": mv.source or "",
-        "status": mv.status,
-        "tags": _tags(mv.tags),
-        "aliases": list(mv.aliases),
-    }
-    optional = {
-        "last_updated_timestamp": mv.last_updated_timestamp,
-        "user_id": mv.user_id,
-        "description": mv.description,
-        "run_id": mv.run_id,
-        "run_link": mv.run_link,
-        "status_message": mv.status_message,
-    }
-    out.update({k: v for k, v in optional.items() if v is not None})
-    return out
-
-
-def registered_model_json(model: RegisteredModel) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "name": model.name,
-        "creation_timestamp": model.creation_timestamp,
-        "latest_versions": [model_version_json(v) for v in model.latest_versions],
-        "tags": _tags(model.tags),
-        "aliases": [{"alias": a, "version": str(v)} for a, v in model.aliases.items()],
-    }
-    if model.last_updated_timestamp is not None:
-        out["last_updated_timestamp"] = model.last_updated_timestamp
-    if model.description is not None:
-        out["description"] = model.description
-    return out
 
 
 # ----------------------------------------------------------------------------- bodies
@@ -200,7 +159,7 @@ def search_registered_models(
     page = registry.search_registered_models(
         filter or None, max_results, order_by or None, page_token or None
     )
-    return page_json("registered_models", [registered_model_json(m) for m in page], page.token)
+    return wire.page("registered_models", [registered_model_json(m) for m in page], page.token)
 
 
 def _latest(registry: RegistryStore, body: LatestVersions) -> dict[str, Any]:
@@ -342,7 +301,7 @@ def search_model_versions(
     page = registry.search_model_versions(
         filter or None, max_results, order_by or None, page_token or None
     )
-    return page_json("model_versions", [model_version_json(v) for v in page], page.token)
+    return wire.page("model_versions", [model_version_json(v) for v in page], page.token)
 
 
 @router.get("/model-versions/get-download-uri")

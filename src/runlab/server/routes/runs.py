@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from runlab import _validation as check
+from runlab import wire
 from runlab.entities import (
     Dataset,
     DatasetInput,
@@ -24,17 +25,9 @@ from runlab.errors import InvalidInputError
 from runlab.server import _schemas
 from runlab.server._deps import Store, require_run_id
 from runlab.server._routing import JsonRoute
-from runlab.server._wire import (
-    Double,
-    Id,
-    Int64,
-    KeyValue,
-    WireModel,
-    page_json,
-    run_info_json,
-    run_json,
-)
+from runlab.server._wire import Double, Id, Int64, KeyValue, WireModel
 from runlab.server.auth.rules import access, experiment, run
+from runlab.wire import run_info_json, run_json
 
 router = APIRouter(tags=["runs"], route_class=JsonRoute)
 
@@ -195,7 +188,7 @@ def search_runs(body: SearchRuns, store: Store) -> dict[str, Any]:
         body.order_by or None,
         body.page_token or None,
     )
-    return page_json("runs", [run_json(r) for r in page], page.token)
+    return wire.page("runs", [run_json(r) for r in page], page.token)
 
 
 @router.post("/runs/log-metric", response_model=_schemas.Empty)

@@ -57,9 +57,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
+from runlab import environment_variables as env
 from runlab.errors import (
     AlreadyExistsError,
     AuthenticationError,
+    ConfigurationError,
     ConflictError,
     InvalidInputError,
     InvalidParameterValueError,
@@ -145,36 +147,6 @@ def error_from_response(response: httpx.Response, what: str) -> RunlabError:
 
 
 # ------------------------------------------------------------------------------ settings
-def _env(name: str, default: str | None = None) -> str | None:
-    """``RUNLAB_<name>``, else MLflow's ``MLFLOW_<name>``, else ``default``."""
-    value = os.environ.get(f"RUNLAB_{name}")
-    if value is None or value == "":
-        value = os.environ.get(f"MLFLOW_{name}")
-    return value if value not in (None, "") else default
-
-
-def _number(name: str, default: float, minimum: float = 0.0) -> float:
-    raw = os.environ.get(f"RUNLAB_{name}")
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidInputError(f"RUNLAB_{name}={raw!r} is not a number") from None
-    if value < minimum:
-        raise InvalidInputError(f"RUNLAB_{name}={raw!r} must be at least {minimum:g}")
-    return value
-
-
-def _flag(name: str) -> bool:
-    raw = (_env(name) or "false").strip().lower()
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off", ""):
-        return False
-    raise InvalidInputError(f"RUNLAB_{name}={raw!r}: use true or false")
-
-
 @dataclass(frozen=True)
 class Settings:
     connect_timeout: float
@@ -188,30 +160,30 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
-            connect_timeout=_number("HTTP_CONNECT_TIMEOUT", 10.0, minimum=0.001),
-            timeout=_number("HTTP_TIMEOUT", 120.0, minimum=0.001),
-            max_retries=int(_number("HTTP_MAX_RETRIES", 7)),
-            backoff_factor=_number("HTTP_BACKOFF_FACTOR", 1.0),
-            backoff_max=_number("HTTP_BACKOFF_MAX", 60.0),
+            connect_timeout=env.RUNLAB_HTTP_CONNECT_TIMEOUT.get(),
+            timeout=env.RUNLAB_HTTP_TIMEOUT.get(),
+            max_retries=env.RUNLAB_HTTP_MAX_RETRIES.get(),
+            backoff_factor=env.RUNLAB_HTTP_BACKOFF_FACTOR.get(),
+            backoff_max=env.RUNLAB_HTTP_BACKOFF_MAX.get(),
             verify=_verify(),
             auth_header=_auth_header(),
         )
 
 
 def _verify() -> bool | str:
-    if _flag("TRACKING_INSECURE_TLS"):
+    if env.RUNLAB_TRACKING_INSECURE_TLS.get():
         return False
-    bundle = _env("TRACKING_SERVER_CERT_PATH")
+    bundle = env.RUNLAB_TRACKING_SERVER_CERT_PATH.get()
     if bundle and not os.path.isfile(bundle):
-        raise InvalidInputError(f"RUNLAB_TRACKING_SERVER_CERT_PATH={bundle!r} is not a file")
+        raise ConfigurationError(f"RUNLAB_TRACKING_SERVER_CERT_PATH={bundle!r} is not a file")
     return bundle or True
 
 
 def _auth_header() -> str | None:
-    token = _env("TRACKING_TOKEN")
+    token = env.RUNLAB_TRACKING_TOKEN.get()
     if token:
         return f"Bearer {token}"
-    user, password = _env("TRACKING_USERNAME"), _env("TRACKING_PASSWORD")
+    user, password = env.RUNLAB_TRACKING_USERNAME.get(), env.RUNLAB_TRACKING_PASSWORD.get()
     if user or password:
         import base64
 

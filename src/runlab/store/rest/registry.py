@@ -8,57 +8,24 @@ as runlab's error classes. Version numbers travel as strings and come back as in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from runlab import wire
 from runlab.entities import (
     ModelVersion,
-    ModelVersionStage,
     ModelVersionStageTransition,
-    ModelVersionStatus,
     PagedList,
     RegisteredModel,
 )
 from runlab.errors import InvalidInputError, NotFoundError
 from runlab.store import registry_base as rules
 from runlab.store.registry_base import RegistryStore
-from runlab.store.rest import _wire
 from runlab.store.rest._http import HttpSession
 
 __all__ = ["RestRegistryStore"]
 
 API = "/api/2.0/mlflow"
-
-
-def model_version(data: Mapping[str, Any]) -> ModelVersion:
-    return ModelVersion(
-        name=str(data["name"]),
-        version=int(data["version"]),
-        creation_timestamp=int(data.get("creation_timestamp") or 0),
-        last_updated_timestamp=_wire.optional_int(data.get("last_updated_timestamp")),
-        description=data.get("description") or None,
-        user_id=data.get("user_id") or None,
-        current_stage=data.get("current_stage") or ModelVersionStage.NONE,
-        source=data.get("source") or None,
-        run_id=data.get("run_id") or None,
-        run_link=data.get("run_link") or None,
-        status=data.get("status") or ModelVersionStatus.READY,
-        status_message=data.get("status_message") or None,
-        tags=_wire.pairs(data.get("tags")),
-        aliases=[str(a) for a in data.get("aliases") or ()],
-    )
-
-
-def registered_model(data: Mapping[str, Any]) -> RegisteredModel:
-    return RegisteredModel(
-        name=str(data["name"]),
-        creation_timestamp=int(data.get("creation_timestamp") or 0),
-        last_updated_timestamp=_wire.optional_int(data.get("last_updated_timestamp")),
-        description=data.get("description") or None,
-        latest_versions=[model_version(v) for v in data.get("latest_versions") or ()],
-        tags=_wire.pairs(data.get("tags")),
-        aliases={str(a["alias"]): int(a["version"]) for a in data.get("aliases") or ()},
-    )
 
 
 class RestRegistryStore(RegistryStore):
@@ -92,26 +59,26 @@ class RestRegistryStore(RegistryStore):
             "registered-models/create",
             repeatable=False,
             name=name,
-            tags=_wire.key_values(tags or {}),
+            tags=wire.key_values(tags or {}),
             description=description,
         )
-        return registered_model(answer["registered_model"])
+        return wire.registered_model_from_json(answer["registered_model"])
 
     def get_registered_model(self, name: str) -> RegisteredModel:
         answer = self._call("GET", "registered-models/get", name=name)
-        return registered_model(answer["registered_model"])
+        return wire.registered_model_from_json(answer["registered_model"])
 
     def _rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         answer = self._call(
             "POST", "registered-models/rename", repeatable=False, name=name, new_name=new_name
         )
-        return registered_model(answer["registered_model"])
+        return wire.registered_model_from_json(answer["registered_model"])
 
     def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
         answer = self._call(
             "PATCH", "registered-models/update", name=name, description=description or ""
         )
-        return registered_model(answer["registered_model"])
+        return wire.registered_model_from_json(answer["registered_model"])
 
     def delete_registered_model(self, name: str) -> None:
         self._call("DELETE", "registered-models/delete", repeatable=False, name=name)
@@ -131,7 +98,7 @@ class RestRegistryStore(RegistryStore):
             order_by=list(order_by) if order_by else None,
             page_token=page_token or None,
         )
-        found = [registered_model(m) for m in answer.get("registered_models") or ()]
+        found = [wire.registered_model_from_json(m) for m in answer.get("registered_models") or ()]
         return PagedList(found, answer.get("next_page_token") or None)
 
     def _set_registered_model_tag(self, name: str, key: str, value: str) -> None:
@@ -159,15 +126,15 @@ class RestRegistryStore(RegistryStore):
             name=name,
             source=source,
             run_id=run_id,
-            tags=_wire.key_values(tags or {}),
+            tags=wire.key_values(tags or {}),
             run_link=run_link,
             description=description,
         )
-        return model_version(answer["model_version"])
+        return wire.model_version_from_json(answer["model_version"])
 
     def _get_model_version(self, name: str, version: int) -> ModelVersion:
         answer = self._call("GET", "model-versions/get", name=name, version=str(version))
-        return model_version(answer["model_version"])
+        return wire.model_version_from_json(answer["model_version"])
 
     def _update_model_version(
         self, name: str, version: int, description: str | None
@@ -179,7 +146,7 @@ class RestRegistryStore(RegistryStore):
             version=str(version),
             description=description or "",
         )
-        return model_version(answer["model_version"])
+        return wire.model_version_from_json(answer["model_version"])
 
     def _delete_model_version(self, name: str, version: int) -> None:
         self._call(
@@ -201,7 +168,7 @@ class RestRegistryStore(RegistryStore):
             order_by=list(order_by) if order_by else None,
             page_token=page_token or None,
         )
-        found = [model_version(v) for v in answer.get("model_versions") or ()]
+        found = [wire.model_version_from_json(v) for v in answer.get("model_versions") or ()]
         return PagedList(found, answer.get("next_page_token") or None)
 
     def _set_model_version_tag(self, name: str, version: int, key: str, value: str) -> None:
@@ -241,7 +208,7 @@ class RestRegistryStore(RegistryStore):
             stage=stage,
             archive_existing_versions=bool(archive_existing_versions),
         )
-        return model_version(answer["model_version"])
+        return wire.model_version_from_json(answer["model_version"])
 
     def _get_model_version_stage_history(
         self, name: str, version: int
@@ -264,7 +231,7 @@ class RestRegistryStore(RegistryStore):
         answer = self._call(
             "POST", "registered-models/get-latest-versions", name=name, stages=stages or []
         )
-        return [model_version(v) for v in answer.get("model_versions") or ()]
+        return [wire.model_version_from_json(v) for v in answer.get("model_versions") or ()]
 
     def _get_model_version_download_uri(self, name: str, version: int) -> str:
         answer = self._call(
@@ -287,4 +254,4 @@ class RestRegistryStore(RegistryStore):
             if "not found" not in exc.message.lower():
                 raise
             raise NotFoundError(f"registered model {name!r} has no alias {alias!r}") from exc
-        return model_version(answer["model_version"])
+        return wire.model_version_from_json(answer["model_version"])

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from runlab import _validation as check
+from runlab import wire
 from runlab.entities import (
     DatasetInput,
     Experiment,
@@ -26,7 +27,6 @@ from runlab.entities import (
 )
 from runlab.errors import InvalidInputError, NotFoundError, PartialWriteError, StorageError
 from runlab.store.base import TrackingStore
-from runlab.store.rest import _wire
 from runlab.store.rest._http import HttpSession
 
 __all__ = ["MAX_REQUEST_BYTES", "RestStore", "batch_chunks"]
@@ -64,21 +64,21 @@ class RestStore(TrackingStore):
         artifact_location: str | None = None,
         tags: dict[str, str] | None = None,
     ) -> str:
-        body: dict[str, Any] = {"name": name, "tags": _wire.key_values(tags or {})}
+        body: dict[str, Any] = {"name": name, "tags": wire.key_values(tags or {})}
         if artifact_location:
             body["artifact_location"] = artifact_location
         return str(self._post("experiments/create", body, repeatable=False)["experiment_id"])
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         answer = self._get("experiments/get", experiment_id=str(experiment_id))
-        return _wire.experiment(answer["experiment"])
+        return wire.experiment_from_json(answer["experiment"])
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         try:
             answer = self._get("experiments/get-by-name", experiment_name=name)
         except NotFoundError:
             return None
-        return _wire.experiment(answer["experiment"])
+        return wire.experiment_from_json(answer["experiment"])
 
     def search_experiments(
         self,
@@ -91,14 +91,14 @@ class RestStore(TrackingStore):
         body: dict[str, Any] = {
             "max_results": check.max_results(max_results, check.MAX_RESULTS_SEARCH_EXPERIMENTS),
             "view_type": ViewType.parse(view_type).name,
-            "order_by": _wire.strings(order_by),
+            "order_by": wire.strings(order_by),
         }
         if filter_string:
             body["filter"] = filter_string
         if page_token:
             body["page_token"] = page_token
         answer = self._post("experiments/search", body)
-        found = [_wire.experiment(e) for e in answer.get("experiments") or ()]
+        found = [wire.experiment_from_json(e) for e in answer.get("experiments") or ()]
         return PagedList(found, answer.get("next_page_token") or None)
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
@@ -139,13 +139,13 @@ class RestStore(TrackingStore):
             "user_id": user_id,
             "start_time": start_time,
             "run_name": run_name,
-            "tags": _wire.key_values(tags),
+            "tags": wire.key_values(tags),
         }
         answer = self._post("runs/create", body, repeatable=False)
-        return _wire.run_info(answer["run"]["info"])
+        return wire.run_info_from_json(answer["run"]["info"])
 
     def get_run(self, run_id: str) -> Run:
-        return _wire.run(self._get("runs/get", run_id=run_id)["run"])
+        return wire.run_from_json(self._get("runs/get", run_id=run_id)["run"])
 
     def update_run_info(
         self,
@@ -162,7 +162,7 @@ class RestStore(TrackingStore):
         if run_name is not None:
             body["run_name"] = run_name
         answer = self._post("runs/update", body)
-        return _wire.run_info(answer["run_info"])
+        return wire.run_info_from_json(answer["run_info"])
 
     def delete_run(self, run_id: str) -> None:
         self._post("runs/delete", {"run_id": run_id})
@@ -207,7 +207,7 @@ class RestStore(TrackingStore):
     def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput]) -> None:
         if not datasets:
             return
-        body = {"run_id": run_id, "datasets": [_wire.dataset_input_json(d) for d in datasets]}
+        body = {"run_id": run_id, "datasets": [wire.dataset_input_json(d) for d in datasets]}
         self._post("runs/log-inputs", body)
 
     def get_metric_history(
@@ -237,7 +237,7 @@ class RestStore(TrackingStore):
             max_results=size,
             page_token=token,
         )
-        points = [_wire.metric(m, run_id) for m in answer.get("metrics") or ()]
+        points = [wire.metric_from_json(m, run_id) for m in answer.get("metrics") or ()]
         return PagedList(points, answer.get("next_page_token") or None)
 
     def search_runs(
@@ -252,17 +252,17 @@ class RestStore(TrackingStore):
         if not experiment_ids:
             return PagedList([], None)
         body: dict[str, Any] = {
-            "experiment_ids": _wire.strings(experiment_ids),
+            "experiment_ids": wire.strings(experiment_ids),
             "run_view_type": ViewType.parse(run_view_type).name,
             "max_results": check.max_results(max_results, check.MAX_RESULTS_SEARCH_RUNS),
-            "order_by": _wire.strings(order_by),
+            "order_by": wire.strings(order_by),
         }
         if filter_string:
             body["filter"] = filter_string
         if page_token:
             body["page_token"] = page_token
         answer = self._post("runs/search", body)
-        found = [_wire.run(r) for r in answer.get("runs") or ()]
+        found = [wire.run_from_json(r) for r in answer.get("runs") or ()]
         return PagedList(found, answer.get("next_page_token") or None)
 
     # ================================================================ housekeeping
@@ -294,8 +294,8 @@ def batch_chunks(
     size = _BODY_OVERHEAD + len(run_id)
     count = 0
     items: list[tuple[str, dict[str, Any], int]] = []
-    items += [("params", _wire.param_json(p), check.MAX_PARAMS_PER_BATCH) for p in params]
-    items += [("tags", _wire.tag_json(t), check.MAX_TAGS_PER_BATCH) for t in tags]
+    items += [("params", wire.param_json(p), check.MAX_PARAMS_PER_BATCH) for p in params]
+    items += [("tags", wire.tag_json(t), check.MAX_TAGS_PER_BATCH) for t in tags]
     for field, item, limit in items:
         item_size = len(json.dumps(item, separators=(",", ":")).encode()) + 1
         if (
@@ -309,7 +309,7 @@ def batch_chunks(
         size += item_size
         count += 1
     for m in metrics:
-        item = _wire.metric_json(m)
+        item = wire.metric_json(m)
         # The rest of a point is under 100 bytes; JSON escapes a non-ASCII character as 6.
         item_size = (len(m.key) if m.key.isascii() else 6 * len(m.key)) + 100
         if (

@@ -25,7 +25,6 @@ variable                            default  meaning
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
@@ -39,19 +38,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from runlab import environment_variables as env
 from runlab.errors import InvalidInputError, StorageError
 
 T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 _RETRIES = 8
-
-POOL_SIZE_ENV = "RUNLAB_SQL_POOL_SIZE"
-MAX_OVERFLOW_ENV = "RUNLAB_SQL_MAX_OVERFLOW"
-POOL_TIMEOUT_ENV = "RUNLAB_SQL_POOL_TIMEOUT"
-POOL_RECYCLE_ENV = "RUNLAB_SQL_POOL_RECYCLE"
-CONNECT_TIMEOUT_ENV = "RUNLAB_SQL_CONNECT_TIMEOUT"
-STATEMENT_TIMEOUT_ENV = "RUNLAB_SQL_STATEMENT_TIMEOUT_MS"
 
 
 @dataclass(frozen=True)
@@ -72,44 +65,14 @@ class PoolSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> PoolSettings:
-        env = os.environ if environ is None else environ
-        default = cls()
         return cls(
-            pool_size=_whole(env, POOL_SIZE_ENV, default.pool_size, minimum=1),
-            max_overflow=_whole(env, MAX_OVERFLOW_ENV, default.max_overflow, minimum=0),
-            pool_timeout=_seconds(env, POOL_TIMEOUT_ENV, default.pool_timeout),
-            pool_recycle=_whole(env, POOL_RECYCLE_ENV, default.pool_recycle, minimum=1),
-            connect_timeout=_whole(env, CONNECT_TIMEOUT_ENV, default.connect_timeout, minimum=1),
-            statement_timeout_ms=_whole(
-                env, STATEMENT_TIMEOUT_ENV, default.statement_timeout_ms, minimum=0
-            ),
+            pool_size=env.RUNLAB_SQL_POOL_SIZE.get(environ),
+            max_overflow=env.RUNLAB_SQL_MAX_OVERFLOW.get(environ),
+            pool_timeout=env.RUNLAB_SQL_POOL_TIMEOUT.get(environ),
+            pool_recycle=env.RUNLAB_SQL_POOL_RECYCLE.get(environ),
+            connect_timeout=env.RUNLAB_SQL_CONNECT_TIMEOUT.get(environ),
+            statement_timeout_ms=env.RUNLAB_SQL_STATEMENT_TIMEOUT_MS.get(environ),
         )
-
-
-def _whole(env: Mapping[str, str], name: str, default: int, *, minimum: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = minimum - 1
-    if value < minimum:
-        raise InvalidInputError(f"{name}={raw!r} is not a whole number of at least {minimum}")
-    return value
-
-
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0 or value == float("inf"):
-        raise InvalidInputError(f"{name}={raw!r} is not a positive number of seconds")
-    return value
 
 
 def normalize_url(uri: str) -> str:
@@ -256,7 +219,8 @@ class Database:
             raise StorageError(
                 f"all {most} connections to {describe_database(self.engine.url)} are in use "
                 f"and none was freed within {self.settings.pool_timeout:g} seconds; raise "
-                f"{POOL_SIZE_ENV} or {MAX_OVERFLOW_ENV} (and the server's max_connections), "
+                f"{env.RUNLAB_SQL_POOL_SIZE.name} or {env.RUNLAB_SQL_MAX_OVERFLOW.name} "
+                "(and the server's max_connections), "
                 "or find what holds them"
             ) from exc
         except DBAPIError as exc:
@@ -269,7 +233,7 @@ class Database:
     def _reason(self, exc: DBAPIError) -> str:
         reason = str(exc.orig).strip()
         if "statement timeout" in reason:
-            reason += f" (the limit is set by {STATEMENT_TIMEOUT_ENV})"
+            reason += f" (the limit is set by {env.RUNLAB_SQL_STATEMENT_TIMEOUT_MS.name})"
         password = self.engine.url.password
         if password:
             reason = reason.replace(str(password), "***")

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from runlab.errors import InvalidInputError
+from runlab import environment_variables as envvars
+from runlab.errors import ConfigurationError
 
 try:
     from boto3.s3.transfer import S3Transfer, TransferConfig
@@ -18,16 +19,18 @@ except ImportError:  # pragma: no cover - the repository says boto3 is missing
     S3Transfer = TransferConfig = None
 
 
-ENDPOINT_ENV = "RUNLAB_S3_ENDPOINT_URL"
-MLFLOW_ENDPOINT_ENV = "MLFLOW_S3_ENDPOINT_URL"
+# The names are declared in runlab.environment_variables; the values are parsed here,
+# where sizes, endpoints and upload arguments are understood.
+ENDPOINT_ENV = envvars.RUNLAB_S3_ENDPOINT_URL.name
+MLFLOW_ENDPOINT_ENV = str(envvars.RUNLAB_S3_ENDPOINT_URL.mlflow_name)
 AWS_ENDPOINT_ENVS = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
-IGNORE_TLS_ENV = "RUNLAB_S3_IGNORE_TLS"
-ADDRESSING_STYLE_ENV = "RUNLAB_S3_ADDRESSING_STYLE"
-MULTIPART_THRESHOLD_ENV = "RUNLAB_S3_MULTIPART_THRESHOLD"
-MULTIPART_CHUNKSIZE_ENV = "RUNLAB_S3_MULTIPART_CHUNKSIZE"
-MAX_CONCURRENCY_ENV = "RUNLAB_S3_MAX_CONCURRENCY"
-UPLOAD_EXTRA_ARGS_ENV = "RUNLAB_S3_UPLOAD_EXTRA_ARGS"
-MLFLOW_UPLOAD_EXTRA_ARGS_ENV = "MLFLOW_S3_UPLOAD_EXTRA_ARGS"
+IGNORE_TLS_ENV = envvars.RUNLAB_S3_IGNORE_TLS.name
+ADDRESSING_STYLE_ENV = envvars.RUNLAB_S3_ADDRESSING_STYLE.name
+MULTIPART_THRESHOLD_ENV = envvars.RUNLAB_S3_MULTIPART_THRESHOLD.name
+MULTIPART_CHUNKSIZE_ENV = envvars.RUNLAB_S3_MULTIPART_CHUNKSIZE.name
+MAX_CONCURRENCY_ENV = envvars.RUNLAB_S3_MAX_CONCURRENCY.name
+UPLOAD_EXTRA_ARGS_ENV = envvars.RUNLAB_S3_UPLOAD_EXTRA_ARGS.name
+MLFLOW_UPLOAD_EXTRA_ARGS_ENV = str(envvars.RUNLAB_S3_UPLOAD_EXTRA_ARGS.mlflow_name)
 
 MB = 1024 * 1024
 S3_MIN_PART_SIZE = 5 * MB  # of every part of a multipart upload but the last
@@ -39,8 +42,6 @@ LIST_PAGE_SIZE = 1000  # the most keys one ListObjectsV2 page holds
 INSTALL_HINT = "S3 artifact storage needs boto3: pip install 'runlab[s3]'"
 
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*(?:([kmg])i?b?)?\s*$", re.IGNORECASE)
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
 
 
 # ---------------------------------------------------------------------- settings
@@ -80,12 +81,12 @@ class S3Settings:
                 endpoint = None  # boto3 reads these itself, with its own precedence rules
         style = env.get(ADDRESSING_STYLE_ENV, "").strip().lower() or "auto"
         if style not in ("auto", "path", "virtual"):
-            raise InvalidInputError(
+            raise ConfigurationError(
                 f"{ADDRESSING_STYLE_ENV}={style!r} is not valid (use auto, path or virtual)"
             )
         return cls(
             endpoint_url=endpoint,
-            verify_tls=not _flag(IGNORE_TLS_ENV, env.get(IGNORE_TLS_ENV, "")),
+            verify_tls=not envvars.RUNLAB_S3_IGNORE_TLS.get(environ),
             addressing_style=style,
             multipart_threshold=_size(env, MULTIPART_THRESHOLD_ENV, DEFAULT_MULTIPART_SIZE),
             multipart_chunksize=_size(env, MULTIPART_CHUNKSIZE_ENV, DEFAULT_MULTIPART_SIZE),
@@ -106,7 +107,7 @@ def _endpoint(name: str, value: str) -> str:
     value = value.strip()
     parsed = urlsplit(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise InvalidInputError(
+        raise ConfigurationError(
             f"{name}={value!r} is not a valid endpoint URL (expected http(s)://host[:port])"
         )
     return value
@@ -123,27 +124,18 @@ def _upload_extra_args(env: Mapping[str, str]) -> dict[str, Any]:
     except ValueError:
         value = None
     if not isinstance(value, dict):
-        raise InvalidInputError(
+        raise ConfigurationError(
             f"{name} must be a JSON object of S3 upload arguments, "
             'such as {"ServerSideEncryption": "aws:kms"}'
         )
     allowed = set(S3Transfer.ALLOWED_UPLOAD_ARGS) if S3Transfer is not None else set(value)
     unknown = sorted(set(value) - allowed)
     if unknown:
-        raise InvalidInputError(
+        raise ConfigurationError(
             f"{name}: {', '.join(map(repr, unknown))} is not an S3 upload argument "
             f"(allowed: {', '.join(sorted(allowed))})"
         )
     return value
-
-
-def _flag(name: str, value: str) -> bool:
-    text = value.strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise InvalidInputError(f"{name}={value!r} is not a boolean (use true or false)")
 
 
 def _size(env: Mapping[str, str], name: str, default: int) -> int:
@@ -152,7 +144,7 @@ def _size(env: Mapping[str, str], name: str, default: int) -> int:
         return default
     match = _SIZE_RE.match(raw)
     if not match or int(match.group(1)) <= 0:
-        raise InvalidInputError(
+        raise ConfigurationError(
             f"{name}={raw!r} is not a size (a positive number of bytes, or with KB, MB or GB)"
         )
     unit = (match.group(2) or "").lower()
@@ -164,5 +156,5 @@ def _count(env: Mapping[str, str], name: str, default: int) -> int:
     if not raw:
         return default
     if not raw.isdigit() or int(raw) <= 0:
-        raise InvalidInputError(f"{name}={raw!r} is not a positive whole number")
+        raise ConfigurationError(f"{name}={raw!r} is not a positive whole number")
     return int(raw)
