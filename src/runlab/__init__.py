@@ -54,6 +54,7 @@ from runlab.tracking.fluent import (
 
 if TYPE_CHECKING:
     from runlab import artifacts as artifacts
+    from runlab import keras as keras
     from runlab import lightgbm as lightgbm
     from runlab import models as models
     from runlab import pyfunc as pyfunc
@@ -112,6 +113,7 @@ __all__ = [
 # frameworks' helpers, and none of these is needed to log a metric.
 _LAZY_SUBMODULES = (
     "artifacts",
+    "keras",
     "lightgbm",
     "models",
     "pyfunc",
