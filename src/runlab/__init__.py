@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from runlab import pytorch as pytorch
     from runlab import registry as registry
     from runlab import sklearn as sklearn
+    from runlab import transformers as transformers
     from runlab import xgboost as xgboost
 
 __all__ = [
@@ -120,6 +121,7 @@ _LAZY_SUBMODULES = (
     "pytorch",
     "registry",
     "sklearn",
+    "transformers",
     "xgboost",
 )
 
