@@ -54,11 +54,15 @@ from runlab.tracking.fluent import (
 
 if TYPE_CHECKING:
     from runlab import artifacts as artifacts
+    from runlab import keras as keras
+    from runlab import lightgbm as lightgbm
     from runlab import models as models
     from runlab import pyfunc as pyfunc
     from runlab import pytorch as pytorch
     from runlab import registry as registry
     from runlab import sklearn as sklearn
+    from runlab import transformers as transformers
+    from runlab import xgboost as xgboost
 
 __all__ = [
     "ActiveRun",
@@ -108,7 +112,18 @@ __all__ = [
 
 # Loaded on first attribute access: the flavours (runlab.sklearn...) import their
 # frameworks' helpers, and none of these is needed to log a metric.
-_LAZY_SUBMODULES = ("artifacts", "models", "pyfunc", "pytorch", "registry", "sklearn")
+_LAZY_SUBMODULES = (
+    "artifacts",
+    "keras",
+    "lightgbm",
+    "models",
+    "pyfunc",
+    "pytorch",
+    "registry",
+    "sklearn",
+    "transformers",
+    "xgboost",
+)
 
 
 def __getattr__(name: str) -> Any:

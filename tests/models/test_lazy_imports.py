@@ -7,6 +7,9 @@ import subprocess
 import sys
 from typing import Any
 
+FLAVOURS = ("sklearn", "pytorch", "pyfunc", "xgboost", "lightgbm", "keras", "transformers")
+FRAMEWORKS = ("sklearn", "torch", "xgboost", "lightgbm", "keras", "transformers", "tensorflow")
+
 
 def _loaded(code: str, env: dict[str, str]) -> set[str]:
     out = subprocess.run(
@@ -21,11 +24,14 @@ def _loaded(code: str, env: dict[str, str]) -> set[str]:
 
 def test_flavours_load_on_attribute_access_without_their_frameworks(subprocess_env: Any) -> None:
     env = subprocess_env()
+    flavours = [f"runlab.{f}" for f in FLAVOURS]
     bare = _loaded("import runlab", env)
-    assert not {"runlab.models", "runlab.sklearn", "runlab.pyfunc", "runlab.pytorch"} & bare
-    touched = _loaded("import runlab; runlab.sklearn.save_model; runlab.pytorch.save_model", env)
-    assert {"runlab.sklearn", "runlab.pytorch", "runlab.models.model"} <= touched
-    heavy = {m.split(".")[0] for m in touched} & {"sklearn", "torch", "fastapi", "uvicorn"}
+    assert not {"runlab.models", *flavours} & bare
+    touched = _loaded(
+        "import runlab\n" + "\n".join(f"runlab.{f}.save_model" for f in FLAVOURS), env
+    )
+    assert {*flavours, "runlab.models.model"} <= touched
+    heavy = {m.split(".")[0] for m in touched} & {*FRAMEWORKS, "fastapi", "uvicorn"}
     assert heavy == set()
 
 
@@ -35,5 +41,5 @@ def test_cli_help_does_not_load_the_model_server(subprocess_env: Any) -> None:
         "try:\n    cli(['models', 'serve', '--help'])\nexcept SystemExit:\n    pass",
         subprocess_env(),
     )
-    assert {m.split(".")[0] for m in loaded} & {"fastapi", "uvicorn", "sklearn", "torch"} == set()
+    assert {m.split(".")[0] for m in loaded} & {"fastapi", "uvicorn", *FRAMEWORKS} == set()
     assert "runlab.models.serving" not in loaded

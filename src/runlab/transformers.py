@@ -1,0 +1,20 @@
+"""Save, log and load Hugging Face transformers pipelines (``runlab.transformers``, like
+``mlflow.transformers``).
+
+::
+
+    info = runlab.transformers.log_model(pipe, name="model", input_example=["a text"])
+    pipe = runlab.transformers.load_model(info.model_uri)
+"""
+
+from __future__ import annotations
+
+from runlab.models.flavors.transformers import (
+    FLAVOR_NAME,
+    _load_pyfunc,
+    load_model,
+    log_model,
+    save_model,
+)
+
+__all__ = ["FLAVOR_NAME", "_load_pyfunc", "load_model", "log_model", "save_model"]
