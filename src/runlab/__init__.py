@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from runlab import entities, errors
 from runlab._version import __version__
+from runlab.autolog import autolog
 from runlab.entities import RunStatus, ViewType
 from runlab.registry._fluent import register_model
 from runlab.tracking.client import RunlabClient
@@ -67,6 +68,7 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "autolog",
     "create_experiment",
     "delete_experiment",
     "delete_run",
