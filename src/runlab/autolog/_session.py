@@ -149,3 +149,18 @@ def _finish(integration: Integration, run_id: str | None, status: str) -> None:
                 return
     except Exception as e:
         integration.warn(f"could not end run {run_id}: {e!r}")
+
+
+def logging_run(integration: Integration, config: AutologConfig) -> tuple[str, bool] | None:
+    """The run a call outside any training entry point logs to (a TensorBoard writer's
+    ``add_scalar``): the active run, or a new autologging run. ``(run_id, started)``, or
+    None when ``exclusive`` keeps it out of the user's run."""
+    active = fluent.active_run()
+    if active is not None:
+        return None if config.exclusive else (active.info.run_id, False)
+    tags = {AUTOLOG_TAG: integration.name, **config.extra_tags}
+    return fluent.start_run(tags=tags).info.run_id, True
+
+
+def end_logging_run(integration: Integration, run_id: str) -> None:
+    _finish(integration, run_id, RunStatus.FINISHED)

@@ -13,24 +13,31 @@ PREFIX = "training_"
 
 
 def log_training_content(fit: Fit, estimator: Any, X: Any, y: Any, sample_weight: Any) -> None:
-    from sklearn.base import is_classifier, is_regressor
+    from sklearn.base import ClassifierMixin, RegressorMixin, is_classifier, is_regressor
 
     metrics: dict[str, float] = {}
-    weights = {"sample_weight": sample_weight} if sample_weight is not None else {}
-    if hasattr(estimator, "score"):
+    classifier = is_classifier(estimator) and hasattr(estimator, "predict")
+    regressor = not classifier and is_regressor(estimator) and hasattr(estimator, "predict")
+    y_pred = estimator.predict(X) if classifier or regressor else None
+    if classifier:
+        metrics.update(_classifier_metrics(fit, estimator, X, y, y_pred, sample_weight))
+    elif regressor:
+        metrics.update(_regressor_metrics(fit, y, y_pred, sample_weight))
+    # The mixins' score is accuracy or R2 of the same prediction: no second predict.
+    score = type(estimator).score if hasattr(estimator, "score") else None
+    if score is not None and classifier and score is ClassifierMixin.score:
+        metrics[PREFIX + "score"] = metrics.get(PREFIX + "accuracy_score", math.nan)
+    elif score is not None and regressor and score is RegressorMixin.score:
+        metrics[PREFIX + "score"] = metrics.get(PREFIX + "r2_score", math.nan)
+    elif score is not None:
+        weights = {"sample_weight": sample_weight} if sample_weight is not None else {}
         value = fit.attempt("training_score", estimator.score, X, y, **weights)
         if value is not None:
-            metrics[PREFIX + "score"] = value
-    if is_classifier(estimator) and hasattr(estimator, "predict"):
-        y_pred = estimator.predict(X)
-        metrics.update(_classifier_metrics(fit, estimator, X, y, y_pred, sample_weight))
-        fit.log_metrics(metrics)
+            metrics[PREFIX + "score"] = float(value)
+    fit.log_metrics({k: v for k, v in metrics.items() if math.isfinite(v)})
+    if classifier:
         fit.attempt("the classification report", _log_report, estimator, y, y_pred)
         fit.attempt("the confusion matrix", _log_confusion_matrix, estimator, y, y_pred)
-        return
-    if is_regressor(estimator) and hasattr(estimator, "predict"):
-        metrics.update(_regressor_metrics(fit, y, estimator.predict(X), sample_weight))
-    fit.log_metrics(metrics)
 
 
 def _classifier_metrics(
@@ -43,18 +50,20 @@ def _classifier_metrics(
     label = {} if pos_label is None else {"pos_label": pos_label}
     common = {"sample_weight": sample_weight}
     out: dict[str, float] = {}
-    calls: dict[str, Any] = {
-        "precision_score": lambda: m.precision_score(
-            y, y_pred, average=average, zero_division=0, **label, **common
-        ),
-        "recall_score": lambda: m.recall_score(
-            y, y_pred, average=average, zero_division=0, **label, **common
-        ),
-        "f1_score": lambda: m.f1_score(
-            y, y_pred, average=average, zero_division=0, **label, **common
-        ),
-        "accuracy_score": lambda: m.accuracy_score(y, y_pred, **common),
-    }
+    prf = fit.attempt(
+        "precision, recall and f1",
+        m.precision_recall_fscore_support,
+        y,
+        y_pred,
+        average=average,
+        zero_division=0,
+        **label,
+        **common,
+    )
+    if prf is not None:
+        for name, value in zip(("precision_score", "recall_score", "f1_score"), prf, strict=False):
+            out[PREFIX + name] = float(value)
+    calls: dict[str, Any] = {"accuracy_score": lambda: m.accuracy_score(y, y_pred, **common)}
     if hasattr(estimator, "predict_proba"):
         proba = fit.attempt("predict_proba", estimator.predict_proba, X)
         if proba is not None:
@@ -67,7 +76,7 @@ def _classifier_metrics(
             )
     for name, call in calls.items():
         value = fit.attempt(PREFIX + name, call)
-        if value is not None and math.isfinite(float(value)):
+        if value is not None:
             out[PREFIX + name] = float(value)
     return out
 
@@ -98,7 +107,8 @@ def _log_report(estimator: Any, y: Any, y_pred: Any) -> None:
 
 
 def _log_confusion_matrix(estimator: Any, y: Any, y_pred: Any) -> None:
-    """A PNG drawn with matplotlib's object API (no pyplot, no global figure state)."""
+    """A PNG drawn with matplotlib's object API (no pyplot, no global figure state); the
+    counts are written in the cells, so no colour bar is drawn."""
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -112,11 +122,10 @@ def _log_confusion_matrix(estimator: Any, y: Any, y_pred: Any) -> None:
     matrix = confusion_matrix(y, y_pred, labels=labels)
     n = len(labels)
     size = min(12.0, 2.5 + 0.5 * n)
-    fig = Figure(figsize=(size, size * 0.85))
+    fig = Figure(figsize=(size, size))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    image = ax.imshow(matrix, cmap="Blues")
-    fig.colorbar(image, ax=ax)
+    ax.imshow(matrix, cmap="Blues")
     ticks = range(n)
     ax.set_xticks(ticks, [str(v) for v in labels])
     ax.set_yticks(ticks, [str(v) for v in labels])
@@ -129,5 +138,5 @@ def _log_confusion_matrix(estimator: Any, y: Any, y_pred: Any) -> None:
             for j in ticks:
                 color = "white" if matrix[i, j] > threshold else "black"
                 ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color=color)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.18, bottom=0.16, right=0.95, top=0.9)  # cheaper than tight_layout
     fluent.log_figure(fig, PREFIX + "confusion_matrix.png")
