@@ -52,6 +52,12 @@ from runlab.tracking.fluent import (
     set_tracking_uri,
     start_run,
 )
+from runlab.tracking.system_metrics import (
+    disable_system_metrics_logging,
+    enable_system_metrics_logging,
+    set_system_metrics_samples_before_logging,
+    set_system_metrics_sampling_interval,
+)
 
 if TYPE_CHECKING:
     from runlab import artifacts as artifacts
@@ -73,7 +79,9 @@ __all__ = [
     "delete_experiment",
     "delete_run",
     "delete_tag",
+    "disable_system_metrics_logging",
     "download_artifacts",
+    "enable_system_metrics_logging",
     "end_run",
     "entities",
     "errors",
@@ -102,6 +110,8 @@ __all__ = [
     "search_runs",
     "set_experiment",
     "set_experiment_tag",
+    "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
