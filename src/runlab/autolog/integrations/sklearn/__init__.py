@@ -30,10 +30,11 @@ def _on_import(integration: Integration, module: ModuleType) -> None:
     if module.__name__ == "sklearn.metrics":
         _post.patch_metrics(integration, module)
     for value in list(vars(module).values()):
+        # Estimators, and the mixins whose score/fit_transform they inherit.
         if not (
             isinstance(value, type)
             and value.__module__ == module.__name__
-            and issubclass(value, estimator)
+            and (issubclass(value, estimator) or value.__name__.endswith("Mixin"))
         ):
             continue
         for name in FIT_METHODS:

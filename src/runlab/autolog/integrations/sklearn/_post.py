@@ -91,8 +91,14 @@ def _variable_name(X: Any) -> str:
 
 def _remember(prediction: Any, run_id: str, label: str) -> None:
     key = id(prediction)
+
+    def forget(ref: Any) -> None:
+        # Only this prediction's entry: a later one may have been given the same id.
+        if _predictions.get(key, (None,))[0] is ref:
+            _predictions.pop(key, None)
+
     try:
-        ref: Any = weakref.ref(prediction, lambda _r: _predictions.pop(key, None))
+        ref: Any = weakref.ref(prediction, forget)
     except TypeError:
         return
     _predictions[key] = (ref, run_id, label)
