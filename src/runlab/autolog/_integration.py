@@ -110,13 +110,13 @@ class Integration:
         if disable:
             self.disable()
             return
-        common = {k: keywords.get(k, v) for k, v in COMMON.items()}
+        common: dict[str, Any] = {k: keywords.get(k, v) for k, v in COMMON.items()}
         tags = common.pop("extra_tags") or {}
         if not isinstance(tags, Mapping):
             raise InvalidInputError(
                 f"extra_tags: must be a dict of tag names to values, got {type(tags).__name__}"
             )
-        for name in ("log_input_examples", "log_model_signatures", "log_models"):
+        for name in ("log_input_examples", "log_model_signatures", "log_models", "log_datasets"):
             if not isinstance(common[name], bool):
                 raise InvalidInputError(f"{name}: must be True or False, got {common[name]!r}")
         self._options.update({k: v for k, v in keywords.items() if k in self.defaults})
@@ -260,4 +260,4 @@ class Guarded:
 
 
 def _name(owner: Any) -> str:
-    return getattr(owner, "__qualname__", None) or getattr(owner, "__name__", repr(owner))
+    return str(getattr(owner, "__qualname__", None) or getattr(owner, "__name__", repr(owner)))

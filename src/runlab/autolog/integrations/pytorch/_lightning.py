@@ -67,7 +67,7 @@ def _metrics(trainer: Any) -> dict[str, float]:
 
 
 def _make_callback(base: type) -> Any:
-    class RunlabCallback(base):  # type: ignore[valid-type,misc]
+    class RunlabCallback(base):  # type: ignore[misc]
         def __init__(self, fit: Fit) -> None:
             self.fit = fit
             options = fit.config.options
