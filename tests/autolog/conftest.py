@@ -16,6 +16,6 @@ def _fresh(fresh_fluent_state: None, tmp_path: Path) -> Iterator[None]:
     runlab.set_tracking_uri(f"sqlite:///{tmp_path / 'runlab.db'}")
     yield
     runlab.autolog(disable=True)
-    runlab.disable_system_metrics_logging()
-    runlab.set_system_metrics_sampling_interval(None)
-    runlab.set_system_metrics_samples_before_logging(None)
+    from runlab.tracking import system_metrics
+
+    system_metrics._overrides.clear()  # the process-wide choices tests made

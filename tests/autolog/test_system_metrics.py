@@ -82,9 +82,15 @@ def test_enabled_for_the_process_or_by_the_environment(monkeypatch: pytest.Monke
     assert history(refused.info.run_id, MACHINE_KEYS[0]) == []
     runlab.disable_system_metrics_logging()
 
-    monkeypatch.setenv("MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING", "true")
-    runlab.disable_system_metrics_logging()  # the process choice wins over the variable
-    assert current_settings().enabled is False
+    monkeypatch.setenv("RUNLAB_ENABLE_SYSTEM_METRICS_LOGGING", "true")
+    assert current_settings().enabled is False  # the process's choice wins
+
+    from runlab.tracking import system_metrics
+
+    system_metrics._overrides.pop("enabled")
+    with runlab.start_run() as by_env:
+        time.sleep(0.5)
+    assert history(by_env.info.run_id, MACHINE_KEYS[0])
 
 
 def test_settings_from_the_environment() -> None:
