@@ -96,12 +96,14 @@ def test_runs_keep_ids_times_and_every_point(store: SqlStore) -> None:
         "FINISHED",
     )
     assert (run.info.start_time, run.info.end_time) == (1_000, 2_000)
-    assert run.data.params == {"lr": "0.1"} and run.data.tags["team"] == "x"
+    assert run.data.params == {"lr": "0.1"}
+    assert run.data.tags["team"] == "x"
     assert [d.dataset.name for d in run.inputs.dataset_inputs] == ["wine"]
     history = store.get_metric_history(RUN_A, "loss")
     assert [(m.step, m.timestamp) for m in history] == [(i, 1_000 + i) for i in range(1200)]
     odd = store.get_metric_history(RUN_A, "odd")
-    assert math.isnan(odd[0].value) and sorted(m.value for m in odd[1:]) == [-math.inf, math.inf]
+    assert math.isnan(odd[0].value)
+    assert sorted(m.value for m in odd[1:]) == [-math.inf, math.inf]
     assert store.get_run(RUN_B).info.lifecycle_stage == LifecycleStage.DELETED
     assert RUN_B in store.deleted_run_ids()
 
@@ -118,7 +120,8 @@ def test_a_run_id_taken_by_another_experiment_gets_a_new_id(store: SqlStore) -> 
     second = store.import_experiment(Experiment("2", "two", ""))
     store.import_runs(first, [_record(RUN_A)])
     (info,) = store.import_runs(second, [_record(RUN_A)])
-    assert info.run_id != RUN_A and info.experiment_id == second
+    assert info.run_id != RUN_A
+    assert info.experiment_id == second
     assert store.get_run(info.run_id).data.params == {"lr": "0.1"}
 
 
