@@ -12,6 +12,7 @@ command                does
 ``demo``               fill the tracking URI with a small demo experiment
 ``server``             run the tracking server (MLflow-compatible REST API)
 ``ui``                 run the server on the local store and print its URL
+``import-mlflow``      import everything an MLflow store holds (folder, database, server)
 =====================  ==============================================================
 
 Every command works on the tracking URI given by ``--tracking-uri`` (or
@@ -26,7 +27,18 @@ from typing import Any
 import click
 
 from runlab._version import __version__
-from runlab.cli import db, demo, experiments, gc, model_serve, models, runs, server, users
+from runlab.cli import (
+    db,
+    demo,
+    experiments,
+    gc,
+    import_mlflow,
+    model_serve,
+    models,
+    runs,
+    server,
+    users,
+)
 from runlab.cli._output import CliState
 from runlab.errors import RunlabError
 
@@ -83,6 +95,7 @@ cli.add_command(demo.demo)
 cli.add_command(server.server)
 cli.add_command(server.ui)
 cli.add_command(users.users)
+cli.add_command(import_mlflow.import_mlflow)
 
 
 def main() -> None:
