@@ -57,14 +57,13 @@ def run(source: Source, kwargs: dict[str, Any]) -> None:
     options = options_from(kwargs)
     target = Target.open(kwargs["to"] or out.state().tracking_uri)
     ids = IdMap.load(kwargs["mapping"])
-    con = out.console()
     try:
         if not kwargs["verify_only"]:
             progress = Progress() if kwargs["quiet"] else BarProgress()
             with progress:
                 report = import_all(source, target, options, ids=ids, progress=progress)
-            con.print(
-                f"Imported from {out.escape(source.description)} into {out.escape(target.uri)}: "
+            click.echo(
+                f"Imported from {source.description} into {target.uri}: "
                 f"{report.experiments} experiments, {report.runs_imported} runs "
                 f"({report.runs_skipped} already there), {report.metric_points:,} metric points, "
                 f"{report.artifact_files} artifact files ({report.artifact_bytes:,} bytes), "
@@ -72,9 +71,9 @@ def run(source: Source, kwargs: dict[str, Any]) -> None:
                 f"models ({report.model_versions} new versions)."
             )
             for warning in report.warnings:
-                con.print(f"[yellow]warning:[/] {out.escape(warning)}")
+                click.echo(f"warning: {warning}", err=True)
             if ids.changed():
-                con.print(f"Some ids could not be kept; {ids.path} says what became what.")
+                click.echo(f"Some ids could not be kept; {ids.path} says what became what.")
         if kwargs["no_verify"] or options.registry_only:
             return
         checks = verify(source, target.as_source(), options, ids)

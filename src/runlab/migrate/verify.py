@@ -62,7 +62,9 @@ def _runs(source: Source, experiment_id: str, options: Options) -> Iterator[_Run
         for record in records:
             repo = source.artifacts(record.info.artifact_uri) if record.info.artifact_uri else None
             files = _artifacts.list_files(repo) if repo is not None else {}
-            points = Counter(m.key for m in record.metrics)
+            # Identical points (key, step, time, value) count once, as stores keep them.
+            distinct = {(m.key, m.step, m.timestamp, repr(m.value)) for m in record.metrics}
+            points = Counter(p[0] for p in distinct)
             yield _Run(record.info, dict(record.params), points, files)
 
 
