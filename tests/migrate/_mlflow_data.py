@@ -78,7 +78,7 @@ def make(uri: str) -> None:
                 mlflow.log_param("fold", i)
                 for step in range(50):
                     mlflow.log_metric("val_loss", 1.0 / (step + 1 + i), step=step)
-        model_info = mlflow.pyfunc.log_model(
+        mlflow.pyfunc.log_model(
             name="model", python_model=_identity_model(), pip_requirements=[]
         )
     with mlflow.start_run(
@@ -102,7 +102,6 @@ def make(uri: str) -> None:
     client.transition_model_version_stage("wine-model", 2, "Production")
     client.transition_model_version_stage("wine-model", 3, "Staging")
     client.set_registered_model_alias("wine-model", "champion", 2)
-    print(json.dumps({"parent": parent.info.run_id, "logged_model": model_info.model_id}))
 
 
 def _identity_model() -> Any:

@@ -101,7 +101,8 @@ def test_import_keeps_everything_and_twice_adds_nothing(tmp_path: Path, kind: st
     assert result.exit_code == 0, result.output
     assert "5 runs (0 already there)" in result.output
     report = [line for line in result.output.splitlines() if line.startswith("wine ")]
-    assert report and report[0].rstrip().endswith("ok")
+    assert report
+    assert report[0].rstrip().endswith("ok")
     imported = runlab_dump(target)
     assert_same(source, imported)
 
@@ -168,7 +169,8 @@ def test_filters_and_verify_only(tmp_path: Path) -> None:
     assert imported["models"] == {}
     check = run_cli(target, "import-mlflow", uri, "--verify-only", "--experiments", "wine")
     assert check.exit_code == 1
-    assert "run " in check.output and "not in runlab" in check.output
+    assert "run " in check.output
+    assert "not in runlab" in check.output
     registry = run_cli(target, "import-mlflow", uri, "-q", "--registry-only")
     assert registry.exit_code == 0, registry.output
     assert runlab_dump(target)["models"] == source["models"]
