@@ -78,9 +78,7 @@ def make(uri: str) -> None:
                 mlflow.log_param("fold", i)
                 for step in range(50):
                     mlflow.log_metric("val_loss", 1.0 / (step + 1 + i), step=step)
-        mlflow.pyfunc.log_model(
-            name="model", python_model=_identity_model(), pip_requirements=[]
-        )
+        mlflow.pyfunc.log_model(name="model", python_model=_identity_model(), pip_requirements=[])
     with mlflow.start_run(
         run_name="failed", experiment_id=client.get_experiment_by_name("fraud-2024").experiment_id
     ) as failed:

@@ -13,6 +13,9 @@ command                does
 ``server``             run the tracking server (MLflow-compatible REST API)
 ``ui``                 run the server on the local store and print its URL
 ``import-mlflow``      import everything an MLflow store holds (folder, database, server)
+``export``             write experiments, runs, models and artifacts to a runlab archive
+``import``             import a runlab archive
+``copy``               copy experiments between two runlab tracking URIs, keeping ids
 =====================  ==============================================================
 
 Every command works on the tracking URI given by ``--tracking-uri`` (or
@@ -37,6 +40,7 @@ from runlab.cli import (
     models,
     runs,
     server,
+    transfer,
     users,
 )
 from runlab.cli._output import CliState
@@ -96,6 +100,9 @@ cli.add_command(server.server)
 cli.add_command(server.ui)
 cli.add_command(users.users)
 cli.add_command(import_mlflow.import_mlflow)
+cli.add_command(transfer.export)
+cli.add_command(transfer.import_archive)
+cli.add_command(transfer.copy)
 
 
 def main() -> None:
