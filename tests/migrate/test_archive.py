@@ -8,10 +8,11 @@ import json
 import tarfile
 from pathlib import Path
 
-from runlab.migrate import Target
 from tests._cli import assert_one_line_error, run_cli
 from tests.migrate._helpers import assert_same, made_by_mlflow
 from tests.migrate._mlflow_data import runlab_dump
+
+from runlab.migrate import Target
 
 
 def _stage_history(uri: str) -> list[tuple[int, str, str, int]]:
