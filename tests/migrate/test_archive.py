@@ -9,6 +9,7 @@ import tarfile
 from pathlib import Path
 
 from tests._cli import assert_one_line_error, run_cli
+from tests._servers import start_runlab_server
 from tests.migrate._helpers import assert_same, made_by_mlflow
 from tests.migrate._mlflow_data import runlab_dump
 
@@ -98,3 +99,31 @@ def test_a_newer_archive_version_is_refused_clearly(tmp_path: Path) -> None:
     assert_one_line_error(result, "format version 99", "upgrade runlab")
     missing = run_cli(str(tmp_path / "store"), "import", str(tmp_path / "nothing.zip"))
     assert_one_line_error(missing, "neither a folder nor")
+
+
+def test_copy_into_a_runlab_server_maps_the_ids_it_chooses(tmp_path: Path) -> None:
+    made_by_mlflow(tmp_path, f"sqlite:///{tmp_path / 'mlflow.db'}")
+    laptop = f"sqlite:///{tmp_path / 'laptop.db'}"
+    run_cli(laptop, "import-mlflow", f"sqlite:///{tmp_path / 'mlflow.db'}", "-q")
+    theirs = runlab_dump(laptop)
+    with start_runlab_server(tmp_path) as (url, _process):
+        done = run_cli(laptop, "copy", "--from", laptop, "--to", url, "-e", "wine")
+        assert done.exit_code == 0, done.output
+        assert "ids could not be kept" in done.output
+        mapping = json.loads((tmp_path / "runlab-id-map.json").read_text())
+        ours = runlab_dump(url)
+        again = run_cli(laptop, "copy", "--from", laptop, "--to", url, "-e", "wine", "-q")
+        assert "0 runs (4 already there), 0 metric points, 0 artifact files" in again.output
+    wine = {k: v for k, v in theirs["runs"].items() if v["experiment"] == "wine"}
+    assert sorted(mapping["runs"]) == sorted(wine)
+    for run_id, run in wine.items():
+        copied = ours["runs"][mapping["runs"][run_id]]
+        parent = run["tags"].get("mlflow.parentRunId")
+        if parent:
+            run["tags"]["mlflow.parentRunId"] = mapping["runs"][parent]
+        assert copied == run, run_id
+    versions = ours["models"]["wine-model"]["versions"]
+    assert {n: v["stage"] for n, v in versions.items()} == {
+        "1": "Archived", "2": "Production", "3": "Staging"
+    }  # fmt: skip
+    assert ours["models"]["wine-model"]["aliases"] == {"champion": 2}
