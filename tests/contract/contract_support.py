@@ -64,3 +64,14 @@ def pages(fetch: Callable[[str | None], PagedList[T]]) -> list[list[T]]:
             return found
         assert token not in seen, f"page token {token!r} came back twice"
         seen.add(token)
+
+
+def given_tags(tags: dict[str, str], user: str = "alice") -> dict[str, str]:
+    """A run's tags without ``mlflow.user``, checked to name the run's user if present.
+
+    A tracking server tags each new run with its user, as MLflow's does; a database
+    store keeps only the tags it is given (the client adds the user tag before either).
+    """
+    rest = dict(tags)
+    assert rest.pop("mlflow.user", user) == user
+    return rest
