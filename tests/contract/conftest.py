@@ -102,6 +102,7 @@ def _sql_store(kind: str, uri: str, root: Path) -> StoreUnderTest:
         logged_models=SqlLoggedModelStore(store.db),
         database=True,
         reopen=reopen,
+        reopen_registry=lambda: SqlRegistryStore(store.db),  # shares the database
     )
 
 
@@ -144,6 +145,7 @@ def _rest_store(kind: str, base_url: str) -> StoreUnderTest:
         logged_models=None,
         database=False,
         reopen=lambda: RestStore(base_url),
+        reopen_registry=lambda: RestRegistryStore(base_url),
     )
 
 

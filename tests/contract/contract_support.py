@@ -27,8 +27,9 @@ class StoreUnderTest:
     # The store reaches the database itself: it purges runs and takes client-chosen
     # run ids. A REST store refuses both (the server's REST API has neither).
     database: bool
-    # Another store instance on the same data (to close without closing this one).
+    # Other store instances on the same data (to close without closing these).
     reopen: Callable[[], TrackingStore]
+    reopen_registry: Callable[[], RegistryStore]
 
 
 @dataclass

@@ -207,3 +207,13 @@ def test_search_registered_models_refuses_bad_arguments(contract_store: StoreUnd
         registry.search_registered_models(max_results=1001)
     with pytest.raises(InvalidInputError, match="token"):
         registry.search_registered_models(page_token="not-a-token")
+
+
+def test_closing_a_registry_store_leaves_the_others_working(
+    contract_store: StoreUnderTest, names: Names
+) -> None:
+    other = contract_store.reopen_registry()
+    other.create_registered_model(names())
+    other.close()
+    assert contract_store.registry.get_registered_model(names()).name == names()
+    assert contract_store.tracking.get_experiment("0").name == "Default"
