@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 EXPERIMENT_NAME_ENV = "RUNLAB_EXPERIMENT_NAME"
 EXPERIMENT_ID_ENV = "RUNLAB_EXPERIMENT_ID"
+# A run to resume, set by `runlab run` (or `mlflow run`) for the entry point it starts.
+RUN_ID_ENVS = ("RUNLAB_RUN_ID", "MLFLOW_RUN_ID")
 PARENT_TAG = "mlflow.parentRunId"
 NOTE_TAG = "mlflow.note.content"
 # A process that has ended this many runs is a sweep or a notebook, and imports pandas in
@@ -197,8 +199,10 @@ def start_run(
 ) -> ActiveRun:
     """Start a run (or resume ``run_id``) and make it active; use it as a context manager.
 
-    ``capture_context=False`` (or ``RUNLAB_CAPTURE_CONTEXT=false``) skips the automatic
-    source, git, host and version tags.
+    Without ``run_id``, the first top-level ``start_run`` resumes the run named by
+    ``RUNLAB_RUN_ID`` (or ``MLFLOW_RUN_ID``), as MLflow does, and forgets the variables,
+    so later runs of the process are new ones. ``capture_context=False`` (or
+    ``RUNLAB_CAPTURE_CONTEXT=false``) skips the automatic source, git, host and version tags.
     """
     client = _client()
     stack = _stack.get()
@@ -207,6 +211,8 @@ def start_run(
             f"run {stack[-1].info.run_id} is already active: end it with runlab.end_run() "
             "first, or start a child run with start_run(nested=True)"
         )
+    if run_id is None and not stack:
+        run_id = _run_id_from_env()
     if run_id is not None:
         active = _resume(client, run_id)
     else:
@@ -223,6 +229,14 @@ def start_run(
             atexit.register(_end_open_runs_at_exit)
             _state.exit_hook = True
     return active
+
+
+def _run_id_from_env() -> str | None:
+    found = None
+    for name in RUN_ID_ENVS:
+        found = found or os.environ.get(name) or None
+        os.environ.pop(name, None)
+    return found
 
 
 def _create(
