@@ -55,6 +55,7 @@ from runlab.tracking.fluent import (
 if TYPE_CHECKING:
     from runlab import artifacts as artifacts
     from runlab import models as models
+    from runlab import projects as projects
     from runlab import pyfunc as pyfunc
     from runlab import pytorch as pytorch
     from runlab import registry as registry
@@ -108,7 +109,15 @@ __all__ = [
 
 # Loaded on first attribute access: the flavours (runlab.sklearn...) import their
 # frameworks' helpers, and none of these is needed to log a metric.
-_LAZY_SUBMODULES = ("artifacts", "models", "pyfunc", "pytorch", "registry", "sklearn")
+_LAZY_SUBMODULES = (
+    "artifacts",
+    "models",
+    "projects",
+    "pyfunc",
+    "pytorch",
+    "registry",
+    "sklearn",
+)
 
 
 def __getattr__(name: str) -> Any:

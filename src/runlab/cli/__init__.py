@@ -10,6 +10,7 @@ command                does
 ``gc``                 permanently remove deleted runs and their artifacts
 ``db ...``             show and upgrade the database schema revision
 ``demo``               fill the tracking URI with a small demo experiment
+``run``                run a project (a folder or a git repository; MLflow's MLproject)
 ``server``             run the tracking server (MLflow-compatible REST API)
 ``ui``                 run the server on the local store and print its URL
 =====================  ==============================================================
@@ -26,7 +27,7 @@ from typing import Any
 import click
 
 from runlab._version import __version__
-from runlab.cli import db, demo, experiments, gc, model_serve, models, runs, server, users
+from runlab.cli import db, demo, experiments, gc, model_serve, models, run, runs, server, users
 from runlab.cli._output import CliState
 from runlab.errors import RunlabError
 
@@ -80,6 +81,7 @@ models.models.add_command(model_serve.serve)
 cli.add_command(gc.gc)
 cli.add_command(db.db)
 cli.add_command(demo.demo)
+cli.add_command(run.run)
 cli.add_command(server.server)
 cli.add_command(server.ui)
 cli.add_command(users.users)
