@@ -41,8 +41,10 @@ class Team:
     model: str = "model"
     tokens: dict[str, str] = field(default_factory=dict)
 
-    def basic(self, user: str) -> httpx.BasicAuth:
-        return httpx.BasicAuth(user, f"{user}-password")
+    def basic(self, user: str) -> tuple[str, str]:
+        # A pair, not an httpx.BasicAuth: the test client may be built on httpx2, whose
+        # auth classes are its own.
+        return (user, f"{user}-password")
 
     def bearer(self, user: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
