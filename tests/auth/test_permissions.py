@@ -181,6 +181,39 @@ def test_a_renamed_model_keeps_its_grants(team: Team) -> None:
     assert got.status_code == 200
 
 
+def test_a_deleted_models_grants_do_not_pass_to_the_next_model_of_its_name(
+    sqlite_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with make_app(
+        sqlite_uri, tmp_path, monkeypatch, auth_default_permission="NO_PERMISSIONS"
+    ) as client:
+        for user in ("ann", "bob"):
+            body = {"username": user, "password": f"{user}-password"}
+            ok(client.post(f"{API}/users/create", json=body, auth=ADMIN))
+        ann, bob = ("ann", "ann-password"), ("bob", "bob-password")
+        for name in ("m", "other"):
+            ok(client.post(f"{API}/registered-models/create", json={"name": name}, auth=ann))
+        ok(
+            client.request(
+                "DELETE", f"{API}/registered-models/delete", json={"name": "m"}, auth=ann
+            )
+        )
+        ok(client.post(f"{API}/registered-models/create", json={"name": "m"}, auth=bob))
+        got = client.get(f"{API}/registered-models/get", params={"name": "m"}, auth=ann)
+        assert got.status_code == 403
+        # Renaming onto a name another model left behind replaces its grants, no 500.
+        ok(
+            client.request(
+                "DELETE", f"{API}/registered-models/delete", json={"name": "m"}, auth=bob
+            )
+        )
+        body = {"name": "other", "new_name": "m"}
+        ok(client.post(f"{API}/registered-models/rename", json=body, auth=ann))
+        ok(client.get(f"{API}/registered-models/get", params={"name": "m"}, auth=ann))
+        got = client.get(f"{API}/registered-models/get", params={"name": "m"}, auth=bob)
+        assert got.status_code == 403
+
+
 def test_default_read_lets_everyone_read_but_only_grantees_write(
     sqlite_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

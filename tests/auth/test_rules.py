@@ -79,7 +79,10 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/2.0/mlflow/registered-models/alias"): "read model(name)",
     ("POST", "/api/2.0/mlflow/registered-models/alias"): "edit model(name)",
     ("POST", "/api/2.0/mlflow/registered-models/create"): "create after(grant_model)",
-    ("DELETE", "/api/2.0/mlflow/registered-models/delete"): "manage model(name)",
+    (
+        "DELETE",
+        "/api/2.0/mlflow/registered-models/delete",
+    ): "manage model(name) after(forget_model)",
     ("DELETE", "/api/2.0/mlflow/registered-models/delete-tag"): "edit model(name)",
     ("GET", "/api/2.0/mlflow/registered-models/get"): "read model(name)",
     ("GET", "/api/2.0/mlflow/registered-models/get-latest-versions"): "read model(name)",

@@ -113,4 +113,10 @@ class AuthStore(abc.ABC):
 
     @abc.abstractmethod
     def rename_model(self, old: str, new: str) -> None:
-        """Carry a registered model's grants over to its new name."""
+        """Carry a registered model's grants over to its new name, replacing any left
+        under that name (the registry has just found it free)."""
+
+    @abc.abstractmethod
+    def forget_model(self, name: str) -> None:
+        """Drop every grant on a registered model name: the model is gone, and a new
+        model given the name later must not inherit them."""

@@ -162,7 +162,11 @@ class Authorizer:
             if created is not None:
                 self.auth.set_experiment_permission(str(created), user.username, Permission.MANAGE)
         elif rule.after == "grant_model" and args.get("name"):
-            self.auth.set_model_permission(str(args.get("name")), user.username, Permission.MANAGE)
+            name = str(args.get("name"))
+            self.auth.forget_model(name)  # grants a deleted model of this name may have left
+            self.auth.set_model_permission(name, user.username, Permission.MANAGE)
+        elif rule.after == "forget_model" and args.get("name"):
+            self.auth.forget_model(str(args.get("name")))
         elif rule.after == "rename_model" and args.get("name") and args.get("new_name"):
             self.auth.rename_model(str(args.get("name")), str(args.get("new_name")))
         if rule.filter and not user.is_admin and isinstance(result, dict):

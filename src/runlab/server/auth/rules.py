@@ -133,7 +133,7 @@ class Access:
     reads: tuple[Callable[[Args], list[Target]], ...] = ()  # need READ only
     narrow: str | None = None  # an argument listing experiment ids
     filter: str | None = None  # "experiments", "registered_models" or "model_versions"
-    after: str | None = None  # "grant_experiment", "grant_model" or "rename_model"
+    after: str | None = None  # "grant_experiment", "grant_model", "rename_model", "forget_model"
 
     def describe(self) -> str:
         parts = [self.level, *(str(t) for t in self.targets)]

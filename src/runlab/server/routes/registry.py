@@ -141,7 +141,7 @@ def update_registered_model(body: UpdateDescription, registry: Registry) -> dict
 
 
 @router.delete("/registered-models/delete")
-@access("manage", model())
+@access("manage", model(), after="forget_model")
 def delete_registered_model(body: ModelName, registry: Registry) -> dict[str, Any]:
     registry.delete_registered_model(body.name)
     return {}

@@ -325,9 +325,16 @@ class SqlAuthStore(AuthStore):
 
     def rename_model(self, old: str, new: str) -> None:
         table = t.registered_model_permissions
-        self.db.write(
-            lambda conn: conn.execute(table.update().where(table.c.name == old).values(name=new))
-        )
+
+        def move(conn: Connection) -> None:
+            conn.execute(table.delete().where(table.c.name == new))
+            conn.execute(table.update().where(table.c.name == old).values(name=new))
+
+        self.db.write(move)
+
+    def forget_model(self, name: str) -> None:
+        table = t.registered_model_permissions
+        self.db.write(lambda conn: conn.execute(table.delete().where(table.c.name == name)))
 
     def _set(
         self, table: sa.Table, column: str, key: str, username: str, permission: Permission
