@@ -9,9 +9,8 @@ artifact URIs and serves the files under ``/api/2.0/mlflow-artifacts/artifacts/`
   tracking URI's scheme (``http`` when that is not an HTTP URI);
 * ``http(s)://host/…/api/2.0/mlflow-artifacts/artifacts/<path>`` is used as it is.
 
-The repository lives beside the REST store rather than in :mod:`runlab.store.artifacts`
-because it is a client of the same server: it shares the store's connection pool,
-credentials, retries and error mapping. Files move in 1 MB chunks in both directions,
+The repository is a client of the same server as the REST store: it shares that store's
+connection pool, credentials, retries and error mapping (:mod:`runlab.store.rest._http`). Files move in 1 MB chunks in both directions,
 so a file of any size never sits in memory whole.
 """
 
