@@ -10,8 +10,9 @@ artifact URIs and serves the files under ``/api/2.0/mlflow-artifacts/artifacts/`
 * ``http(s)://host/…/api/2.0/mlflow-artifacts/artifacts/<path>`` is used as it is.
 
 The repository is a client of the same server as the REST store: it shares that store's
-connection pool, credentials, retries and error mapping (:mod:`runlab.store.rest._http`). Files move in 1 MB chunks in both directions,
-so a file of any size never sits in memory whole.
+connection pool, credentials, retries and error mapping (:mod:`runlab.store.rest._http`).
+Files move in 1 MB chunks in both directions, so a file of any size never sits in memory
+whole.
 """
 
 from __future__ import annotations
