@@ -7,7 +7,7 @@ import re
 import pytest
 
 from runlab.entities_logged_models import LoggedModelStatus
-from runlab.errors import InvalidFilterError, InvalidInputError, NotFoundError
+from runlab.errors import ConflictError, InvalidFilterError, InvalidInputError, NotFoundError
 from runlab.store.sql.logged_models import SqlLoggedModelStore
 from runlab.store.sql.store import SqlStore
 
@@ -64,7 +64,7 @@ def test_tags_and_params(models: SqlLoggedModelStore) -> None:
     models.log_logged_model_params(model_id, {"x": "1", "y": "2"})  # same value again is fine
     got = models.get_logged_model(model_id)
     assert (got.tags, got.params) == ({"a": "3"}, {"x": "1", "y": "2"})
-    with pytest.raises(InvalidInputError, match="params cannot change"):
+    with pytest.raises(ConflictError, match="params cannot change"):
         models.log_logged_model_params(model_id, {"x": "2"})
     with pytest.raises(NotFoundError, match="no tag 'b'"):
         models.delete_logged_model_tag(model_id, "b")

@@ -53,7 +53,8 @@ class LoggedModelStore(abc.ABC):
 
     @abc.abstractmethod
     def log_logged_model_params(self, model_id: str, params: Mapping[str, str]) -> None:
-        """Add params; re-logging a param with the same value is fine, another is an error."""
+        """Add params; re-logging a param with the same value is fine, another value is a
+        ConflictError (params never change, as a run's)."""
 
     @abc.abstractmethod
     def search_logged_models(

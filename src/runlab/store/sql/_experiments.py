@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from runlab import _validation as check
 from runlab.entities import (
@@ -213,7 +213,12 @@ class ExperimentMethods:
 
         def remove(conn: Connection) -> None:
             self._stage(conn, eid, experiment_id)
-            t = now_ms()
+            # The mark must differ from every earlier deletion time in the experiment, even
+            # one made in the same millisecond, or restore would revive that run too.
+            latest = conn.execute(
+                select(func.max(runs.c.deleted_time)).where(runs.c.experiment_id == eid)
+            ).scalar()
+            t = max(now_ms(), (latest or 0) + 1)
             conn.execute(
                 update(experiments)
                 .where(experiments.c.experiment_id == eid)

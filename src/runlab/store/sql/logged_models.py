@@ -26,7 +26,7 @@ from sqlalchemy import (
 from runlab import _validation as check
 from runlab.entities import LifecycleStage, PagedList
 from runlab.entities_logged_models import LoggedModel, LoggedModelStatus
-from runlab.errors import InvalidInputError, NotFoundError
+from runlab.errors import ConflictError, InvalidInputError, NotFoundError
 from runlab.store import filter as flt
 from runlab.store.logged_models_base import LoggedModelStore, OrderBy
 from runlab.store.sql import _pages
@@ -207,7 +207,7 @@ class SqlLoggedModelStore(LoggedModelStore):
         )
         for key, value in params.items():
             if key in existing and existing[key] != value:
-                raise InvalidInputError(
+                raise ConflictError(
                     f"param {key!r} of logged model {model_id!r} is {existing[key]!r} already; "
                     f"params cannot change (got {value!r})"
                 )
