@@ -27,6 +27,12 @@ MAX_TAGS_PER_BATCH = 100
 MAX_ENTITIES_PER_BATCH = 1000
 MAX_RESULTS_SEARCH_RUNS = 50_000
 MAX_RESULTS_SEARCH_EXPERIMENTS = 50_000
+# A logged dataset (MLflow's column sizes): name, digest, source type; its input tags.
+MAX_DATASET_NAME_LENGTH = 500
+MAX_DATASET_DIGEST_LENGTH = 36
+MAX_DATASET_SOURCE_TYPE_LENGTH = 36
+MAX_INPUT_TAG_KEY_LENGTH = 255
+MAX_INPUT_TAG_VALUE_LENGTH = 500
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 _KEY_RE = re.compile(r"^[/\w.\- ]*$")
@@ -179,6 +185,33 @@ def batch_sizes(metrics: Sequence[Any], params: Sequence[Any], tags: Sequence[An
         raise InvalidInputError(
             f"log_batch: {total} entities; the limit is {MAX_ENTITIES_PER_BATCH} per batch"
         )
+
+
+def dataset_input(index: int, item: Any) -> None:
+    """A dataset input of ``log_inputs``: a name and a digest, every field within its size."""
+    where = f"datasets[{index}]"
+    ds = item.dataset
+    for field, value, limit, required in (
+        ("name", ds.name, MAX_DATASET_NAME_LENGTH, True),
+        ("digest", ds.digest, MAX_DATASET_DIGEST_LENGTH, True),
+        ("source_type", ds.source_type, MAX_DATASET_SOURCE_TYPE_LENGTH, False),
+    ):
+        if not isinstance(value, str) or (required and not value):
+            raise InvalidInputError(f"{where}.dataset.{field}: must be a non-empty string")
+        if len(value) > limit:
+            raise InvalidInputError(
+                f"{where}.dataset.{field} is {len(value)} characters; the limit is {limit}"
+            )
+    for tag in item.tags:
+        for field, value, limit in (
+            ("key", tag.key, MAX_INPUT_TAG_KEY_LENGTH),
+            ("value", tag.value, MAX_INPUT_TAG_VALUE_LENGTH),
+        ):
+            if len(value) > limit:
+                raise InvalidInputError(
+                    f"{where}.tags[{tag.key[:40]!r}].{field} is {len(value)} characters; "
+                    f"the limit is {limit}"
+                )
 
 
 def is_nan(value: float) -> bool:

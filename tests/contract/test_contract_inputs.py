@@ -6,7 +6,7 @@ import pytest
 from contract_support import Names, StoreUnderTest, new_run
 
 from runlab.entities import Dataset, DatasetInput, InputTag, ViewType
-from runlab.errors import ConflictError, NotFoundError
+from runlab.errors import ConflictError, InvalidInputError, NotFoundError
 
 TRAIN = Dataset(
     name="wine",
@@ -74,3 +74,25 @@ def test_search_runs_by_dataset(contract_store: StoreUnderTest, names: Names) ->
     assert found("datasets.context = 'eval'") == {evaluated}
     assert found("datasets.name LIKE '%a%'") == {evaluated}
     assert plain not in found("datasets.name != 'nothing'")
+
+
+@pytest.mark.parametrize(
+    ("item", "rule"),
+    [
+        (DatasetInput(Dataset(name="", digest="d")), "name"),
+        (DatasetInput(Dataset(name="n", digest="")), "digest"),
+        (DatasetInput(Dataset(name="n" * 501, digest="d")), "limit is 500"),
+        (DatasetInput(Dataset(name="n", digest="d" * 37)), "limit is 36"),
+        (DatasetInput(Dataset(name="n", digest="d", source_type="s" * 37)), "limit is 36"),
+        (DatasetInput(TRAIN, (InputTag("k" * 256, "v"),)), "limit is 255"),
+        (DatasetInput(TRAIN, (InputTag("k", "v" * 501),)), "limit is 500"),
+    ],
+)
+def test_log_inputs_refuses_bad_datasets(
+    contract_store: StoreUnderTest, names: Names, item: DatasetInput, rule: str
+) -> None:
+    store = contract_store.tracking
+    rid = new_run(contract_store, store.create_experiment(names()))
+    with pytest.raises(InvalidInputError, match=rule):
+        store.log_inputs(rid, [DatasetInput(BARE), item])
+    assert store.get_run(rid).inputs.dataset_inputs == ()

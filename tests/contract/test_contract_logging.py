@@ -8,7 +8,7 @@ import pytest
 from contract_support import Names, StoreUnderTest, new_run, pages
 
 from runlab.entities import Metric, Param, RunTag
-from runlab.errors import ConflictError, NotFoundError
+from runlab.errors import ConflictError, InvalidInputError, NotFoundError
 
 
 def _run(store: StoreUnderTest, names: Names) -> str:
@@ -161,3 +161,32 @@ def test_log_metric_convenience(contract_store: StoreUnderTest, names: Names) ->
     store.log_metric(rid, Metric("acc", 0.7, 200, 2))
     assert store.get_run(rid).data.metrics == {"acc": 0.7}
     assert _points(store.get_metric_history(rid, "acc")) == [(1, 100, 0.5), (2, 200, 0.7)]
+
+
+@pytest.mark.parametrize(
+    ("batch", "rule"),
+    [
+        ({"metrics": [Metric("", 1.0, 1, 0)]}, "metric key must not be empty"),
+        ({"params": [Param("a b!", "1")]}, "characters outside"),
+        ({"tags": [RunTag("../up", "1")]}, "normalized relative path"),
+        ({"params": [Param("k" * 251, "1")]}, "limit is 250"),
+        ({"params": [Param("p", "x" * 6001)]}, "limit is 6000"),
+        ({"tags": [RunTag("t", "x" * 8001)]}, "limit is 8000"),
+        ({"metrics": [Metric("m", 1.0, 1, 2**63)]}, "step"),
+        ({"metrics": [Metric("m", 1.0, -(2**63) - 1, 0)]}, "timestamp"),
+    ],
+)
+def test_log_batch_refuses_bad_input(
+    contract_store: StoreUnderTest, names: Names, batch: dict[str, list[object]], rule: str
+) -> None:
+    """Bad keys, values, steps and times are refused by name and rule, and nothing of the
+    batch is written; a store never lets a database error through instead."""
+    store = contract_store.tracking
+    rid = _run(contract_store, names)
+    given = {**batch, "metrics": [Metric("ok", 1.0, 1, 0), *batch.get("metrics", [])]}
+    with pytest.raises(InvalidInputError, match=rule):
+        store.log_batch(rid, **given)  # type: ignore[arg-type]
+    run = store.get_run(rid)
+    assert run.data.metrics == {}
+    assert run.data.params == {}
+    assert store.get_metric_history(rid, "ok") == []

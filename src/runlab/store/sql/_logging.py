@@ -2,9 +2,11 @@
 latest value kept per key). Everything runs inside the caller's transaction.
 
 These run for every logged batch, so they are plain SQL through :mod:`._raw` (valid on
-SQLite and PostgreSQL alike) rather than SQLAlchemy expressions. The entities arrive
-validated (the client and the server build them through the checks), so nothing here
-validates them again, except what only the database can tell (immutable params).
+SQLite and PostgreSQL alike) rather than SQLAlchemy expressions. The checks are the
+cheap ones every caller of the store gets (an importer writing to it directly too):
+param and tag keys and values, and each distinct metric key once (a set lookup after
+the first batch). Steps and times are checked only when the database refuses one, so
+the per-point path stays as it was.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DataError
 
+from runlab import _validation as check
 from runlab.entities import LifecycleStage, Metric, Param, RunTag
 from runlab.errors import ConflictError, InvalidInputError, NotFoundError
 from runlab.store.sql import _raw
@@ -73,10 +77,11 @@ def require_active_run(conn: Connection, run_id: str) -> None:
 def write_params(conn: Connection, run_id: str, items: Sequence[Param]) -> None:
     wanted: dict[str, str] = {}
     for p in items:
-        if wanted.setdefault(p.key, p.value) != p.value:
+        value = check.param_value(check.key("param", p.key), p.value)
+        if wanted.setdefault(p.key, value) != value:
             raise ConflictError(
                 f"param {p.key!r} appears twice in one batch with different values "
-                f"({wanted[p.key]!r} and {p.value!r})"
+                f"({wanted[p.key]!r} and {value!r})"
             )
     added = _raw.run_many(conn, _INSERT_PARAM, [(run_id, k, v) for k, v in wanted.items()])
     if added == len(wanted):
@@ -98,7 +103,8 @@ def write_params(conn: Connection, run_id: str, items: Sequence[Param]) -> None:
 
 
 def write_tags(conn: Connection, run_id: str, items: Sequence[RunTag]) -> None:
-    latest: dict[str, str] = {t.key: t.value for t in items}  # last write in a batch wins
+    # The last write of a key in a batch wins.
+    latest = {check.key("tag", t.key): check.tag_value(t.key, t.value) for t in items}
     if RUN_NAME_TAG in latest and not latest[RUN_NAME_TAG]:
         raise InvalidInputError(f"tag {RUN_NAME_TAG!r} (the run name) must not be empty")
     _raw.run_many(conn, _UPSERT_TAG, [(run_id, k, v) for k, v in latest.items()])
@@ -127,12 +133,25 @@ def write_metrics(conn: Connection, run_id: str, items: Sequence[Metric]) -> Non
     in_order: list[_Row] = []
     latest: list[_Row] = []
     for key in sorted(by_key):
+        check.key("metric", key)
         group = by_key[key]
         group.sort(key=_STEP)  # one pass when the batch is in step order already
         in_order += group
         latest.append(_latest(group))
-    _raw.insert_values(conn, _INSERT_METRICS, _SKIP_STORED, in_order, _METRIC_ROWS_PER_STATEMENT)
+    try:
+        _raw.insert_values(
+            conn, _INSERT_METRICS, _SKIP_STORED, in_order, _METRIC_ROWS_PER_STATEMENT
+        )
+    except (OverflowError, DataError):
+        _check_steps_and_times(items)  # names the point the database refused, if one was
+        raise
     _raw.run_many(conn, _UPSERT_LATEST, latest)
+
+
+def _check_steps_and_times(items: Sequence[Metric]) -> None:
+    for m in items:
+        check.int64(f"metric {m.key!r}: step", m.step)
+        check.int64(f"metric {m.key!r}: timestamp", m.timestamp)
 
 
 def _latest(group: list[_Row]) -> _Row:

@@ -242,6 +242,9 @@ class SqlStore(ExperimentMethods, RunQueryMethods, TrackingStore):
         self.db.write(apply)
 
     def log_inputs(self, run_id: str, datasets_in: Sequence[DatasetInput]) -> None:
+        for i, item in enumerate(datasets_in):
+            check.dataset_input(i, item)
+
         def apply(conn: Connection) -> None:
             _logging.require_active_run(conn, run_id)
             eid = conn.execute(
