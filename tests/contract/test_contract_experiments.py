@@ -181,6 +181,9 @@ def test_search_experiments_pages_with_tokens(contract_store: StoreUnderTest, na
     )
     assert [len(page) for page in got] == [2, 2, 1]
     assert [e.experiment_id for page in got for e in page] == ids
+    token = store.search_experiments(ViewType.ALL, 2, f"name LIKE '{names()}-%'").token
+    with pytest.raises(InvalidInputError, match="query"):  # a token belongs to its query
+        store.search_experiments(ViewType.ALL, 2, f"name = '{names('1')}'", None, token)
 
 
 def test_search_experiments_refuses_bad_arguments(contract_store: StoreUnderTest) -> None:

@@ -138,6 +138,11 @@ def test_search_runs_pages_with_tokens(contract_store: StoreUnderTest, names: Na
     first = got[0][0]
     assert (first.data.params, first.data.tags["team"]) == ({"lr": "0.1"}, "a")
     assert first.data.metrics == {"loss": 0.5, "acc": 0.0}
+    token = contract_store.tracking.search_runs([runs.experiment_id], max_results=2).token
+    with pytest.raises(InvalidInputError, match="query"):  # a token belongs to its query
+        contract_store.tracking.search_runs(
+            [runs.experiment_id], "params.lr = '0.1'", max_results=2, page_token=token
+        )
 
 
 def test_search_runs_refuses_bad_arguments(contract_store: StoreUnderTest, names: Names) -> None:
