@@ -87,12 +87,14 @@ def boolean(raw: str) -> bool:
     raise ValueError("is not a boolean (use true or false)")
 
 
-def whole(minimum: int) -> Callable[[str], int]:
+def whole(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
     def parse(raw: str) -> int:
         try:
             value = int(raw)
         except ValueError:
             value = minimum - 1
+        if maximum is not None and not minimum <= value <= maximum:
+            raise ValueError(f"is not a whole number from {minimum} to {maximum}")
         if value < minimum:
             raise ValueError(f"is not a whole number of at least {minimum}")
         return value
@@ -263,4 +265,15 @@ RUNLAB_SERVER_SETTINGS = _var(
     text,
     None,
     "internal: `runlab server` hands its settings to its worker processes in it",
+)
+
+# ------------------------------------------------------------------------ imports and copies
+RUNLAB_IMPORT_WORKERS = _var(
+    "RUNLAB_IMPORT_WORKERS", whole(1, 256), 8, "artifact files copied at once by import and copy"
+)
+RUNLAB_IMPORT_BATCH_POINTS = _var(
+    "RUNLAB_IMPORT_BATCH_POINTS",
+    whole(1, 10_000_000),
+    50_000,
+    "metric points written per transaction (at least one run each)",
 )

@@ -23,6 +23,8 @@ HERE = Path(__file__).parent
 
 COVERAGE: dict[type, dict[str, list[str]]] = {
     TrackingStore: {
+        "import_experiment": ["test_import_experiment_keeps_name_tags_and_stage"],
+        "import_runs": ["test_import_runs_keeps_every_point_and_adds_nothing_the_second_time"],
         "create_experiment": [
             "test_create_and_get_experiment",
             "test_a_taken_name_is_refused_even_when_deleted",
@@ -112,6 +114,9 @@ COVERAGE: dict[type, dict[str, list[str]]] = {
         "set_tag": ["test_set_tag_convenience"],
     },
     RegistryStore: {
+        "import_registered_model": [
+            "test_import_registered_model_keeps_numbers_stages_and_aliases"
+        ],
         "create_registered_model": [
             "test_create_and_get_registered_model",
             "test_bad_model_names_name_the_rule",
@@ -190,6 +195,7 @@ COVERAGE: dict[type, dict[str, list[str]]] = {
         "close": ["test_closing_a_registry_store_leaves_the_others_working"],
     },
     LoggedModelStore: {
+        "import_logged_model": ["test_import_logged_model_keeps_its_id_tags_and_params"],
         "create_logged_model": [
             "test_create_get_and_finalize",
             "test_a_missing_logged_model_is_not_found",

@@ -12,6 +12,10 @@ command                does
 ``demo``               fill the tracking URI with a small demo experiment
 ``server``             run the tracking server (MLflow-compatible REST API)
 ``ui``                 run the server on the local store and print its URL
+``import-mlflow``      import everything an MLflow store holds (folder, database, server)
+``export``             write experiments, runs, models and artifacts to a runlab archive
+``import``             import a runlab archive
+``copy``               copy experiments between two runlab tracking URIs, keeping ids
 =====================  ==============================================================
 
 Every command works on the tracking URI given by ``--tracking-uri`` (or
@@ -27,7 +31,19 @@ import click
 
 from runlab import environment_variables as env
 from runlab._version import __version__
-from runlab.cli import db, demo, experiments, gc, model_serve, models, runs, server, users
+from runlab.cli import (
+    db,
+    demo,
+    experiments,
+    gc,
+    import_mlflow,
+    model_serve,
+    models,
+    runs,
+    server,
+    transfer,
+    users,
+)
 from runlab.cli._output import CliState
 from runlab.errors import RunlabError
 
@@ -84,6 +100,10 @@ cli.add_command(demo.demo)
 cli.add_command(server.server)
 cli.add_command(server.ui)
 cli.add_command(users.users)
+cli.add_command(import_mlflow.import_mlflow)
+cli.add_command(transfer.export)
+cli.add_command(transfer.import_archive)
+cli.add_command(transfer.copy)
 
 
 def main() -> None:

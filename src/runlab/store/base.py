@@ -24,6 +24,7 @@ from runlab.entities import (
     all_pages,
 )
 from runlab.errors import InvalidInputError
+from runlab.store.imports import RunRecord
 
 __all__ = [
     "DEFAULT_EXPERIMENT_ID",
@@ -150,6 +151,30 @@ class TrackingStore(abc.ABC):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]: ...
+
+    # ---------------------------------------------------------------- imports
+    @abc.abstractmethod
+    def import_experiment(self, experiment: Experiment) -> str:
+        """Take in an experiment made elsewhere and return its id here.
+
+        An experiment of the same name is the same experiment: its id is returned and
+        the given tags are set on it. Otherwise it is created with its name, tags,
+        lifecycle stage and times, under its own id when that is a free one (a store
+        that chooses ids itself gives a new one); its artifact location is this store's.
+        """
+
+    @abc.abstractmethod
+    def import_runs(self, experiment_id: str, runs: Sequence[RunRecord]) -> list[RunInfo]:
+        """Take in runs made elsewhere, with every metric point, into one experiment.
+
+        Each run keeps its id, name, user, status, times, lifecycle stage, params, tags
+        and dataset inputs. A run whose id is already in this experiment is the same
+        run: what it lacks is added (points already stored are skipped, tags and its
+        status updated). A run whose id is taken by another experiment, or any run on a
+        store that chooses ids itself, gets a new id. The answer has one info per run,
+        in order, with the id and artifact URI the run has here. SQL stores write all
+        of it in one transaction.
+        """
 
     # ---------------------------------------------------------------- charts
     def get_metric_history_downsampled(

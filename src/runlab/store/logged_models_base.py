@@ -66,3 +66,10 @@ class LoggedModelStore(abc.ABC):
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]:
         """Models in the experiments matching the filter, newest first unless ordered."""
+
+    @abc.abstractmethod
+    def import_logged_model(self, model: LoggedModel) -> LoggedModel:
+        """Take in a logged model made elsewhere, keeping its id, times, status, tags and
+        params, into the experiment ``model.experiment_id`` of this store; a model whose
+        id is stored already is left as it is. The answer is the model as stored here
+        (its artifact location is this store's)."""

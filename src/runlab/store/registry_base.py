@@ -23,6 +23,7 @@ from runlab.entities import (
     RegisteredModel,
 )
 from runlab.errors import InvalidInputError
+from runlab.store.imports import ModelRecord
 
 __all__ = [
     "MAX_ALIAS_LENGTH",
@@ -350,6 +351,17 @@ class RegistryStore(abc.ABC):
 
     @abc.abstractmethod
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion: ...
+
+    # ---------------------------------------------------------------- imports
+    @abc.abstractmethod
+    def import_registered_model(self, record: ModelRecord) -> list[int]:
+        """Take in a registered model made elsewhere; the version numbers added.
+
+        A model of the same name is the same model: its tags are set, and of the
+        versions only those it lacks are added. Versions keep their numbers, times,
+        stages, users, sources, tags and recorded transitions; aliases are set last.
+        Stores that number versions themselves keep the numbers as far as they can.
+        """
 
     # ---------------------------------------------------------------- lifecycle
     @abc.abstractmethod

@@ -20,6 +20,7 @@ from runlab.entities import (
 )
 from runlab.errors import InvalidInputError, NotFoundError
 from runlab.store import registry_base as rules
+from runlab.store.imports import ModelRecord
 from runlab.store.registry_base import RegistryStore
 from runlab.store.rest._http import HttpSession
 
@@ -40,6 +41,11 @@ class RestRegistryStore(RegistryStore):
 
     def close(self) -> None:
         """Nothing to release: connections belong to the process-wide pool of this server."""
+
+    def import_registered_model(self, record: ModelRecord) -> list[int]:
+        from runlab.store.rest import _import
+
+        return _import.import_registered_model(self, record)
 
     def _call(
         self, method: str, endpoint: str, repeatable: bool = True, **fields: Any

@@ -27,6 +27,8 @@ from runlab.entities import (
 )
 from runlab.errors import InvalidInputError, NotFoundError, PartialWriteError, StorageError
 from runlab.store.base import TrackingStore
+from runlab.store.imports import RunRecord
+from runlab.store.rest import _import
 from runlab.store.rest._http import HttpSession
 
 __all__ = ["MAX_REQUEST_BYTES", "RestStore", "batch_chunks"]
@@ -264,6 +266,16 @@ class RestStore(TrackingStore):
         answer = self._post("runs/search", body)
         found = [wire.run_from_json(r) for r in answer.get("runs") or ()]
         return PagedList(found, answer.get("next_page_token") or None)
+
+    # ================================================================ imports
+    def import_experiment(self, experiment: Experiment) -> str:
+        """A server stamps its own id and times; see :mod:`runlab.store.rest._import`."""
+        return _import.import_experiment(self, experiment)
+
+    def import_runs(self, experiment_id: str, runs: Sequence[RunRecord]) -> list[RunInfo]:
+        """One run at a time, each under an id the server chooses (unless it has the
+        run already in this experiment)."""
+        return _import.import_runs(self, experiment_id, runs)
 
     # ================================================================ housekeeping
     def deleted_run_ids(self, older_than_ms: int | None = None) -> list[str]:

@@ -29,7 +29,7 @@ from runlab.entities_logged_models import LoggedModel, LoggedModelStatus
 from runlab.errors import ConflictError, InvalidInputError, NotFoundError
 from runlab.store import filter as flt
 from runlab.store.logged_models_base import LoggedModelStore, OrderBy
-from runlab.store.sql import _pages
+from runlab.store.sql import _import_models, _pages
 from runlab.store.sql._common import experiment_key as _exp_id
 from runlab.store.sql._common import now_ms
 from runlab.store.sql._engine import Database
@@ -278,6 +278,10 @@ class SqlLoggedModelStore(LoggedModelStore):
 
         self.db.write(write)
         return self.get_logged_model(model_id)
+
+    def import_logged_model(self, model: LoggedModel) -> LoggedModel:
+        stored = self.db.write(lambda conn: _import_models.import_logged_model(conn, model))
+        return self.get_logged_model(stored)
 
     def get_logged_model(self, model_id: str) -> LoggedModel:
         with self.db.read() as conn:

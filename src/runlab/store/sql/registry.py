@@ -28,8 +28,9 @@ from runlab.entities import (
 from runlab.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from runlab.store import filter as flt
 from runlab.store import registry_base as rules
+from runlab.store.imports import ModelRecord
 from runlab.store.registry_base import RegistryStore
-from runlab.store.sql import _pages
+from runlab.store.sql import _import_models, _pages
 from runlab.store.sql import registry_search as rsearch
 from runlab.store.sql._common import now_ms
 from runlab.store.sql._engine import Database
@@ -617,6 +618,9 @@ class SqlRegistryStore(RegistryStore):
             self._touch(conn, model_id, now_ms())
 
         self.db.write(apply)
+
+    def import_registered_model(self, record: ModelRecord) -> list[int]:
+        return self.db.write(lambda conn: _import_models.import_registered_model(conn, record))
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
         a = registered_model_aliases.c

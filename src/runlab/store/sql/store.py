@@ -11,6 +11,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from runlab import _validation as check
 from runlab.entities import (
     DatasetInput,
+    Experiment,
     LifecycleStage,
     Metric,
     Param,
@@ -21,7 +22,8 @@ from runlab.entities import (
 )
 from runlab.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
 from runlab.store.base import TrackingStore
-from runlab.store.sql import _hydrate, _logging, _raw
+from runlab.store.imports import RunRecord
+from runlab.store.sql import _hydrate, _import, _logging, _raw
 from runlab.store.sql._common import experiment_key as _exp_id
 from runlab.store.sql._common import now_ms
 from runlab.store.sql._engine import Database
@@ -33,7 +35,6 @@ from runlab.store.sql._experiments import (
 from runlab.store.sql._migrate import ensure_schema
 from runlab.store.sql._run_queries import RunQueryMethods
 from runlab.store.sql.schema import (
-    datasets,
     experiments,
     input_tags,
     latest_metrics,
@@ -250,51 +251,20 @@ class SqlStore(ExperimentMethods, RunQueryMethods, TrackingStore):
             eid = conn.execute(
                 select(runs.c.experiment_id).where(runs.c.run_uuid == run_id)
             ).scalar_one()
-            for item in datasets_in:
-                ds = item.dataset
-                ds_id = conn.execute(
-                    select(datasets.c.dataset_uuid).where(
-                        datasets.c.experiment_id == eid,
-                        datasets.c.name == ds.name,
-                        datasets.c.digest == ds.digest,
-                    )
-                ).scalar()
-                if ds_id is None:
-                    ds_id = uuid.uuid4().hex
-                    conn.execute(
-                        insert(datasets).values(
-                            dataset_uuid=ds_id,
-                            experiment_id=eid,
-                            name=ds.name,
-                            digest=ds.digest,
-                            source_type=ds.source_type,
-                            source=ds.source,
-                            schema=ds.schema,
-                            profile=ds.profile,
-                        )
-                    )
-                link = _logging._insert(conn, run_inputs).on_conflict_do_nothing()
-                conn.execute(link, {"run_uuid": run_id, "dataset_uuid": ds_id})
-                if item.tags:
-                    stmt = _logging._insert(conn, input_tags)
-                    stmt = stmt.on_conflict_do_update(
-                        index_elements=["run_uuid", "dataset_uuid", "key"],
-                        set_={"value": stmt.excluded.value},
-                    )
-                    conn.execute(
-                        stmt,
-                        [
-                            {
-                                "run_uuid": run_id,
-                                "dataset_uuid": ds_id,
-                                "key": t.key,
-                                "value": t.value,
-                            }
-                            for t in item.tags
-                        ],
-                    )
+            _import.link_inputs(conn, int(eid), run_id, datasets_in)
 
         self.db.write(apply)
+
+    # ================================================================ imports
+    def import_experiment(self, experiment: Experiment) -> str:
+        return self.db.write(
+            lambda conn: _import.import_experiment(conn, experiment, self.artifact_root)
+        )
+
+    def import_runs(self, experiment_id: str, runs: Sequence[RunRecord]) -> list[RunInfo]:
+        if not runs:
+            return []
+        return self.db.write(lambda conn: _import.import_runs(conn, experiment_id, runs))
 
     # ================================================================ housekeeping
     def deleted_run_ids(self, older_than_ms: int | None = None) -> list[str]:
