@@ -28,6 +28,7 @@ from runlab.entities import (
     ViewType,
 )
 from runlab.entities_logged_models import LoggedModel
+from runlab.errors import NotFoundError
 from runlab.store.base import TrackingStore
 from runlab.store.imports import ModelRecord, RunRecord
 from runlab.store.logged_models_base import LoggedModelStore
@@ -100,7 +101,8 @@ def test_import_runs_keeps_every_point_and_adds_nothing_the_second_time(
     history = _history(store, kept, "loss")
     assert [(m.step, m.timestamp) for m in history] == [(i, START + i) for i in range(1200)]
     odd = _history(store, kept, "odd")
-    assert math.isnan(odd[0].value) and odd[1].value == math.inf
+    assert math.isnan(odd[0].value)
+    assert odd[1].value == math.inf
     assert store.get_run(infos[1].run_id).info.lifecycle_stage == LifecycleStage.DELETED
 
     # Again, with a new status: no point and no run is added; the status is taken.
@@ -142,7 +144,7 @@ def test_import_registered_model_keeps_numbers_stages_and_aliases(
     assert registry.get_model_version(name, 1).current_stage == "Archived"
     moves = registry.get_model_version_stage_history(name, 1)
     assert [t.to_stage for t in moves] == ["Production", "Archived"]
-    with pytest.raises(Exception, match="not found|does not exist"):
+    with pytest.raises(NotFoundError):
         registry.get_model_version(name, 2)
     # Numbering goes on after the highest imported version.
     assert registry.create_model_version(name, "runs:/x/m").version == 5
