@@ -17,6 +17,14 @@ HEAVY = (
     "rich",
     "click",
     "psycopg",
+    # frameworks autologging patches, and the system-metrics readers
+    "sklearn",
+    "torch",
+    "lightning",
+    "pytorch_lightning",
+    "tensorboard",
+    "psutil",
+    "pynvml",
 )
 
 
@@ -39,3 +47,11 @@ def test_import_runlab_loads_no_server_cli_or_ui() -> None:
     assert web == []
     for package in ("runlab.server", "runlab.cli", "runlab.ui", "runlab.backend"):
         assert not [m for m in loaded if m == package or m.startswith(package + ".")], package
+
+
+def test_autolog_imports_no_framework() -> None:
+    """``runlab.autolog()`` patches frameworks as they are imported, importing none."""
+    code = "import json, sys, runlab; runlab.autolog(); print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = json.loads(out.stdout)
+    assert [m for m in loaded if m.split(".")[0] in HEAVY] == []

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from runlab import entities, errors
 from runlab._version import __version__
+from runlab.autolog import autolog
 from runlab.entities import RunStatus, ViewType
 from runlab.registry._fluent import register_model
 from runlab.tracking.client import RunlabClient
@@ -51,6 +52,12 @@ from runlab.tracking.fluent import (
     set_tracking_uri,
     start_run,
 )
+from runlab.tracking.system_metrics import (
+    disable_system_metrics_logging,
+    enable_system_metrics_logging,
+    set_system_metrics_samples_before_logging,
+    set_system_metrics_sampling_interval,
+)
 
 if TYPE_CHECKING:
     from runlab import artifacts as artifacts
@@ -71,11 +78,14 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "autolog",
     "create_experiment",
     "delete_experiment",
     "delete_run",
     "delete_tag",
+    "disable_system_metrics_logging",
     "download_artifacts",
+    "enable_system_metrics_logging",
     "end_run",
     "entities",
     "errors",
@@ -104,6 +114,8 @@ __all__ = [
     "search_runs",
     "set_experiment",
     "set_experiment_tag",
+    "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

@@ -158,6 +158,28 @@ RUNLAB_PRELOAD_PANDAS = _var(
     "RUNLAB_PRELOAD_PANDAS", boolean, True, "import pandas in the background after ten runs"
 )
 
+RUNLAB_ENABLE_SYSTEM_METRICS_LOGGING = _var(
+    "RUNLAB_ENABLE_SYSTEM_METRICS_LOGGING",
+    boolean,
+    False,
+    "log system metrics (CPU, memory, disk, network, GPU) for every run",
+    "MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING",
+)
+RUNLAB_SYSTEM_METRICS_SAMPLING_INTERVAL = _var(
+    "RUNLAB_SYSTEM_METRICS_SAMPLING_INTERVAL",
+    positive_seconds,
+    10.0,
+    "seconds between two samples of system metrics",
+    "MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL",
+)
+RUNLAB_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING = _var(
+    "RUNLAB_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING",
+    whole(1),
+    1,
+    "samples averaged into each logged system metric point",
+    "MLFLOW_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING",
+)
+
 # ------------------------------------------------------------------------ HTTP client
 RUNLAB_TRACKING_USERNAME = _var(
     "RUNLAB_TRACKING_USERNAME", text, None, "user name for a server", "MLFLOW_TRACKING_USERNAME"

@@ -197,8 +197,9 @@ def log_model(
     """Save with ``save(local_path)`` into a temporary folder, upload it to the active
     run's artifacts (starting a run when none is active, as MLflow does) and register it
     when ``registered_model_name`` is given."""
-    import runlab
+    from runlab.registry._fluent import register_model
     from runlab.store.artifacts import _paths
+    from runlab.tracking import fluent
 
     if artifact_path and name and artifact_path != name:
         raise InvalidInputError(
@@ -207,7 +208,7 @@ def log_model(
     path = _paths.normalize(name or artifact_path or "model")
     if not path:
         raise InvalidInputError("artifact_path (or name) must not be empty")
-    run = runlab.active_run() or runlab.start_run()
+    run = fluent.active_run() or fluent.start_run()
     run_id = run.info.run_id
     with tempfile.TemporaryDirectory(prefix="runlab-model-") as tmp:
         local = os.path.join(tmp, posixpath.basename(path))
@@ -215,12 +216,12 @@ def log_model(
         # The descriptor names the run and the path it is logged to.
         model.run_id, model.artifact_path = run_id, path
         model.save(local)
-        runlab.log_artifacts(local, path)
+        fluent.log_artifacts(local, path)
     model_uri = f"runs:/{run_id}/{path}"
     info = ModelInfo.from_model(model, model_uri)
     _record_history(run_id, model)
     if registered_model_name:
-        version = runlab.register_model(model_uri, registered_model_name)
+        version = register_model(model_uri, registered_model_name)
         info.registered_model_version = int(version.version)
     return info
 

@@ -40,6 +40,7 @@ from runlab.tracking.client import RunlabClient
 
 if TYPE_CHECKING:
     from runlab.store.artifacts.base import FileInfo
+    from runlab.tracking.system_metrics import SystemMetricsMonitor
 
 PARENT_TAG = "mlflow.parentRunId"
 NOTE_TAG = "mlflow.note.content"
@@ -104,6 +105,7 @@ class _State:
         self.params: dict[str, dict[str, str]] = {}  # run -> params logged from here
         self.exit_hook = False
         self.runs_ended = 0
+        self.monitors: dict[str, SystemMetricsMonitor] = {}  # run -> its sampler
 
 
 _state = _State()
@@ -194,11 +196,14 @@ def start_run(
     tags: dict[str, Any] | None = None,
     description: str | None = None,
     capture_context: bool | None = None,
+    log_system_metrics: bool | None = None,
 ) -> ActiveRun:
     """Start a run (or resume ``run_id``) and make it active; use it as a context manager.
 
     ``capture_context=False`` (or ``RUNLAB_CAPTURE_CONTEXT=false``) skips the automatic
-    source, git, host and version tags.
+    source, git, host and version tags. ``log_system_metrics`` samples CPU, memory, disk,
+    network and GPUs while the run is active (None: as the process and environment say;
+    see :mod:`runlab.tracking.system_metrics`).
     """
     client = _client()
     stack = _stack.get()
@@ -216,6 +221,7 @@ def start_run(
             client, experiment_id, run_name, parent_run_id, tags, description, capture_context
         )
     _stack.set((*stack, active))
+    _start_system_metrics(client, active.info.run_id, log_system_metrics)
     with _state.lock:
         _state.open_runs[active.info.run_id] = active
         _state.last_run_id = active.info.run_id
@@ -223,6 +229,18 @@ def start_run(
             atexit.register(_end_open_runs_at_exit)
             _state.exit_hook = True
     return active
+
+
+def _start_system_metrics(client: RunlabClient, run_id: str, requested: bool | None) -> None:
+    from runlab.tracking.system_metrics import monitor_for_run
+
+    def log(metrics: dict[str, float], step: int) -> None:
+        client.log_metrics(run_id, metrics, step=step, synchronous=False)
+
+    monitor = monitor_for_run(log, requested)
+    if monitor is not None:
+        with _state.lock:
+            _state.monitors[run_id] = monitor
 
 
 def _create(
@@ -287,6 +305,9 @@ def _end(run_id: str, status: str, raise_errors: bool, at_exit: bool = False) ->
         was_open = _state.open_runs.pop(run_id, None) is not None
         if was_open:
             _state.last_run_id = run_id  # as in MLflow: the run ended last
+        monitor = _state.monitors.pop(run_id, None)
+    if monitor is not None:
+        monitor.stop()  # its last points are queued before the flush below
     if not was_open:
         return
     _state.params.pop(run_id, None)

@@ -1,0 +1,1 @@
+"""One module (or package) per framework; each registers its Integration when imported."""
