@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     from runlab import keras as keras
     from runlab import lightgbm as lightgbm
     from runlab import models as models
+    from runlab import projects as projects
     from runlab import pyfunc as pyfunc
     from runlab import pytorch as pytorch
     from runlab import registry as registry
@@ -129,6 +130,7 @@ _LAZY_SUBMODULES = (
     "keras",
     "lightgbm",
     "models",
+    "projects",
     "pyfunc",
     "pytorch",
     "registry",

@@ -158,6 +158,13 @@ RUNLAB_PRELOAD_PANDAS = _var(
     "RUNLAB_PRELOAD_PANDAS", boolean, True, "import pandas in the background after ten runs"
 )
 
+RUNLAB_RUN_ID = _var(
+    "RUNLAB_RUN_ID",
+    text,
+    None,
+    "run the first top-level start_run resumes (set by `runlab run` for its entry point)",
+    "MLFLOW_RUN_ID",
+)
 RUNLAB_ENABLE_SYSTEM_METRICS_LOGGING = _var(
     "RUNLAB_ENABLE_SYSTEM_METRICS_LOGGING",
     boolean,
@@ -298,4 +305,13 @@ RUNLAB_IMPORT_BATCH_POINTS = _var(
     whole(1, 10_000_000),
     50_000,
     "metric points written per transaction (at least one run each)",
+)
+
+# ------------------------------------------------------------------------ projects
+RUNLAB_PROJECTS_CACHE_DIR = _var(
+    "RUNLAB_PROJECTS_CACHE_DIR",
+    text,
+    None,
+    "where `runlab run` keeps cloned repositories, checkouts and built environments "
+    "(default: the user's cache folder, runlab/projects)",
 )

@@ -10,6 +10,7 @@ command                does
 ``gc``                 permanently remove deleted runs and their artifacts
 ``db ...``             show and upgrade the database schema revision
 ``demo``               fill the tracking URI with a small demo experiment
+``run``                run a project (a folder or a git repository; MLflow's MLproject)
 ``server``             run the tracking server (MLflow-compatible REST API)
 ``ui``                 run the server on the local store and print its URL
 ``import-mlflow``      import everything an MLflow store holds (folder, database, server)
@@ -39,6 +40,7 @@ from runlab.cli import (
     import_mlflow,
     model_serve,
     models,
+    run,
     runs,
     server,
     transfer,
@@ -97,6 +99,7 @@ models.models.add_command(model_serve.serve)
 cli.add_command(gc.gc)
 cli.add_command(db.db)
 cli.add_command(demo.demo)
+cli.add_command(run.run)
 cli.add_command(server.server)
 cli.add_command(server.ui)
 cli.add_command(users.users)

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from runlab.store.artifacts.base import FileInfo
     from runlab.tracking.system_metrics import SystemMetricsMonitor
 
+# A run to resume, set by `runlab run` (or `mlflow run`) for the entry point it starts.
+RUN_ID_ENV = env.RUNLAB_RUN_ID
 PARENT_TAG = "mlflow.parentRunId"
 NOTE_TAG = "mlflow.note.content"
 # A process that has ended this many runs is a sweep or a notebook, and imports pandas in
@@ -200,10 +202,13 @@ def start_run(
 ) -> ActiveRun:
     """Start a run (or resume ``run_id``) and make it active; use it as a context manager.
 
-    ``capture_context=False`` (or ``RUNLAB_CAPTURE_CONTEXT=false``) skips the automatic
-    source, git, host and version tags. ``log_system_metrics`` samples CPU, memory, disk,
-    network and GPUs while the run is active (None: as the process and environment say;
-    see :mod:`runlab.tracking.system_metrics`).
+    Without ``run_id``, the first top-level ``start_run`` resumes the run named by
+    ``RUNLAB_RUN_ID`` (or ``MLFLOW_RUN_ID``), as MLflow does, and forgets the variables,
+    so later runs of the process are new ones. ``capture_context=False`` (or
+    ``RUNLAB_CAPTURE_CONTEXT=false``) skips the automatic source, git, host and version tags.
+    ``log_system_metrics`` samples CPU, memory, disk, network and GPUs while the run is
+    active (None: as the process and environment say; see
+    :mod:`runlab.tracking.system_metrics`).
     """
     client = _client()
     stack = _stack.get()
@@ -212,6 +217,8 @@ def start_run(
             f"run {stack[-1].info.run_id} is already active: end it with runlab.end_run() "
             "first, or start a child run with start_run(nested=True)"
         )
+    if run_id is None and not stack:
+        run_id = _run_id_from_env()
     if run_id is not None:
         active = _resume(client, run_id)
     else:
@@ -241,6 +248,14 @@ def _start_system_metrics(client: RunlabClient, run_id: str, requested: bool | N
     if monitor is not None:
         with _state.lock:
             _state.monitors[run_id] = monitor
+
+
+def _run_id_from_env() -> str | None:
+    found = RUN_ID_ENV.get()
+    for name in (RUN_ID_ENV.name, RUN_ID_ENV.mlflow_name):
+        if name:
+            os.environ.pop(name, None)
+    return found
 
 
 def _create(
