@@ -76,7 +76,6 @@ def prepare(
         return Environment("local", record={"manager": "local", "python": sys.executable})
     if manager == "docker":
         assert project.env.docker is not None
-        _docker.check_usable(str(project.env.docker["image"]))
         return Environment("docker", record={"manager": "docker", **project.env.docker},
                            docker=project.env.docker)  # fmt: skip
     reqs = None if manager == "conda" else python_requirements(project)

@@ -87,8 +87,9 @@ class ProcessGroup:
         if process is None:
             return CANCELLED
         assert process.stdout is not None
-        for line in process.stdout:
-            log.write(line)
+        with process.stdout:
+            for line in process.stdout:
+                log.write(line)
         return process.wait()
 
     def run(self, argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> int:

@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from runlab.entities import RunStatus
 from runlab.errors import InvalidInputError, RunlabError
-from runlab.projects import _record, environments, params
+from runlab.projects import _docker, _record, environments, params
 from runlab.projects._process import BuildLog
 from runlab.projects._settings import ProjectSettings
 from runlab.projects.fetch import fetch
@@ -54,15 +54,17 @@ def run(
     source = fetch(str(uri), version, settings)
     try:
         project = load_project(source.work_dir)
-        entry = project.entry_point(entry_point)
-        resolved = params.resolve(entry, parameters or {}, Path.cwd(), source.work_dir)
         manager = environments.choose_manager(project, env_manager)
+        if manager == "docker":  # what is missing, before a run is made
+            assert project.env.docker is not None
+            _docker.check_usable(str(project.env.docker["image"]))
         client = _client(tracking_uri)
         log = BuildLog(output)
-        if build_only:
-            plan = Plan(client, source, project, manager, resolved.command, None, "",
-                        settings, log)  # fmt: skip
+        if build_only:  # no entry point runs: its parameters are not needed
+            plan = Plan(client, source, project, manager, "", None, "", settings, log)
         else:
+            entry = project.entry_point(entry_point)
+            resolved = params.resolve(entry, parameters or {}, Path.cwd(), source.work_dir)
             if run_id is not None:  # the run's own experiment
                 exp_id = str(client.get_run(run_id).info.experiment_id)
             else:
