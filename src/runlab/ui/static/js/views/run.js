@@ -1,14 +1,15 @@
-// One run: overview (status, duration, user, source, commit, parent and children,
-// description), params and latest metrics, charts, editable tags, datasets, artifacts.
+// One run: overview (status, duration, user, source, commit, re-run command, parent and
+// children, description), params and latest metrics, charts, editable tags, datasets, artifacts.
 
 import { api, metricMap, paramMap, tagMap } from "../api.js";
 import { artifactBrowser } from "../artifacts.js";
 import { chartGrid, runColor } from "../charts.js";
 import { clear, h } from "../dom.js";
 import { descriptionCard, tagsCard } from "../editable.js";
-import { formatDuration, formatNumber, formatTime, runDuration, shortCommit, statusBadge } from "../format.js";
+import { formatDuration, formatNumber, formatTime, runDuration, statusBadge } from "../format.js";
 import { stageBadge, versionHash } from "../registry.js";
 import { buildHash, quoteString, replaceHash } from "../state.js";
+import { sourceFields } from "./run_source.js";
 
 const TABS = [
   ["overview", "Overview"],
@@ -134,7 +135,6 @@ export async function runView(ctx) {
         if (data.next_page_token) versionsCell.appendChild(document.createTextNode(" and more"));
       })
       .catch(() => (versionsCell.textContent = "—"));
-    const commit = tagsNow["mlflow.source.git.commit"];
     const fields = [
       ["Run ID", h("span", { class: "mono" }, info.run_id)],
       ["Status", statusBadge(info.status)],
@@ -142,9 +142,7 @@ export async function runView(ctx) {
       ["Ended", formatTime(info.end_time) || "—"],
       ["Duration", formatDuration(runDuration(info)) || "—"],
       ["User", info.user_id || "—"],
-      ["Source", tagsNow["mlflow.source.name"] ? h("span", { class: "mono", title: tagsNow["mlflow.source.name"] }, tagsNow["mlflow.source.name"]) : "—"],
-      ["Source type", tagsNow["mlflow.source.type"] || "—"],
-      ["Git commit", commit ? h("span", { class: "mono", title: commit }, shortCommit(commit)) : "—"],
+      ...sourceFields(run, tagsNow),
       ["Parent run", parentCell],
       ["Child runs", childrenCell],
       ["Registered as", versionsCell],
