@@ -185,6 +185,7 @@ def test_a_failing_entry_point_ends_the_run_failed(
     assert submitted.wait() is False
     assert submitted.get_status() == RunStatus.FAILED
     assert submitted.exit_code == 3
+    assert submitted.failure == "the entry point exited with code 3"
 
 
 def test_run_id_attaches_to_an_existing_run(

@@ -79,9 +79,8 @@ def run(
         raise
     submitted = start(plan, synchronous)
     if synchronous and submitted.get_status() != RunStatus.FINISHED:
-        message = submitted._execution.message
         what = f"run {submitted.run_id}" if submitted.run_id else "the build"
-        raise RunlabError(f"{what} ended {submitted.get_status()}: {message}")
+        raise RunlabError(f"{what} ended {submitted.get_status()}: {submitted.failure}")
     return submitted
 
 

@@ -167,6 +167,11 @@ class SubmittedRun:
     def exit_code(self) -> int | None:
         return self._execution.exit_code
 
+    @property
+    def failure(self) -> str:
+        """Why the run did not finish ("" while it runs or when it finished)."""
+        return self._execution.message
+
     def wait(self) -> bool:
         """Wait for the end; True when the run FINISHED."""
         self._execution.wait()
