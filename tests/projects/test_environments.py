@@ -7,6 +7,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests._cli import assert_one_line_error, run_cli
@@ -144,7 +145,7 @@ def _path_with(tmp_path: Path, **scripts: str) -> str:
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    for name in ("git", "bash"):
+    for name in ("git", "bash", "mkdir", "ln"):
         found = shutil.which(name)
         assert found is not None
         (bin_dir / name).symlink_to(found)
@@ -244,3 +245,65 @@ def test_the_failed_build_message_is_the_api_error_too(
         runlab.projects.run(str(project), parameters={"data": "d"}, env_manager="virtualenv",
                             tracking_uri=tracking)  # fmt: skip
     assert os.listdir(fresh_cache / "envs")  # the log stays beside the environments
+
+
+def test_runs_of_a_git_url_share_one_environment_across_checkouts(
+    sample_repo: Any, tracking: str, fresh_cache: Path, tmp_path: Path
+) -> None:
+    prefixes = []
+    for version in ("v1", "main"):
+        out = tmp_path / f"{version}.json"
+        submitted = runlab.projects.run(
+            sample_repo.url, parameters={"data": "d", "out": str(out)}, version=version,
+            env_manager="uv", tracking_uri=tracking,
+        )  # fmt: skip
+        assert submitted.environment is not None
+        prefixes.append((submitted.environment.prefix, submitted.environment.reused))
+        assert json.loads(out.read_text())["six"].startswith(str(submitted.environment.prefix))
+    assert prefixes[0][0] == prefixes[1][0]
+    assert [reused for _, reused in prefixes] == [False, True]
+
+
+FAKE_CONDA = """\
+# A stand-in for conda's command line: `env create --prefix P --file F` makes P an
+# environment whose python is this interpreter; `list --export` lists one package.
+case "$1 $2" in
+  "env create")
+    while [ $# -gt 0 ]; do [ "$1" = --prefix ] && prefix="$2"; shift; done
+    mkdir -p "$prefix/bin" && ln -s "{python}" "$prefix/bin/python"
+    echo "created $prefix";;
+  "list --export") echo "six=1.17.0=py_0";;
+  *) exit 2;;
+esac
+"""
+
+
+def test_conda_builds_from_the_conda_file_once(
+    tmp_path: Path, tracking: str, fresh_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "MLproject").write_text(
+        "conda_env: conda.yaml\nentry_points:\n  main:\n"
+        "    command: python -c 'import os, sys; "
+        'print(sys.executable, os.environ["CONDA_PREFIX"])\' > where.txt\n'
+    )
+    (folder / "conda.yaml").write_text("dependencies:\n  - python=3.11\n  - six\n")
+    monkeypatch.setenv("PATH", _path_with(tmp_path, conda=FAKE_CONDA.format(python=sys.executable)))
+    for reused in (False, True):
+        submitted = runlab.projects.run(str(folder), tracking_uri=tracking)  # conda: the default
+        env = submitted.environment
+        assert env is not None
+        assert env.manager == "conda"
+        assert env.reused is reused
+        python, prefix = (folder / "where.txt").read_text().split()
+        assert prefix == str(env.prefix)
+        assert python == str(env.prefix / "bin" / "python")
+    assert submitted.run_id is not None
+    client = RunlabClient(tracking)
+    assert client.get_run(submitted.run_id).data.tags["mlflow.project.env"] == "conda"
+    assert _artifact(client, submitted.run_id, "environment/requirements.lock.txt") == (
+        "six=1.17.0=py_0\n"
+    )

@@ -296,3 +296,42 @@ def test_ctrl_c_ends_the_run_killed_and_stops_the_child_group(
     assert "Traceback" not in stderr
     assert all(_gone(pid) for pid in pids)
     assert RunlabClient(tracking).get_run(_only_run(tracking)).info.status == RunStatus.KILLED
+
+
+def test_a_folder_without_mlproject_runs_its_scripts_by_name(
+    tmp_path: Path, tracking: str, cache: Path
+) -> None:
+    folder = tmp_path / "scripts"
+    folder.mkdir()
+    (folder / "hello.py").write_text(
+        "import sys; open('py.txt', 'w').write(' '.join(sys.argv[1:]))"
+    )
+    (folder / "hello.sh").write_text('echo "$@" > sh.txt\n')
+    runlab.projects.run(str(folder), "hello.py", {"n": 3}, env_manager="local",
+                        tracking_uri=tracking)  # fmt: skip
+    runlab.projects.run(str(folder), "hello.sh", {"who": "you all"}, env_manager="local",
+                        tracking_uri=tracking)  # fmt: skip
+    assert (folder / "py.txt").read_text() == "--n 3"
+    assert (folder / "sh.txt").read_text() == "--who you all\n"
+    entry_points = {r.data.tags["mlflow.project.entryPoint"] for r in
+                    RunlabClient(tracking).search_runs(["0"])}  # fmt: skip
+    assert entry_points == {"hello.py", "hello.sh"}
+
+
+@pytest.mark.parametrize(
+    ("uri", "git", "base", "sub"),
+    [
+        ("https://example.org/team/wine.git#training", True, "https://example.org/team/wine.git",
+         "training"),
+        ("ssh://git@example.org/team/wine.git", True, "ssh://git@example.org/team/wine.git", ""),
+        ("git@example.org:team/wine.git#a/b/", True, "git@example.org:team/wine.git", "a/b"),
+        ("file:///srv/repo", True, "file:///srv/repo", ""),
+        ("./project#sub", False, "./project", "sub"),
+        ("/abs/project", False, "/abs/project", ""),
+    ],
+)  # fmt: skip
+def test_which_uris_are_git(uri: str, git: bool, base: str, sub: str) -> None:
+    from runlab.projects.fetch import is_git_uri, split_uri
+
+    assert split_uri(uri) == (base, sub)
+    assert is_git_uri(base) is git

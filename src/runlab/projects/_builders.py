@@ -102,6 +102,8 @@ def prepare(
                         f"building the {manager} environment failed ({argv[0]} "
                         f"{argv[1] if len(argv) > 1 else ''} exited with {code})"
                     )
+            if not (prefix / "bin").is_dir():
+                raise RunlabError(f"building the {manager} environment made no {prefix}")
             freeze = _freeze(manager, prefix, project.directory, group)
         except BaseException:
             shutil.rmtree(prefix, ignore_errors=True)
