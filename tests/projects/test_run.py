@@ -335,3 +335,17 @@ def test_which_uris_are_git(uri: str, git: bool, base: str, sub: str) -> None:
 
     assert split_uri(uri) == (base, sub)
     assert is_git_uri(base) is git
+
+
+def test_an_experiment_option_wins_over_the_other_ones_variable(
+    project: Path, tracking: str, cache: Path, tmp_path: Path
+) -> None:
+    exp = RunlabClient(tracking).create_experiment("chosen")
+    args = ["run", str(project), "--env-manager", "local", "-P", "data=d",
+            "-P", f"out={tmp_path / 'o'}"]  # fmt: skip
+    result = run_cli(tracking, *args, "--experiment-id", exp,
+                     env={"RUNLAB_EXPERIMENT_NAME": "from-env"})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert len(RunlabClient(tracking).search_runs([exp])) == 1
+    both = run_cli(tracking, *args, "--experiment-id", exp, "--experiment-name", "x")
+    assert_one_line_error(both, "give experiment_name or experiment_id, not both")

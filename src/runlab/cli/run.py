@@ -79,6 +79,13 @@ def run(
     from runlab.projects import params, runner
 
     state = out.state()
+    if experiment_name and experiment_id:  # a variable gives way to an option
+        ctx = click.get_current_context()
+        from_env = click.core.ParameterSource.ENVIRONMENT
+        if ctx.get_parameter_source("experiment_name") is from_env:
+            experiment_name = None
+        elif ctx.get_parameter_source("experiment_id") is from_env:
+            experiment_id = None
     try:
         submitted = runner.run(
             uri,
