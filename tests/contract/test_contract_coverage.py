@@ -62,6 +62,7 @@ COVERAGE: dict[type, dict[str, list[str]]] = {
             "test_create_and_get_run",
             "test_a_run_in_a_missing_experiment_is_not_found",
             "test_client_chosen_run_ids",
+            "test_a_run_without_a_name_gets_one",
         ],
         "get_run": ["test_create_and_get_run", "test_a_missing_run_is_not_found"],
         "update_run_info": ["test_update_run_info", "test_update_run_info_refuses_bad_values"],

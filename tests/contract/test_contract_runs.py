@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -27,6 +28,18 @@ def test_create_and_get_run(contract_store: StoreUnderTest, names: Names) -> Non
     assert given_tags(run.data.tags) == {"owner": "ml", "mlflow.runName": "baseline"}
     assert (run.data.metrics, run.data.params) == ({}, {})
     assert run.inputs.dataset_inputs == ()
+
+
+def test_a_run_without_a_name_gets_one(contract_store: StoreUnderTest, names: Names) -> None:
+    store = contract_store.tracking
+    eid = store.create_experiment(names())
+    generated = store.create_run(eid, "alice", START, {}, "")
+    assert re.fullmatch(r"[a-z]+-[a-z]+-\d+", generated.run_name)
+    assert store.get_run(generated.run_id).data.tags["mlflow.runName"] == generated.run_name
+    # Without a run_name, the mlflow.runName tag names the run.
+    tagged = store.create_run(eid, "alice", START, {"mlflow.runName": "from-tag"}, "")
+    assert tagged.run_name == "from-tag"
+    assert store.get_run(tagged.run_id).info.run_name == "from-tag"
 
 
 def test_a_run_in_a_missing_experiment_is_not_found(contract_store: StoreUnderTest) -> None:

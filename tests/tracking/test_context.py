@@ -285,7 +285,7 @@ def test_installed_packages():
 
 def test_module_import_is_light():
     heavy = ("subprocess", "numpy", "pandas", "PIL", "matplotlib", "socket")
-    statement = "import runlab.tracking._context, runlab.tracking._names"
+    statement = "import runlab.tracking._context, runlab.store._names"
     assert loaded_after(statement, heavy) == []
 
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from runlab.tracking._names import ADJECTIVES, NOUNS, generate_run_name
+from runlab.store._names import ADJECTIVES, NOUNS, generate_run_name
 
 NAME_RE = re.compile(r"^[a-z]+-[a-z]+-\d{3}$")
 

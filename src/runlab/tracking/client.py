@@ -134,8 +134,8 @@ class RunlabClient(RegistryClientMixin):
         run_name: str | None = None,
         user_id: str | None = None,
     ) -> Run:
+        from runlab.store._names import generate_run_name
         from runlab.tracking._context import current_user
-        from runlab.tracking._names import generate_run_name
 
         tag_map = {k: str(v) for k, v in tags_dict(tags).items()}
         name = run_name or tag_map.get("mlflow.runName") or generate_run_name()

@@ -134,7 +134,7 @@ def _run_payload(store: Store, created: Run | RunInfo) -> dict[str, Any]:
 @router.post("/runs/create", response_model=_schemas.GetRunOut)
 @access("edit", experiment())
 def create_run(body: CreateRun, store: Store) -> dict[str, Any]:
-    from runlab.tracking._names import generate_run_name
+    from runlab.store._names import generate_run_name
 
     tags = {t.key: t.value for t in body.tags}
     name = body.run_name or tags.get(RUN_NAME_TAG) or generate_run_name()

@@ -89,8 +89,14 @@ class SqlStore(ExperimentMethods, RunQueryMethods, TrackingStore):
     ) -> RunInfo:
         eid = _exp_id(experiment_id)
         run_id = check.run_id(run_id) if run_id else uuid.uuid4().hex
-        run_name = check.run_name(run_name)
         tag_rows = {check.key("tag", k): check.tag_value(k, v) for k, v in tags.items()}
+        # A run always has a name, as on a tracking server: the given one, else its
+        # mlflow.runName tag, else a generated one.
+        run_name = check.run_name(run_name) or tag_rows.get(_logging.RUN_NAME_TAG) or ""
+        if not run_name:
+            from runlab.store._names import generate_run_name
+
+            run_name = generate_run_name()
         tag_rows[_logging.RUN_NAME_TAG] = run_name
 
         def create(conn: Connection) -> RunInfo:
