@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from runlab import entities, errors, exceptions
 from runlab._version import __version__
 from runlab.client import MlflowClient
-from runlab.exceptions import MlflowException
 from runlab.entities import RunStatus, ViewType
+from runlab.exceptions import MlflowException
 from runlab.registry._fluent import register_model
 from runlab.tracking.client import RunlabClient
 from runlab.tracking.fluent import (

@@ -391,6 +391,7 @@ def _gaps() -> tuple[set[str], set[str]]:
 def _methods_gaps() -> tuple[set[str], set[str]]:
     """MlflowClient's public methods against runlab's client."""
     import mlflow
+
     import runlab
 
     checked: set[str] = set()
