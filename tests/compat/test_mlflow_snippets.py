@@ -80,7 +80,8 @@ def test_registry_with_mlflow_client_and_stages(fresh: None, server_url: str) ->
     assert mlflow.get_parent_run(child.info.run_id).info.run_id == parent.info.run_id
     assert mlflow.get_parent_run(parent.info.run_id) is None
     experiment = mlflow.get_experiment_by_name("registry-snippet")
-    assert experiment is not None and experiment.tags["team"] == "ml"
+    assert experiment is not None
+    assert experiment.tags["team"] == "ml"
 
     client = mlflow.tracking.MlflowClient()
     name = "wine-regressor"
@@ -121,7 +122,8 @@ def test_logged_and_active_models(fresh: None, tmp_path: Path, server_url: str, 
         mlflow.log_outputs([mlflow.entities.LoggedModelOutput(model.model_id, step=1)])
     assert ready.status == "LOGGED_MODEL_READY"
     got = mlflow.get_logged_model(model.model_id)
-    assert got.tags["owner"] == "ana" and got.params == {"depth": "3"}
+    assert got.tags["owner"] == "ana"
+    assert got.params == {"depth": "3"}
     assert [f.path for f in mlflow.MlflowClient().list_logged_model_artifacts(got.model_id)] == [
         "weights.txt"
     ]
@@ -138,7 +140,8 @@ def test_logged_and_active_models(fresh: None, tmp_path: Path, server_url: str, 
     assert mlflow.get_active_model_id() is None
     assert mlflow.get_logged_model(model.model_id).params["lr"] == "0.1"
     created = mlflow.set_active_model(name="new-one")
-    assert created.model_id != model.model_id and mlflow.get_active_model_id() == created.model_id
+    assert created.model_id != model.model_id
+    assert mlflow.get_active_model_id() == created.model_id
     mlflow.clear_active_model()
     assert mlflow.get_active_model_id() is None
     with pytest.raises(mlflow.exceptions.MlflowException, match="exactly one of name or model_id"):
