@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from runlab import entities, errors
+from runlab import entities, errors, exceptions
 from runlab._version import __version__
 from runlab.autolog import autolog
+from runlab.client import MlflowClient
 from runlab.entities import RunStatus, ViewType
+from runlab.exceptions import MlflowException
 from runlab.registry._fluent import register_model
 from runlab.tracking.client import RunlabClient
 from runlab.tracking.fluent import (
@@ -52,6 +54,35 @@ from runlab.tracking.fluent import (
     set_tracking_uri,
     start_run,
 )
+from runlab.tracking.fluent_models import (
+    ActiveModel,
+    clear_active_model,
+    delete_experiment_tag,
+    delete_logged_model_tag,
+    finalize_logged_model,
+    flush_artifact_async_logging,
+    flush_async_logging,
+    get_active_model_id,
+    get_logged_model,
+    get_parent_run,
+    get_registry_uri,
+    initialize_logged_model,
+    is_tracking_uri_set,
+    last_logged_model,
+    log_inputs,
+    log_model_params,
+    log_outputs,
+    restore_experiment,
+    restore_run,
+    search_logged_models,
+    search_model_versions,
+    search_registered_models,
+    set_active_model,
+    set_experiment_tags,
+    set_logged_model_tags,
+    set_model_version_tag,
+    set_registry_uri,
+)
 from runlab.tracking.system_metrics import (
     disable_system_metrics_logging,
     enable_system_metrics_logging,
@@ -61,6 +92,7 @@ from runlab.tracking.system_metrics import (
 
 if TYPE_CHECKING:
     from runlab import artifacts as artifacts
+    from runlab import data as data
     from runlab import keras as keras
     from runlab import lightgbm as lightgbm
     from runlab import models as models
@@ -73,15 +105,23 @@ if TYPE_CHECKING:
     from runlab import xgboost as xgboost
 
 __all__ = [
+    "ActiveModel",
     "ActiveRun",
+    "MlflowClient",
+    "MlflowException",
     "RunStatus",
     "RunlabClient",
     "ViewType",
     "__version__",
     "active_run",
     "autolog",
+    "clear_active_model",
+    "client",
     "create_experiment",
+    "data",
     "delete_experiment",
+    "delete_experiment_tag",
+    "delete_logged_model_tag",
     "delete_run",
     "delete_tag",
     "disable_system_metrics_logging",
@@ -90,13 +130,24 @@ __all__ = [
     "end_run",
     "entities",
     "errors",
+    "exceptions",
+    "finalize_logged_model",
     "flush",
+    "flush_artifact_async_logging",
+    "flush_async_logging",
+    "get_active_model_id",
     "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
+    "get_logged_model",
+    "get_parent_run",
+    "get_registry_uri",
     "get_run",
     "get_tracking_uri",
+    "initialize_logged_model",
+    "is_tracking_uri_set",
     "last_active_run",
+    "last_logged_model",
     "list_artifacts",
     "log_artifact",
     "log_artifacts",
@@ -105,28 +156,43 @@ __all__ = [
     "log_figure",
     "log_image",
     "log_input",
+    "log_inputs",
     "log_metric",
     "log_metrics",
+    "log_model_params",
+    "log_outputs",
     "log_param",
     "log_params",
     "log_text",
     "register_model",
+    "restore_experiment",
+    "restore_run",
     "search_experiments",
+    "search_logged_models",
+    "search_model_versions",
+    "search_registered_models",
     "search_runs",
+    "set_active_model",
     "set_experiment",
     "set_experiment_tag",
     "set_system_metrics_samples_before_logging",
     "set_system_metrics_sampling_interval",
+    "set_experiment_tags",
+    "set_logged_model_tags",
+    "set_model_version_tag",
+    "set_registry_uri",
     "set_tag",
     "set_tags",
     "set_tracking_uri",
     "start_run",
+    "tracking",
 ]
 
 # Loaded on first attribute access: the flavours (runlab.sklearn...) import their
 # frameworks' helpers, and none of these is needed to log a metric.
 _LAZY_SUBMODULES = (
     "artifacts",
+    "data",
     "keras",
     "lightgbm",
     "models",

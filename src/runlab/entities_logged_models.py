@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["LoggedModel", "LoggedModelStatus"]
+__all__ = ["LoggedModel", "LoggedModelInput", "LoggedModelOutput", "LoggedModelStatus"]
 
 
 class LoggedModelStatus:
@@ -47,3 +47,18 @@ class LoggedModel:
     @property
     def model_uri(self) -> str:
         return f"models:/{self.model_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModelOutput:
+    """A model a run produced, at a training step (``MlflowClient.log_outputs``)."""
+
+    model_id: str
+    step: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModelInput:
+    """A model a run used as its input (``MlflowClient.log_inputs(models=...)``)."""
+
+    model_id: str

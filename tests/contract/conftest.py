@@ -51,8 +51,8 @@ STORES = (
     Entry("sqlite", "sqlite_contract_store"),
     Entry("postgres", "postgres_contract_store", marks=(pytest.mark.postgres,)),
     # The REST store has no logged-model client (the server's routes have no caller here).
-    Entry("rest-inprocess", "rest_inprocess_contract_store", logged_models=False),
-    Entry("rest-live", "rest_live_contract_store", logged_models=False),
+    Entry("rest-inprocess", "rest_inprocess_contract_store"),
+    Entry("rest-live", "rest_live_contract_store"),
 )
 
 
@@ -130,6 +130,7 @@ def postgres_contract_store(
 
 def _rest_store(kind: str, base_url: str) -> StoreUnderTest:
     from runlab.store.rest import RestStore
+    from runlab.store.rest.logged_models import RestLoggedModelStore
     from runlab.store.rest.registry import RestRegistryStore
 
     with pytest.MonkeyPatch.context() as env:
@@ -137,12 +138,13 @@ def _rest_store(kind: str, base_url: str) -> StoreUnderTest:
         env.setenv("RUNLAB_HTTP_MAX_RETRIES", "1")
         env.setenv("RUNLAB_HTTP_BACKOFF_FACTOR", "0.05")
         store, registry = RestStore(base_url), RestRegistryStore(base_url)
+        logged_models = RestLoggedModelStore(base_url)
 
     return StoreUnderTest(
         kind=kind,
         tracking=store,
         registry=registry,
-        logged_models=None,
+        logged_models=logged_models,
         database=False,
         reopen=lambda: RestStore(base_url),
         reopen_registry=lambda: RestRegistryStore(base_url),

@@ -31,7 +31,7 @@ from runlab.entities_logged_models import LoggedModel
 from runlab.errors import NotFoundError
 from runlab.store.base import TrackingStore
 from runlab.store.imports import ModelRecord, RunRecord
-from runlab.store.logged_models_base import LoggedModelStore
+from runlab.store.rest.logged_models import IMPORTED_FROM_TAG
 
 
 def _record(run_id: str, points: int = 3, **info: object) -> RunRecord:
@@ -151,9 +151,10 @@ def test_import_registered_model_keeps_numbers_stages_and_aliases(
 
 
 def test_import_logged_model_keeps_its_id_tags_and_params(
-    logged_model_store: tuple[LoggedModelStore, TrackingStore], names: Names
+    contract_store: StoreUnderTest, names: Names
 ) -> None:
-    models, tracking = logged_model_store
+    models, tracking = contract_store.logged_models, contract_store.tracking
+    assert models is not None
     eid = tracking.import_experiment(Experiment("1", names(), ""))
     model_id = "m-" + uuid.uuid4().hex
     lm = LoggedModel(
@@ -161,8 +162,12 @@ def test_import_logged_model_keeps_its_id_tags_and_params(
         tags={"t": "1"}, params={"p": "2"},
     )  # fmt: skip
     got = models.import_logged_model(lm)
-    assert (got.model_id, got.experiment_id, got.status) == (model_id, eid, "LOGGED_MODEL_READY")
+    assert (got.experiment_id, got.name, got.status) == (eid, "net", "LOGGED_MODEL_READY")
     assert got.artifact_location != "old"
-    assert (got.tags, got.params) == ({"t": "1"}, {"p": "2"})
-    assert models.get_logged_model(model_id) == got
+    assert got.params == {"p": "2"}
+    if contract_store.database:
+        assert (got.model_id, got.tags) == (model_id, {"t": "1"})
+    else:  # a server chooses the id; the source's is kept in a tag
+        assert got.tags == {"t": "1", IMPORTED_FROM_TAG: model_id}
+    assert models.get_logged_model(got.model_id) == got
     assert models.import_logged_model(lm) == got

@@ -41,7 +41,9 @@ class RegistryClientMixin:
 
     @property
     def registry_uri(self) -> str:
-        return self._registry_uri or self.tracking_uri
+        from runlab.tracking import _registry_uri
+
+        return self._registry_uri or _registry_uri.chosen() or self.tracking_uri
 
     @property
     def registry_store(self) -> RegistryStore:

@@ -29,6 +29,7 @@ from runlab.entities import (
     tags_dict,
 )
 from runlab.errors import InvalidInputError
+from runlab.tracking._logged_models_client import LoggedModelClientMixin
 from runlab.tracking._registry_client import RegistryClientMixin
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class RunlabClient(RegistryClientMixin):
+class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
     """Client for one tracking URI (the resolved default when none is given); the model
     registry lives at ``registry_uri``, the tracking URI unless given."""
 
