@@ -139,7 +139,8 @@ def _log_importance(booster: Any, importance_type: str) -> None:
 def _log_datasets(fit: Fit, dtrain: Any, evals: Any) -> None:
     fit.log_input(_dataset(dtrain, None), context="train")
     for matrix, name in evals or ():
-        fit.log_input(_dataset(matrix, str(name)), context="eval")
+        if matrix is not dtrain:  # the training data watched as an eval set: logged once
+            fit.log_input(_dataset(matrix, str(name)), context="eval")
 
 
 def _dataset(matrix: Any, name: str | None) -> Any:
