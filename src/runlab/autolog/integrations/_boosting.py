@@ -197,11 +197,23 @@ def sklearn_api_fit(
     config = fit.config
     if config.log_datasets and X is not None:
         fit.attempt("the training dataset", _log_data, fit, X, y, "train")
-        for X_eval, y_eval in bound.get("eval_set") or ():
+        for X_eval, y_eval in _eval_sets(bound):
             fit.attempt("an eval dataset", _log_data, fit, X_eval, y_eval, "eval")
     if config.log_models:
         fit.attempt("the model", log, fit, estimator, example, estimator.predict)
     return result
+
+
+def _eval_sets(arguments: Mapping[str, Any]) -> list[tuple[Any, Any]]:
+    """``eval_set=[(X, y)...]``, or LightGBM 4.6's ``eval_X=``/``eval_y=`` (one or a tuple)."""
+    if arguments.get("eval_set"):
+        return list(arguments["eval_set"])
+    X, y = arguments.get("eval_X"), arguments.get("eval_y")
+    if X is None:
+        return []
+    if not isinstance(X, tuple):
+        X, y = (X,), (y,)
+    return list(zip(X, y or (None,) * len(X), strict=False))
 
 
 def _log_data(fit: Fit, X: Any, y: Any, context: str) -> None:
