@@ -109,7 +109,7 @@ def _train(
 def _callback_class() -> type:
     import xgboost as xgb
 
-    class _Recorder(xgb.callback.TrainingCallback):  # type: ignore[misc]
+    class _Recorder(xgb.callback.TrainingCallback):
         """Each iteration's eval-set metrics, as ``{eval name}-{metric}``."""
 
         def __init__(self, recorder: boosting.EvalRecorder) -> None:
