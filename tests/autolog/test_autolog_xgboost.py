@@ -190,3 +190,32 @@ def test_a_failing_training_fails_its_run(cancer: tuple[Any, Any]) -> None:
     with pytest.raises(xgb.core.XGBoostError):
         xgb.train({"objective": "no:such"}, xgb.DMatrix(X, y), num_boost_round=2)
     assert only_run().info.status == "FAILED"
+
+
+def test_train_against_a_live_server(cancer: tuple[Any, Any], tmp_path: Path) -> None:
+    """The same records over HTTP: iterations batched into REST log-batch calls, the
+    model uploaded and read back through the server."""
+    import xgboost as xgb
+    from tests._servers import start_runlab_server
+
+    X, y = cancer
+    with start_runlab_server(tmp_path) as (base_url, _process):
+        runlab.set_tracking_uri(base_url)
+        runlab.autolog()
+        dtrain, dvalid = xgb.DMatrix(X[:400], y[:400]), xgb.DMatrix(X[400:], y[400:])
+        evals_result: dict[str, Any] = {}
+        booster = xgb.train(
+            {"max_depth": 2, "objective": "binary:logistic", "eval_metric": "auc"},
+            dtrain,
+            num_boost_round=15,
+            evals=[(dvalid, "validation")],
+            evals_result=evals_result,
+            verbose_eval=False,
+        )
+        run = only_run()
+        assert run.data.params["max_depth"] == "2"
+        points = history(run.info.run_id, "validation-auc")
+        assert [s for s, _ in points] == list(range(15))
+        assert [v for _, v in points] == pytest.approx(evals_result["validation"]["auc"])
+        loaded = runlab.xgboost.load_model(f"runs:/{run.info.run_id}/model")
+        np.testing.assert_allclose(loaded.predict(dvalid), booster.predict(dvalid))
