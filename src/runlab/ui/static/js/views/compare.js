@@ -2,7 +2,8 @@
 // metric charts, a scatter of any param or metric against a metric, parallel coordinates.
 
 import { api, metricMap, paramMap, requests } from "../api.js";
-import { chartGrid, runColor } from "../charts.js";
+import { chartGrid } from "../chart_grid.js";
+import { runColor } from "../charts.js";
 import { clear, h } from "../dom.js";
 import { formatNumber } from "../format.js";
 import { parallelCoordinates, scatterPlot } from "../plots.js";

@@ -3,7 +3,8 @@
 
 import { api, metricMap, paramMap, tagMap } from "../api.js";
 import { artifactBrowser } from "../artifacts.js";
-import { chartGrid, runColor } from "../charts.js";
+import { chartGrid } from "../chart_grid.js";
+import { runColor } from "../charts.js";
 import { clear, h } from "../dom.js";
 import { descriptionCard, tagsCard } from "../editable.js";
 import { formatDuration, formatNumber, formatTime, runDuration, statusBadge } from "../format.js";
