@@ -53,15 +53,19 @@ def register_model_with(
         src = uris.get_model_version_for_uri(model_uri, client)
         run_id, model_id = src.run_id, src.model_id
         source = uris.resolve_model_uri(model_uri, client)
+    created = True
     try:
         client.create_registered_model(name)
     except AlreadyExistsError:
-        pass  # registering a new version of an existing model
+        created = False  # registering a new version of an existing model
     version = client.create_model_version(name, source, run_id=run_id, tags=tags, model_id=model_id)
     if not in_run_files and version.model_id is None:
-        # Neither files nor a logged model: the version points at nothing. Its number
-        # stays used (numbers are never reused), as after any deletion.
-        client.delete_model_version(name, version.version)
+        # Neither files nor a logged model: undo, leaving the registry as it was (but
+        # for a used version number: numbers are never reused).
+        if created:
+            client.delete_registered_model(name)
+        else:
+            client.delete_model_version(name, version.version)
         raise NotFoundError(
             f"{model_uri!r}: run {run_id!r} has no artifacts at {ref.path!r} and logged no "
             "model by that name; log the model there first"
