@@ -41,7 +41,7 @@ def test_models_uri_fills_run_and_model_id_everywhere(
     (latest,) = client.get_registered_model("iris").latest_versions
     assert latest.model_id == model_id
     tag = logged.get_logged_model(model_id).tags["mlflow.modelVersions"]
-    assert json.loads(tag) == [{"name": "iris", "version": 1}]
+    assert json.loads(tag) == [{"name": "iris", "version": "1"}]
 
 
 def test_model_id_alone_fills_the_run_and_a_given_run_wins(
@@ -55,7 +55,7 @@ def test_model_id_alone_fills_the_run_and_a_given_run_wins(
     given = client.create_model_version("iris", f"models:/{model_id}", run_id=other)
     assert (given.run_id, given.model_id) == (other, model_id)
     tag = logged.get_logged_model(model_id).tags["mlflow.modelVersions"]
-    assert json.loads(tag) == [{"name": "iris", "version": 1}, {"name": "iris", "version": 2}]
+    assert json.loads(tag) == [{"name": "iris", "version": "1"}, {"name": "iris", "version": "2"}]
 
 
 def test_runs_uri_of_a_logged_model_becomes_its_models_uri(

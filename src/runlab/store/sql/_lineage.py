@@ -84,7 +84,7 @@ def record_version(conn: Connection, model_id: str, name: str, version: int) -> 
         listed = []  # a hand-written tag that is not JSON: start the list afresh
     if not isinstance(listed, list):
         listed = []
-    entry: dict[str, object] = {"name": name, "version": version}  # a number, as MLflow's
+    entry = {"name": name, "version": str(version)}  # as MLflow's client writes it
     if entry not in listed:
         listed.append(entry)
     stmt = _insert(conn, logged_model_tags)
