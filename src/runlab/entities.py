@@ -295,6 +295,7 @@ class ModelVersion:
     status_message: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
+    model_id: str | None = None  # the MLflow 3 logged model it was registered from
 
 
 @dataclass(frozen=True, slots=True)

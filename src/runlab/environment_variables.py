@@ -157,6 +157,12 @@ RUNLAB_CAPTURE_CONTEXT = _var(
 RUNLAB_PRELOAD_PANDAS = _var(
     "RUNLAB_PRELOAD_PANDAS", boolean, True, "import pandas in the background after ten runs"
 )
+RUNLAB_PRINT_RUN_URL = _var(
+    "RUNLAB_PRINT_RUN_URL",
+    boolean,
+    True,
+    "print the run's and experiment's web UI links when a run logged to a server ends",
+)
 
 RUNLAB_RUN_ID = _var(
     "RUNLAB_RUN_ID",

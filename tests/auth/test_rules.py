@@ -65,7 +65,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     (
         "POST",
         "/api/2.0/mlflow/model-versions/create",
-    ): "edit model(name) read run(run_id, run_uuid)",
+    ): "edit model(name) read run(run_id, run_uuid) read logged_model(model_id)",
     ("DELETE", "/api/2.0/mlflow/model-versions/delete"): "manage model(name)",
     ("DELETE", "/api/2.0/mlflow/model-versions/delete-tag"): "edit model(name)",
     ("GET", "/api/2.0/mlflow/model-versions/get"): "read model(name)",

@@ -45,7 +45,12 @@ CLEAN: list[tuple[Callable[[RegistryStore], Any], str, tuple[Any, ...]]] = [
     (
         lambda s: s.create_model_version("m", "s3://b/m", "r1", {"k": "v"}, "l", "d", "u"),
         "_create_model_version",
-        ("m", "s3://b/m", "r1", {"k": "v"}, "l", "d", "u"),
+        ("m", "s3://b/m", "r1", {"k": "v"}, "l", "d", "u", None),
+    ),
+    (
+        lambda s: s.create_model_version("m", "models:/m-" + "a" * 32, model_id="m-" + "a" * 32),
+        "_create_model_version",
+        ("m", "models:/m-" + "a" * 32, None, None, None, None, None, "m-" + "a" * 32),
     ),
     (lambda s: s.get_model_version("m", "3"), "_get_model_version", ("m", 3)),
     (lambda s: s.update_model_version("m", " 3 ", "d"), "_update_model_version", ("m", 3, "d")),
@@ -101,6 +106,7 @@ def test_hooks_get_clean_values(
 
 
 BAD: list[tuple[Callable[[RegistryStore], Any], str]] = [
+    (lambda s: s.create_model_version("m", "s3://b/m", model_id="x1"), "model_id 'x1' is not"),
     (lambda s: s.create_registered_model(" "), "registered model name must be a non-empty"),
     (lambda s: s.rename_registered_model("m", "a/b"), "new_name 'a/b' must not contain"),
     (lambda s: s.set_registered_model_tag("m", "", "v"), "registered model tag"),

@@ -13,6 +13,7 @@ import abc
 import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from runlab import _validation as check
 from runlab.entities import (
@@ -138,6 +139,35 @@ def check_source(source: Any) -> str:
     return source
 
 
+def check_model_id(model_id: Any) -> str | None:
+    """A logged model id (``m-`` and 32 hex digits, as MLflow makes them), or None."""
+    if model_id is None or model_id == "":
+        return None
+    if not isinstance(model_id, str) or not _LOGGED_MODEL_ID.fullmatch(model_id):
+        raise InvalidInputError(
+            f"model_id {model_id!r} is not a logged model id ('m-' and 32 hex digits)"
+        )
+    return model_id
+
+
+_LOGGED_MODEL_ID = re.compile(r"m-[0-9a-f]{32}")
+
+
+def logged_model_of_source(source: str) -> str | None:
+    """The id in a ``models:/m-<id>`` URI, else None (``models:/<name>/<version>`` and
+    other URIs name no logged model)."""
+    parts = urlsplit(source)
+    if parts.scheme != "models" or parts.netloc or parts.query or parts.fragment:
+        return None
+    path = parts.path.strip("/")
+    if "/" in path or not path.startswith("m-"):
+        return None
+    try:
+        return check_model_id(path)
+    except InvalidInputError:
+        return None
+
+
 # ----------------------------------------------------------------------------- the contract
 
 
@@ -215,11 +245,24 @@ class RegistryStore(abc.ABC):
         run_link: str | None = None,
         description: str | None = None,
         user_id: str | None = None,
+        model_id: str | None = None,
     ) -> ModelVersion:
         """Add the next version of model ``name`` (which must exist); numbering is safe
-        against concurrent callers in other processes."""
+        against concurrent callers in other processes.
+
+        A store that keeps MLflow 3 logged models fills the lineage as MLflow does: a
+        ``models:/m-<id>`` source (or ``model_id``) gives the logged model's id and, unless
+        ``run_id`` is given, its source run; a ``runs:/<run>/<path>`` source naming a
+        logged model of that run becomes that model's ``models:/m-<id>``."""
         return self._create_model_version(
-            name, check_source(source), run_id, tags, run_link, description, user_id
+            name,
+            check_source(source),
+            run_id,
+            tags,
+            run_link,
+            description,
+            user_id,
+            check_model_id(model_id),
         )
 
     @abc.abstractmethod
@@ -232,6 +275,7 @@ class RegistryStore(abc.ABC):
         run_link: str | None,
         description: str | None,
         user_id: str | None,
+        model_id: str | None,
     ) -> ModelVersion: ...
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:

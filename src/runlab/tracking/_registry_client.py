@@ -110,10 +110,13 @@ class RegistryClientMixin:
         run_link: str | None = None,
         description: str | None = None,
         await_creation_for: int = 300,
+        model_id: str | None = None,
     ) -> ModelVersion:
         """Add the next version of ``name`` with its files at ``source`` (any artifact URI,
-        ``runs:/`` or ``models:/`` URI). Versions are READY at once, so
-        ``await_creation_for`` (kept for MlflowClient compatibility) never waits."""
+        ``runs:/`` or ``models:/`` URI). ``model_id`` (or a ``models:/m-<id>`` source)
+        names the MLflow 3 logged model it comes from; a store that keeps logged models
+        fills ``run_id`` from it. Versions are READY at once, so ``await_creation_for``
+        (kept for MlflowClient compatibility) never waits."""
         from runlab.tracking._context import current_user
 
         del await_creation_for
@@ -125,6 +128,7 @@ class RegistryClientMixin:
             run_link=run_link,
             description=description,
             user_id=current_user(),
+            model_id=model_id,
         )
 
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
@@ -151,6 +155,7 @@ class RegistryClientMixin:
             tags=src.tags,
             run_link=src.run_link,
             description=src.description,
+            model_id=src.model_id,
         )
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:

@@ -335,6 +335,9 @@ def _end(run_id: str, status: str, raise_errors: bool, at_exit: bool = False) ->
             raise
         return
     client.set_terminated(run_id, status)
+    from runlab.tracking._run_links import print_run_links
+
+    print_run_links(client, run_id)
     if not at_exit:
         with _state.lock:
             _state.runs_ended += 1

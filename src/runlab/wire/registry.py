@@ -27,6 +27,7 @@ def model_version_json(mv: ModelVersion) -> dict[str, Any]:
         "run_id": mv.run_id,
         "run_link": mv.run_link,
         "status_message": mv.status_message,
+        "model_id": mv.model_id,
     }
     out.update({k: v for k, v in optional.items() if v is not None})
     return out
@@ -48,6 +49,7 @@ def model_version_from_json(data: Mapping[str, Any]) -> ModelVersion:
         status_message=data.get("status_message") or None,
         tags=pairs(data.get("tags")),
         aliases=[str(a) for a in data.get("aliases") or ()],
+        model_id=data.get("model_id") or None,
     )
 
 

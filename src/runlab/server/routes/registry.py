@@ -14,7 +14,7 @@ from runlab import wire
 from runlab.server._deps import Registry
 from runlab.server._routing import GuardedRoute
 from runlab.server._wire import Int64, KeyValue, WireModel
-from runlab.server.auth.rules import access, model, run
+from runlab.server.auth.rules import access, logged_model, model, run
 from runlab.store.registry_base import RegistryStore
 from runlab.wire import model_version_json, registered_model_json
 
@@ -81,6 +81,7 @@ class CreateModelVersion(WireModel):
     tags: list[KeyValue] = []
     run_link: str | None = None
     description: str | None = None
+    model_id: str | None = None
 
 
 class VersionRef(WireModel):
@@ -219,7 +220,7 @@ def get_model_version_by_alias(registry: Registry, name: str, alias: str) -> dic
 
 
 @router.post("/model-versions/create")
-@access("edit", model(), reads=(run(),))
+@access("edit", model(), reads=(run(), logged_model()))
 def create_model_version(
     body: CreateModelVersion, registry: Registry, request: Request
 ) -> dict[str, Any]:
@@ -231,6 +232,7 @@ def create_model_version(
         run_link=body.run_link or None,
         description=body.description or None,
         user_id=_user(request),
+        model_id=body.model_id or None,
     )
     return {"model_version": model_version_json(mv)}
 

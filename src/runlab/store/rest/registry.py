@@ -123,6 +123,7 @@ class RestRegistryStore(RegistryStore):
         run_link: str | None,
         description: str | None,
         user_id: str | None,
+        model_id: str | None,
     ) -> ModelVersion:
         del user_id  # the server knows who is calling
         answer = self._call(
@@ -135,6 +136,7 @@ class RestRegistryStore(RegistryStore):
             tags=wire.key_values(tags or {}),
             run_link=run_link,
             description=description,
+            model_id=model_id,
         )
         return wire.model_version_from_json(answer["model_version"])
 

@@ -31,6 +31,7 @@ from runlab.store import registry_base as rules
 from runlab.store.imports import ModelRecord
 from runlab.store.registry_base import RegistryStore
 from runlab.store.sql import _import_models, _pages
+from runlab.store.sql import _lineage as lineage
 from runlab.store.sql import registry_search as rsearch
 from runlab.store.sql._common import now_ms
 from runlab.store.sql._engine import Database
@@ -142,6 +143,7 @@ class SqlRegistryStore(RegistryStore):
                 status_message=r.status_message,
                 tags=tags[(r.model_id, r.version)],
                 aliases=aliases[(r.model_id, r.version)],
+                model_id=r.logged_model_id,
             )
             for r in rows
         ]
@@ -354,6 +356,7 @@ class SqlRegistryStore(RegistryStore):
         run_link: str | None,
         description: str | None,
         user_id: str | None,
+        model_id: str | None,
     ) -> ModelVersion:
         description = rules.check_description(description)
         tag_rows = dict(rules.check_tag("model version tag", k, v) for k, v in (tags or {}).items())
@@ -362,7 +365,10 @@ class SqlRegistryStore(RegistryStore):
 
             run_id = check.run_id(run_id)
 
+        logged_model_id = model_id  # create() reuses the name for the registered model's id
+
         def create(conn: Connection) -> ModelVersion:
+            origin = lineage.resolve(conn, source, run_id, logged_model_id)
             t = now_ms()
             bumped = conn.execute(
                 update(registered_models)
@@ -382,13 +388,16 @@ class SqlRegistryStore(RegistryStore):
                     description=description,
                     user_id=user_id,
                     current_stage=ModelVersionStage.NONE,
-                    source=source,
-                    run_id=run_id,
+                    source=origin.source,
+                    run_id=origin.run_id,
                     run_link=run_link,
                     status=ModelVersionStatus.READY,
                     status_message=None,
+                    logged_model_id=origin.model_id,
                 )
             )
+            if origin.model_id is not None:
+                lineage.record_version(conn, origin.model_id, name, version)
             if tag_rows:
                 conn.execute(
                     insert(model_version_tags),

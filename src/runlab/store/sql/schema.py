@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; bump it with every new migration.
-SCHEMA_REVISION = "0009_metrics_keyed_by_point"
+SCHEMA_REVISION = "0010_model_version_logged_model"
 
 metadata = MetaData(
     naming_convention={
@@ -232,6 +232,8 @@ model_versions = Table(
     Column("run_link", Text, nullable=True),
     Column("status", String(20), nullable=False),
     Column("status_message", String(500), nullable=True),
+    # The MLflow 3 logged model (models:/m-<id>) the version was registered from.
+    Column("logged_model_id", String(36), nullable=True),
     Index(None, "run_id"),
 )
 

@@ -1,6 +1,7 @@
 // runlab's web UI: a single page app routed by the URL hash.
 
 import { clear, h } from "./js/dom.js";
+import { translateMlflowHash } from "./js/mlflow_urls.js";
 import { parseHash } from "./js/state.js";
 import { experimentsView } from "./js/views/experiments.js";
 import { runsView } from "./js/views/runs.js";
@@ -9,6 +10,7 @@ import { compareView } from "./js/views/compare.js";
 import { modelsView } from "./js/views/models.js";
 import { modelView } from "./js/views/model.js";
 import { versionView } from "./js/views/version.js";
+import { loggedModelView } from "./js/views/logged_model.js";
 
 const main = document.getElementById("main");
 let cleanup = null;
@@ -22,6 +24,7 @@ const routes = [
   [/^\/models$/, modelsView],
   [/^\/models\/[^/]+$/, modelView],
   [/^\/models\/[^/]+\/versions\/[^/]+$/, versionView],
+  [/^\/experiments\/[^/]+\/models\/[^/]+$/, loggedModelView],
 ];
 
 // The top navigation marks the section the page belongs to.
@@ -37,7 +40,12 @@ function markSection(path) {
 // hashchange; a hashchange is a real navigation and renders the view afresh.
 let generation = 0;
 async function render() {
-  const route = parseHash();
+  let route = parseHash();
+  const mlflowForm = translateMlflowHash(route);
+  if (mlflowForm) {
+    history.replaceState(null, "", mlflowForm);
+    route = parseHash();
+  }
   const mine = ++generation;
   if (cleanup) {
     try {

@@ -106,6 +106,7 @@ export const api = {
     post("model-versions/transition-stage", { name, version: String(version), stage, archive_existing_versions: Boolean(archiveExisting) }).then((d) => d.model_version),
   setVersionTag: (name, version, key, value) => post("model-versions/set-tag", { name, version: String(version), key, value }),
   deleteVersionTag: (name, version, key) => remove("model-versions/delete-tag", { name, version: String(version), key }),
+  getLoggedModel: (id) => get(`logged-models/${encodeURIComponent(id)}`, {}).then((d) => d.model),
   stageHistory: (name, version) => get("model-versions/stage-history", { name, version }).then((d) => d.transitions || []),
 };
 

@@ -9,7 +9,9 @@ const IMAGE = /\.(png|jpe?g|gif|webp|bmp|svg)$/i;
 const TEXT = /\.(txt|log|md|py|sh|cfg|ini|toml|xml|r|sql|js|ts|c|h|cpp|java|go|rs|mlmodel|requirements|lock)$|(^|\/)(MLmodel|Dockerfile|LICENSE|README)$/i;
 const MAX_PREVIEW_BYTES = 2_000_000;
 
-export function artifactBrowser(runId) {
+// `openPath` (a file or folder, as in MLflow's .../artifacts/PATH addresses) is opened
+// and, for a file, previewed once the tree is listed.
+export function artifactBrowser(runId, openPath = "") {
   const tree = h("ul", { class: "artifact-tree", role: "tree", "aria-label": "Artifacts" });
   const preview = h("div", { class: "artifact-preview", "aria-live": "polite" }, h("p", { class: "muted" }, "Select a file to preview it."));
   const el = h("div", { class: "artifacts" }, h("div", { class: "artifact-side" }, tree), preview);
@@ -37,6 +39,7 @@ export function artifactBrowser(runId) {
         {
           type: "button",
           class: "tree-item dir",
+          "data-path": file.path,
           "aria-expanded": "false",
           onclick: async () => {
             const open = button.getAttribute("aria-expanded") === "true";
@@ -51,6 +54,15 @@ export function artifactBrowser(runId) {
         h("span", { class: "icon", "aria-hidden": "true" }, "▸"),
         name,
       );
+      // reveal() opens a folder and waits for its listing.
+      button.openFolder = async () => {
+        button.setAttribute("aria-expanded", "true");
+        children.hidden = false;
+        if (!loaded) {
+          loaded = true;
+          await list(file.path, children);
+        }
+      };
       return h("li", { role: "treeitem" }, button, children);
     }
     const button = h(
@@ -58,6 +70,7 @@ export function artifactBrowser(runId) {
       {
         type: "button",
         class: "tree-item file",
+        "data-path": file.path,
         onclick: () => {
           for (const b of tree.querySelectorAll(".tree-item.active")) b.classList.remove("active");
           button.classList.add("active");
@@ -130,7 +143,19 @@ export function artifactBrowser(runId) {
     }
   }
 
-  list("", tree);
+  // Expand each folder on the way to openPath (each click lists it), then pick the target.
+  async function reveal(path) {
+    const segments = path.split("/").filter(Boolean);
+    for (let i = 1; i <= segments.length; i++) {
+      const prefix = segments.slice(0, i).join("/");
+      const button = [...tree.querySelectorAll(".tree-item")].find((b) => b.dataset.path === prefix);
+      if (!button) return;
+      if (button.classList.contains("file")) button.click();
+      else await button.openFolder();
+    }
+  }
+
+  list("", tree).then(() => (openPath ? reveal(openPath) : null));
   return { el };
 }
 

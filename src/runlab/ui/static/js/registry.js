@@ -54,6 +54,9 @@ export async function modelVersions(name) {
   return versions;
 }
 
+// The MLflow 3 logged model page, at the address MLflow's UI gives it.
+export const loggedModelHash = (experimentId, modelId) => `#/experiments/${encodeURIComponent(experimentId)}/models/${encodeURIComponent(modelId)}`;
+
 // A link to the run a version came from, showing the run's name once it is read.
 export function runLink(runId, names) {
   if (!runId) return h("span", { class: "muted" }, "—");

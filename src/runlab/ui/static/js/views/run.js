@@ -276,7 +276,7 @@ export async function runView(ctx) {
 
   // ---------------------------------------------------------------- artifacts
   function artifacts() {
-    panel.appendChild(artifactBrowser(runId).el);
+    panel.appendChild(artifactBrowser(runId, route.params.get("path") || "").el);
   }
   header();
   select(tab);

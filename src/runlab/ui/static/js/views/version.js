@@ -5,7 +5,7 @@ import { api, tagList } from "../api.js";
 import { clear, h, toast } from "../dom.js";
 import { descriptionCard, tagsCard } from "../editable.js";
 import { formatTime, statusBadge } from "../format.js";
-import { STAGES, aliasPill, joined, modelHash, runLink, stageBadge } from "../registry.js";
+import { STAGES, aliasPill, joined, loggedModelHash, modelHash, runLink, stageBadge } from "../registry.js";
 
 const SAFE_LINK = /^https?:\/\//i;
 // Only these stages hold one "current" version, so only there does archiving the others mean anything.
@@ -111,6 +111,7 @@ export async function versionView(ctx) {
       ["Aliases", aliases.length ? joined(aliases.map((a) => aliasPill(version.name, a))) : "—"],
       ["Source", h("span", { class: "mono source-uri" }, version.source || "—")],
       ["Source run", runLink(version.run_id, runNames)],
+      version.model_id ? ["Logged model", loggedModelLink(version.model_id)] : null,
       version.run_link
         ? ["Run link", SAFE_LINK.test(version.run_link) ? h("a", { href: version.run_link, rel: "noopener noreferrer nofollow", target: "_blank" }, version.run_link) : h("span", { class: "mono" }, version.run_link)]
         : null,
@@ -120,6 +121,19 @@ export async function versionView(ctx) {
     ].filter(Boolean);
     for (const [label, value] of fields) details.append(h("dt", null, label), h("dd", null, value));
     drawStageForm();
+  }
+
+  // The logged model's page needs its experiment, so the link is filled in once it is read.
+  function loggedModelLink(modelId) {
+    const link = h("a", { class: "mono logged-model-link", title: modelId }, modelId);
+    api.getLoggedModel(modelId).then(
+      (model) => {
+        link.href = loggedModelHash(model.info.experiment_id, modelId);
+        if (model.info.name) link.textContent = `${model.info.name} (${modelId})`;
+      },
+      () => link.replaceWith(h("span", { class: "mono muted", title: "not found" }, modelId)),
+    );
+    return link;
   }
 
   function drawStageForm() {
