@@ -294,11 +294,18 @@ def _end(run_id: str, status: str, raise_errors: bool, at_exit: bool = False) ->
     try:
         client.flush(run_id)
     except RunlabError:
-        client.set_terminated(run_id, RunStatus.FAILED)
+        client.set_terminated(run_id, RunStatus.FAILED, synchronous=False)
         if raise_errors:
             raise
         return
-    client.set_terminated(run_id, status)
+    # With a server the end goes into the journal: an unreachable server cannot stop
+    # the script, and the run ends there once the journal is sent.
+    client.set_terminated(run_id, status, synchronous=False)
+    try:
+        client.flush(run_id)  # a server that answers has the run ended on return
+    except RunlabError:
+        if raise_errors:
+            raise
     if not at_exit:
         with _state.lock:
             _state.runs_ended += 1
@@ -307,6 +314,20 @@ def _end(run_id: str, status: str, raise_errors: bool, at_exit: bool = False) ->
             from runlab.tracking._frames import preload_pandas
 
             preload_pandas()
+
+
+def _close_batchers_at_exit() -> None:
+    # Registered at import, so it runs after every hook registered later (atexit runs
+    # the last first), _end_open_runs_at_exit included: the runs' ends are journaled.
+    batching = sys.modules.get("runlab.tracking._batching")
+    if batching is not None:
+        try:
+            batching.close_all()
+        except Exception as exc:
+            print(f"runlab: {exc}", file=sys.stderr)  # noqa: T201
+
+
+atexit.register(_close_batchers_at_exit)
 
 
 def _end_open_runs_at_exit() -> None:
@@ -468,7 +489,7 @@ def log_input(
     input_tags = [InputTag(k, str(v)) for k, v in (tags or {}).items()]
     if context is not None:
         input_tags.append(InputTag("mlflow.data.context", context))
-    _client().log_inputs(_run_id(), [DatasetInput(dataset, tuple(input_tags))])
+    _client().log_inputs(_run_id(), [DatasetInput(dataset, tuple(input_tags))], synchronous=False)
 
 
 # ==================================================================== reading
