@@ -12,6 +12,7 @@ command                does
 ``demo``               fill the tracking URI with a small demo experiment
 ``server``             run the tracking server (MLflow-compatible REST API)
 ``ui``                 run the server on the local store and print its URL
+``sync``               send the journals of ended processes to their tracking servers
 =====================  ==============================================================
 
 Every command works on the tracking URI given by ``--tracking-uri`` (or
@@ -27,7 +28,7 @@ import click
 
 from runlab import environment_variables as env
 from runlab._version import __version__
-from runlab.cli import db, demo, experiments, gc, model_serve, models, runs, server, users
+from runlab.cli import db, demo, experiments, gc, model_serve, models, runs, server, sync, users
 from runlab.cli._output import CliState
 from runlab.errors import RunlabError
 
@@ -84,6 +85,7 @@ cli.add_command(demo.demo)
 cli.add_command(server.server)
 cli.add_command(server.ui)
 cli.add_command(users.users)
+cli.add_command(sync.sync)
 
 
 def main() -> None:
