@@ -143,7 +143,10 @@ def _report(console: Console, folder: Path, results: list[JournalResult], busy: 
     if rows:
         table = Table(title="sent")
         for name in ("server", "run", "points", "params", "tags", "inputs", "ended", "refused"):
-            table.add_column(name, justify="left" if name in ("server", "run") else "right")
+            if name == "run":
+                table.add_column(name, no_wrap=True, min_width=32)  # ids are never cut
+            else:
+                table.add_column(name, justify="left" if name == "server" else "right")
         for r, run_id, s in rows:
             numbers = (s.points, s.params, s.tags, s.inputs)
             table.add_row(
