@@ -19,9 +19,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rest_support import SRC, ServerProcess, runlab_server_process
+from rest_support import SRC, Answer, Recorded, ServerProcess, Stub, runlab_server_process
 from tests._servers import runlab_command
 
+import runlab
 from runlab.entities import RunStatus
 from runlab.tracking.client import RunlabClient
 
@@ -278,3 +279,32 @@ def _copy_journal(journal: Path, folder: Path) -> Path:
         with contextlib.closing(sqlite3.connect(copy)) as target:
             source.backup(target)
     return folder
+
+
+def test_flush_returns_while_offline_and_delivers_once_the_server_is_back(
+    stub: Stub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("RUNLAB_HTTP_MAX_RETRIES", "0")
+    monkeypatch.setenv("RUNLAB_JOURNAL_DIR", str(tmp_path))
+    state = {"down": True}
+    stored: list[int] = []
+
+    def script(request: Recorded) -> Answer:
+        if request.path.endswith("/runs/log-batch"):
+            if state["down"]:
+                return Answer(503)
+            stored.extend(m["step"] for m in json.loads(request.body)["metrics"])
+        return Answer(200, {})
+
+    stub.script = script
+    runlab.set_tracking_uri(stub.url)
+    for step in range(30):
+        runlab.log_metric("m", float(step), step=step, run_id="r1")
+    runlab.flush()  # offline: the points wait in the journal, nothing is raised
+    assert stored == []
+    (journal,) = tmp_path.glob("*.journal")
+    with contextlib.closing(sqlite3.connect(journal)) as db:
+        assert db.execute("SELECT count(*) FROM writes").fetchone()[0] == 1
+    state["down"] = False
+    runlab.flush()  # tries at once, without waiting for the next probe
+    assert stored == list(range(30))

@@ -85,7 +85,8 @@ class Outbox:
         self._offline = False
         self._closed = False
         self._thread: threading.Thread | None = None
-        self._stop = threading.Event()  # cuts a wait between attempts short at exit
+        self._nudge = threading.Event()  # cuts a wait between attempts short
+        self._attempts = 0
 
     @property
     def journal(self) -> Journal:
@@ -113,6 +114,12 @@ class Outbox:
         (at once) when the server is offline, the writes staying in the journal."""
         target = self._appended if seq is None else seq
         with self._cond:
+            if self._offline and self._done < target:
+                # One attempt now rather than at the next probe: the server may be back.
+                tried = self._attempts
+                self._nudge.set()
+                while self._attempts == tried and self._offline and not self._closed:
+                    self._cond.wait(0.5)
             while self._done < target and not self._offline and self._thread is not None:
                 self._cond.wait(0.5)
             return self._done >= target
@@ -150,10 +157,14 @@ class Outbox:
                     failures = 0
                 with self._cond:
                     self._done = entry.seq
+                    self._attempts += 1
                     self._cond.notify_all()
 
     def _failed(self, exc: StorageError, failures: int) -> None:
         s = self._budget
+        with self._cond:
+            self._attempts += 1
+            self._cond.notify_all()
         if failures > s.max_retries and not self._offline:
             count, _ = self.journal.waiting()
             log.warning(
@@ -171,7 +182,8 @@ class Outbox:
                 self._cond.notify_all()
         delay = min(s.backoff_factor * 2 ** min(failures - 1, 30), s.backoff_max, PROBE_MAX_S)
         delay += random.uniform(0, min(1.0, s.backoff_factor))
-        self._stop.wait(delay)
+        self._nudge.wait(delay)
+        self._nudge.clear()
 
     def _resumed(self) -> None:
         if self._offline:
@@ -187,7 +199,7 @@ class Outbox:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        self._stop.set()
+        self._nudge.set()
         if self._thread is not None:
             self._thread.join(timeout=5.0)
         journal, self._journal = self._journal, None
