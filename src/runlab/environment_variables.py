@@ -232,6 +232,15 @@ RUNLAB_HTTP_BACKOFF_FACTOR = _var(
 RUNLAB_HTTP_BACKOFF_MAX = _var(
     "RUNLAB_HTTP_BACKOFF_MAX", number(0), 60.0, "longest wait between retries, in seconds"
 )
+RUNLAB_JOURNAL = _var(
+    "RUNLAB_JOURNAL", boolean, True, "keep writes to a server in a local journal until sent"
+)
+RUNLAB_JOURNAL_DIR = _var(
+    "RUNLAB_JOURNAL_DIR",
+    text,
+    None,
+    "folder of the journals (default: runlab/journal in the user cache)",
+)
 
 # ------------------------------------------------------------------------ SQL databases
 RUNLAB_SQL_POOL_SIZE = _var(

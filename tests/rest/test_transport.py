@@ -359,6 +359,7 @@ def test_points_of_a_failed_background_write_are_kept_and_sent_later(
     stub: Stub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RUNLAB_HTTP_MAX_RETRIES", "0")
+    monkeypatch.setenv("RUNLAB_JOURNAL", "false")  # the in-memory path (journal: test_journal)
     state = {"down": True}
     stored: list[int] = []
 
@@ -401,6 +402,7 @@ def test_a_split_batch_failing_part_way_is_resent_without_what_was_stored(
     stub: Stub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RUNLAB_HTTP_MAX_RETRIES", "0")
+    monkeypatch.setenv("RUNLAB_JOURNAL", "false")  # the in-memory path (journal: test_journal)
     stored: list[tuple[str, object]] = []
 
     def script(request: Recorded) -> Answer:

@@ -17,6 +17,7 @@ command                does
 ``export``             write experiments, runs, models and artifacts to a runlab archive
 ``import``             import a runlab archive
 ``copy``               copy experiments between two runlab tracking URIs, keeping ids
+``sync``               send the journals of ended processes to their tracking servers
 =====================  ==============================================================
 
 Every command works on the tracking URI given by ``--tracking-uri`` (or
@@ -43,6 +44,7 @@ from runlab.cli import (
     run,
     runs,
     server,
+    sync,
     transfer,
     users,
 )
@@ -107,6 +109,7 @@ cli.add_command(import_mlflow.import_mlflow)
 cli.add_command(transfer.export)
 cli.add_command(transfer.import_archive)
 cli.add_command(transfer.copy)
+cli.add_command(sync.sync)
 
 
 def main() -> None:

@@ -6,19 +6,31 @@ appends to a buffer here, and a background thread writes the buffer every
 ``log_batch`` per run, one transaction each. ``flush()`` writes everything queued
 before it returns. A failed write is never silent: it is logged at once and raised
 from the next call that touches the batcher.
+
+With a tracking server the batcher writes into the process's journal instead
+(:mod:`runlab.store.rest.journal`), which survives the process and the server being
+down, and the journal's own thread sends it. ``flush()`` then also waits until the
+server has acknowledged everything, unless it is offline.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from runlab.entities import Metric, Param, RunTag
-from runlab.errors import BackgroundWriteError, PartialWriteError, StorageError
+from runlab.errors import BackgroundWriteError, PartialWriteError, RunlabError, StorageError
 from runlab.store.base import TrackingStore
+
+if TYPE_CHECKING:
+    from runlab.store.rest._sender import Outbox
+    from runlab.store.rest.journal import Entry
 
 log = logging.getLogger("runlab")
 
@@ -51,6 +63,9 @@ class Batcher:
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._journaled = _journaled(store)
+        self._outbox: Outbox | None = None
+        self._outbox_pid = 0
 
     # ---------------------------------------------------------------- producers
     def add_metrics(self, run_id: str, metrics: list[Metric]) -> None:
@@ -103,7 +118,8 @@ class Batcher:
             self._start()
         if pending >= self._max_pending:
             if pending >= 10 * self._max_pending:
-                self.flush()  # the store is far behind: make the producer wait
+                self._drain()  # the writer is far behind: make the producer wait
+                self._raise_error()
             else:
                 self._wake.set()
 
@@ -136,7 +152,48 @@ class Batcher:
             for rid, buf in taken.items():
                 self._write(rid, buf)
 
+    # ---------------------------------------------------------------- journal
+    @property
+    def journaled(self) -> bool:
+        return self._journaled
+
+    def outbox(self) -> Outbox:
+        """This process's journal for a server store (a forked child makes its own)."""
+        if self._outbox is None or self._outbox_pid != os.getpid():
+            from runlab.store.rest._sender import Outbox
+
+            self._outbox = Outbox(self._store.tracking_uri, self._refused)  # type: ignore[attr-defined]
+            self._outbox_pid = os.getpid()
+        return self._outbox
+
+    def add_record(self, run_id: str, kind: str, body: dict[str, Any]) -> None:
+        """Journal a run update or dataset input after everything queued for the run."""
+        if self._error is not None:
+            self._raise_error()
+        with self._io_lock:
+            with self._lock:
+                buf = self._buffers.pop(run_id, None)
+                if buf is not None:
+                    self._pending -= len(buf.metrics) + len(buf.params) + len(buf.tags)
+            entries = [_batch_entry(run_id, buf)] if buf is not None else []
+            self.outbox().append([*entries, (run_id, kind, body, 0)])
+
+    def _refused(self, entry: Entry, exc: RunlabError) -> None:
+        what = f"a {entry.kind} write ({entry.points} points, params and tags)"
+        log.error("runlab: the server refused %s to run %s: %s", what, entry.run_id, exc)
+        if self._error is None:
+            self._error = BackgroundWriteError(
+                f"the server refused {what} to run {entry.run_id!r} (not stored): {exc}"
+            )
+            self._error.__cause__ = exc
+
     def _write(self, run_id: str, buf: _RunBuffer) -> None:
+        if self._journaled:
+            try:
+                self.outbox().append([_batch_entry(run_id, buf)])
+            except Exception as exc:
+                self._record(exc, run_id, buf, kept=False)
+            return
         try:
             self._store.log_batch(
                 run_id,
@@ -182,6 +239,8 @@ class Batcher:
 
     # ---------------------------------------------------------------- control
     def has_pending(self, run_id: str | None = None) -> bool:
+        if self._outbox is not None and self._outbox.unsent():
+            return True
         if run_id is None:
             return self._pending > 0
         return run_id in self._buffers
@@ -189,13 +248,40 @@ class Batcher:
     def flush(self, run_id: str | None = None) -> None:
         """Write what is queued (for one run, or all); raise any earlier failure."""
         self._drain(run_id)
+        if self._outbox is not None:
+            self._outbox.wait()  # in order: a run's writes follow every earlier one
         self._raise_error()
 
     def close(self) -> None:
         self._closed = True
         self._wake.set()
         self._drain()
+        outbox, self._outbox = self._outbox, None
+        if outbox is not None and self._outbox_pid == os.getpid():
+            left, journal = outbox.close()
+            if left and journal is not None:
+                print(  # noqa: T201  (at exit, where logging may already be shut down)
+                    f"runlab: {left} writes to {outbox.tracking_uri} are waiting in the "
+                    f"journal {journal.path} (the server did not answer); send them with:\n"
+                    f"    runlab sync {journal.path.parent}",
+                    file=sys.stderr,
+                )
         self._raise_error()
+
+
+def _journaled(store: TrackingStore) -> bool:
+    from runlab import environment_variables as env
+
+    rest = sys.modules.get("runlab.store.rest.store")  # not loaded: no server store exists
+    return rest is not None and isinstance(store, rest.RestStore) and env.RUNLAB_JOURNAL.get()
+
+
+def _batch_entry(run_id: str, buf: _RunBuffer) -> tuple[str, str, dict[str, Any], int]:
+    from runlab.store.rest._sender import batch_body
+
+    params, tags = list(buf.params.values()), list(buf.tags.values())
+    body = batch_body(buf.metrics, params, tags)
+    return run_id, "batch", body, len(buf.metrics) + len(params) + len(tags)
 
 
 def _writer_loop(ref: weakref.ref[Batcher], wake: threading.Event, interval: float) -> None:

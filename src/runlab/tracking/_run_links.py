@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from runlab.environment_variables import RUNLAB_PRINT_RUN_URL
-from runlab.errors import RunlabError
 
 if TYPE_CHECKING:
+    from runlab.entities import RunInfo
     from runlab.tracking.client import RunlabClient
 
 __all__ = ["print_run_links", "run_links"]
@@ -32,15 +32,12 @@ def run_links(server: str, experiment_id: str, run_id: str) -> tuple[str, str]:
     return f"{experiment}/runs/{quote(run_id, safe='')}", experiment
 
 
-def print_run_links(client: RunlabClient, run_id: str) -> None:
-    """Print the lines for ``run_id`` if ``client`` logs to a server (and they are on)."""
+def print_run_links(client: RunlabClient, info: RunInfo) -> None:
+    """Print the lines for the run of ``info`` if ``client`` logs to a server (and they
+    are on). No request is made: a server that is down must not hold up a run's end."""
     server = client.tracking_uri
     if not server.startswith(("http://", "https://")) or not RUNLAB_PRINT_RUN_URL.get():
         return
-    try:
-        run = client.get_run(run_id)
-    except RunlabError:
-        return  # the run ended; a link is a courtesy, not worth an error
-    run_url, experiment_url = run_links(server, str(run.info.experiment_id), run_id)
-    sys.stdout.write(f"🏃 View run {run.info.run_name} at: {run_url}\n")
+    run_url, experiment_url = run_links(server, str(info.experiment_id), info.run_id)
+    sys.stdout.write(f"🏃 View run {info.run_name} at: {run_url}\n")
     sys.stdout.write(f"🧪 View experiment at: {experiment_url}\n")

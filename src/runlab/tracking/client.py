@@ -160,14 +160,31 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         self.store.update_run_info(run_id, status=status, run_name=name)
 
     def set_terminated(
-        self, run_id: str, status: str | None = None, end_time: int | None = None
-    ) -> RunInfo:
+        self,
+        run_id: str,
+        status: str | None = None,
+        end_time: int | None = None,
+        synchronous: bool = True,
+    ) -> RunInfo | None:
+        """End the run after what was queued for it. ``synchronous=False`` with a
+        tracking server puts the change in the process's journal and returns None."""
+        status = status or RunStatus.FINISHED
+        end = _now_ms() if end_time is None else check.int64("end_time", end_time)
+        if not synchronous and self._journal_batcher() is not None:
+            if status not in RunStatus.ALL:
+                raise InvalidInputError(
+                    f"status {status!r} is not one of {', '.join(RunStatus.ALL)}"
+                )
+            body = {"status": status, "end_time": end}
+            self.batcher.add_record(run_id, "update", body)
+            return None
         self.flush(run_id)
-        return self.store.update_run_info(
-            run_id,
-            status=status or RunStatus.FINISHED,
-            end_time=_now_ms() if end_time is None else end_time,
-        )
+        return self.store.update_run_info(run_id, status=status, end_time=end)
+
+    def _journal_batcher(self) -> Batcher | None:
+        """The batcher when this client's writes go through a journal (a server store)."""
+        b = self.batcher
+        return b if b.journaled else None
 
     def _pending_batcher(self) -> Batcher | None:
         from runlab.tracking._batching import existing_batcher
@@ -278,7 +295,12 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         if ms:
             self.batcher.add_metrics(run_id, ms)
 
-    def log_inputs(self, run_id: str, datasets: Sequence[DatasetInput] | None = None) -> None:
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] | None = None,
+        synchronous: bool = True,
+    ) -> None:
         items = list(datasets or [])
         for item in items:
             if not isinstance(item, DatasetInput):
@@ -287,6 +309,13 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
                 )
             if not item.dataset.name or not item.dataset.digest:
                 raise InvalidInputError("dataset name and digest must not be empty")
+        if items and not synchronous and self._journal_batcher() is not None:
+            from runlab import wire
+
+            body = {"datasets": [wire.dataset_input_json(d) for d in items]}
+            self.batcher.add_record(run_id, "inputs", body)
+            return
+        self.flush(run_id)
         self.store.log_inputs(run_id, items)
 
     def get_metric_history(

@@ -314,6 +314,7 @@ def end_run(status: str = RunStatus.FINISHED) -> None:
 
 def _end(run_id: str, status: str, raise_errors: bool, at_exit: bool = False) -> None:
     stack = _stack.get()
+    ended = next((r for r in stack if r.info.run_id == run_id), None)
     if any(r.info.run_id == run_id for r in stack):
         _stack.set(tuple(r for r in stack if r.info.run_id != run_id))
     with _state.lock:
@@ -330,14 +331,22 @@ def _end(run_id: str, status: str, raise_errors: bool, at_exit: bool = False) ->
     try:
         client.flush(run_id)
     except RunlabError:
-        client.set_terminated(run_id, RunStatus.FAILED)
+        client.set_terminated(run_id, RunStatus.FAILED, synchronous=False)
         if raise_errors:
             raise
         return
-    client.set_terminated(run_id, status)
-    from runlab.tracking._run_links import print_run_links
+    # With a server the end goes into the journal: an unreachable server cannot stop
+    # the script, and the run ends there once the journal is sent.
+    client.set_terminated(run_id, status, synchronous=False)
+    try:
+        client.flush(run_id)  # a server that answers has the run ended on return
+    except RunlabError:
+        if raise_errors:
+            raise
+    if ended is not None and not at_exit:
+        from runlab.tracking._run_links import print_run_links
 
-    print_run_links(client, run_id)
+        print_run_links(client, ended.info)
     if not at_exit:
         with _state.lock:
             _state.runs_ended += 1
@@ -346,6 +355,20 @@ def _end(run_id: str, status: str, raise_errors: bool, at_exit: bool = False) ->
             from runlab.tracking._frames import preload_pandas
 
             preload_pandas()
+
+
+def _close_batchers_at_exit() -> None:
+    # Registered at import, so it runs after every hook registered later (atexit runs
+    # the last first), _end_open_runs_at_exit included: the runs' ends are journaled.
+    batching = sys.modules.get("runlab.tracking._batching")
+    if batching is not None:
+        try:
+            batching.close_all()
+        except Exception as exc:
+            print(f"runlab: {exc}", file=sys.stderr)  # noqa: T201
+
+
+atexit.register(_close_batchers_at_exit)
 
 
 def _end_open_runs_at_exit() -> None:
@@ -507,7 +530,7 @@ def log_input(
     input_tags = [InputTag(k, str(v)) for k, v in (tags or {}).items()]
     if context is not None:
         input_tags.append(InputTag("mlflow.data.context", context))
-    _client().log_inputs(_run_id(), [DatasetInput(dataset, tuple(input_tags))])
+    _client().log_inputs(_run_id(), [DatasetInput(dataset, tuple(input_tags))], synchronous=False)
 
 
 # ==================================================================== reading
