@@ -46,7 +46,8 @@ def test_end_crashed_runs(contract_store: StoreUnderTest, names: Names) -> None:
     store.record_heartbeat(alive, now - 10)
 
     ended = store.end_crashed_runs(TIMEOUT, now)
-    assert crashed in ended and not {alive, finished, silent} & set(ended)
+    assert crashed in ended
+    assert not {alive, finished, silent} & set(ended)
     run = store.get_run(crashed)
     assert (run.info.status, run.info.end_time) == (RunStatus.FAILED, last)
     assert run.data.tags["runlab.crashed"] == "true"
