@@ -193,6 +193,23 @@ RUNLAB_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING = _var(
     "MLFLOW_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING",
 )
 
+# ------------------------------------------------------------------------ heartbeats
+RUNLAB_HEARTBEAT_INTERVAL = _var(
+    "RUNLAB_HEARTBEAT_INTERVAL", positive_seconds, 30.0, "seconds between two heartbeats of a run"
+)
+RUNLAB_HEARTBEAT_TIMEOUT = _var(
+    "RUNLAB_HEARTBEAT_TIMEOUT",
+    positive_seconds,
+    300.0,
+    "seconds without a heartbeat after which a RUNNING run is ended FAILED as crashed",
+)
+RUNLAB_HEARTBEAT_SWEEP_INTERVAL = _var(
+    "RUNLAB_HEARTBEAT_SWEEP_INTERVAL",
+    positive_seconds,
+    60.0,
+    "seconds between two sweeps of a server for runs whose heartbeats stopped",
+)
+
 # ------------------------------------------------------------------------ HTTP client
 RUNLAB_TRACKING_USERNAME = _var(
     "RUNLAB_TRACKING_USERNAME", text, None, "user name for a server", "MLFLOW_TRACKING_USERNAME"

@@ -117,6 +117,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/2.0/runlab/metrics/downsampled"): "read run(run_id, run_uuid)",
     ("POST", "/api/2.0/runlab/runs/count"): "read narrow(experiment_ids)",
     ("POST", "/api/2.0/runlab/runs/groups"): "read narrow(experiment_ids)",
+    ("POST", "/api/2.0/runlab/runs/heartbeat"): "edit run(run_id, run_uuid)",
     ("DELETE", "/api/2.0/runlab/session"): "public",
     ("GET", "/api/2.0/runlab/session"): "authenticated",
     ("POST", "/api/2.0/runlab/session"): "public",

@@ -39,6 +39,7 @@ ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("registry", TRACKING_PREFIXES),
     ("charts", RUNLAB_PREFIXES),
     ("groups", RUNLAB_PREFIXES),
+    ("heartbeats", RUNLAB_PREFIXES),
     ("downloads", ("",)),  # /get-artifact, where MLflow's web UI reads run files
 )
 PROXY_ROUTES = ("proxy", PROXY_PREFIXES)  # mounted only when the server serves artifacts
@@ -65,6 +66,7 @@ def create_app(
     from fastapi import FastAPI
     from fastapi.responses import PlainTextResponse
 
+    from runlab.server._crash_sweep import sweeping
     from runlab.server._limits import BodyLimitMiddleware
     from runlab.server._locations import LocationPolicy
     from runlab.server._request_id import RequestIdMiddleware
@@ -89,7 +91,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
         _sweep_partial_uploads(backend.artifacts, settings)
-        yield
+        async with sweeping(backend.tracking):
+            yield
         if close_store_on_shutdown:
             bundle.close()
 

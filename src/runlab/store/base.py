@@ -272,6 +272,24 @@ class TrackingStore(abc.ABC):
             )
         )
 
+    # ---------------------------------------------------------------- heartbeats
+    @abc.abstractmethod
+    def record_heartbeat(self, run_id: str, time_ms: int | None = None) -> None:
+        """Note that the process of run ``run_id`` is alive at ``time_ms`` (None: now, by
+        the clock of the store, or of the server behind it). An earlier time than the one
+        recorded changes nothing; a missing run is not found."""
+
+    def end_crashed_runs(self, timeout_ms: int, now_ms: int | None = None) -> list[str]:
+        """End FAILED each RUNNING run whose last heartbeat is more than ``timeout_ms``
+        before ``now_ms`` (None: now), at its last heartbeat and tagged
+        ``runlab.crashed=true``; the ids of the runs ended here, in id order. Runs that
+        never sent a heartbeat are left alone. Database stores do it; behind a server it
+        is the server's own periodic sweep, so this default refuses."""
+        raise InvalidInputError(
+            f"ending crashed runs is done by the tracking server behind {self!r} on its "
+            "own (RUNLAB_HEARTBEAT_SWEEP_INTERVAL); it is not part of its REST API"
+        )
+
     # ---------------------------------------------------------------- housekeeping
     @abc.abstractmethod
     def deleted_run_ids(self, older_than_ms: int | None = None) -> list[str]:

@@ -36,6 +36,7 @@ from runlab.entities import (
     ViewType,
 )
 from runlab.errors import AlreadyExistsError, ConflictError, InvalidInputError, RunlabError
+from runlab.tracking._heartbeat import heartbeats
 from runlab.tracking.client import RunlabClient
 
 if TYPE_CHECKING:
@@ -235,6 +236,8 @@ def start_run(
         if not _state.exit_hook:
             atexit.register(_end_open_runs_at_exit)
             _state.exit_hook = True
+    heartbeats.start(client.store, active.info.run_id)
+    heartbeats.end_runs_on_sigterm(_end_open_runs_killed)
     return active
 
 
@@ -322,6 +325,7 @@ def _end(run_id: str, status: str, raise_errors: bool, at_exit: bool = False) ->
         if was_open:
             _state.last_run_id = run_id  # as in MLflow: the run ended last
         monitor = _state.monitors.pop(run_id, None)
+    heartbeats.stop(run_id)
     if monitor is not None:
         monitor.stop()  # its last points are queued before the flush below
     if not was_open:
@@ -390,6 +394,15 @@ def _end_open_runs_at_exit() -> None:
             _state.client.flush()
         except Exception as exc:
             print(f"runlab: {exc}", file=sys.stderr)  # noqa: T201
+
+
+def _end_open_runs_killed() -> None:
+    """On SIGTERM: every run this process has open ends KILLED."""
+    for run_id in reversed(list(_state.open_runs)):
+        try:
+            _end(run_id, RunStatus.KILLED, raise_errors=False, at_exit=True)
+        except Exception as exc:
+            print(f"runlab: could not end run {run_id}: {exc}", file=sys.stderr)  # noqa: T201
 
 
 def _run_id() -> str:
@@ -664,5 +677,7 @@ def _reset_for_tests() -> None:
     from runlab.store.uri import set_chosen_uri
 
     set_chosen_uri(None)
+    for run_id in heartbeats.active():
+        heartbeats.stop(run_id)
     global _state
     _state = _State()

@@ -277,6 +277,13 @@ class RestStore(TrackingStore):
         run already in this experiment)."""
         return _import.import_runs(self, experiment_id, runs)
 
+    def record_heartbeat(self, run_id: str, time_ms: int | None = None) -> None:
+        """runlab's own endpoint; without ``time_ms`` the server's clock stamps it."""
+        body: dict[str, Any] = {"run_id": run_id}
+        if time_ms is not None:
+            body["time_ms"] = time_ms
+        self.http.call("POST", "/api/2.0/runlab/runs/heartbeat", body=body, repeatable=True)
+
     # ================================================================ housekeeping
     def deleted_run_ids(self, older_than_ms: int | None = None) -> list[str]:
         raise self._database_only("listing runs for permanent removal")

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; bump it with every new migration.
-SCHEMA_REVISION = "0010_model_version_logged_model"
+SCHEMA_REVISION = "0011_run_heartbeats"
 
 metadata = MetaData(
     naming_convention={
@@ -86,6 +86,19 @@ runs = Table(
 def _run_fk() -> ForeignKey:
     return ForeignKey("runs.run_uuid", ondelete="CASCADE")
 
+
+# A run's last sign of life (ms), one row per run that ever sent a heartbeat; the sweep
+# reads the ones older than its cutoff through the index and deletes each once its run
+# has ended, so the range it scans stays small.
+run_heartbeats = Table(
+    "run_heartbeats",
+    metadata,
+    Column(
+        "run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("last_heartbeat", BigInteger, nullable=False),
+    Index(None, "last_heartbeat"),
+)
 
 # Keyed by (run, key) and read only through it: on SQLite the rows live in the primary
 # key's b-tree (WITHOUT ROWID), one lookup instead of two.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from runlab import _validation as check
+from runlab import environment_variables as env
 from runlab.entities import (
     DatasetInput,
     Experiment,
@@ -20,7 +22,13 @@ from runlab.entities import (
     RunStatus,
     RunTag,
 )
-from runlab.errors import AlreadyExistsError, ConflictError, InvalidInputError, NotFoundError
+from runlab.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    RunlabError,
+)
 from runlab.store.base import TrackingStore
 from runlab.store.imports import RunRecord
 from runlab.store.sql import _hydrate, _import, _logging, _raw
@@ -32,6 +40,7 @@ from runlab.store.sql._experiments import (
     DEFAULT_EXPERIMENT_NAME,
     ExperimentMethods,
 )
+from runlab.store.sql._heartbeats import HeartbeatMethods
 from runlab.store.sql._migrate import ensure_schema
 from runlab.store.sql._run_queries import RunQueryMethods
 from runlab.store.sql.schema import (
@@ -40,15 +49,26 @@ from runlab.store.sql.schema import (
     latest_metrics,
     metrics,
     params,
+    run_heartbeats,
     run_inputs,
     runs,
 )
 from runlab.store.sql.schema import tags as tags_table
 
-_RUN_CHILD_TABLES = (input_tags, run_inputs, latest_metrics, metrics, params, tags_table)
+_log = logging.getLogger(__name__)
+
+_RUN_CHILD_TABLES = (
+    run_heartbeats,
+    input_tags,
+    run_inputs,
+    latest_metrics,
+    metrics,
+    params,
+    tags_table,
+)
 
 
-class SqlStore(ExperimentMethods, RunQueryMethods, TrackingStore):
+class SqlStore(ExperimentMethods, RunQueryMethods, HeartbeatMethods, TrackingStore):
     """Metadata in a SQL database; artifacts under ``default_artifact_root``."""
 
     def __init__(self, db_uri: str, default_artifact_root: str) -> None:
@@ -60,6 +80,12 @@ class SqlStore(ExperimentMethods, RunQueryMethods, TrackingStore):
         except BaseException:
             self.db.dispose()  # a refused database leaves no open connection behind
             raise
+        # Whoever opens the database ends the runs of crashed processes (the embedded store
+        # has no server to sweep for it); failing at this never stops the opening.
+        try:
+            self.end_crashed_runs(int(env.RUNLAB_HEARTBEAT_TIMEOUT.get() * 1000))
+        except RunlabError as exc:
+            _log.warning("runlab: could not end the runs of crashed processes: %s", exc)
 
     def _seed(self, conn: Connection) -> None:
         t = now_ms()
