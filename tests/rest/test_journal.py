@@ -90,9 +90,7 @@ def _env(tmp_path: Path, server: ServerProcess) -> dict[str, str]:
     return env
 
 
-def _start_training(
-    tmp_path: Path, server: ServerProcess, *flags: str
-) -> subprocess.Popen[str]:
+def _start_training(tmp_path: Path, server: ServerProcess, *flags: str) -> subprocess.Popen[str]:
     script = tmp_path / "train.py"
     script.write_text(TRAINING)
     return subprocess.Popen(
