@@ -170,3 +170,19 @@ def test_logged_model_keeps_its_id(store: SqlStore) -> None:
 
 def _fields(lm: LoggedModel) -> dict[str, object]:
     return {name: getattr(lm, name) for name in lm.__dataclass_fields__}
+
+
+def test_a_version_keeps_the_logged_model_it_was_registered_from(store: SqlStore) -> None:
+    eid = store.import_experiment(Experiment("4", "four", ""))
+    store.import_runs(eid, [_record(RUN_A)])
+    model_id = "m-" + "d" * 32
+    lm = LoggedModel(model_id, eid, "net", "old", 10, 20, "LOGGED_MODEL_READY")
+    SqlLoggedModelStore(store.db).import_logged_model(lm)
+    version = ModelVersion(
+        "lineage", 1, 100, 100, None, "bob", "None", f"models:/{model_id}", RUN_A,
+        model_id=model_id,
+    )  # fmt: skip
+    registry = SqlRegistryStore(store.db)
+    registry.import_registered_model(ModelRecord(RegisteredModel("lineage", 50, 60), [version]))
+    got = registry.get_model_version("lineage", 1)
+    assert (got.model_id, got.run_id) == (model_id, RUN_A)

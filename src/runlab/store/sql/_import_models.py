@@ -71,6 +71,7 @@ def import_registered_model(conn: Connection, record: ModelRecord) -> list[int]:
                 source=mv.source or "",
                 run_id=mv.run_id or None,
                 run_link=mv.run_link or None,
+                logged_model_id=mv.model_id or None,
                 status=mv.status if mv.status in ModelVersionStatus.ALL else "READY",
                 status_message=mv.status_message,
             )
