@@ -15,7 +15,9 @@ ends it); the first call's overhead is its time minus the median bare time. The 
 
 * ``sklearn``: ``RandomForestClassifier(n_estimators=100)`` on the wine data set;
 * ``lightning``: a tiny two-layer module, 5 epochs of 512 rows in batches of 32, with a
-  validation loop, on CPU, without Lightning's own logger and checkpoints.
+  validation loop, on CPU, without Lightning's own logger and checkpoints;
+* ``xgboost``: ``xgboost.train`` for 200 rounds on the breast cancer data set, with the
+  training and a held-out set evaluated each round (400 metric points).
 
 Run it from a source tree with ``PYTHONPATH=$PWD/src`` to measure that tree; both libraries
 come from the running interpreter, which needs mlflow==3.17.2, scikit-learn, torch and
@@ -36,7 +38,7 @@ import warnings
 from typing import Any
 
 SUTS = ("mlflow", "runlab")
-TRAININGS = ("sklearn", "lightning")
+TRAININGS = ("sklearn", "lightning", "xgboost")
 TARGET_RATIO = 10.0  # runlab's overhead at most a tenth of MLflow's
 
 
@@ -101,6 +103,34 @@ def _lightning_training() -> Any:
     return train
 
 
+def _xgboost_training() -> Any:
+    import xgboost as xgb
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    train_set = xgb.DMatrix(X[:400], label=y[:400])
+    valid_set = xgb.DMatrix(X[400:], label=y[400:])
+    params = {"objective": "binary:logistic", "eval_metric": "logloss", "max_depth": 3}
+
+    def train() -> None:
+        xgb.train(
+            params,
+            train_set,
+            num_boost_round=200,
+            evals=[(train_set, "train"), (valid_set, "valid")],
+            verbose_eval=False,
+        )
+
+    return train
+
+
+_TRAININGS = {
+    "sklearn": _sklearn_training,
+    "lightning": _lightning_training,
+    "xgboost": _xgboost_training,
+}
+
+
 def _worker(sut: str, training: str, repeats: int) -> dict[str, Any]:
     import logging
 
@@ -114,7 +144,7 @@ def _worker(sut: str, training: str, repeats: int) -> dict[str, Any]:
     lib.set_tracking_uri(f"sqlite:///{os.path.abspath('bench.db')}")
     with lib.start_run():
         pass  # the database exists before anything is timed
-    train = _sklearn_training() if training == "sklearn" else _lightning_training()
+    train = _TRAININGS[training]()
     train()  # warm: the framework's own lazy imports and caches
 
     def timed() -> float:
@@ -189,7 +219,7 @@ def _table(results: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--only", default=",".join(TRAININGS), help="sklearn,lightning")
+    parser.add_argument("--only", default=",".join(TRAININGS), help="sklearn,lightning,xgboost")
     parser.add_argument("--sut", choices=SUTS, help="one library only")
     parser.add_argument("--json", help="also write the samples to this file")
     parser.add_argument("--worker", nargs=2, metavar=("SUT", "TRAINING"), help=argparse.SUPPRESS)

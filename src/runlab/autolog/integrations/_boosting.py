@@ -126,7 +126,10 @@ def _importance_figure(importance: Mapping[str, Any], importance_type: str) -> A
     ax.set_yticklabels(names[order])
     ax.set_xlabel("Importance")
     ax.set_title(f"Feature Importance ({importance_type})")
-    figure.tight_layout()
+    # A margin sized from the longest name instead of tight_layout, which measures every
+    # label's rendered extent and costs more than drawing the chart.
+    longest = max((len(n) for n in names), default=1)
+    figure.subplots_adjust(left=min(0.45, 0.06 + 0.011 * longest), right=0.96)
     return figure
 
 
