@@ -5,12 +5,14 @@ seconds; the server is killed with SIGKILL and restarted on the same port and st
 meanwhile, the clients retrying through their ordinary HTTP retry settings. Each client
 writes down every batch it saw acknowledged (``synchronous=True``: the call returned), and
 afterwards every such point must be stored exactly once, and nothing else stored but the
-points of batches whose answer never came.
+points of batches whose answer never came. A server sent SIGTERM while a request is
+arriving answers it and stores it before it exits.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -21,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from tests._servers import free_port, runlab_command, serve_command
 
@@ -201,3 +204,47 @@ def test_sigkill_under_load_sqlite(tmp_path: Path) -> None:
 def test_sigkill_under_load_postgres_two_servers(tmp_path: Path, postgres_url: str) -> None:
     figures = _kill9_under_load(tmp_path, postgres_url, server_count=2)
     assert figures.acknowledged > 0
+
+
+def test_sigterm_finishes_the_request_in_flight(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'store.db'}"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    argv = runlab_command(
+        "server", "--host", "127.0.0.1", "--port", str(port), "--backend-store-uri", store
+    )
+    with serve_command(tmp_path, argv, url) as process:
+        client = RunlabClient(url)
+        run_id = client.create_run(client.create_experiment("sigterm")).info.run_id
+        now = int(time.time() * 1000)
+        points = [{"key": "m", "value": s, "timestamp": now, "step": s} for s in range(1000)]
+        body = json.dumps({"run_id": run_id, "metrics": points}).encode()
+        half = len(body) // 2
+        signalled_at: list[float] = []
+
+        def slow_body() -> Iterator[bytes]:
+            # Half the request is on the wire when the server is told to stop.
+            yield body[:half]
+            process.send_signal(signal.SIGTERM)
+            signalled_at.append(time.monotonic())
+            time.sleep(1.0)
+            yield body[half:]
+
+        response = httpx.post(
+            f"{url}/api/2.0/mlflow/runs/log-batch",
+            content=slow_body(),
+            headers={"Content-Type": "application/json"},
+            timeout=60,
+        )
+        assert response.status_code == 200, response.text
+        # uvicorn shuts down, then ends by the signal it was sent (status -SIGTERM).
+        assert process.wait(60) in (0, -signal.SIGTERM)
+        # It stopped because of the signal, after answering, not at the end of a timeout.
+        assert time.monotonic() - signalled_at[0] < 30
+        log = (tmp_path / f"server-{port}.log").read_text(errors="replace")
+        assert "Waiting for connections to close" in log or "Shutting down" in log, log
+        assert "Finished server process" in log, log
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{url}/health", timeout=5)
+    history = RunlabClient(store).get_metric_history(run_id, "m")
+    assert sorted(m.step for m in history) == list(range(1000))
