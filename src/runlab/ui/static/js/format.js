@@ -45,6 +45,29 @@ export function statusBadge(status) {
   return h("span", { class: `status status-${s.toLowerCase()}`, title: s }, s.toLowerCase());
 }
 
+// A run the server ended because its heartbeats stopped (tag runlab.crashed): shown as
+// "crashed", with its end time, which is its last heartbeat.
+export function isCrashed(run) {
+  const tags = (run.data && run.data.tags) || [];
+  return run.info.status === "FAILED" && tags.some((t) => t.key === "runlab.crashed" && t.value === "true");
+}
+
+export function lastSignOfLife(run) {
+  return `no heartbeat since ${formatTime(run.info.end_time) || "its start"}`;
+}
+
+export function runStatusBadge(run) {
+  if (!isCrashed(run)) return statusBadge(run.info.status);
+  const title = `Crashed (ended FAILED): ${lastSignOfLife(run)}`;
+  return h("span", { class: "status status-crashed", title }, "crashed");
+}
+
+// The badge, and for a crashed run a line saying when it was last heard from.
+export function runStatusDetail(run) {
+  if (!isCrashed(run)) return statusBadge(run.info.status);
+  return h("span", null, runStatusBadge(run), " ", h("span", { class: "crash-note" }, lastSignOfLife(run)));
+}
+
 export function shortCommit(commit) {
   return commit ? commit.slice(0, 8) : "";
 }

@@ -7,7 +7,7 @@ import { chartGrid } from "../chart_grid.js";
 import { runColor } from "../charts.js";
 import { clear, h } from "../dom.js";
 import { descriptionCard, tagsCard } from "../editable.js";
-import { formatDuration, formatNumber, formatTime, runDuration, statusBadge } from "../format.js";
+import { formatDuration, formatNumber, formatTime, runDuration, runStatusBadge, runStatusDetail } from "../format.js";
 import { stageBadge, versionHash } from "../registry.js";
 import { buildHash, quoteString, replaceHash } from "../state.js";
 import { sourceFields } from "./run_source.js";
@@ -62,7 +62,7 @@ export async function runView(ctx) {
 
   function header() {
     clear(title).appendChild(document.createTextNode(run.info.run_name || runId));
-    clear(statusSlot).appendChild(statusBadge(run.info.status));
+    clear(statusSlot).appendChild(runStatusBadge(run));
     document.title = `${run.info.run_name || runId} · runlab`;
   }
 
@@ -138,7 +138,7 @@ export async function runView(ctx) {
       .catch(() => (versionsCell.textContent = "—"));
     const fields = [
       ["Run ID", h("span", { class: "mono" }, info.run_id)],
-      ["Status", statusBadge(info.status)],
+      ["Status", runStatusDetail(run)],
       ["Started", formatTime(info.start_time)],
       ["Ended", formatTime(info.end_time) || "—"],
       ["Duration", formatDuration(runDuration(info)) || "—"],

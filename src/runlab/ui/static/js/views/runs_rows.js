@@ -4,7 +4,7 @@
 
 import { metricMap, paramMap, tagMap } from "../api.js";
 import { h } from "../dom.js";
-import { formatDuration, formatNumber, formatTime, runDuration, shortCommit, shortSource, statusBadge } from "../format.js";
+import { formatDuration, formatNumber, formatTime, runDuration, runStatusBadge, shortCommit, shortSource } from "../format.js";
 import { buildHash } from "../state.js";
 import { GROUP_PAGE, groupLabel, summaryCell } from "./run_groups.js";
 
@@ -111,7 +111,7 @@ export function runRow(view, { run, depth, childCount }, columns, index) {
         content = nameCell(view, info, depth, childCount);
         break;
       case "status":
-        content = statusBadge(info.status);
+        content = runStatusBadge(run);
         break;
       case "start":
         content = formatTime(info.start_time);
