@@ -188,7 +188,7 @@ def model_signature(model: Any) -> Any:
     def specs(shapes: Any, dtype: Any) -> Schema:
         shapes = shapes if isinstance(shapes, list) else [shapes]
         return Schema(
-            [TensorSpec(np.dtype(dtype), [-1 if d is None else d for d in s]) for s in shapes]
+            [TensorSpec(np.dtype(dtype), tuple(-1 if d is None else d for d in s)) for s in shapes]
         )
 
     return ModelSignature(
