@@ -4,10 +4,13 @@
 
     info = runlab.keras.log_model(net, name="model", input_example=X[:5])
     net = runlab.keras.load_model(info.model_uri)
+
+    runlab.keras.autolog()   # or runlab.autolog() for every framework
 """
 
 from __future__ import annotations
 
+from runlab.autolog.integrations.keras import autolog
 from runlab.models.flavors.keras import (
     FLAVOR_NAME,
     _load_pyfunc,
@@ -16,4 +19,4 @@ from runlab.models.flavors.keras import (
     save_model,
 )
 
-__all__ = ["FLAVOR_NAME", "_load_pyfunc", "load_model", "log_model", "save_model"]
+__all__ = ["FLAVOR_NAME", "_load_pyfunc", "autolog", "load_model", "log_model", "save_model"]
