@@ -272,7 +272,7 @@ NOT_YET: set[str] = {
     *(
         f"mlflow.MlflowClient.{n}"
         for n in (
-            "create_model_version:model_id log_image:synchronous log_image:timestamp "
+            "log_image:synchronous log_image:timestamp "
             "log_inputs:models log_metric:dataset_digest log_metric:dataset_name "
             "log_metric:model_id load_table log_stream log_table"
         ).split()
