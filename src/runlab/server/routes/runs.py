@@ -27,6 +27,7 @@ from runlab.server._deps import Store, require_run_id
 from runlab.server._routing import JsonRoute
 from runlab.server._wire import Double, Id, Int64, KeyValue, WireModel
 from runlab.server.auth.rules import access, experiment, run
+from runlab.store.run_json import RunJsonSource
 from runlab.wire import run_info_json, run_json
 
 router = APIRouter(tags=["runs"], route_class=JsonRoute)
@@ -180,7 +181,7 @@ def restore_run(body: RunRef, store: Store) -> dict[str, Any]:
 @router.post("/runs/search", response_model=_schemas.SearchRunsOut)
 @access("read", narrow="experiment_ids")
 def search_runs(body: SearchRuns, store: Store) -> dict[str, Any]:
-    page = store.search_runs(
+    query = (
         body.experiment_ids,
         body.filter or None,
         ViewType.parse(body.run_view_type),
@@ -188,6 +189,10 @@ def search_runs(body: SearchRuns, store: Store) -> dict[str, Any]:
         body.order_by or None,
         body.page_token or None,
     )
+    if isinstance(store, RunJsonSource):  # the JSON straight from the rows
+        found, token = store.search_runs_json(*query)
+        return wire.page("runs", found, token)
+    page = store.search_runs(*query)
     return wire.page("runs", [run_json(r) for r in page], page.token)
 
 
