@@ -20,7 +20,7 @@ from runlab.errors import InvalidInputError, NotFoundError
 from runlab.store import filter as flt
 from runlab.store.base import TrackingStore, check_downsample_args
 from runlab.store.run_table import RunTable
-from runlab.store.sql import _downsample, _hydrate, _run_json, _interval, _pages, _raw, run_search
+from runlab.store.sql import _downsample, _hydrate, _interval, _pages, _raw, _run_json, run_search
 from runlab.store.sql._engine import Database
 from runlab.store.sql.run_search import SqlText
 from runlab.store.sql.schema import (
