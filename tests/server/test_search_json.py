@@ -48,8 +48,7 @@ def _fill(store: SqlStore) -> str:
 def _both(store: SqlStore, *args: Any) -> tuple[Any, Any]:
     page = store.search_runs(*args)
     old = wire.page("runs", [wire.run_json(r) for r in page], page.token)
-    found, token = store.search_runs_json(*args)
-    return old, wire.page("runs", found, token)
+    return old, json.loads(store.search_runs_json(*args))
 
 
 def test_fast_path_equals_the_entity_path(server: TestClient, store_uri: str) -> None:
@@ -63,9 +62,9 @@ def test_fast_path_equals_the_entity_path(server: TestClient, store_uri: str) ->
                 pages = 0
                 while True:
                     old, new = _both(store, [eid], flt, view, 7, order, token)
-                    # same content, and the same bytes once written
+                    # same content: keys, their order, values
                     assert new == old
-                    assert json.dumps(new, allow_nan=False) == json.dumps(old, allow_nan=False)
+                    assert json.dumps(new) == json.dumps(old)
                     pages += 1
                     token = new.get("next_page_token")
                     if not token:
@@ -83,7 +82,7 @@ def test_fast_path_equals_the_entity_path(server: TestClient, store_uri: str) ->
     answer = Api(server).ok_post(
         "runs/search", {"experiment_ids": [eid], "run_view_type": "ALL", "max_results": 1000}
     )
-    assert answer == json.loads(json.dumps(new))
+    assert answer == new
 
 
 def test_large_json_answers_are_gzipped_when_asked(server: TestClient) -> None:

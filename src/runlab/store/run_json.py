@@ -8,7 +8,7 @@ does not; both give the same answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from runlab.entities import ViewType
 
@@ -23,7 +23,8 @@ class RunJsonSource(Protocol):
         max_results: int = 1000,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """The page ``search_runs`` returns, each run as ``runlab.wire.run_json`` writes
-        it, and the next page's token."""
+    ) -> bytes:
+        """The answer of ``runs/search`` (UTF-8 JSON): the page ``search_runs`` returns,
+        each run as ``runlab.wire.run_json`` writes it, and ``next_page_token`` when more
+        follow."""
         ...

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 from pydantic import Field
 
 from runlab import _validation as check
@@ -180,7 +181,7 @@ def restore_run(body: RunRef, store: Store) -> dict[str, Any]:
 
 @router.post("/runs/search", response_model=_schemas.SearchRunsOut)
 @access("read", narrow="experiment_ids")
-def search_runs(body: SearchRuns, store: Store) -> dict[str, Any]:
+def search_runs(body: SearchRuns, store: Store) -> dict[str, Any] | Response:
     query = (
         body.experiment_ids,
         body.filter or None,
@@ -189,9 +190,8 @@ def search_runs(body: SearchRuns, store: Store) -> dict[str, Any]:
         body.order_by or None,
         body.page_token or None,
     )
-    if isinstance(store, RunJsonSource):  # the JSON straight from the rows
-        found, token = store.search_runs_json(*query)
-        return wire.page("runs", found, token)
+    if isinstance(store, RunJsonSource):  # the JSON text straight from the rows
+        return Response(store.search_runs_json(*query), media_type="application/json")
     page = store.search_runs(*query)
     return wire.page("runs", [run_json(r) for r in page], page.token)
 

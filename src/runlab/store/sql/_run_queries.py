@@ -190,12 +190,12 @@ class RunQueryMethods:
         max_results: int = 1000,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    ) -> bytes:
         """The page :meth:`search_runs` returns, as MLflow's JSON (runlab.store.run_json)."""
         query = (experiment_ids, filter_string, run_view_type, max_results, order_by, page_token)
         with self.db.read() as conn:
             rows, token = self._run_page(conn, *query)
-            return _run_json.runs_json(conn, rows), token
+            return _run_json.page_json(_run_json.runs_json(conn, rows), token)
 
     def _run_page(
         self,
