@@ -66,6 +66,7 @@ def create_app(
     from fastapi import FastAPI
     from fastapi.responses import PlainTextResponse
 
+    from runlab.server._compress import GzipJsonMiddleware
     from runlab.server._crash_sweep import sweeping
     from runlab.server._limits import BodyLimitMiddleware
     from runlab.server._locations import LocationPolicy
@@ -147,6 +148,7 @@ def create_app(
         upload_limit=settings.max_upload_bytes,
         upload_prefixes=tuple(f"{p}/" for p in PROXY_PREFIXES),
     )
+    app.add_middleware(GzipJsonMiddleware)
     app.add_middleware(ServerTimingMiddleware)
     _install_security(app, settings)
     app.add_middleware(RequestIdMiddleware)  # outermost: every answer carries the id

@@ -30,6 +30,7 @@ from runlab.store.base import TrackingStore
 from runlab.store.imports import RunRecord
 from runlab.store.rest import _import
 from runlab.store.rest._http import HttpSession
+from runlab.store.run_table import RunTable
 
 __all__ = ["MAX_REQUEST_BYTES", "RestStore", "batch_chunks"]
 
@@ -253,6 +254,22 @@ class RestStore(TrackingStore):
     ) -> PagedList[Run]:
         if not experiment_ids:
             return PagedList([], None)
+        body = self._search_body(
+            experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
+        )
+        answer = self._post("runs/search", body)
+        found = [wire.run_from_json(r) for r in answer.get("runs") or ()]
+        return PagedList(found, answer.get("next_page_token") or None)
+
+    @staticmethod
+    def _search_body(
+        experiment_ids: Sequence[str],
+        filter_string: str | None,
+        run_view_type: ViewType,
+        max_results: int,
+        order_by: Sequence[str] | None,
+        page_token: str | None,
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "experiment_ids": wire.strings(experiment_ids),
             "run_view_type": ViewType.parse(run_view_type).name,
@@ -263,9 +280,26 @@ class RestStore(TrackingStore):
             body["filter"] = filter_string
         if page_token:
             body["page_token"] = page_token
-        answer = self._post("runs/search", body)
-        found = [wire.run_from_json(r) for r in answer.get("runs") or ()]
-        return PagedList(found, answer.get("next_page_token") or None)
+        return body
+
+    def search_run_table(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunTable:
+        """The page :meth:`search_runs` returns, read from the JSON into columns."""
+        from runlab.store.rest._run_table import table_from_answer
+
+        if not experiment_ids:
+            return RunTable()
+        body = self._search_body(
+            experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
+        )
+        return table_from_answer(self._post("runs/search", body))
 
     # ================================================================ imports
     def import_experiment(self, experiment: Experiment) -> str:

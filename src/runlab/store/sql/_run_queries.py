@@ -20,7 +20,7 @@ from runlab.errors import InvalidInputError, NotFoundError
 from runlab.store import filter as flt
 from runlab.store.base import TrackingStore, check_downsample_args
 from runlab.store.run_table import RunTable
-from runlab.store.sql import _downsample, _hydrate, _interval, _pages, _raw, run_search
+from runlab.store.sql import _downsample, _hydrate, _interval, _pages, _raw, _run_json, run_search
 from runlab.store.sql._engine import Database
 from runlab.store.sql.run_search import SqlText
 from runlab.store.sql.schema import (
@@ -181,6 +181,21 @@ class RunQueryMethods:
         with self.db.read() as conn:
             rows, token = self._run_page(conn, *query)
             return _hydrate.load_table(conn, rows, token)
+
+    def search_runs_json(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> bytes:
+        """The page :meth:`search_runs` returns, as MLflow's JSON (runlab.store.run_json)."""
+        query = (experiment_ids, filter_string, run_view_type, max_results, order_by, page_token)
+        with self.db.read() as conn:
+            rows, token = self._run_page(conn, *query)
+            return _run_json.page_json(_run_json.runs_json(conn, rows), token)
 
     def _run_page(
         self,
