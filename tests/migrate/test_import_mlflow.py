@@ -30,9 +30,14 @@ def test_import_keeps_everything_and_twice_adds_nothing(tmp_path: Path, kind: st
     result = run_cli(target, "import-mlflow", uri, "-q", *extra)
     assert result.exit_code == 0, result.output
     assert "5 runs (0 already there)" in result.output
-    report = [line for line in result.output.splitlines() if line.startswith("wine ")]
+    lines = result.output.splitlines()
+    report = [line for line in lines if line.startswith("wine ")]
     assert report
     assert report[0].rstrip().endswith("ok")
+    # The columns line up: each count ends under its header, the result starts under its.
+    (header,) = [line for line in lines if line.startswith("experiment ")]
+    assert report[0].index(" ok") + 1 == header.index("result")
+    assert report[0].index("4/4") + len("4/4") == header.index("runs") + len("runs")
     imported = runlab_dump(target)
     assert_same(source, imported)
 

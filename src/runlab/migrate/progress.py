@@ -85,7 +85,9 @@ class BarProgress(Progress):
         )
 
     def phase(self, name: str, unit: str) -> Phase:
-        return _RichPhase(self.bars, self.bars.add_task(name, total=0, unit=unit))
+        # No total until a source says how much there is (metric points are counted only
+        # as they are read): the bar shows the count alone, not "n/0".
+        return _RichPhase(self.bars, self.bars.add_task(name, total=None, unit=unit))
 
     def __enter__(self) -> Progress:
         self.bars.start()

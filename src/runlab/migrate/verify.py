@@ -123,19 +123,31 @@ def _compare(check: ExperimentCheck, run_id: str, theirs: _Run, ours: _Run) -> N
 
 
 def render(checks: Sequence[ExperimentCheck]) -> list[str]:
-    """The report as lines of text."""
-    lines = [
-        f"{'experiment':<28} {'runs':>13} {'params':>15} {'metric points':>21} "
-        f"{'artifact bytes':>25}  result"
-    ]
-    for c in checks:
-        s, t = c.source, c.target
-        lines.append(
-            f"{c.name[:28]:<28} {s.runs:>6}/{t.runs:<6} {s.params:>7}/{t.params:<7} "
-            f"{s.metric_points:>10}/{t.metric_points:<10} "
-            f"{s.artifact_bytes:>12}/{t.artifact_bytes:<12}  "
-            + ("ok" if c.ok else f"{len(c.differences) + c.more} differences")
+    """The report as lines of text: each count as source/runlab, in aligned columns."""
+    headers = ("runs", "params", "metric points", "artifact bytes")
+    rows = [
+        (
+            c.name[:28],
+            [
+                f"{c.source.runs:,}/{c.target.runs:,}",
+                f"{c.source.params:,}/{c.target.params:,}",
+                f"{c.source.metric_points:,}/{c.target.metric_points:,}",
+                f"{c.source.artifact_bytes:,}/{c.target.artifact_bytes:,}",
+            ],
+            "ok" if c.ok else f"{len(c.differences) + c.more} differences",
         )
+        for c in checks
+    ]
+    widths = [max([len(h)] + [len(r[1][i]) for r in rows]) for i, h in enumerate(headers)]
+    name_width = max([len("experiment")] + [len(r[0]) for r in rows])
+
+    def line(name: str, cells: Sequence[str], result: str) -> str:
+        counts = "  ".join(cell.rjust(w) for cell, w in zip(cells, widths, strict=True))
+        return f"{name:<{name_width}}  {counts}  {result}"
+
+    lines = [line("experiment", headers, "result")]
+    for c, (name, cells, result) in zip(checks, rows, strict=True):
+        lines.append(line(name, cells, result))
         lines += [f"    {d}" for d in c.differences]
         if c.more:
             lines.append(f"    … and {c.more} more")
