@@ -162,3 +162,21 @@ def test_sigterm_ends_the_run_killed_at_once(
         assert run.data.metrics["loss"] < 1.0  # what it logged was written first
     finally:
         store.close()
+
+
+def test_ctrl_c_ends_the_run_killed(tmp_path: Path, training: list[subprocess.Popen[str]]) -> None:
+    from runlab.store.sql.store import SqlStore
+
+    uri = f"sqlite:///{tmp_path / 'runlab.db'}"
+    process, run_id = _train(training, tmp_path, uri)
+    process.send_signal(signal.SIGINT)  # Ctrl-C: a KeyboardInterrupt in the loop
+    assert process.wait(30) != 0
+    store = SqlStore(uri, tmp_path.as_uri())
+    try:
+        run = store.get_run(run_id)
+        assert run.info.status == RunStatus.KILLED
+        assert run.info.end_time is not None
+        assert "runlab.crashed" not in run.data.tags
+        assert run.data.metrics["loss"] < 1.0
+    finally:
+        store.close()
