@@ -18,12 +18,16 @@ import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from runlab import environment_variables as env
 
-if TYPE_CHECKING:
-    from runlab.store.base import TrackingStore
+
+class _Target(Protocol):
+    """What a heartbeat is sent to: the run's client (or a store)."""
+
+    def record_heartbeat(self, run_id: str) -> object: ...
+
 
 __all__ = ["Heartbeats", "heartbeats"]
 
@@ -34,16 +38,16 @@ _END_TIMEOUT = 10.0  # seconds SIGTERM waits for the runs to end before going on
 class Heartbeats:
     def __init__(self) -> None:
         self._wake = threading.Condition()
-        self._runs: dict[str, TrackingStore] = {}
+        self._runs: dict[str, _Target] = {}
         self._thread: threading.Thread | None = None
         self._failing = False
         self._previous: Any = None
         self._on_sigterm: Callable[[], None] | None = None
 
-    def start(self, store: TrackingStore, run_id: str) -> None:
+    def start(self, target: _Target, run_id: str) -> None:
         """Beat for ``run_id`` until :meth:`stop`; the first heartbeat goes now."""
         with self._wake:
-            self._runs[run_id] = store
+            self._runs[run_id] = target
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._beat_forever, name="runlab-heartbeat", daemon=True
@@ -64,14 +68,14 @@ class Heartbeats:
         while True:
             with self._wake:
                 runs = list(self._runs.items())
-            for run_id, store in runs:
-                self._beat(store, run_id)
+            for run_id, target in runs:
+                self._beat(target, run_id)
             with self._wake:
                 self._wake.wait(interval)
 
-    def _beat(self, store: TrackingStore, run_id: str) -> None:
+    def _beat(self, target: _Target, run_id: str) -> None:
         try:
-            store.record_heartbeat(run_id)
+            target.record_heartbeat(run_id)
         except Exception as exc:  # the tracker being down must not stop the training
             if not self._failing:
                 _log.warning("runlab: heartbeat of run %s failed (will retry): %s", run_id, exc)

@@ -159,6 +159,11 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
     def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
         self.store.update_run_info(run_id, status=status, run_name=name)
 
+    def record_heartbeat(self, run_id: str) -> None:
+        """Tell the store that ``run_id``'s process is alive (see docs/server.md): a
+        RUNNING run whose heartbeats stop is ended FAILED as crashed."""
+        self.store.record_heartbeat(run_id)
+
     def set_terminated(
         self,
         run_id: str,

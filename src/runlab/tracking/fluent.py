@@ -236,7 +236,7 @@ def start_run(
         if not _state.exit_hook:
             atexit.register(_end_open_runs_at_exit)
             _state.exit_hook = True
-    heartbeats.start(client.store, active.info.run_id)
+    heartbeats.start(client, active.info.run_id)
     heartbeats.end_runs_on_sigterm(_end_open_runs_killed)
     return active
 
