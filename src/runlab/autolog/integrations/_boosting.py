@@ -133,6 +133,30 @@ def _importance_figure(importance: Mapping[str, Any], importance_type: str) -> A
     return figure
 
 
+def log_model(
+    fit: Any,
+    flavor_log_model: Callable[..., Any],
+    model: Any,
+    example: Any,
+    predict: Callable[[Any], Any],
+    **extra: Any,
+) -> None:
+    """Log ``model`` as ``model`` with its flavour's ``log_model``: a signature and an
+    input example as the autolog settings ask, and any flavour-specific keywords."""
+    config = fit.config
+    found = None
+    if config.log_model_signatures and example is not None:
+        found = fit.attempt("the model signature", signature, example, predict)
+    flavor_log_model(
+        model,
+        name="model",
+        signature=found,
+        input_example=example if config.log_input_examples else None,
+        registered_model_name=config.option("registered_model_name"),
+        **extra,
+    )
+
+
 def head(data: Any) -> Any:
     """The first rows of training data, copied (training may change the original)."""
     if isinstance(data, (str, bytes)) or data is None:

@@ -136,14 +136,4 @@ def fit_hook(
 def log_model(fit: Fit, model: Any, example: Any, predict: Callable[[Any], Any]) -> None:
     from runlab.models.flavors import lightgbm as flavor
 
-    config = fit.config
-    signature = None
-    if config.log_model_signatures and example is not None:
-        signature = fit.attempt("the model signature", boosting.signature, example, predict)
-    flavor.log_model(
-        model,
-        name="model",
-        signature=signature,
-        input_example=example if config.log_input_examples else None,
-        registered_model_name=config.option("registered_model_name"),
-    )
+    boosting.log_model(fit, flavor.log_model, model, example, predict)

@@ -165,15 +165,5 @@ def fit_hook(
 def log_model(fit: Fit, model: Any, example: Any, predict: Callable[[Any], Any]) -> None:
     from runlab.models.flavors import xgboost as flavor
 
-    config = fit.config
-    signature = None
-    if config.log_model_signatures and example is not None:
-        signature = fit.attempt("the model signature", boosting.signature, example, predict)
-    flavor.log_model(
-        model,
-        name="model",
-        signature=signature,
-        input_example=example if config.log_input_examples else None,
-        registered_model_name=config.option("registered_model_name"),
-        model_format=config.option("model_format"),
-    )
+    option = fit.config.option("model_format")
+    boosting.log_model(fit, flavor.log_model, model, example, predict, model_format=option)
