@@ -118,6 +118,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/2.0/runlab/runs/count"): "read narrow(experiment_ids)",
     ("POST", "/api/2.0/runlab/runs/groups"): "read narrow(experiment_ids)",
     ("POST", "/api/2.0/runlab/runs/heartbeat"): "edit run(run_id, run_uuid)",
+    ("POST", "/api/2.0/runlab/runs/import"): "edit experiment(experiment_id)",
+    ("POST", "/api/2.0/runlab/experiments/import"): "create after(grant_experiment)",
     ("DELETE", "/api/2.0/runlab/session"): "public",
     ("GET", "/api/2.0/runlab/session"): "authenticated",
     ("POST", "/api/2.0/runlab/session"): "public",

@@ -74,7 +74,7 @@ def import_archive(archive: str, **kwargs: Any) -> None:
 @_migrate.choice_options
 def copy(from_uri: str, copy_experiments: tuple[str, ...], **kwargs: Any) -> None:
     """Copy experiments, runs, models and artifacts between runlab tracking URIs, keeping
-    ids (a server target chooses its own; the mapping file lists them)."""
+    ids (a server numbers experiments itself; the mapping file lists them)."""
     from runlab.migrate import open_runlab_source
 
     kwargs["experiments"] = tuple(kwargs["experiments"]) + copy_experiments

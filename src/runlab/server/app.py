@@ -40,6 +40,7 @@ ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("charts", RUNLAB_PREFIXES),
     ("groups", RUNLAB_PREFIXES),
     ("heartbeats", RUNLAB_PREFIXES),
+    ("imports", RUNLAB_PREFIXES),
     ("downloads", ("",)),  # /get-artifact, where MLflow's web UI reads run files
 )
 PROXY_ROUTES = ("proxy", PROXY_PREFIXES)  # mounted only when the server serves artifacts

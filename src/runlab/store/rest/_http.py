@@ -66,6 +66,7 @@ from runlab.errors import (
     InvalidInputError,
     InvalidParameterValueError,
     NotFoundError,
+    NotSupportedError,
     PermissionDeniedError,
     RunlabError,
     StorageError,
@@ -125,12 +126,15 @@ def error_from_response(response: httpx.Response, what: str) -> RunlabError:
         code = body.get("error_code")
         message = body.get("message")
     if code == "ENDPOINT_NOT_FOUND" or (code is None and response.status_code in (404, 405)):
+        # The server has no such call: an MLflow server asked for a runlab one, or a
+        # tracking URI missing the path prefix the server is served under.
         if not message or code is None:
-            return RunlabError(
+            message = (
                 f"{what}: the server answered {response.status_code} "
                 f"{response.reason_phrase}; is this a runlab or MLflow tracking server, "
                 "and does the tracking URI include any path prefix it is served under?"
             )
+        return NotSupportedError(str(message))
     if not message:
         text = response.text.strip()[:300] if code is None else ""
         message = f"{what}: HTTP {response.status_code} {response.reason_phrase}" + (

@@ -1,11 +1,15 @@
-"""Imports into a tracking server, through the ordinary REST calls.
+"""Imports into a tracking server.
 
-A server chooses the ids of the experiments and runs it creates and stamps creation
-times itself, so those cannot be kept: the answers say which ids things got, and the
-importer records the mapping. Everything else is carried: names, users, statuses,
-start and end times, params, tags, every metric point, inputs and lifecycle. Version
-numbers of registered models are kept by creating (and deleting again) a placeholder
-for each number missing at the source.
+A runlab server takes whole runs at ``/api/2.0/runlab/runs/import`` (see
+:mod:`runlab.server.routes.imports`): run ids, names, users, statuses, start and end
+times, lifecycle, params, tags, inputs and every metric point are kept, one request per
+run or per slice of a long history. Experiments keep their name, tags, stage and times;
+the server numbers them.
+
+An MLflow server has no such call, so there the ordinary calls are used: the server
+chooses run ids and stamps creation times itself, the answers say which ids things got,
+and the importer records the mapping. Version numbers of registered models are kept by
+creating (and deleting again) a placeholder for each number missing at the source.
 """
 
 from __future__ import annotations
@@ -23,8 +27,15 @@ from runlab.entities import (
     RunTag,
     all_pages,
 )
-from runlab.errors import NotFoundError
+from runlab.errors import AlreadyExistsError, NotFoundError, NotSupportedError
 from runlab.store.imports import ModelRecord, RunRecord
+from runlab.wire import (
+    dataset_input_json,
+    experiment_json,
+    metric_json,
+    run_info_from_json,
+    run_info_json,
+)
 
 if TYPE_CHECKING:
     from runlab.store.rest.registry import RestRegistryStore
@@ -33,6 +44,8 @@ if TYPE_CHECKING:
 __all__ = ["import_experiment", "import_registered_model", "import_runs"]
 
 _RUN_NAME_TAG = "mlflow.runName"
+_IMPORTS = "/api/2.0/runlab"
+POINTS_PER_REQUEST = 50_000  # under the server's limit of 100,000, a few MB of JSON
 
 
 def import_experiment(store: RestStore, exp: Experiment) -> str:
@@ -42,6 +55,19 @@ def import_experiment(store: RestStore, exp: Experiment) -> str:
             if found.tags.get(key) != value:
                 store.set_experiment_tag(found.experiment_id, key, value)
         return found.experiment_id
+    if store.takes_imports is not False:
+        body = {k: v for k, v in experiment_json(exp).items() if k != "experiment_id"}
+        try:
+            answer = store.http.call(
+                "POST", f"{_IMPORTS}/experiments/import", body=body, repeatable=False
+            )
+        except NotSupportedError:
+            store.takes_imports = False
+        except AlreadyExistsError:  # made by someone else since the look-up
+            return import_experiment(store, exp)
+        else:
+            store.takes_imports = True
+            return str(answer["experiment_id"])
     new_id = store.create_experiment(exp.name, tags=dict(exp.tags))
     if exp.lifecycle_stage == LifecycleStage.DELETED:
         store.delete_experiment(new_id)
@@ -51,7 +77,46 @@ def import_experiment(store: RestStore, exp: Experiment) -> str:
 def import_runs(
     store: RestStore, experiment_id: str, records: Sequence[RunRecord]
 ) -> list[RunInfo]:
-    return [_import_run(store, experiment_id, record) for record in records]
+    infos: list[RunInfo] = []
+    for record in records:
+        if store.takes_imports is not False:
+            try:
+                infos.append(_send_run(store, experiment_id, record))
+                store.takes_imports = True
+                continue
+            except NotSupportedError:
+                store.takes_imports = False
+        infos.append(_import_run(store, experiment_id, record))
+    return infos
+
+
+def _send_run(store: RestStore, experiment_id: str, record: RunRecord) -> RunInfo:
+    """The run in one request, or its history in slices: the first slice carries the
+    rest of the run and says which id the run has here; the others go to that id."""
+    points = list(record.metrics)
+    run_id = record.run_id
+    info: RunInfo | None = None
+    for start in range(0, max(len(points), 1), POINTS_PER_REQUEST):
+        first = info is None
+        body = {
+            "info": {**run_info_json(record.info), "run_id": run_id},
+            "params": [{"key": k, "value": v} for k, v in record.params.items()] if first else [],
+            "tags": [{"key": k, "value": v} for k, v in record.tags.items()] if first else [],
+            "metrics": [metric_json(m) for m in points[start : start + POINTS_PER_REQUEST]],
+            "inputs": [dataset_input_json(i) for i in record.inputs] if first else [],
+        }
+        if record.deleted_time is not None:
+            body["deleted_time"] = record.deleted_time
+        answer = store.http.call(
+            "POST",
+            f"{_IMPORTS}/runs/import",
+            body={"experiment_id": experiment_id, "runs": [body]},
+            repeatable=True,  # a run sent again stores nothing twice
+        )
+        info = run_info_from_json(answer["runs"][0])
+        run_id = info.run_id
+    assert info is not None
+    return info
 
 
 def _import_run(store: RestStore, experiment_id: str, record: RunRecord) -> RunInfo:

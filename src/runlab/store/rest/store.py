@@ -46,6 +46,8 @@ class RestStore(TrackingStore):
     def __init__(self, tracking_uri: str) -> None:
         self.tracking_uri = tracking_uri.rstrip("/")
         self.http = HttpSession(self.tracking_uri)
+        # Whether the server has runlab's import calls; None until the first import asks.
+        self.takes_imports: bool | None = None
 
     def __repr__(self) -> str:
         return f"RestStore({self.tracking_uri!r})"
@@ -303,12 +305,13 @@ class RestStore(TrackingStore):
 
     # ================================================================ imports
     def import_experiment(self, experiment: Experiment) -> str:
-        """A server stamps its own id and times; see :mod:`runlab.store.rest._import`."""
+        """A runlab server keeps the name, tags, stage and times and numbers it; see
+        :mod:`runlab.store.rest._import`."""
         return _import.import_experiment(self, experiment)
 
     def import_runs(self, experiment_id: str, runs: Sequence[RunRecord]) -> list[RunInfo]:
-        """One run at a time, each under an id the server chooses (unless it has the
-        run already in this experiment)."""
+        """A runlab server keeps each run's id (unless another experiment has it) and
+        every field; an MLflow server gives new ids. See :mod:`runlab.store.rest._import`."""
         return _import.import_runs(self, experiment_id, runs)
 
     def record_heartbeat(self, run_id: str, time_ms: int | None = None) -> None:
