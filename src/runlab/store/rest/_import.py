@@ -15,7 +15,7 @@ creating (and deleting again) a placeholder for each number missing at the sourc
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runlab.entities import (
     Experiment,
@@ -98,7 +98,7 @@ def _send_run(store: RestStore, experiment_id: str, record: RunRecord) -> RunInf
     info: RunInfo | None = None
     for start in range(0, max(len(points), 1), POINTS_PER_REQUEST):
         first = info is None
-        body = {
+        body: dict[str, Any] = {
             "info": {**run_info_json(record.info), "run_id": run_id},
             "params": [{"key": k, "value": v} for k, v in record.params.items()] if first else [],
             "tags": [{"key": k, "value": v} for k, v in record.tags.items()] if first else [],
