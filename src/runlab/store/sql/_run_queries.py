@@ -20,7 +20,16 @@ from runlab.errors import InvalidInputError, NotFoundError
 from runlab.store import filter as flt
 from runlab.store.base import TrackingStore, check_downsample_args
 from runlab.store.run_table import RunTable
-from runlab.store.sql import _downsample, _hydrate, _interval, _pages, _raw, _run_json, run_search
+from runlab.store.sql import (
+    _downsample,
+    _hydrate,
+    _interval,
+    _pages,
+    _raw,
+    _run_json,
+    _run_plan,
+    run_search,
+)
 from runlab.store.sql._engine import Database
 from runlab.store.sql.run_search import SqlText
 from runlab.store.sql.schema import (
@@ -119,10 +128,9 @@ class RunQueryMethods:
         node = flt.parse_run_filter(filter_string)
         if not ids:
             return 0
-        where, params = _run_conditions(ids, view, node)
+        where = _run_conditions(ids, view, node)
         with self.db.read() as conn:
-            found = _raw.fetch(conn, f"SELECT count(*) FROM runs WHERE {where}", params)
-            return int(found[0][0])
+            return _run_plan.count(conn, where, _run_plan.driver(conn, _scope(ids, view), node))
 
     def group_runs(
         self,
@@ -216,20 +224,41 @@ class RunQueryMethods:
         fingerprint = _pages.query_fingerprint(
             "runs", ids, int(view), filter_string, list(order_by or ())
         )
-        offset = _pages.decode(page_token, fingerprint)
+        position = _pages.decode_position(page_token, fingerprint)
         if not ids:
             return [], None
-        where, params = _run_conditions(ids, view, node)
-        order, order_params = run_search.run_order_sql(keys)
-        rows = _raw.fetch(
-            conn,
-            f"SELECT {_hydrate.RUN_SELECT} FROM runs WHERE {where} ORDER BY {order} "
-            "LIMIT ? OFFSET ?",
-            [*params, *order_params, max_results + 1, offset],
-        )
-        if len(rows) <= max_results:
-            return rows, None
-        return rows[:max_results], _pages.encode(offset + max_results, fingerprint)
+        where = _run_conditions(ids, view, node)
+        if isinstance(position, int) and position > 0:  # a token of the offset kind
+            return _offset_page(conn, where, keys, max_results, position, fingerprint)
+        cursor = None if isinstance(position, int) else position
+        start = _run_plan.driver(conn, _scope(ids, view), node)
+        rows, after = _run_plan.page(conn, where, start, keys, max_results, cursor)
+        return rows, None if after is None else _pages.encode_cursor(after, fingerprint)
+
+
+def _offset_page(
+    conn: Connection,
+    where: SqlText,
+    keys: Sequence[flt.OrderKey],
+    max_results: int,
+    offset: int,
+    fingerprint: str,
+) -> tuple[Sequence[Any], str | None]:
+    """A page after ``offset`` rows: tokens issued before keyset pages keep working."""
+    order, order_params = run_search.run_order_sql(keys)
+    rows = _raw.fetch(
+        conn,
+        f"SELECT {_hydrate.RUN_SELECT} FROM runs WHERE {where[0]} ORDER BY {order} "
+        "LIMIT ? OFFSET ?",
+        [*where[1], *order_params, max_results + 1, offset],
+    )
+    if len(rows) <= max_results:
+        return rows, None
+    return rows[:max_results], _pages.encode(offset + max_results, fingerprint)
+
+
+def _scope(ids: Sequence[int], view: ViewType) -> SqlText:
+    return _run_conditions(ids, view, None)
 
 
 def _run_conditions(ids: Sequence[int], view: ViewType, node: flt.Node | None) -> SqlText:

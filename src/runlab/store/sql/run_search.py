@@ -31,7 +31,7 @@ from sqlalchemy import TextClause, text
 
 from runlab.store.filter import And, Comparison, Node, Or, OrderKey
 
-__all__ = ["SqlText", "run_filter_clause", "run_filter_sql", "run_order_sql"]
+__all__ = ["SqlText", "driver_candidates", "run_filter_clause", "run_filter_sql", "run_order_sql"]
 
 DATASET_CONTEXT_TAG = "mlflow.data.context"
 
@@ -52,6 +52,7 @@ _COMPARATORS = {"=", "!=", "<", "<=", ">", ">="}
 _NULL_OPS = ("IS NULL", "IS NOT NULL")
 _FALSE, _TRUE = "1 = 0", "1 = 1"
 _KEYED_TABLES = {"metric": "latest_metrics", "param": "params", "tag": "tags"}
+_PREFIX_LENGTH = 200  # of the indexed value prefix, schema.VALUE_PREFIX_SQL
 
 
 def run_filter_sql(node: Node | None) -> SqlText | None:
@@ -112,16 +113,57 @@ def _comparison(node: Comparison, params: list[Any]) -> str:
     params.append(node.key)
     sql = f"SELECT 1 FROM {table} WHERE {table}.run_uuid = runs.run_uuid AND {table}.key = ?"
     if node.op not in _NULL_OPS:
-        if node.kind == "metric":
-            condition = _metric_condition(node.op, node.value, params)
-        else:
-            condition = _condition(f"{table}.value", node.op, node.value, params)
-        sql += f" AND {condition}"
+        sql += f" AND {_keyed_condition(node, params)}"
     return _exists(sql, node.op)
+
+
+def _keyed_condition(node: Comparison, params: list[Any]) -> str:
+    if node.kind == "metric":
+        return _metric_condition(node.op, node.value, params)
+    return _prefixed(_KEYED_TABLES[node.kind], node.op, node.value, params)
 
 
 def _exists(sql: str, op: str) -> str:
     return f"NOT EXISTS ({sql})" if op == "IS NULL" else f"EXISTS ({sql})"
+
+
+# Conditions whose matching rows are one range of an index (_run_plan may start there).
+_RANGE_OPS = {"metric": {"=", "<", "<=", ">", ">=", "IN"}, "param": {"=", "IN"}, "tag": {"=", "IN"}}
+
+
+def driver_candidates(node: Node | None) -> list[SqlText]:
+    """For each condition of a top-level AND that one index range answers (a metric
+    comparison, a param or tag equality), ``SELECT run_uuid`` of its matching rows: a
+    superset of the search's runs that a plan may read first instead of the experiment."""
+    if node is None:
+        return []
+    found = []
+    for item in node.items if isinstance(node, And) else (node,):
+        if isinstance(item, Comparison) and item.op in _RANGE_OPS.get(item.kind, ()):
+            table = _KEYED_TABLES[item.kind]
+            params: list[Any] = [item.key]
+            condition = _keyed_condition(item, params)
+            sql = f"SELECT {table}.run_uuid FROM {table} WHERE {table}.key = ? AND {condition}"
+            found.append((sql, params))
+    return found
+
+
+def _prefixed(table: str, op: str, value: object, params: list[Any]) -> str:
+    """A param or tag value condition; equality and IN also compare the indexed prefix
+    (schema.VALUE_PREFIX_SQL) so that the index on (key, prefix) narrows them."""
+    prefix = f"substr({table}.value, 1, {_PREFIX_LENGTH})"
+    if op == "=":
+        params.append(value)
+        narrowed = f"{prefix} = substr(?, 1, {_PREFIX_LENGTH}) AND "
+    elif op == "IN" and _values(value):
+        params.extend(_values(value))
+        listed = ", ".join([f"substr(?, 1, {_PREFIX_LENGTH})"] * len(_values(value)))
+        narrowed = f"{prefix} IN ({listed}) AND "
+    else:
+        return _condition(f"{table}.value", op, value, params)
+    # substr(value, 1) is the value; written so, SQLite does not substitute a ``value = ?``
+    # into the prefix expression, which would then no longer match the index.
+    return narrowed + _condition(f"substr({table}.value, 1)", op, value, params)
 
 
 def _condition(column: str, op: str, value: object, params: list[Any]) -> str:
@@ -154,21 +196,24 @@ def _values(value: object) -> tuple[Any, ...]:
 
 
 def _metric_condition(op: str, value: object, params: list[Any]) -> str:
-    nan, column = "latest_metrics.is_nan", "latest_metrics.value"
+    # ``is_nan = FALSE`` rather than ``NOT is_nan``: an equality on the indexed column
+    # (key, is_nan, value), so a range on value stays an index range on both databases.
+    nan, number_row = "latest_metrics.is_nan = TRUE", "latest_metrics.is_nan = FALSE"
+    column = "latest_metrics.value"
     if op in ("IN", "NOT IN"):
         numbers = [float(v) for v in _values(value) if not math.isnan(v)]
         has_nan = len(numbers) < len(_values(value))
         listed = _in(column, op, numbers, params)
         if op == "IN":
-            return f"((NOT {nan} AND {listed}) OR {nan if has_nan else _FALSE})"
-        return f"((NOT {nan} AND {listed}) OR {_FALSE if has_nan else nan})"
+            return f"(({number_row} AND {listed}) OR {nan if has_nan else _FALSE})"
+        return f"(({number_row} AND {listed}) OR {_FALSE if has_nan else nan})"
     number = float(value)  # type: ignore[arg-type]
     if math.isnan(number):
-        return {"=": nan, "!=": f"NOT {nan}"}.get(op, _FALSE)
+        return {"=": nan, "!=": number_row}.get(op, _FALSE)
     params.append(number)
     if op == "!=":
         return f"({nan} OR {column} != ?)"
-    return f"(NOT {nan} AND {column} {op} ?)"
+    return f"{number_row} AND {column} {op} ?"
 
 
 def _dataset(node: Comparison, params: list[Any]) -> str:

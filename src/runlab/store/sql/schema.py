@@ -20,10 +20,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 # The Alembic revision this code expects; bump it with every new migration.
-SCHEMA_REVISION = "0011_run_heartbeats"
+SCHEMA_REVISION = "0012_search_indexes"
 
 metadata = MetaData(
     naming_convention={
@@ -79,7 +80,7 @@ runs = Table(
     Column("lifecycle_stage", String(20), nullable=False),
     Column("deleted_time", BigInteger, nullable=True),
     Column("artifact_uri", Text, nullable=False),
-    Index(None, "experiment_id", "lifecycle_stage", "start_time"),
+    Index(None, "experiment_id", "lifecycle_stage", "start_time", "run_uuid"),
 )
 
 
@@ -104,12 +105,18 @@ run_heartbeats = Table(
 # key's b-tree (WITHOUT ROWID), one lookup instead of two.
 _KEYED_BY_RUN_AND_KEY: dict[str, Any] = {"sqlite_with_rowid": False}
 
+# Params and tags are searched by (key, value): the index holds a prefix of the value
+# (a PostgreSQL b-tree entry cannot hold 6,000 characters), and searches compare this
+# same expression first (run_search.py), then the whole value.
+VALUE_PREFIX_SQL = "substr(value, 1, 200)"
+
 params = Table(
     "params",
     metadata,
     Column("run_uuid", String(32), _run_fk(), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", String(6000), nullable=False),
+    Index("ix_params_key_value_prefix", "key", text(VALUE_PREFIX_SQL)),
     **_KEYED_BY_RUN_AND_KEY,
 )
 
@@ -119,6 +126,7 @@ tags = Table(
     Column("run_uuid", String(32), _run_fk(), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", String(8000), nullable=False),
+    Index("ix_tags_key_value_prefix", "key", text(VALUE_PREFIX_SQL)),
     **_KEYED_BY_RUN_AND_KEY,
 )
 
@@ -152,7 +160,7 @@ latest_metrics = Table(
     Column("is_nan", Boolean, nullable=False),
     Column("timestamp", BigInteger, nullable=False),
     Column("step", BigInteger, nullable=False),
-    Index(None, "key", "value"),
+    Index(None, "key", "is_nan", "value", "run_uuid"),
     **_KEYED_BY_RUN_AND_KEY,
 )
 
