@@ -157,7 +157,9 @@ def test_a_running_run_grows_live_and_polling_stops_when_it_ends(
         assert first >= 3
         # It grows without a reload, from polls that ask only for newer points.
         page.wait_for_function(
-            f"() => Number(document.querySelector(\".ws-panel[data-key='loss']\").dataset.points) > {first + 10}"
+            "(n) => Number(document.querySelector(\".ws-panel[data-key='loss']\")"
+            ".dataset.points) > n",
+            arg=first + 10,
         )
         assert updates
     finally:
