@@ -115,6 +115,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("PATCH", "/api/2.0/mlflow/users/update-password"): "authenticated",
     ("GET", "/api/2.0/runlab/artifacts/get"): "read run(run_id, run_uuid)",
     ("GET", "/api/2.0/runlab/metrics/downsampled"): "read run(run_id, run_uuid)",
+    ("POST", "/api/2.0/runlab/metrics/downsampled/batch"): "read run(run_ids, each)",
+    ("POST", "/api/2.0/runlab/metrics/updates"): "read run(run_ids, each)",
     ("POST", "/api/2.0/runlab/runs/count"): "read narrow(experiment_ids)",
     ("POST", "/api/2.0/runlab/runs/groups"): "read narrow(experiment_ids)",
     ("POST", "/api/2.0/runlab/runs/heartbeat"): "edit run(run_id, run_uuid)",

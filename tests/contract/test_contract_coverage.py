@@ -98,6 +98,14 @@ COVERAGE: dict[type, dict[str, list[str]]] = {
             "test_downsampled_history_refuses_bad_arguments",
         ],
         "get_metric_history_interval": ["test_history_interval_lines_runs_up_on_shared_steps"],
+        "get_metric_histories_downsampled": [
+            "test_batch_of_downsampled_histories_equals_each_series_alone",
+            "test_batch_refuses_bad_arguments",
+        ],
+        "get_metric_updates": [
+            "test_updates_are_the_points_after_each_step_with_statuses",
+            "test_batch_refuses_bad_arguments",
+        ],
         "count_runs_matching": [
             "test_search_runs_filters",
             "test_search_runs_by_run_id_and_view",

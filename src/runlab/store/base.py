@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from runlab.entities import (
     DatasetInput,
@@ -28,6 +29,7 @@ from runlab.store.imports import RunRecord
 
 __all__ = [
     "DEFAULT_EXPERIMENT_ID",
+    "MetricUpdates",
     "TrackingStore",
     "check_downsample_args",
     "downsample_points",
@@ -39,6 +41,21 @@ DEFAULT_EXPERIMENT_ID = "0"
 
 X_AXES = ("step", "timestamp")
 MAX_DOWNSAMPLE_POINTS = 100_000
+# The charts workspace asks for this many runs and keys at most in one request.
+MAX_BATCH_RUNS = 100
+MAX_BATCH_KEYS = 100
+# No step is lower: "after" this step means the whole series.
+NO_STEP = -(2**63)
+
+
+@dataclass(frozen=True)
+class MetricUpdates:
+    """What a live chart asks for on each poll: the new points of each (run, key), run id
+    to key to points in step order (every pair asked for, empty when nothing is new), and
+    each run's status, so the chart knows when to stop asking."""
+
+    points: dict[str, dict[str, list[Metric]]]
+    statuses: dict[str, str]
 
 
 class TrackingStore(abc.ABC):
@@ -195,6 +212,49 @@ class TrackingStore(abc.ABC):
         max_points, x_axis = check_downsample_args(max_points, x_axis)
         return downsample_points(self._whole_history(run_id, key), max_points, x_axis)
 
+    def get_metric_histories_downsampled(
+        self,
+        run_ids: Sequence[str],
+        keys: Sequence[str],
+        max_points: int = 2000,
+        x_axis: str = "step",
+    ) -> dict[str, dict[str, list[Metric]]]:
+        """:meth:`get_metric_history_downsampled` of every run and key at once: run id to
+        key to points (every pair, empty when the run has no such metric). At most
+        ``MAX_BATCH_RUNS`` runs and ``MAX_BATCH_KEYS`` keys. This default asks for each
+        series in turn; SQL stores thin all the runs of a key in one query."""
+        run_ids, keys = check_batch_args(run_ids, keys)
+        max_points, x_axis = check_downsample_args(max_points, x_axis)
+        return {
+            r: {k: self.get_metric_history_downsampled(r, k, max_points, x_axis) for k in keys}
+            for r in run_ids
+        }
+
+    def get_metric_updates(
+        self,
+        run_ids: Sequence[str],
+        keys: Sequence[str],
+        after_step: Mapping[str, Mapping[str, int]] | None = None,
+        max_points: int = 2000,
+    ) -> MetricUpdates:
+        """The points of each run and key with a step above ``after_step[run][key]`` (a
+        pair not named there: every point), the first ``max_points`` of each pair in step
+        order, and the runs' statuses. A chart that gets ``max_points`` points for a pair
+        has fallen behind and loads that series downsampled instead. This default reads
+        whole histories; SQL stores read only the new points."""
+        run_ids, keys = check_batch_args(run_ids, keys)
+        max_points, _ = check_downsample_args(max_points, "step")
+        after = check_after_steps(after_step, run_ids, keys)
+        statuses = {r: self.get_run(r).info.status for r in run_ids}
+        points = {
+            r: {
+                k: [m for m in self._whole_history(r, k) if m.step > after[r][k]][:max_points]
+                for k in keys
+            }
+            for r in run_ids
+        }
+        return MetricUpdates(points, statuses)
+
     def _whole_history(self, run_id: str, key: str) -> list[Metric]:
         return all_pages(
             lambda token: self.get_metric_history(run_id, key, max_results=25_000, page_token=token)
@@ -329,6 +389,49 @@ def check_downsample_args(max_points: object, x_axis: object) -> tuple[int, str]
     if x_axis not in X_AXES:
         raise InvalidInputError(f"x_axis must be one of {', '.join(X_AXES)}, got {x_axis!r}")
     return max_points, str(x_axis)
+
+
+def check_batch_args(run_ids: object, keys: object) -> tuple[list[str], list[str]]:
+    """Runs and keys of a batch of series, each list distinct, in order, and bounded."""
+    checked: list[list[str]] = []
+    for field, values, most in (
+        ("run_ids", run_ids, MAX_BATCH_RUNS),
+        ("metric_keys", keys, MAX_BATCH_KEYS),
+    ):
+        if isinstance(values, str) or not isinstance(values, Sequence):
+            raise InvalidInputError(f"{field} must be a list of strings, got {values!r}")
+        if not all(isinstance(v, str) and v for v in values):
+            raise InvalidInputError(f"{field} must hold non-empty strings")
+        distinct = list(dict.fromkeys(values))
+        if not 1 <= len(distinct) <= most:
+            raise InvalidInputError(
+                f"{field} must name between 1 and {most} distinct values, got {len(distinct)}"
+            )
+        checked.append(distinct)
+    return checked[0], checked[1]
+
+
+def check_after_steps(
+    after_step: object, run_ids: Sequence[str], keys: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Every (run, key) with the step its new points come after (NO_STEP: all of them)."""
+    given = after_step or {}
+    if not isinstance(given, Mapping):
+        raise InvalidInputError("after_step must map run ids to {metric key: step}")
+    out: dict[str, dict[str, int]] = {}
+    for run_id in run_ids:
+        of_run = given.get(run_id) or {}
+        if not isinstance(of_run, Mapping):
+            raise InvalidInputError(f"after_step.{run_id} must map metric keys to steps")
+        out[run_id] = {}
+        for key in keys:
+            step = of_run.get(key, NO_STEP)
+            if isinstance(step, bool) or not isinstance(step, int) or not NO_STEP <= step < 2**63:
+                raise InvalidInputError(
+                    f"after_step.{run_id}.{key} must be a 64-bit integer step, got {step!r}"
+                )
+            out[run_id][key] = step
+    return out
 
 
 def sample_steps(steps: Sequence[int], max_steps: int) -> list[int]:

@@ -6,6 +6,10 @@ endpoint                                 answer
 ``GET metrics/downsampled``              one metric of one run thinned to about
                                          ``max_points`` points, extremes kept (as
                                          objects, or ``format=columns``: three arrays)
+``POST metrics/downsampled/batch``       the same for many runs × keys in one request
+                                         (``series``: one entry of three arrays per pair)
+``POST metrics/updates``                 the points of each run × key logged after a given
+                                         step, and the runs' statuses (live charts)
 ``POST runs/count``                      how many runs a search would return in all pages
 ``GET artifacts/get``                    one artifact file of a run, as a download
 =======================================  ==================================================
@@ -18,13 +22,13 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from runlab.entities import ViewType
+from runlab.entities import Metric, ViewType
 from runlab.errors import InvalidInputError
 from runlab.server._artifact_access import repository_for, stream_file
 from runlab.server._deps import Artifacts, Locations, Store, require_run_id
 from runlab.server._routing import JsonRoute
-from runlab.server._wire import Id, WireModel
-from runlab.server.auth.rules import access, run
+from runlab.server._wire import Id, Int64, WireModel
+from runlab.server.auth.rules import access, run, runs
 from runlab.store.artifacts import _paths
 from runlab.wire import double, metric_json
 
@@ -66,6 +70,65 @@ def metric_downsampled(
 
 
 _FORMATS = ("objects", "columns")
+
+
+class BatchSeries(WireModel):
+    run_ids: list[str] = []
+    metric_keys: list[str] = []
+    max_points: int | str = DEFAULT_MAX_POINTS
+    x_axis: str = "step"
+
+
+@router.post("/metrics/downsampled/batch")
+@access("read", runs("run_ids"))
+def metrics_downsampled_batch(body: BatchSeries, store: Store) -> dict[str, Any]:
+    """Each run's ``metrics/downsampled`` series of each key (``format=columns``), pairs
+    without points left out: ``{"series": [{run_id, metric_key, step, timestamp, value}]}``."""
+    found = store.get_metric_histories_downsampled(
+        body.run_ids,
+        body.metric_keys,
+        body.max_points,  # type: ignore[arg-type]  # the store checks and converts it
+        body.x_axis,
+    )
+    return {"series": _columns(found)}
+
+
+class SeriesUpdates(WireModel):
+    run_ids: list[str] = []
+    metric_keys: list[str] = []
+    after_step: dict[str, dict[str, Int64]] = {}
+    max_points: int | str = DEFAULT_MAX_POINTS
+
+
+@router.post("/metrics/updates")
+@access("read", runs("run_ids"))
+def metrics_updates(body: SeriesUpdates, store: Store) -> dict[str, Any]:
+    """The points of each run and key after ``after_step[run_id][key]`` (all of them for a
+    pair not named), at most ``max_points`` per pair, with each run's status:
+    ``{"series": [...as in batch], "runs": [{run_id, status}]}``."""
+    found = store.get_metric_updates(
+        body.run_ids,
+        body.metric_keys,
+        body.after_step,
+        body.max_points,  # type: ignore[arg-type]  # the store checks and converts it
+    )
+    statuses = [{"run_id": r, "status": s} for r, s in found.statuses.items()]
+    return {"series": _columns(found.points), "runs": statuses}
+
+
+def _columns(found: dict[str, dict[str, list[Metric]]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "run_id": run_id,
+            "metric_key": key,
+            "step": [m.step for m in points],
+            "timestamp": [m.timestamp for m in points],
+            "value": [double(m.value) for m in points],
+        }
+        for run_id, of_run in found.items()
+        for key, points in of_run.items()
+        if points
+    ]
 
 
 class CountRuns(WireModel):

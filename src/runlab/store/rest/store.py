@@ -8,7 +8,7 @@ back as runlab's error classes (:mod:`runlab.store.rest._http`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from runlab import _validation as check
@@ -26,9 +26,9 @@ from runlab.entities import (
     all_pages,
 )
 from runlab.errors import InvalidInputError, NotFoundError, PartialWriteError, StorageError
-from runlab.store.base import TrackingStore
+from runlab.store.base import MetricUpdates, TrackingStore
 from runlab.store.imports import RunRecord
-from runlab.store.rest import _import
+from runlab.store.rest import _import, _series
 from runlab.store.rest._http import HttpSession
 from runlab.store.run_table import RunTable
 
@@ -244,6 +244,25 @@ class RestStore(TrackingStore):
         )
         points = [wire.metric_from_json(m, run_id) for m in answer.get("metrics") or ()]
         return PagedList(points, answer.get("next_page_token") or None)
+
+    def get_metric_histories_downsampled(
+        self,
+        run_ids: Sequence[str],
+        keys: Sequence[str],
+        max_points: int = 2000,
+        x_axis: str = "step",
+    ) -> dict[str, dict[str, list[Metric]]]:
+        """One request to runlab's batch endpoint (a runlab server's own)."""
+        return _series.downsampled(self.http, run_ids, keys, max_points, x_axis)
+
+    def get_metric_updates(
+        self,
+        run_ids: Sequence[str],
+        keys: Sequence[str],
+        after_step: Mapping[str, Mapping[str, int]] | None = None,
+        max_points: int = 2000,
+    ) -> MetricUpdates:
+        return _series.updates(self.http, run_ids, keys, after_step, max_points)
 
     def search_runs(
         self,

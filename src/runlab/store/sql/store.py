@@ -43,6 +43,7 @@ from runlab.store.sql._experiments import (
 from runlab.store.sql._heartbeats import HeartbeatMethods
 from runlab.store.sql._migrate import ensure_schema
 from runlab.store.sql._run_queries import RunQueryMethods
+from runlab.store.sql._series_batch import SeriesBatchMethods
 from runlab.store.sql.schema import (
     experiments,
     input_tags,
@@ -68,7 +69,9 @@ _RUN_CHILD_TABLES = (
 )
 
 
-class SqlStore(ExperimentMethods, RunQueryMethods, HeartbeatMethods, TrackingStore):
+class SqlStore(
+    ExperimentMethods, RunQueryMethods, SeriesBatchMethods, HeartbeatMethods, TrackingStore
+):
     """Metadata in a SQL database; artifacts under ``default_artifact_root``."""
 
     def __init__(self, db_uri: str, default_artifact_root: str) -> None:

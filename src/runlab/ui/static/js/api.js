@@ -86,6 +86,9 @@ export const api = {
   groupRuns: (body) => send(requests.groupRuns(body)),
   // {step: [], timestamp: [], value: []}: three arrays, a third of the bytes of objects.
   downsampled: (runId, key, xAxis, maxPoints = requests.CHART_POINTS) => send(requests.downsampled(runId, key, xAxis, maxPoints)),
+  // The charts workspace: many runs' series of some keys, and what is new since a step.
+  downsampledBatch: (body) => request("POST", `${requests.RUNLAB}metrics/downsampled/batch`, body),
+  metricUpdates: (body) => request("POST", `${requests.RUNLAB}metrics/updates`, body),
   artifactUrl: (runId, path) => `${requests.RUNLAB}artifacts/get?${query({ run_id: runId, path })}`,
 
   // Model registry. Version numbers travel as strings, as in MLflow's protocol.

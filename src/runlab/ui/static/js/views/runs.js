@@ -11,6 +11,7 @@ import { GROUP_PAGE, fetchGroups, groupFilter } from "./run_groups.js";
 import { columnsForUrl, columnsFromUrl, defaultColumns, visibleColumns } from "./runs_columns.js";
 import { runsTable } from "./runs_table.js";
 import { runsToolbar } from "./runs_toolbar.js";
+import { runsWorkspace } from "./workspace.js";
 
 const PAGE = 1000;
 
@@ -23,6 +24,7 @@ export async function runsView(ctx) {
     selected: new Set(listParam(route.params, "sel")),
     group: route.params.get("g") || "",
     expanded: new Set(),
+    show: route.params.get("show") === "charts" ? "charts" : "table",
   };
 
   // The view: its state and data, and the actions its parts call.
@@ -46,11 +48,14 @@ export async function runsView(ctx) {
     loadMore,
     toggleGroup,
     loadGroupRuns,
+    showAs,
   };
   const toolbar = runsToolbar(view);
   const table = runsTable(view);
+  const workspace = runsWorkspace(view);
   view.toolbar = toolbar;
   view.table = table;
+  ctx.onCleanup(() => workspace.destroy());
 
   main.appendChild(
     h(
@@ -61,6 +66,7 @@ export async function runsView(ctx) {
       toolbar.form,
       toolbar.filterError,
       table.scroller,
+      workspace.el,
     ),
   );
 
@@ -84,6 +90,7 @@ export async function runsView(ctx) {
         view: state.view === "ACTIVE_ONLY" ? "" : state.view,
         g: state.group,
         sel: [...state.selected],
+        show: state.show === "charts" ? "charts" : "",
       }),
     );
   }
@@ -130,8 +137,20 @@ export async function runsView(ctx) {
     return view.loading;
   }
 
+  // The table, or the charts of the same runs (loaded again each time they are shown).
+  function showAs(mode) {
+    state.show = mode;
+    table.scroller.hidden = mode === "charts";
+    workspace.el.hidden = mode !== "charts";
+    if (mode === "charts") workspace.reload();
+    else workspace.stop();
+    toolbar.updateToggle();
+    saveUrl();
+  }
+
   function restart() {
     view.generation++;
+    if (state.show === "charts") workspace.reload();
     view.runs = [];
     view.byId = new Map();
     view.nextToken = null;
@@ -242,6 +261,8 @@ export async function runsView(ctx) {
   }
 
   table.renderHead();
+  table.scroller.hidden = state.show === "charts";
+  workspace.el.hidden = state.show !== "charts";
   restart();
   if (!state.selected.size) toolbar.compareButton.disabled = true;
 }

@@ -32,6 +32,13 @@ export function runsToolbar(view) {
   );
   const groupSelect = h("select", { "aria-label": "Group runs by" }, groupOptions(state.group, [], []));
   const compareButton = h("button", { class: "btn primary", type: "button", onclick: compare }, "Compare");
+  // Table | Charts: the same runs as rows, or as the charts workspace (views/workspace.js).
+  const showButton = (mode, label) =>
+    h("button", { type: "button", class: "btn small", "aria-pressed": String(state.show === mode), dataset: { show: mode }, onclick: () => view.showAs(mode) }, label);
+  const showToggle = h("div", { class: "view-toggle", role: "group", "aria-label": "Show runs as" }, showButton("table", "Table"), showButton("charts", "Charts"));
+  function updateToggle() {
+    for (const b of showToggle.children) b.setAttribute("aria-pressed", String(b.dataset.show === state.show));
+  }
   const columnsButton = h("button", { class: "btn", type: "button", "aria-haspopup": "dialog", onclick: pickColumns }, "Columns");
   const form = h(
     "form",
@@ -148,7 +155,8 @@ export function runsToolbar(view) {
 
   return {
     title,
-    head: h("div", { class: "page-head" }, title, totalLabel),
+    head: h("div", { class: "page-head" }, title, totalLabel, showToggle),
+    updateToggle,
     form,
     filterError,
     compareButton,
