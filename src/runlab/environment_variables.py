@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -30,6 +31,7 @@ __all__ = ["ALL", "EnvironmentVariable"]
 T = TypeVar("T")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
+_SIZE_RE = re.compile(r"^(\d+)\s*(?:([kmg])i?b?)?$", re.IGNORECASE)
 
 ALL: dict[str, EnvironmentVariable[object]] = {}
 """Every declared variable by name, in declaration order."""
@@ -123,6 +125,26 @@ def positive_seconds(raw: str) -> float:
     if not value > 0 or math.isinf(value):
         raise ValueError("is not a positive number of seconds")
     return value
+
+
+def size(minimum: int, multiple: int = 1) -> Callable[[str], int]:
+    """Bytes, written as a number with an optional KB, MB or GB (powers of 1024)."""
+
+    def parse(raw: str) -> int:
+        match = _SIZE_RE.match(raw)
+        value = -1
+        if match:
+            unit = (match.group(2) or "").lower()
+            value = int(match.group(1)) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
+        if value < minimum:
+            raise ValueError(
+                f"is not a size of at least {minimum} bytes (a number, or with KB, MB, GB)"
+            )
+        if value % multiple:
+            raise ValueError(f"is not a multiple of {multiple // 1024} KB")
+        return value
+
+    return parse
 
 
 def _var(
@@ -311,6 +333,32 @@ RUNLAB_S3_UPLOAD_EXTRA_ARGS = _var(
     None,
     "JSON object of extra upload arguments (e.g. encryption)",
     "MLFLOW_S3_UPLOAD_EXTRA_ARGS",
+)
+
+# ------------------------------------------------------------------------ Google Cloud Storage
+RUNLAB_GCS_UPLOAD_CHUNK_SIZE = _var(
+    "RUNLAB_GCS_UPLOAD_CHUNK_SIZE",
+    size(256 * 1024, 256 * 1024),
+    8 * 1024**2,
+    "files above this size upload resumably, in chunks of it (a multiple of 256 KB)",
+    "MLFLOW_GCS_UPLOAD_CHUNK_SIZE",
+)
+RUNLAB_GCS_DOWNLOAD_CHUNK_SIZE = _var(
+    "RUNLAB_GCS_DOWNLOAD_CHUNK_SIZE",
+    size(256 * 1024),
+    8 * 1024**2,
+    "files above this size download in ranged chunks of it, in parallel",
+    "MLFLOW_GCS_DOWNLOAD_CHUNK_SIZE",
+)
+RUNLAB_GCS_MAX_CONCURRENCY = _var(
+    "RUNLAB_GCS_MAX_CONCURRENCY", whole(1, 64), 8, "requests of one transfer sent at once"
+)
+RUNLAB_GCS_TIMEOUT = _var(
+    "RUNLAB_GCS_TIMEOUT",
+    positive_seconds,
+    60.0,
+    "seconds to wait for each request to Cloud Storage",
+    "MLFLOW_GCS_DEFAULT_TIMEOUT",
 )
 
 # ------------------------------------------------------------------------ server and CLI

@@ -6,6 +6,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+# The servers' fixtures, for the contract suite and each backend's own tests.
+from tests._gcs import gcs_admin, gcs_bucket, gcs_emulator  # noqa: F401
 from tests.artifacts._cases import BIG
 
 

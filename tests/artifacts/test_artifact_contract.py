@@ -61,6 +61,7 @@ def proxy_over_s3(
         "local",
         pytest.param("s3", marks=pytest.mark.s3),
         pytest.param("http-proxy-to-s3", marks=[pytest.mark.s3, pytest.mark.slow]),
+        "gcs",
     ]
 )
 def repo(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactRepository:
@@ -69,6 +70,9 @@ def repo(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactRepository:
     if request.param == "s3":
         bucket = request.getfixturevalue("s3_bucket")
         return get_artifact_repository(f"s3://{bucket}/experiments/1/run-a/artifacts")
+    if request.param == "gcs":
+        bucket = request.getfixturevalue("gcs_bucket")
+        return get_artifact_repository(f"gs://{bucket}/experiments/1/run-a/artifacts")
     proxy = request.getfixturevalue("proxy_over_s3")
     return get_artifact_repository(f"{proxy}/{uuid.uuid4().hex}/artifacts")
 
@@ -321,6 +325,7 @@ def twin(repo: ArtifactRepository) -> ArtifactRepository:
 def staged_leftovers(repo: ArtifactRepository) -> list[str]:
     """What staged uploads left in the storage itself (beyond what listings show)."""
     from runlab.store.artifacts import _multipart
+    from runlab.store.artifacts.gcs import GCSArtifactRepository
     from runlab.store.artifacts.s3 import S3ArtifactRepository
 
     if isinstance(repo, LocalArtifactRepository):
@@ -332,6 +337,9 @@ def staged_leftovers(repo: ArtifactRepository) -> list[str]:
         return [k["Key"] for k in keys if _multipart.STAGING_DIR in k["Key"]] + [
             u["Key"] for u in uploads
         ]
+    if isinstance(repo, GCSArtifactRepository):
+        names = [blob.name for blob in repo.client.list_blobs(repo.bucket_name)]
+        return [name for name in names if _multipart.STAGING_DIR in name]
     return []  # a server's staging is not reachable from its client; listings are checked
 
 

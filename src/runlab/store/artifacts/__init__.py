@@ -6,6 +6,7 @@ artifact URI                                    repository
 ``file:///abs/path``, ``file:/abs/path``        :class:`LocalArtifactRepository`
 a plain absolute or relative path               :class:`LocalArtifactRepository`
 ``s3://bucket/prefix``                          ``S3ArtifactRepository`` (``runlab[s3]``)
+``gs://bucket/prefix``                          ``GCSArtifactRepository`` (``runlab[gcs]``)
 ``mlflow-artifacts:/path``                      a tracking server's artifact proxy
 ``http(s)://host/api/2.0/mlflow-artifacts/…``   a tracking server's artifact proxy
 ==============================================  ===============================
@@ -91,6 +92,12 @@ def _s3_repository(artifact_uri: str) -> ArtifactRepository:
     return S3ArtifactRepository(artifact_uri)
 
 
+def _gcs_repository(artifact_uri: str) -> ArtifactRepository:
+    from runlab.store.artifacts.gcs import GCSArtifactRepository  # google-cloud-storage loads now
+
+    return GCSArtifactRepository(artifact_uri)
+
+
 def _http_repository(artifact_uri: str) -> ArtifactRepository:
     from runlab.store.artifacts.http import HttpArtifactRepository
 
@@ -99,5 +106,6 @@ def _http_repository(artifact_uri: str) -> ArtifactRepository:
 
 register_artifact_repository("file", LocalArtifactRepository)
 register_artifact_repository("s3", _s3_repository)
+register_artifact_repository("gs", _gcs_repository)
 register_artifact_repository("http", _http_repository)
 register_artifact_repository("https", _http_repository)
