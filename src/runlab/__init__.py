@@ -101,6 +101,7 @@ if TYPE_CHECKING:
     from runlab import pytorch as pytorch
     from runlab import registry as registry
     from runlab import sklearn as sklearn
+    from runlab import tensorflow as tensorflow
     from runlab import transformers as transformers
     from runlab import xgboost as xgboost
 
@@ -201,6 +202,7 @@ _LAZY_SUBMODULES = (
     "pytorch",
     "registry",
     "sklearn",
+    "tensorflow",
     "transformers",
     "xgboost",
 )

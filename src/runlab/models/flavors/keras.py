@@ -21,6 +21,7 @@ from runlab.errors import InvalidInputError
 from runlab.models import _flavor
 from runlab.models._flavor import Written, save_model_dir
 from runlab.models.model import Model, ModelInfo
+from runlab.models.requirements import installed_version
 from runlab.models.signature import ModelSignature
 
 __all__ = ["FLAVOR_NAME", "load_model", "log_model", "save_model"]
@@ -30,8 +31,13 @@ LOADER_MODULE = "runlab.keras"
 DATA_DIR = "data"
 MODEL_FILE = "model.keras"
 MODULE_FILE = "keras_module.txt"
-# The package each backend needs beside keras, for requirements.txt.
-BACKEND_PACKAGES = {"torch": "torch", "tensorflow": "tensorflow", "jax": "jax"}
+# The package each backend needs beside keras, for requirements.txt: the first of its
+# distributions that is installed (TensorFlow's CPU-only build is its own distribution).
+BACKEND_PACKAGES = {
+    "torch": ("torch",),
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos"),
+    "jax": ("jax",),
+}
 
 
 def save_model(
@@ -79,8 +85,9 @@ def save_model(
         )
 
     defaults = ["runlab", "keras", "numpy", "pandas"]
-    if backend in BACKEND_PACKAGES:
-        defaults.append(BACKEND_PACKAGES[backend])
+    candidates = BACKEND_PACKAGES.get(backend, ())
+    installed = [name for name in candidates if installed_version(name) is not None]
+    defaults.extend(installed[:1] or candidates[:1])
     return save_model_dir(
         path,
         write,

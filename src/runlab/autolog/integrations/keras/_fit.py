@@ -159,6 +159,13 @@ def _batch_size(data: Any) -> Any:
 
 
 def _log_datasets(fit: Fit, x: Any, y: Any, validation: Any) -> None:
+    from runlab.autolog.integrations.keras import _tfdata
+
+    if _tfdata.is_tf_dataset(x):  # TensorFlow's input pipelines (runlab.tensorflow)
+        fit.log_input(_tfdata.tf_dataset(x, boosting.script_source()), context="train")
+        if _tfdata.is_tf_dataset(validation):
+            fit.log_input(_tfdata.tf_dataset(validation, boosting.script_source()), "eval")
+        return
     fit.log_input(_dataset(x, y), context="train")
     if isinstance(validation, (tuple, list)) and validation:
         val_y = validation[1] if len(validation) > 1 else None
