@@ -39,8 +39,8 @@ def parse_connection_string(value: str) -> dict[str, str]:
     return fields
 
 
-def credential_source(location: AzureLocation, settings: AzureSettings) -> str:
-    """Which credential :func:`shared_client` uses, for errors to name."""
+def credential_source() -> str:
+    """Which credential the environment gives :func:`shared_client`, for errors to name."""
     if os.environ.get(CONNECTION_STRING_ENV):
         return CONNECTION_STRING_ENV
     if os.environ.get(ACCESS_KEY_ENV):
@@ -61,7 +61,7 @@ def shared_client(location: AzureLocation, settings: AzureSettings) -> Any:
         with _clients_lock:
             client = _clients.get(key)
             if client is None:
-                client = _new_client(location, settings)
+                client = new_client(location, settings)
                 if len(_clients) >= _MAX_CLIENTS:  # the environment keeps changing
                     del _clients[next(iter(_clients))]
                 _clients[key] = client
@@ -74,10 +74,12 @@ def clear_client_cache() -> None:
         _clients.clear()
 
 
-def _new_client(location: AzureLocation, settings: AzureSettings) -> Any:
+def new_client(location: AzureLocation, settings: AzureSettings, **options: Any) -> Any:
+    """A new ``BlobServiceClient`` for ``location`` with the environment's credentials;
+    ``options`` go to the SDK (a test's ``raw_request_hook``, say)."""
     from azure.storage.blob import BlobServiceClient
 
-    options = _client_options(settings)
+    options = {**_client_options(settings), **options}
     connection_string = os.environ.get(CONNECTION_STRING_ENV, "").strip()
     if connection_string:
         fields = parse_connection_string(connection_string)

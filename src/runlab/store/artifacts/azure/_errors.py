@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from runlab.errors import NotFoundError, RunlabError, StorageError
-from runlab.store.artifacts.azure._client import CREDENTIAL_HINT, credential_source
+from runlab.store.artifacts.azure._client import credential_source
 from runlab.store.artifacts.azure.settings import AzureLocation, AzureSettings
 
 try:
@@ -91,20 +91,22 @@ class AzureErrorMapping:
         )
 
     def _denied(self, exc: Any, action: str, relative: str) -> StorageError:
-        source = credential_source(self.location, self.settings)
+        source = credential_source()
         return StorageError(
             f"access denied: could not {action} {self._where(relative)} at {self._endpoint()} "
             f"with {source} ({_code(exc) or 'authentication failed'}: {_first_line(exc)}); "
-            f"check the key or the identity's role on container {self.location.container!r}"
-            f"; {CREDENTIAL_HINT}"
+            f"check the key, or the identity's role on container {self.location.container!r}"
         )
 
     def _endpoint(self) -> str:
-        return str(getattr(self.service, "url", "") or self.location.default_account_url)
+        url = str(getattr(self.service, "url", "") or self.location.default_account_url)
+        return url.rstrip("/")
 
 
 def _code(exc: Any) -> str:
-    return str(getattr(exc, "error_code", None) or "")
+    """The service's error code ("BlobNotFound"); the SDK gives an enum for known ones."""
+    code = getattr(exc, "error_code", None)
+    return str(getattr(code, "value", code) or "")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -128,13 +128,15 @@ class AzureBlobArtifactRepository(
                 results_per_page=self.list_page_size,
             )
             for item in items:
-                directory = isinstance(item, BlobPrefix)
-                if not directory and (item.name == prefix or is_folder_marker(item)):
-                    continue  # a Data Lake folder's own blob: its children show it
-                name = self._child_name(prefix, item.name, relative, directory=directory)
+                prefixed = isinstance(item, BlobPrefix)
+                if not prefixed and item.name == prefix:
+                    continue  # a zero-byte "name/" blob that some tools make for a folder
+                name = self._child_name(prefix, item.name, relative, directory=prefixed)
                 if name.startswith(_paths.PARTIAL_PREFIX):
                     continue  # staged multipart uploads
                 full = _paths.join(relative, name)
+                # A Data Lake folder is also a blob: one entry for it and its prefix.
+                directory = prefixed or is_folder_marker(item)
                 size = None if directory else int(item.size)
                 infos.setdefault(full, FileInfo(full, directory, size))
         return sorted(infos.values(), key=lambda info: info.path)
