@@ -360,6 +360,23 @@ RUNLAB_GCS_TIMEOUT = _var(
     "seconds to wait for each request to Cloud Storage",
     "MLFLOW_GCS_DEFAULT_TIMEOUT",
 )
+# ------------------------------------------------------------------------ Azure Blob Storage
+# Parsed by runlab.store.artifacts.azure.settings, which knows sizes and endpoints.
+RUNLAB_AZURE_BLOB_ENDPOINT = _var(
+    "RUNLAB_AZURE_BLOB_ENDPOINT",
+    text,
+    None,
+    "blob endpoint to use instead of https://ACCOUNT.blob.core.windows.net (e.g. Azurite)",
+)
+RUNLAB_AZURE_BLOCK_SIZE = _var(
+    "RUNLAB_AZURE_BLOCK_SIZE",
+    text,
+    None,
+    "files above this size move in blocks of it, in parallel (default 8 MB)",
+)
+RUNLAB_AZURE_MAX_CONCURRENCY = _var(
+    "RUNLAB_AZURE_MAX_CONCURRENCY", whole(1, 64), 8, "blocks or files sent at once"
+)
 
 # ------------------------------------------------------------------------ server and CLI
 RUNLAB_AUTH_ADMIN_USERNAME = _var(

@@ -1,8 +1,9 @@
 """The ArtifactRepository contract, one suite run against every backend.
 
 Each test speaks only through the repository's methods, so a local folder, an S3 bucket
-(a real S3-compatible server over HTTP) and a tracking server's artifact proxy keeping
-its files in S3 must behave the same. Backend details
+(a real S3-compatible server over HTTP), an Azure container (the Azurite emulator over
+HTTP) and a tracking server's artifact proxy keeping its files in S3 or Azure must
+behave the same. Backend details
 (URI forms, symbolic links, multipart uploads, listing pages) live in each backend's own tests.
 """
 
@@ -56,12 +57,37 @@ def proxy_over_s3(
         yield f"{base_url}/api/2.0/mlflow-artifacts/artifacts"
 
 
+@pytest.fixture(scope="module")
+def proxy_over_azure(
+    azurite: Any, azure_admin: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A live ``runlab server`` whose artifact proxy keeps files in an Azure container (the
+    emulator); yields the proxy's URL."""
+    from tests import _azurite
+    from tests._servers import start_runlab_server
+
+    with contextlib.ExitStack() as stack:
+        container = _azurite.new_container(azure_admin)
+        stack.callback(azure_admin.delete_container, container)  # after the server stopped
+        with pytest.MonkeyPatch.context() as patch:  # the server process inherits it
+            patch.setenv("AZURE_STORAGE_CONNECTION_STRING", azurite.connection_string)
+            base_url, _process = stack.enter_context(
+                start_runlab_server(
+                    tmp_path_factory.mktemp("proxy-azure"),
+                    *("--artifacts-destination", _azurite.uri(container, "proxied")),
+                )
+            )
+        yield f"{base_url}/api/2.0/mlflow-artifacts/artifacts"
+
+
 @pytest.fixture(
     params=[
         "local",
         pytest.param("s3", marks=pytest.mark.s3),
         pytest.param("http-proxy-to-s3", marks=[pytest.mark.s3, pytest.mark.slow]),
         "gcs",
+        pytest.param("azure", marks=pytest.mark.azure),
+        pytest.param("http-proxy-to-azure", marks=[pytest.mark.azure, pytest.mark.slow]),
     ]
 )
 def repo(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactRepository:
@@ -73,7 +99,14 @@ def repo(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactRepository:
     if request.param == "gcs":
         bucket = request.getfixturevalue("gcs_bucket")
         return get_artifact_repository(f"gs://{bucket}/experiments/1/run-a/artifacts")
-    proxy = request.getfixturevalue("proxy_over_s3")
+    if request.param == "azure":
+        from tests import _azurite
+
+        container = request.getfixturevalue("azure_container")
+        return get_artifact_repository(_azurite.uri(container, "experiments/1/run-a/artifacts"))
+    proxy = request.getfixturevalue(
+        "proxy_over_azure" if request.param == "http-proxy-to-azure" else "proxy_over_s3"
+    )
     return get_artifact_repository(f"{proxy}/{uuid.uuid4().hex}/artifacts")
 
 
@@ -325,6 +358,7 @@ def twin(repo: ArtifactRepository) -> ArtifactRepository:
 def staged_leftovers(repo: ArtifactRepository) -> list[str]:
     """What staged uploads left in the storage itself (beyond what listings show)."""
     from runlab.store.artifacts import _multipart
+    from runlab.store.artifacts.azure import AzureBlobArtifactRepository
     from runlab.store.artifacts.gcs import GCSArtifactRepository
     from runlab.store.artifacts.s3 import S3ArtifactRepository
 
@@ -340,6 +374,8 @@ def staged_leftovers(repo: ArtifactRepository) -> list[str]:
     if isinstance(repo, GCSArtifactRepository):
         names = [blob.name for blob in repo.client.list_blobs(repo.bucket_name)]
         return [name for name in names if _multipart.STAGING_DIR in name]
+    if isinstance(repo, AzureBlobArtifactRepository):
+        return [b.name for b in repo.container.list_blobs() if _multipart.STAGING_DIR in b.name]
     return []  # a server's staging is not reachable from its client; listings are checked
 
 

@@ -7,6 +7,8 @@ artifact URI                                    repository
 a plain absolute or relative path               :class:`LocalArtifactRepository`
 ``s3://bucket/prefix``                          ``S3ArtifactRepository`` (``runlab[s3]``)
 ``gs://bucket/prefix``                          ``GCSArtifactRepository`` (``runlab[gcs]``)
+``wasbs://container@account.blob.…/path``       ``AzureBlobArtifactRepository`` (``runlab[azure]``)
+``abfss://container@account.dfs.…/path``        the same, through the blob API
 ``mlflow-artifacts:/path``                      a tracking server's artifact proxy
 ``http(s)://host/api/2.0/mlflow-artifacts/…``   a tracking server's artifact proxy
 ==============================================  ===============================
@@ -98,6 +100,12 @@ def _gcs_repository(artifact_uri: str) -> ArtifactRepository:
     return GCSArtifactRepository(artifact_uri)
 
 
+def _azure_repository(artifact_uri: str) -> ArtifactRepository:
+    from runlab.store.artifacts.azure import AzureBlobArtifactRepository  # the SDK loads now
+
+    return AzureBlobArtifactRepository(artifact_uri)
+
+
 def _http_repository(artifact_uri: str) -> ArtifactRepository:
     from runlab.store.artifacts.http import HttpArtifactRepository
 
@@ -107,5 +115,7 @@ def _http_repository(artifact_uri: str) -> ArtifactRepository:
 register_artifact_repository("file", LocalArtifactRepository)
 register_artifact_repository("s3", _s3_repository)
 register_artifact_repository("gs", _gcs_repository)
+register_artifact_repository("wasbs", _azure_repository)
+register_artifact_repository("abfss", _azure_repository)
 register_artifact_repository("http", _http_repository)
 register_artifact_repository("https", _http_repository)
