@@ -380,10 +380,10 @@ def test_registry_gives_local_repositories(tmp_path: Path, make_uri: Callable[[P
 def test_registry_refuses_unknown_schemes() -> None:
     with pytest.raises(
         InvalidInputError,
-        match=r"artifact URI 'gs://bucket/x': scheme 'gs' is not supported "
-        r"\(supported: file, http, https, s3, or a plain path\)",
+        match=r"artifact URI 'hdfs://bucket/x': scheme 'hdfs' is not supported "
+        r"\(supported: abfss, file, gs, http, https, s3, wasbs, or a plain path\)",
     ):
-        get_artifact_repository("gs://bucket/x")
+        get_artifact_repository("hdfs://bucket/x")
 
 
 def test_registry_takes_new_schemes(registry: dict[str, Any], tmp_path: Path) -> None:
@@ -392,8 +392,10 @@ def test_registry_takes_new_schemes(registry: dict[str, Any], tmp_path: Path) ->
     repo = get_artifact_repository("mem://run/1")
     assert isinstance(repo, MemoryArtifactRepository)
     assert repr(repo) == "MemoryArtifactRepository('mem://run/1')"
-    with pytest.raises(InvalidInputError, match=r"supported: file, http, https, mem, s3,"):
-        get_artifact_repository("gs://bucket")
+    with pytest.raises(
+        InvalidInputError, match=r"supported: abfss, file, gs, http, https, mem, s3,"
+    ):
+        get_artifact_repository("hdfs://bucket")
     for bad in ("", "S3", "3d", "a", "a b", "s3:"):
         with pytest.raises(InvalidInputError, match="scheme .* is not valid"):
             register_artifact_repository(bad, MemoryArtifactRepository)
