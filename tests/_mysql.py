@@ -62,6 +62,11 @@ INSTALL_HINT = (
 )
 
 
+# Servers this process started, kept so the Popen objects live as long as the servers do
+# (one collected while its process runs warns); other processes stop them by pid.
+_STARTED: dict[int, subprocess.Popen[bytes]] = {}
+
+
 class ServerError(Exception):
     """The MariaDB server could not be set up."""
 
@@ -152,6 +157,7 @@ def _start(mariadbd: str, root: Path, user_args: list[str], info: dict[str, Any]
                 stderr=stderr,
                 start_new_session=True,
             )
+        _STARTED[process.pid] = process
         info["pid"], info["port"] = process.pid, port
         if _wait_until_accepting(port, process):
             return
@@ -187,6 +193,10 @@ def stop_server(info: dict[str, Any]) -> None:
 def _terminate(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)  # the data is thrown away: no clean shutdown needed
+    process = _STARTED.pop(pid, None)
+    if process is not None:
+        process.wait()
+        return
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, 0)
 

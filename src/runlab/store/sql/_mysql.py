@@ -12,6 +12,10 @@ few spellings, handled here rather than in every statement:
 - Comparisons must be case-sensitive, as MLflow's are: the database's tables are created
   with a binary, no-pad collation (:func:`binary_collation`), so ``=``, ``!=`` and LIKE
   compare code points and ``'a'`` differs from ``'a '``; ILIKE is ``lower() LIKE lower()``.
+- MySQL's DOUBLE has no infinities: the driver stores +/-inf as the largest finite
+  double of that sign and reads that back as the infinity (:func:`driver_conversions`),
+  so a logged ``1.7976931348623157e308`` reads back as ``inf``. Order and comparisons
+  are kept: nothing lies between the two.
 - Concurrent first-time set-ups queue on a named lock (:func:`schema_lock`).
 """
 
@@ -37,6 +41,8 @@ SQL_MODE = (
     "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION"
 )
 _SCHEMA_LOCK = "runlab_schema"
+_INF = float("inf")
+_DOUBLE_MAX = 1.7976931348623157e308
 _SCHEMA_LOCK_SECONDS = 300
 
 
@@ -53,6 +59,7 @@ def build_engine(url: URL, settings: PoolSettings) -> Engine:
         connect_args={
             "connect_timeout": settings.connect_timeout,
             "init_command": f"SET SESSION sql_mode = '{SQL_MODE}'",
+            "conv": driver_conversions(),
         },
     )
     timeout_ms = settings.statement_timeout_ms
@@ -77,9 +84,32 @@ def build_engine(url: URL, settings: PoolSettings) -> Engine:
     return engine
 
 
+def driver_conversions() -> dict[Any, Any]:
+    """PyMySQL's conversions, with the infinities stored as the largest finite doubles."""
+    from pymysql import converters
+    from pymysql.constants import FIELD_TYPE
+
+    def encode(value: float, mapping: Any = None) -> str:
+        if value in (_INF, -_INF):
+            value = _DOUBLE_MAX if value > 0 else -_DOUBLE_MAX
+        return str(converters.escape_float(value, mapping))
+
+    def decode(data: str | bytes) -> float:
+        value = float(data)
+        if value in (_DOUBLE_MAX, -_DOUBLE_MAX):
+            return _INF if value > 0 else -_INF
+        return value
+
+    conversions = dict(converters.conversions)
+    conversions[float] = encode
+    conversions[FIELD_TYPE.DOUBLE] = decode
+    return conversions
+
+
 # A quoted string or identifier (left as it is), or the bare lowercase word ``key`` not
-# after a dot (``t.key`` is valid) and not a function name.
-_TOKENS = re.compile(r"""'(?:[^']|'')*'|"[^"]*"|`[^`]*`|(?<![.\w])key\b(?!\s*\()""")
+# after a dot (``t.key`` is valid), not a bound parameter's name (``%(key)s``) and not a
+# function name.
+_TOKENS = re.compile(r"""'(?:[^']|'')*'|"[^"]*"|`[^`]*`|(?<![.\w])(?<!%\()key\b(?!\s*\()""")
 
 
 @lru_cache(maxsize=1024)

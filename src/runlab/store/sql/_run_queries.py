@@ -220,7 +220,7 @@ class RunQueryMethods:
         if not ids:
             return [], None
         where, params = _run_conditions(ids, view, node)
-        order, order_params = run_search.run_order_sql(keys)
+        order, order_params = run_search.run_order_sql(keys, conn.dialect.name)
         rows = _raw.fetch(
             conn,
             f"SELECT {_hydrate.RUN_SELECT} FROM runs WHERE {where} ORDER BY {order} "
