@@ -11,6 +11,8 @@ fixture                    scope       value
 ``mysql_url``              function    ``mysql+pymysql://root@127.0.0.1:PORT/DB``
 ``sqlite_uri``             function    ``sqlite:///<tmp_path>/runlab.db``
 ``store_uri``              function    SQLite or PostgreSQL (ids ``sqlite``, ``postgres``)
+``database_uri``           function    SQLite, PostgreSQL or MariaDB (ids ``sqlite``,
+                                       ``postgres``, ``mysql``): the migration tests
 ``s3_endpoint``            session     ``http://127.0.0.1:PORT`` of an S3-compatible server
 ``s3_admin``               session     a boto3 client of that server, to set up and inspect
 ``s3_bucket``              function    name of a new, empty bucket there (env points at it)
@@ -223,6 +225,18 @@ def sqlite_uri(tmp_path: Path) -> str:
 )
 def store_uri(request: pytest.FixtureRequest) -> str:
     """A backend URI for an empty store; tests that take it run once per database."""
+    return str(request.getfixturevalue(request.param))
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite_uri", id="sqlite"),
+        pytest.param("postgres_url", id="postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql_url", id="mysql", marks=pytest.mark.mysql),
+    ]
+)
+def database_uri(request: pytest.FixtureRequest) -> str:
+    """An empty database of every kind runlab supports, MariaDB included."""
     return str(request.getfixturevalue(request.param))
 
 

@@ -17,10 +17,10 @@ from runlab.store.sql.schema import SCHEMA_REVISION, metadata
 from runlab.store.uri import build_store
 
 
-def test_migrations_match_schema(store_uri: str, tmp_path: Path) -> None:
-    store = build_store(store_uri, artifact_root=tmp_path.as_uri())
+def test_migrations_match_schema(database_uri: str, tmp_path: Path) -> None:
+    store = build_store(database_uri, artifact_root=tmp_path.as_uri())
     store.close()
-    engine = create_engine(store_uri)
+    engine = create_engine(database_uri)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     engine.dispose()
