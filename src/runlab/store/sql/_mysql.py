@@ -86,8 +86,8 @@ def build_engine(url: URL, settings: PoolSettings) -> Engine:
 
 def driver_conversions() -> dict[Any, Any]:
     """PyMySQL's conversions, with the infinities stored as the largest finite doubles."""
-    from pymysql import converters
-    from pymysql.constants import FIELD_TYPE
+    from pymysql import converters  # type: ignore[import-untyped]
+    from pymysql.constants import FIELD_TYPE  # type: ignore[import-untyped]
 
     def encode(value: float, mapping: Any = None) -> str:
         if value in (_INF, -_INF):
@@ -153,7 +153,8 @@ def binary_collation(conn: Connection) -> str:
     version = str(conn.execute(text("SELECT VERSION()")).scalar()).lower()
     if "mariadb" in version:
         return "utf8mb4_nopad_bin"
-    major = int(re.match(r"\d+", version).group(0)) if re.match(r"\d+", version) else 0
+    leading = re.match(r"\d+", version)
+    major = int(leading.group(0)) if leading else 0
     return "utf8mb4_0900_bin" if major >= 8 else "utf8mb4_bin"
 
 
