@@ -6,8 +6,13 @@ fixture                    scope       value
 ``postgres_server``        session     ``postgresql+psycopg://postgres@127.0.0.1:PORT``
 ``postgres_url_factory``   function    ``make()`` → URL of a new, empty database
 ``postgres_url``           function    ``postgresql+psycopg://postgres@127.0.0.1:PORT/DB``
+``mysql_server``           session     ``mysql+pymysql://root@127.0.0.1:PORT`` (MariaDB)
+``mysql_url_factory``      function    ``make()`` → URL of a new, empty MariaDB database
+``mysql_url``              function    ``mysql+pymysql://root@127.0.0.1:PORT/DB``
 ``sqlite_uri``             function    ``sqlite:///<tmp_path>/runlab.db``
-``store_uri``              function    either of the two above (ids ``sqlite``, ``postgres``)
+``store_uri``              function    SQLite or PostgreSQL (ids ``sqlite``, ``postgres``)
+``database_uri``           function    SQLite, PostgreSQL or MariaDB (ids ``sqlite``,
+                                       ``postgres``, ``mysql``): the migration tests
 ``s3_endpoint``            session     ``http://127.0.0.1:PORT`` of an S3-compatible server
 ``s3_admin``               session     a boto3 client of that server, to set up and inspect
 ``s3_bucket``              function    name of a new, empty bucket there (env points at it)
@@ -24,7 +29,9 @@ and at start-up it also reaps clusters left behind by runs that were killed.
 Databases are dropped after each test, so a test may change its database freely.
 
 Without PostgreSQL's binaries, tests that need the cluster fail with an install hint.
-``RUNLAB_TEST_POSTGRES=0`` skips them instead, as an explicit choice.
+``RUNLAB_TEST_POSTGRES=0`` skips them instead, as an explicit choice. One MariaDB server
+is shared the same way (``mysql.json`` in the state directory); ``RUNLAB_TEST_MYSQL=0``
+skips its tests.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+import _mysql
 import _postgres
 
 # Property tests check behaviour, not speed: on a loaded machine, slow example generation
@@ -55,11 +63,13 @@ settings.register_profile(
 settings.load_profile("runlab")
 
 OPT_OUT_ENV = "RUNLAB_TEST_POSTGRES"
+MYSQL_OPT_OUT_ENV = "RUNLAB_TEST_MYSQL"
 _STATE_PREFIX = "runlab-pytest-"
 _WORKERINPUT_KEY = "runlab_postgres_state"
 _state_dir_key = pytest.StashKey[Path]()
 _owns_state_key = pytest.StashKey[bool]()
 _postgres_enabled_key = pytest.StashKey[bool]()
+_mysql_enabled_key = pytest.StashKey[bool]()
 
 
 # --- hooks: who owns the shared state --------------------------------------------------
@@ -68,6 +78,7 @@ _postgres_enabled_key = pytest.StashKey[bool]()
 def pytest_configure(config: pytest.Config) -> None:
     # Read before any test runs: the isolation fixture removes RUNLAB_* variables.
     config.stash[_postgres_enabled_key] = os.environ.get(OPT_OUT_ENV) != "0"
+    config.stash[_mysql_enabled_key] = os.environ.get(MYSQL_OPT_OUT_ENV) != "0"
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     if workerinput is not None and _WORKERINPUT_KEY in workerinput:
         config.stash[_state_dir_key] = Path(workerinput[_WORKERINPUT_KEY])
@@ -159,6 +170,48 @@ def postgres_url(postgres_url_factory: Callable[[], str]) -> str:
     return postgres_url_factory()
 
 
+@pytest.fixture(scope="session")
+def mysql_server(request: pytest.FixtureRequest) -> str:
+    """Base URL of the run's MariaDB server (superuser ``root``, no password, loopback)."""
+    config = request.config
+    if not config.stash[_mysql_enabled_key]:
+        pytest.skip(f"{MYSQL_OPT_OUT_ENV}=0: MariaDB tests are disabled")
+    state = config.stash[_state_dir_key]
+    with _locked(state / "lock"):
+        info = _read_json(state / "mysql.json")
+        if info is None:
+            try:
+                info = _mysql.start_server()
+            except _mysql.ServerError as exc:
+                info = {"error": str(exc)}
+            _write_json(state / "mysql.json", info)
+    if "error" in info:
+        pytest.fail(info["error"], pytrace=False)
+    return _mysql.server_url(info)
+
+
+@pytest.fixture
+def mysql_url_factory(mysql_server: str) -> Iterator[Callable[[], str]]:
+    """``make()`` creates an empty database and returns its URL; all are dropped afterwards."""
+    created: list[str] = []
+
+    def make() -> str:
+        url = _mysql.create_database(mysql_server)
+        created.append(url.rsplit("/", 1)[1])
+        return url
+
+    yield make
+
+    for name in created:
+        _mysql.drop_database(mysql_server, name)
+
+
+@pytest.fixture
+def mysql_url(mysql_url_factory: Callable[[], str]) -> str:
+    """A fresh, empty MariaDB database of its own: ``mysql+pymysql://root@127.0.0.1:PORT/DB``."""
+    return mysql_url_factory()
+
+
 @pytest.fixture
 def sqlite_uri(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'runlab.db'}"
@@ -172,6 +225,18 @@ def sqlite_uri(tmp_path: Path) -> str:
 )
 def store_uri(request: pytest.FixtureRequest) -> str:
     """A backend URI for an empty store; tests that take it run once per database."""
+    return str(request.getfixturevalue(request.param))
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite_uri", id="sqlite"),
+        pytest.param("postgres_url", id="postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql_url", id="mysql", marks=pytest.mark.mysql),
+    ]
+)
+def database_uri(request: pytest.FixtureRequest) -> str:
+    """An empty database of every kind runlab supports, MariaDB included."""
     return str(request.getfixturevalue(request.param))
 
 
@@ -244,6 +309,10 @@ def _remove_run(state: Path) -> None:
         info = _read_json(state / "cluster.json")
         if info is not None:
             _postgres.stop_cluster(info)
+    with contextlib.suppress(OSError, ValueError):
+        info = _read_json(state / "mysql.json")
+        if info is not None:
+            _mysql.stop_server(info)
     shutil.rmtree(state, ignore_errors=True)
 
 

@@ -5,14 +5,14 @@ fixture                    scope     value
 =========================  ========  ===================================================
 ``contract_store``         function  a :class:`StoreUnderTest`, once per entry of
                                      :data:`STORES` (ids ``sqlite``, ``postgres``,
-                                     ``rest-inprocess``, ``rest-live``)
+                                     ``mysql``, ``rest-inprocess``, ``rest-live``)
 ``logged_model_store``     function  the logged-model store of each entry that has one,
                                      with its tracking store
 ``names``                  function  unique names for this test's experiments and models
 =========================  ========  ===================================================
 
 Each store is made once per session (per xdist worker): a SQLite file, a PostgreSQL
-database, a runlab app served by uvicorn on a thread of this process, and a
+database, a MariaDB database, a runlab app served by uvicorn on a thread of this process, and a
 ``runlab server`` subprocess. Tests share it and keep apart by unique names, so every
 assertion about a search filters on this test's names.
 
@@ -34,6 +34,7 @@ import pytest
 from contract_support import Names, StoreUnderTest
 from tests._servers import free_port, start_runlab_server
 
+import _mysql
 import _postgres
 from runlab.store.base import TrackingStore
 from runlab.store.logged_models_base import LoggedModelStore
@@ -50,6 +51,7 @@ class Entry:
 STORES = (
     Entry("sqlite", "sqlite_contract_store"),
     Entry("postgres", "postgres_contract_store", marks=(pytest.mark.postgres,)),
+    Entry("mysql", "mysql_contract_store", marks=(pytest.mark.mysql,)),
     # The REST store has no logged-model client (the server's routes have no caller here).
     Entry("rest-inprocess", "rest_inprocess_contract_store"),
     Entry("rest-live", "rest_live_contract_store"),
@@ -123,6 +125,17 @@ def postgres_contract_store(
     yield found
     found.tracking.close()
     _postgres.drop_database(postgres_server, url.rsplit("/", 1)[1])
+
+
+@pytest.fixture(scope="session")
+def mysql_contract_store(
+    mysql_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[StoreUnderTest]:
+    url = _mysql.create_database(mysql_server, prefix="contract")
+    found = _sql_store("mysql", url, tmp_path_factory.mktemp("contract-mysql") / "artifacts")
+    yield found
+    found.tracking.close()
+    _mysql.drop_database(mysql_server, url.rsplit("/", 1)[1])
 
 
 # ------------------------------------------------------------------ REST stores

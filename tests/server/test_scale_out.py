@@ -1,5 +1,5 @@
-"""A team deployment scaled out: several server processes on one PostgreSQL database and
-one S3 bucket, written to at once by runlab's and MLflow's clients.
+"""A team deployment scaled out: several server processes on one database (PostgreSQL or
+MariaDB) and one S3 bucket, written to at once by runlab's and MLflow's clients.
 
 Every process must see every run, metric point and artifact that any of them stored,
 each exactly once. The servers start at the same moment on an empty database, so they
@@ -23,7 +23,7 @@ import runlab
 from runlab.entities import Metric, Param, RunTag
 from runlab.errors import AlreadyExistsError
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.s3]
+pytestmark = [pytest.mark.slow, pytest.mark.s3]
 
 EXPERIMENT = "scale-out"
 PREFIX = "team"
@@ -202,15 +202,26 @@ def _check_with_mlflow(url: str, experiment_id: str, written: dict[str, Expected
         assert {f.path for f in client.list_artifacts(run.info.run_id)} == set(expected.files)
 
 
+@pytest.fixture(
+    params=[
+        pytest.param("postgres_url", id="postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql_url", id="mysql", marks=pytest.mark.mysql),
+    ]
+)
+def team_database(request: pytest.FixtureRequest) -> str:
+    """The URL of an empty database the servers share."""
+    return str(request.getfixturevalue(request.param))
+
+
 @pytest.fixture(params=["two-processes", "two-workers"])
 def team_urls(
-    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str, s3_bucket: str
+    request: pytest.FixtureRequest, tmp_path: Path, team_database: str, s3_bucket: str
 ) -> Iterator[list[str]]:
     """Base URLs clients spread over: two server processes started at the same moment on
     an empty database, or one server with two worker processes (listed twice)."""
     args = [
         "--backend-store-uri",
-        postgres_url,
+        team_database,
         "--artifacts-destination",
         f"s3://{s3_bucket}/{PREFIX}",
     ]
@@ -223,7 +234,7 @@ def team_urls(
 
 
 def test_servers_share_one_database_and_bucket(
-    team_urls: list[str], tmp_path: Path, postgres_url: str, s3_admin: Any, s3_bucket: str
+    team_urls: list[str], tmp_path: Path, team_database: str, s3_admin: Any, s3_bucket: str
 ) -> None:
     written = _write_everything(team_urls, tmp_path)
     assert len(written) == CLIENTS
@@ -246,7 +257,7 @@ def test_servers_share_one_database_and_bucket(
     }
     assert sorted(objects) == sorted(expected_objects)
     assert objects == expected_objects
-    assert _metric_rows(postgres_url) == CLIENTS * (SINGLE_STEPS + BATCHES * POINTS)
+    assert _metric_rows(team_database) == CLIENTS * (SINGLE_STEPS + BATCHES * POINTS)
 
 
 def _metric_rows(url: str) -> int:

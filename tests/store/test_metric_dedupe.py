@@ -83,8 +83,8 @@ def test_duplicates_within_one_batch_and_near_duplicates(store: SqlStore) -> Non
     assert _history(store, other, "m") == [(0.5, 100, 1)]
 
 
-def test_upgrade_removes_duplicates_an_older_database_holds(store_uri: str) -> None:
-    db = Database(store_uri)
+def test_upgrade_removes_duplicates_an_older_database_holds(database_uri: str) -> None:
+    db = Database(database_uri)
     db.write(lambda conn: migrate(conn, "0006_ui_indexes"))
     # (key, value, is_nan, timestamp, step) of each stored row, duplicates included.
     rows = [

@@ -43,9 +43,9 @@ def test_a_new_sqlite_database_keeps_metrics_in_one_b_tree(tmp_path: Path) -> No
 
 
 def test_upgrade_keeps_every_point_and_downgrade_brings_back_the_old_table(
-    store_uri: str, tmp_path: Path
+    database_uri: str, tmp_path: Path
 ) -> None:
-    db = Database(store_uri)
+    db = Database(database_uri)
     db.write(lambda conn: migrate(conn, _BEFORE))
     assert "id" in _layout(db)[0]
     points = [("loss", 1.0 / (s + 1), False, 1000 + s, s) for s in range(300)]
@@ -59,7 +59,7 @@ def test_upgrade_keeps_every_point_and_downgrade_brings_back_the_old_table(
     assert indexes == set()
     db.dispose()
 
-    store = build_store(store_uri, artifact_root=tmp_path.as_uri())
+    store = build_store(database_uri, artifact_root=tmp_path.as_uri())
     assert isinstance(store, SqlStore)
     history = store.get_metric_history("a" * 32, "loss")
     assert [(m.step, m.timestamp) for m in history] == sorted(
@@ -75,7 +75,7 @@ def test_upgrade_keeps_every_point_and_downgrade_brings_back_the_old_table(
     store.purge_run("b" * 32)
     store.close()
 
-    db = Database(store_uri)
+    db = Database(database_uri)
     with db.read() as conn:
         left = conn.execute(text("SELECT DISTINCT run_uuid FROM metrics")).scalars().all()
     assert left == ["a" * 32]

@@ -18,16 +18,24 @@ from runlab.store.sql.schema import SCHEMA_REVISION, metadata
 from runlab.store.uri import build_store
 
 
-def test_migrations_match_schema(store_uri: str, tmp_path: Path) -> None:
-    store = build_store(store_uri, artifact_root=tmp_path.as_uri())
+def test_migrations_match_schema(database_uri: str, tmp_path: Path) -> None:
+    store = build_store(database_uri, artifact_root=tmp_path.as_uri())
     store.close()
-    engine = create_engine(store_uri)
+    engine = create_engine(database_uri)
     with engine.connect() as conn, warnings.catch_warnings():
         # SQLite's reflection cannot read the expression indexes of params and tags
         # (PostgreSQL's can, and compares them); every other difference still counts.
         warnings.filterwarnings("ignore", r".*expression-based index")
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     engine.dispose()
+    if database_uri.startswith("mysql"):
+        # MySQL's prefix index of params and tags (key, value(200)) stands for the
+        # expression index of the others; it reads back as a different index.
+        diff = [
+            d
+            for d in diff
+            if not (d[0] in ("add_index", "remove_index") and d[1].name.endswith("_value_prefix"))
+        ]
     assert diff == []
 
 

@@ -24,11 +24,11 @@ def database_uri(tracking_uri: str) -> str:
     if scheme in ("", "file"):
         folder = Path(unquote(parsed.path)) if scheme == "file" else Path(tracking_uri)
         return f"sqlite:///{folder.expanduser().resolve() / store_uri.DB_FILE}"
-    if scheme.split("+", 1)[0] in ("sqlite", "postgresql", "postgres"):
+    if scheme.split("+", 1)[0] in ("sqlite", "postgresql", "postgres", "mysql"):
         return tracking_uri
     raise InvalidInputError(
-        f"{tracking_uri!r} is not a database: runlab db works on a folder, sqlite:/// or "
-        "postgresql:// URI"
+        f"{tracking_uri!r} is not a database: runlab db works on a folder, sqlite:///, "
+        "postgresql:// or mysql:// URI"
     )
 
 

@@ -7,6 +7,7 @@ URI                                    store
 a directory path, or ``file:`` URI     that folder: ``runlab.db`` + ``artifacts/``
 ``sqlite:///path/to/file.db``          that file; artifacts in ``artifacts/`` beside it
 ``postgresql://user@host/db``          PostgreSQL; artifacts under the artifact root
+``mysql://user@host/db``               MySQL or MariaDB (PyMySQL); artifacts likewise
 ``http(s)://host:port``                a tracking server (runlab's or MLflow's)
 =====================================  ============================================
 
@@ -118,7 +119,8 @@ def _sqlite_store(uri: str, artifact_root: str | None) -> TrackingStore:
     return SqlStore(f"sqlite:///{path}", root)
 
 
-def _postgres_store(uri: str, artifact_root: str | None) -> TrackingStore:
+def _server_database_store(uri: str, artifact_root: str | None) -> TrackingStore:
+    """PostgreSQL or MySQL: the database holds no files, so artifacts go to the root."""
     from runlab.store.sql.store import SqlStore
 
     root = artifact_root or env.RUNLAB_ARTIFACT_ROOT.get()
@@ -135,8 +137,9 @@ def _rest_store(uri: str, artifact_root: str | None) -> TrackingStore:
 
 
 register_store("sqlite", _sqlite_store)
-register_store("postgresql", _postgres_store)
-register_store("postgres", _postgres_store)
+register_store("postgresql", _server_database_store)
+register_store("postgres", _server_database_store)
+register_store("mysql", _server_database_store)
 register_store("http", _rest_store)
 register_store("https", _rest_store)
 
@@ -210,7 +213,7 @@ def _sql_registry(uri: str, artifact_root: str | None) -> RegistryStore:
     return registry_for_store(get_store(uri, artifact_root))
 
 
-for _scheme_name in ("", "file", "sqlite", "postgresql", "postgres"):
+for _scheme_name in ("", "file", "sqlite", "postgresql", "postgres", "mysql"):
     register_registry_store(_scheme_name, _sql_registry)
 
 

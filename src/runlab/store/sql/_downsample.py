@@ -12,7 +12,8 @@ the cost that matters, so SQLite reads each value once: one pass gives the lowes
 highest value of every sub-bucket (an eighth of a bucket), and only the sub-buckets
 holding a bucket's extremes are read again to find those points. (One query cannot return
 both a ``min()`` row and a ``max()`` row, so finding them directly takes two passes over
-everything.) PostgreSQL takes the four points of each bucket with LATERAL lookups.
+everything.) PostgreSQL takes the four points of each bucket with LATERAL lookups;
+MariaDB, which has no LATERAL, ranks the series' points within their buckets.
 
 Over wall time see :mod:`._wall_time`.
 """
@@ -57,7 +58,9 @@ def history_downsampled(
         return None
     x_min, x_max = span
     width = bucket_width(x_min, x_max, max_points)
-    if conn.dialect.name != "sqlite":
+    if conn.dialect.name == "mysql":
+        points = _mysql_buckets(conn, run_id, key, x_min, width)
+    elif conn.dialect.name != "sqlite":
         points = _postgres_buckets(conn, run_id, key, x_min, x_max, width)
     elif width >= _MIN_PIECES * _PIECE_WIDTH:
         points = _series.unpack(_sqlite_two_pass(conn, run_id, key, x_min, x_max, width))
@@ -200,3 +203,27 @@ def _postgres_buckets(
     params = {"run": run_id, "key": key, "lo": x_min, "width": width}
     rows = conn.execute(text(_POSTGRES_BUCKETS), {**params, "count": (x_max - x_min) // width + 1})
     return {(s, t, v, n) for s, t, v, n in rows}
+
+
+# The same four points per bucket as PostgreSQL's, chosen by the same orders.
+_MYSQL_BUCKETS = """
+SELECT step, timestamp, value, is_nan FROM (
+    SELECT step, timestamp, value, is_nan,
+        ROW_NUMBER() OVER (PARTITION BY b ORDER BY step, timestamp, value) AS first_rank,
+        ROW_NUMBER() OVER (PARTITION BY b ORDER BY step DESC, timestamp DESC, value DESC)
+            AS last_rank,
+        ROW_NUMBER() OVER (PARTITION BY b, is_nan ORDER BY value, step, timestamp) AS low_rank,
+        ROW_NUMBER() OVER (PARTITION BY b, is_nan ORDER BY value DESC, step, timestamp)
+            AS high_rank
+    FROM (SELECT step, timestamp, value, is_nan, (step - ?) DIV ? AS b
+          FROM metrics WHERE run_uuid = ? AND key = ?) AS m
+) AS ranked
+WHERE first_rank = 1 OR last_rank = 1 OR (NOT is_nan AND (low_rank = 1 OR high_rank = 1))
+"""
+
+
+def _mysql_buckets(
+    conn: Connection, run_id: str, key: str, x_min: int, width: int
+) -> set[_series.Point]:
+    rows = _raw.fetch(conn, _MYSQL_BUCKETS, (x_min, width, run_id, key))
+    return {(s, t, v, bool(n)) for s, t, v, n in rows}

@@ -1,4 +1,4 @@
-"""Engines for SQLite and PostgreSQL, tuned for many writers.
+"""Engines for SQLite, PostgreSQL and MySQL/MariaDB, tuned for many writers.
 
 SQLite runs in WAL mode. Every write transaction starts with ``BEGIN IMMEDIATE``
 so two writers queue on the database lock up front instead of both reading and
@@ -6,10 +6,14 @@ then failing to upgrade (the case ``busy_timeout`` cannot resolve), and writes
 from threads of one process go through one lock, so they queue in Python rather
 than sleeping in SQLite's busy handler.
 
-PostgreSQL, usually behind a team server, gets a bounded connection pool whose
+PostgreSQL and MySQL, usually behind a team server, get a bounded connection pool whose
 connections are checked before use and replaced after a while, a connect timeout,
-and an optional statement timeout. :class:`PoolSettings` holds them; by default they
-come from these environment variables:
+and an optional statement timeout. MySQL sessions run in READ COMMITTED (PostgreSQL's
+default: fewer gap locks, so concurrent upserts of different keys do not deadlock) with
+a strict, standard ``sql_mode``: ``"`` quotes identifiers, backslashes in string
+literals are plain characters, and bad values are refused instead of truncated.
+:class:`PoolSettings` holds the pool's settings; by default they come from these
+environment variables:
 
 ==================================  =======  ==============================================
 variable                            default  meaning
@@ -76,13 +80,17 @@ class PoolSettings:
 
 
 def normalize_url(uri: str) -> str:
-    """Pick our drivers: ``postgresql://`` means psycopg 3."""
+    """Pick our drivers: ``postgresql://`` means psycopg 3, ``mysql://`` PyMySQL (utf8mb4)."""
     try:
         url = make_url(uri)
     except Exception as exc:  # SQLAlchemy raises ArgumentError with a terse message
         raise InvalidInputError(f"tracking URI {uri!r} is not a valid database URL") from exc
     if url.drivername in ("postgresql", "postgres"):
         url = url.set(drivername="postgresql+psycopg")
+    if url.drivername in ("mysql", "mariadb", "mariadb+pymysql"):
+        url = url.set(drivername="mysql+pymysql")  # one dialect name, "mysql", for both
+    if url.get_backend_name() in ("mysql", "mariadb") and "charset" not in url.query:
+        url = url.update_query_dict({"charset": "utf8mb4"})  # MySQL's "utf8" has 3 bytes
     return url.render_as_string(hide_password=False)
 
 
@@ -98,6 +106,10 @@ def build_engine(uri: str, settings: PoolSettings | None = None) -> Engine:
         )
         _tune_sqlite(engine)
         return engine
+    if url.get_backend_name() in ("mysql", "mariadb"):
+        from runlab.store.sql import _mysql
+
+        return _mysql.build_engine(url, settings or PoolSettings.from_env())
     if url.get_backend_name() == "postgresql":
         settings = settings or PoolSettings.from_env()
         engine = create_engine(
@@ -115,7 +127,7 @@ def build_engine(uri: str, settings: PoolSettings | None = None) -> Engine:
         return engine
     raise InvalidInputError(
         f"tracking URI {uri!r}: database {url.get_backend_name()!r} is not supported "
-        "(use sqlite:/// or postgresql://)"
+        "(use sqlite:///, postgresql:// or mysql://)"
     )
 
 
@@ -134,8 +146,11 @@ def _set_statement_timeout(engine: Engine, milliseconds: int) -> None:
 def describe_database(url: URL) -> str:
     """``PostgreSQL database 'db' on host:port as user 'u'``: never the password."""
     backend = url.get_backend_name()
-    kind = "PostgreSQL" if backend == "postgresql" else backend
-    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    kind = {"postgresql": "PostgreSQL", "mysql": "MySQL", "mariadb": "MariaDB"}.get(
+        backend, backend
+    )
+    port = url.port or (3306 if backend in ("mysql", "mariadb") else 5432)
+    where = f"{url.host or 'localhost'}:{port}"
     user = f" as user {url.username!r}" if url.username else ""
     return f"{kind} database {url.database or ''!r} on {where}{user}"
 
@@ -170,6 +185,8 @@ def _tune_sqlite(engine: Engine) -> None:
 def _is_unique_violation(exc: IntegrityError) -> bool:
     if getattr(exc.orig, "sqlstate", None) == "23505":  # PostgreSQL's unique_violation
         return True
+    if getattr(exc.orig, "args", (None,))[:1] == (1062,):  # MySQL's ER_DUP_ENTRY
+        return True
     return "unique constraint failed" in str(exc.orig).lower()  # SQLite
 
 
@@ -181,6 +198,10 @@ def _is_transient(exc: DBAPIError) -> bool:
             "database is locked",
             "database is busy",
             "deadlock detected",
+            "deadlock found",  # MySQL
+            "lock wait timeout exceeded",  # MySQL
+            "server has gone away",  # MySQL
+            "lost connection to",  # MySQL
             "could not serialize",
             "server closed the connection",
             "connection reset",
@@ -192,7 +213,8 @@ class Database:
     """One engine plus the read and write transaction helpers every query uses."""
 
     def __init__(self, uri: str, settings: PoolSettings | None = None) -> None:
-        if settings is None and make_url(normalize_url(uri)).get_backend_name() == "postgresql":
+        backend = make_url(normalize_url(uri)).get_backend_name()
+        if settings is None and backend in ("postgresql", "mysql", "mariadb"):
             settings = PoolSettings.from_env()
         self.settings = settings
         self.engine = build_engine(uri, settings)
@@ -232,7 +254,7 @@ class Database:
 
     def _reason(self, exc: DBAPIError) -> str:
         reason = str(exc.orig).strip()
-        if "statement timeout" in reason:
+        if "statement timeout" in reason or "max_statement_time" in reason:
             reason += f" (the limit is set by {env.RUNLAB_SQL_STATEMENT_TIMEOUT_MS.name})"
         password = self.engine.url.password
         if password:

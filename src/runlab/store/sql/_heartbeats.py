@@ -24,6 +24,10 @@ _UPSERT = (
     "ON CONFLICT (run_uuid) DO UPDATE SET last_heartbeat = excluded.last_heartbeat "
     "WHERE excluded.last_heartbeat > run_heartbeats.last_heartbeat"
 )
+_MYSQL_UPSERT = (
+    "INSERT INTO run_heartbeats (run_uuid, last_heartbeat) VALUES (?, ?) "
+    "ON DUPLICATE KEY UPDATE last_heartbeat = GREATEST(last_heartbeat, VALUES(last_heartbeat))"
+)
 _STALE = (
     "SELECT h.run_uuid, r.status FROM run_heartbeats h JOIN runs r ON r.run_uuid = h.run_uuid "
     "WHERE h.last_heartbeat < ? ORDER BY h.run_uuid"
@@ -47,7 +51,7 @@ class HeartbeatMethods:
         def apply(conn: Connection) -> None:
             if not _raw.fetch(conn, "SELECT 1 FROM runs WHERE run_uuid = ?", (run_id,)):
                 raise NotFoundError(f"run {run_id!r} not found")
-            _raw.run(conn, _UPSERT, (run_id, at))
+            _raw.run(conn, _MYSQL_UPSERT if conn.dialect.name == "mysql" else _UPSERT, (run_id, at))
 
         self.db.write(apply)
 

@@ -43,6 +43,16 @@ _INSERT_PARAM = (
     "ON CONFLICT (run_uuid, key) DO NOTHING"
 )
 
+# MySQL's spellings of the two above (a conflict sets a key column to itself: no change).
+_MYSQL_INSERT_TAG = (
+    "INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) "
+    "ON DUPLICATE KEY UPDATE value = VALUES(value)"
+)
+_MYSQL_INSERT_PARAM = (
+    "INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?) "
+    "ON DUPLICATE KEY UPDATE run_uuid = run_uuid"
+)
+
 
 def import_experiment(conn: Connection, exp: Experiment, artifact_root: str) -> str:
     """See :meth:`TrackingStore.import_experiment`."""
@@ -73,10 +83,14 @@ def import_experiment(conn: Connection, exp: Experiment, artifact_root: str) -> 
                 "(SELECT MAX(experiment_id) FROM experiments))",
             )
     if exp.tags:
+        upsert = (
+            "ON DUPLICATE KEY UPDATE value = VALUES(value)"
+            if conn.dialect.name == "mysql"
+            else "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value"
+        )
         _raw.run_many(
             conn,
-            "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
-            "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
+            f"INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) {upsert}",
             [(eid, k, v) for k, v in exp.tags.items()],
         )
     return str(eid)
@@ -149,8 +163,9 @@ def import_runs(
     tags = [
         (i.run_id, k, v) for r, i in zip(records, infos, strict=True) for k, v in r.tags.items()
     ]
-    _raw.run_many(conn, _INSERT_PARAM, params)
-    _raw.run_many(conn, _INSERT_TAG, tags)
+    mysql = conn.dialect.name == "mysql"
+    _raw.run_many(conn, _MYSQL_INSERT_PARAM if mysql else _INSERT_PARAM, params)
+    _raw.run_many(conn, _MYSQL_INSERT_TAG if mysql else _INSERT_TAG, tags)
     for record, info in zip(records, infos, strict=True):
         if record.metrics:
             _logging.write_metrics(conn, info.run_id, record.metrics)

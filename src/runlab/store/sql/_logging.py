@@ -2,11 +2,11 @@
 latest value kept per key). Everything runs inside the caller's transaction.
 
 These run for every logged batch, so they are plain SQL through :mod:`._raw` (valid on
-SQLite and PostgreSQL alike) rather than SQLAlchemy expressions. The checks are the
-cheap ones every caller of the store gets (an importer writing to it directly too):
-param and tag keys and values, and each distinct metric key once (a set lookup after
-the first batch). Steps and times are checked only when the database refuses one, so
-the per-point path stays as it was.
+SQLite and PostgreSQL alike, with MySQL spellings of the upserts) rather than SQLAlchemy
+expressions. The checks are the cheap ones every caller of the store gets (an importer
+writing to it directly too): param and tag keys and values, and each distinct metric key
+once (a set lookup after the first batch). Steps and times are checked only when the
+database refuses one, so the per-point path stays as it was.
 """
 
 from __future__ import annotations
@@ -36,6 +36,16 @@ _UPSERT_TAG = (
 # An identical point already stored (a retried batch) is skipped, as MLflow does.
 _INSERT_METRICS = "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step)"
 _SKIP_STORED = " ON CONFLICT DO NOTHING"
+# MySQL: a conflict sets a key column to itself, which changes nothing.
+_MYSQL_INSERT_PARAM = (
+    "INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?) "
+    "ON DUPLICATE KEY UPDATE run_uuid = run_uuid"
+)
+_MYSQL_UPSERT_TAG = (
+    "INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) "
+    "ON DUPLICATE KEY UPDATE value = VALUES(value)"
+)
+_MYSQL_SKIP_STORED = " ON DUPLICATE KEY UPDATE run_uuid = run_uuid"
 # 3,000 parameters a statement: within SQLite's limit (32,766 since 3.32) and PostgreSQL's.
 _METRIC_ROWS_PER_STATEMENT = 500
 _Row = tuple[str, str, float, bool, int, int]  # run, key, value, is_nan, timestamp, step
@@ -56,11 +66,42 @@ _UPSERT_LATEST = (
     "OR (NOT latest_metrics.is_nan AND NOT excluded.is_nan "
     "AND excluded.value > latest_metrics.value)))"
 )
+# MySQL assigns ON DUPLICATE KEY UPDATE's columns one by one, each assignment seeing the
+# ones before, so "newer than the stored point" cannot be tested there: new keys are
+# inserted, then an UPDATE replaces a stored point that its WHERE finds older.
+_MYSQL_INSERT_LATEST = (
+    "INSERT INTO latest_metrics (run_uuid, key, value, is_nan, timestamp, step) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE run_uuid = run_uuid"
+)
+_MYSQL_REPLACE_LATEST = (
+    "UPDATE latest_metrics SET value = ?, is_nan = ?, timestamp = ?, step = ? "
+    "WHERE run_uuid = ? AND key = ? AND (? > step OR (? = step AND ? > timestamp) "
+    "OR (? = step AND ? = timestamp AND ((is_nan AND NOT ?) "
+    "OR (NOT is_nan AND NOT ? AND ? > value))))"
+)
+
+
+def _upsert_latest(conn: Connection, latest: list[_Row]) -> None:
+    if conn.dialect.name != "mysql":
+        _raw.run_many(conn, _UPSERT_LATEST, latest)
+        return
+    _raw.run_many(conn, _MYSQL_INSERT_LATEST, latest)
+    _raw.run_many(
+        conn,
+        _MYSQL_REPLACE_LATEST,
+        [(v, nan, t, s, run, key, s, s, t, s, t, nan, nan, v) for run, key, v, nan, t, s in latest],
+    )
 
 
 def _insert(conn: Connection, table: Any) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT on both SQLite and PostgreSQL."""
+    """The dialect's INSERT, which knows ON CONFLICT on SQLite and PostgreSQL (and has
+    the same methods on MySQL)."""
     from sqlalchemy.dialects import postgresql, sqlite
+
+    if conn.dialect.name == "mysql":
+        from runlab.store.sql import _mysql
+
+        return _mysql.insert(table)
 
     module = postgresql if conn.dialect.name == "postgresql" else sqlite
     return module.insert(table)
@@ -83,8 +124,11 @@ def write_params(conn: Connection, run_id: str, items: Sequence[Param]) -> None:
                 f"param {p.key!r} appears twice in one batch with different values "
                 f"({wanted[p.key]!r} and {value!r})"
             )
-    added = _raw.run_many(conn, _INSERT_PARAM, [(run_id, k, v) for k, v in wanted.items()])
-    if added == len(wanted):
+    mysql = conn.dialect.name == "mysql"
+    sql = _MYSQL_INSERT_PARAM if mysql else _INSERT_PARAM
+    added = _raw.run_many(conn, sql, [(run_id, k, v) for k, v in wanted.items()])
+    # MySQL counts a conflict as a changed row too (SQLAlchemy asks for found rows).
+    if added == len(wanted) and not mysql:
         return  # all new: nothing stored earlier to compare with
     # Whatever is stored now (ours, or an earlier value) must equal what was asked for.
     keys = list(wanted)
@@ -107,7 +151,8 @@ def write_tags(conn: Connection, run_id: str, items: Sequence[RunTag]) -> None:
     latest = {check.key("tag", t.key): check.tag_value(t.key, t.value) for t in items}
     if RUN_NAME_TAG in latest and not latest[RUN_NAME_TAG]:
         raise InvalidInputError(f"tag {RUN_NAME_TAG!r} (the run name) must not be empty")
-    _raw.run_many(conn, _UPSERT_TAG, [(run_id, k, v) for k, v in latest.items()])
+    sql = _MYSQL_UPSERT_TAG if conn.dialect.name == "mysql" else _UPSERT_TAG
+    _raw.run_many(conn, sql, [(run_id, k, v) for k, v in latest.items()])
     if RUN_NAME_TAG in latest:
         _raw.run(
             conn, "UPDATE runs SET name = ? WHERE run_uuid = ?", (latest[RUN_NAME_TAG], run_id)
@@ -139,13 +184,12 @@ def write_metrics(conn: Connection, run_id: str, items: Sequence[Metric]) -> Non
         in_order += group
         latest.append(_latest(group))
     try:
-        _raw.insert_values(
-            conn, _INSERT_METRICS, _SKIP_STORED, in_order, _METRIC_ROWS_PER_STATEMENT
-        )
+        skip = _MYSQL_SKIP_STORED if conn.dialect.name == "mysql" else _SKIP_STORED
+        _raw.insert_values(conn, _INSERT_METRICS, skip, in_order, _METRIC_ROWS_PER_STATEMENT)
     except (OverflowError, DataError):
         _check_steps_and_times(items)  # names the point the database refused, if one was
         raise
-    _raw.run_many(conn, _UPSERT_LATEST, latest)
+    _upsert_latest(conn, latest)
 
 
 def _check_steps_and_times(items: Sequence[Metric]) -> None:

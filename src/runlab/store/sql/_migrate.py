@@ -7,7 +7,8 @@ its revision (Alembic itself is imported only when there is work to do).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sqlalchemy import Connection, inspect, text
@@ -47,17 +48,34 @@ def ensure_schema(db: Database, uri_for_messages: str, seed: Callable[[Connectio
     with db.read() as conn:
         revision = current_revision(conn)
     if revision is None:
-
-        def create_if_empty(conn: Connection) -> None:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_SCHEMA_LOCK})
-            if current_revision(conn) is None:  # another process may have won the race
-                _run_alembic(conn)
-                seed(conn)
-
-        db.write(create_if_empty)
+        with _set_up_lock(db):
+            _create_if_empty(db, seed)
         return
     _check_revision(revision, uri_for_messages)
+
+
+@contextlib.contextmanager
+def _set_up_lock(db: Database) -> Iterator[None]:
+    """MySQL's DDL commits as it goes, so its lock (a named one) outlives the transaction;
+    other databases lock inside the transaction."""
+    if db.dialect != "mysql":
+        yield
+        return
+    from runlab.store.sql import _mysql
+
+    with _mysql.schema_lock(db):
+        yield
+
+
+def _create_if_empty(db: Database, seed: Callable[[Connection], None]) -> None:
+    def create_if_empty(conn: Connection) -> None:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_SCHEMA_LOCK})
+        if current_revision(conn) is None:  # another process may have won the race
+            _run_alembic(conn)
+            seed(conn)
+
+    db.write(create_if_empty)
 
 
 def _check_revision(revision: str, uri: str) -> None:
@@ -78,7 +96,8 @@ def upgrade(db: Database) -> tuple[str | None, str]:
     """Bring the database to the newest revision; returns (before, after)."""
     with db.read() as conn:
         before = current_revision(conn)
-    db.write(_upgrade_locked)
+    with _set_up_lock(db):
+        db.write(_upgrade_locked)
     return before, SCHEMA_REVISION
 
 

@@ -7,7 +7,8 @@ written once as SQL text that SQLite and PostgreSQL both accept. They run inside
 caller's transaction on the same connection; driver errors are wrapped as SQLAlchemy
 errors, so the retry and error handling of :class:`~runlab.store.sql._engine.Database`
 applies to them unchanged. Statements use ``?`` placeholders, rewritten to ``%s`` for
-drivers that want those (so no statement may contain a literal ``?`` or ``%``).
+drivers that want those (so no statement may contain a literal ``?`` or ``%``); on
+MySQL the reserved column name ``key`` is quoted (see :mod:`._mysql`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ from sqlalchemy.exc import DBAPIError
 
 
 @lru_cache(maxsize=256)
-def _for_driver(sql: str, paramstyle: str) -> str:
+def _for_driver(sql: str, paramstyle: str, dialect: str) -> str:
+    if dialect == "mysql":
+        from runlab.store.sql._mysql import quote_reserved
+
+        sql = quote_reserved(sql)
     return sql if paramstyle == "qmark" else sql.replace("?", "%s")
 
 
@@ -38,7 +43,7 @@ def _wrap(conn: Connection, sql: str, params: Any, exc: Exception) -> DBAPIError
 
 def fetch(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     """Every row of one statement."""
-    sql = _for_driver(sql, conn.dialect.paramstyle)
+    sql = _for_driver(sql, conn.dialect.paramstyle, conn.dialect.name)
     cur = _cursor(conn)
     try:
         cur.execute(sql, tuple(params))
@@ -53,7 +58,7 @@ def stream(
     conn: Connection, sql: str, params: Sequence[Any], size: int
 ) -> Iterator[tuple[Any, ...]]:
     """The rows of one statement, fetched ``size`` at a time rather than all at once."""
-    sql = _for_driver(sql, conn.dialect.paramstyle)
+    sql = _for_driver(sql, conn.dialect.paramstyle, conn.dialect.name)
     cur = _cursor(conn)
     try:
         cur.execute(sql, tuple(params))
@@ -67,7 +72,7 @@ def stream(
 
 def run(conn: Connection, sql: str, params: Sequence[Any] = ()) -> int:
     """Run one statement; the number of rows it changed."""
-    sql = _for_driver(sql, conn.dialect.paramstyle)
+    sql = _for_driver(sql, conn.dialect.paramstyle, conn.dialect.name)
     cur = _cursor(conn)
     try:
         cur.execute(sql, tuple(params))
@@ -80,7 +85,7 @@ def run(conn: Connection, sql: str, params: Sequence[Any] = ()) -> int:
 
 def run_many(conn: Connection, sql: str, rows: Iterable[Sequence[Any]]) -> int:
     """Run one statement per row (``executemany``); the rows changed, or -1 if unknown."""
-    sql = _for_driver(sql, conn.dialect.paramstyle)
+    sql = _for_driver(sql, conn.dialect.paramstyle, conn.dialect.name)
     cur = _cursor(conn)
     try:
         cur.executemany(sql, rows)

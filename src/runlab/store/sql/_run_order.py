@@ -43,9 +43,14 @@ class SortKey:
     ascending: bool
     nullable: bool
 
-    def order(self) -> str:
+    def order(self, dialect: str = "sqlite") -> SqlText:
+        """The ORDER BY term and its placeholders' values."""
         direction = "ASC" if self.ascending else "DESC"
-        return f"{self.sql} {direction}" + (" NULLS LAST" if self.nullable else "")
+        if not self.nullable:
+            return f"{self.sql} {direction}", list(self.params)
+        if dialect == "mysql":  # no NULLS LAST there: sort on "is missing" first
+            return f"({self.sql}) IS NULL, {self.sql} {direction}", [*self.params, *self.params]
+        return f"{self.sql} {direction} NULLS LAST", list(self.params)
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def page(
     found: list[tuple[str, tuple[Any, ...]]] = []
     for phase in phases:
         resume = cursor[1] if cursor is not None and phase == cursor[0] else None
-        sql, params = _phase_sql(lead, rest, phase, where, start, resume)
+        sql, params = _phase_sql(lead, rest, phase, where, start, resume, conn.dialect.name)
         limit = max_results + 1 - len(found)
         found += [(phase, row) for row in _raw.fetch(conn, sql, [*params, limit])]
         if len(found) > max_results:
@@ -105,6 +105,7 @@ def _phase_sql(
     where: SqlText,
     start: SqlText | None,
     resume: list[Any] | None,
+    dialect: str,
 ) -> SqlText:
     keys = _phase_keys(lead, rest, phase)
     params: list[Any] = [p for key in keys for p in key.params]
@@ -129,8 +130,9 @@ def _phase_sql(
         conditions.append(after(keys, resume))
     terms = [*joins, *(sql for sql, _ in conditions)]
     params += [p for _, ps in conditions for p in ps]
-    order = ", ".join(key.order() for key in keys)
-    params += [p for key in keys for p in key.params]
+    orders = [key.order(dialect) for key in keys]
+    order = ", ".join(sql for sql, _ in orders)
+    params += [p for _, ps in orders for p in ps]
     sql = (
         f"SELECT {select} FROM {' CROSS JOIN '.join(sources)} WHERE {' AND '.join(terms)} "
         f"ORDER BY {order} LIMIT ?"

@@ -245,7 +245,7 @@ def _offset_page(
     fingerprint: str,
 ) -> tuple[Sequence[Any], str | None]:
     """A page after ``offset`` rows: tokens issued before keyset pages keep working."""
-    order, order_params = run_search.run_order_sql(keys)
+    order, order_params = run_search.run_order_sql(keys, conn.dialect.name)
     rows = _raw.fetch(
         conn,
         f"SELECT {_hydrate.RUN_SELECT} FROM runs WHERE {where[0]} ORDER BY {order} "

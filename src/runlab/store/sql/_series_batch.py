@@ -44,8 +44,10 @@ class SeriesBatchMethods:
         found: Series = {r: {} for r in run_ids}
         with self.db.read() as conn:
             _require_runs(conn, run_ids)
+            # MariaDB has neither LATERAL nor named VALUES columns: one series at a time.
+            batched = conn.dialect.name != "mysql"
             for key in keys:
-                if x_axis == "step":
+                if x_axis == "step" and batched:
                     of_key = _by_step(conn, run_ids, key, max_points)
                 else:
                     of_key = {r: _one(conn, r, key, max_points, x_axis) for r in run_ids}
@@ -74,8 +76,9 @@ class SeriesBatchMethods:
             missing = [r for r in run_ids if r not in statuses]
             if missing:
                 raise NotFoundError(f"run {missing[0]!r} not found")
+            since = _since if conn.dialect.name != "mysql" else _since_each
             for chunk in _series.chunks(pairs, _series.VALUES_PER_STATEMENT // 3):
-                for run_id, key, step, ts, value, is_nan in _since(conn, chunk, max_points):
+                for run_id, key, step, ts, value, is_nan in since(conn, chunk, max_points):
                     value = float("nan") if is_nan else value
                     points[run_id][key].append(Metric(key, value, ts, step, run_id))
         return MetricUpdates(points, statuses)
@@ -247,3 +250,19 @@ def _since(
         ") AS q WHERE n <= ? ORDER BY run, key, step, timestamp, value",
         flat,
     )
+
+
+def _since_each(
+    conn: Connection, pairs: list[tuple[str, str, int]], max_points: int
+) -> list[tuple[Any, ...]]:
+    """:func:`_since` one pair at a time, each a seek into its key range (MySQL)."""
+    rows: list[tuple[Any, ...]] = []
+    for run_id, key, step in pairs:
+        rows += _raw.fetch(
+            conn,
+            "SELECT run_uuid, key, step, timestamp, value, is_nan FROM metrics"
+            " WHERE run_uuid = ? AND key = ? AND step > ?"
+            " ORDER BY step, timestamp, value LIMIT ?",
+            [run_id, key, step, max_points],
+        )
+    return rows

@@ -370,12 +370,17 @@ class SqlRegistryStore(RegistryStore):
         def create(conn: Connection) -> ModelVersion:
             origin = lineage.resolve(conn, source, run_id, logged_model_id)
             t = now_ms()
-            bumped = conn.execute(
+            bump = (
                 update(registered_models)
                 .where(_rm.name == name)
                 .values(last_version=_rm.last_version + 1, last_updated_time=t)
-                .returning(_rm.model_id, _rm.last_version)
-            ).first()
+            )
+            if conn.dialect.name == "mysql":  # no UPDATE … RETURNING: the row stays locked
+                conn.execute(bump)
+                found = select(_rm.model_id, _rm.last_version).where(_rm.name == name)
+                bumped = conn.execute(found).first()
+            else:
+                bumped = conn.execute(bump.returning(_rm.model_id, _rm.last_version)).first()
             if bumped is None:
                 raise _model_not_found(name)
             model_id, version = int(bumped.model_id), int(bumped.last_version)

@@ -17,14 +17,15 @@ The semantics, shared by both databases:
   (or ``NOT IN (1)``) NaN rows too, and an ordering comparison never matches NaN.
 - LIKE is case-sensitive (the SQLite engine sets ``PRAGMA case_sensitive_like``), ILIKE
   is ``lower(x) LIKE lower(pattern)``; both escape with a backslash.
-- Order keys sort NULLs (and NaN) last in both directions, then ``start_time DESC,
+- Order keys sort NULLs (and NaN) last in both directions (on MySQL, which has no
+  ``NULLS LAST``, by sorting on ``x IS NULL`` first), then ``start_time DESC,
   run_uuid`` make every page boundary stable.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import TextClause, text
@@ -36,6 +37,8 @@ __all__ = ["SqlText", "driver_candidates", "run_filter_clause", "run_filter_sql"
 DATASET_CONTEXT_TAG = "mlflow.data.context"
 
 SqlText = tuple[str, list[Any]]  # a fragment of SQL and the values of its placeholders
+# (expression, direction, the expression's values, the statement's values) → an order term
+_NullsLast = Callable[[str, str, list[Any], list[Any]], str]
 
 _RUN_COLUMNS = {
     "run_id": "runs.run_uuid",
@@ -76,12 +79,24 @@ def run_filter_clause(node: Node | None) -> TextClause | None:
     return text(f"({named})").bindparams(**dict(zip(names, params, strict=True)))
 
 
-def run_order_sql(keys: Sequence[OrderKey]) -> SqlText:
+def run_order_sql(keys: Sequence[OrderKey], dialect: str = "sqlite") -> SqlText:
     """The ORDER BY terms: the keys, then ``start_time DESC, run_uuid``."""
     params: list[Any] = []
-    terms = [_order_term(key, params) for key in keys]
-    terms += ["runs.start_time DESC NULLS LAST", "runs.run_uuid ASC"]
+    nulls_last: _NullsLast = _mysql_nulls_last if dialect == "mysql" else _nulls_last
+    terms = [_order_term(key, params, nulls_last) for key in keys]
+    terms += [nulls_last("runs.start_time", "DESC", [], params), "runs.run_uuid ASC"]
     return ", ".join(terms), params
+
+
+def _nulls_last(expr: str, direction: str, expr_params: list[Any], params: list[Any]) -> str:
+    params.extend(expr_params)
+    return f"{expr} {direction} NULLS LAST"
+
+
+def _mysql_nulls_last(expr: str, direction: str, expr_params: list[Any], params: list[Any]) -> str:
+    """MySQL has no NULLS LAST: sort on ``expr IS NULL`` (false first), then ``expr``."""
+    params.extend(expr_params * 2)
+    return f"{expr} IS NULL, {expr} {direction}"
 
 
 # ----------------------------------------------------------------------------- filters
@@ -241,18 +256,19 @@ def _dataset(node: Comparison, params: list[Any]) -> str:
 # ----------------------------------------------------------------------------- ordering
 
 
-def _order_term(key: OrderKey, params: list[Any]) -> str:
+def _order_term(key: OrderKey, params: list[Any], nulls_last: _NullsLast) -> str:
     direction = "ASC" if key.ascending else "DESC"
     if key.kind == "attribute":
         column = _RUN_COLUMNS[key.key]
         # NULLS LAST only where NULLs can be: a plain column keeps its index order usable.
-        return f"{column} {direction}" + (" NULLS LAST" if column in _NULLABLE else "")
+        if column in _NULLABLE:
+            return nulls_last(column, direction, [], params)
+        return f"{column} {direction}"
     table = _KEYED_TABLES[key.kind]
     value = f"{table}.value"
     if key.kind == "metric":  # NaN sorts with the missing values, last
         value = f"CASE WHEN {table}.is_nan THEN NULL ELSE {table}.value END"
-    params.append(key.key)
-    return (
-        f"(SELECT {value} FROM {table} WHERE {table}.run_uuid = runs.run_uuid "
-        f"AND {table}.key = ?) {direction} NULLS LAST"
+    lookup = (
+        f"(SELECT {value} FROM {table} WHERE {table}.run_uuid = runs.run_uuid AND {table}.key = ?)"
     )
+    return nulls_last(lookup, direction, [key.key], params)

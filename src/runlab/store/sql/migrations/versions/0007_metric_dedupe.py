@@ -39,9 +39,22 @@ DELETE FROM metrics WHERE EXISTS (
 )
 """
 
+# MySQL refuses a sub-query on the table a DELETE removes from, but deletes through a join.
+_MYSQL_DELETE_DUPLICATES = """
+DELETE later FROM metrics AS later JOIN metrics AS earlier
+    ON earlier.run_uuid = later.run_uuid
+   AND earlier.key = later.key
+   AND earlier.step = later.step
+   AND earlier.value = later.value
+   AND earlier.is_nan = later.is_nan
+   AND earlier.timestamp = later.timestamp
+   AND earlier.id < later.id
+"""
+
 
 def upgrade() -> None:
-    op.execute(_DELETE_DUPLICATES)
+    mysql = op.get_bind().dialect.name == "mysql"
+    op.execute(_MYSQL_DELETE_DUPLICATES if mysql else _DELETE_DUPLICATES)
     op.create_index(_NEW, "metrics", [*_STEP, "timestamp"], unique=True)
     op.drop_index(_OLD, table_name="metrics")
 

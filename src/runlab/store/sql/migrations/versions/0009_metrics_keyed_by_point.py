@@ -6,9 +6,9 @@ ordered (run, key, step, timestamp, value, is_nan), and on SQLite the rows live 
 key's b-tree (WITHOUT ROWID): one insert per point, and half the bytes on disk. Charts
 over wall time read the series once instead of ranges of an index of their own.
 
-SQLite copies the rows into the new table in key order; PostgreSQL drops the column and
-the indexes in place and makes the point the primary key (the unique index of 0007
-guarantees no point is there twice).
+SQLite copies the rows into the new table in key order; PostgreSQL and MySQL drop the
+column and the indexes in place and make the point the primary key (the unique index of
+0007 guarantees no point is there twice).
 
 Revision ID: 0009_metrics_keyed_by_point
 Revises: 0008_key_value_without_rowid
@@ -55,6 +55,13 @@ def _copy_into(table: str, order: str) -> None:
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "mysql":
+        # MySQL keeps an auto-increment column in a key: the column goes with its key.
+        op.drop_index(_WALL, table_name="metrics")
+        op.drop_column("metrics", "id")
+        op.create_primary_key("pk_metrics", "metrics", _KEY)
+        op.drop_index(_UNIQUE, table_name="metrics")
+        return
     if op.get_bind().dialect.name != "sqlite":
         op.drop_index(_WALL, table_name="metrics")
         op.drop_constraint("pk_metrics", "metrics", type_="primary")
@@ -73,6 +80,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "mysql":
+        op.create_index(_UNIQUE, "metrics", _UNIQUE_COLUMNS, unique=True)
+        op.drop_constraint("pk_metrics", "metrics", type_="primary")
+        op.execute("ALTER TABLE metrics ADD COLUMN id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY")
+        op.create_index(_WALL, "metrics", _WALL_COLUMNS)
+        return
     if op.get_bind().dialect.name != "sqlite":
         op.create_index(_UNIQUE, "metrics", _UNIQUE_COLUMNS, unique=True)
         op.drop_constraint("pk_metrics", "metrics", type_="primary")

@@ -8,6 +8,7 @@
 - params and tags: (key, first 200 characters of value). A b-tree entry of PostgreSQL
   holds at most ~2.7 kB and values go to 6,000 (params) or 8,000 (tags) characters, so
   the index keeps a prefix; searches compare the prefix first, then the whole value.
+  MySQL and MariaDB take a prefix index of their own kind (``value(200)``).
 
 Revision ID: 0012_search_indexes
 Revises: 0011_run_heartbeats
@@ -34,7 +35,16 @@ def upgrade() -> None:
     op.drop_index("ix_runs_experiment_id_lifecycle_stage_start_time", table_name="runs")
     op.create_index("ix_latest_metrics_key_is_nan_value_run_uuid", "latest_metrics", _LATEST)
     op.drop_index("ix_latest_metrics_key_value", table_name="latest_metrics")
+    mysql = op.get_bind().dialect.name == "mysql"
     for table in ("params", "tags"):
+        if mysql:  # no expression indexes on MariaDB; a prefix index is MySQL's own form
+            op.create_index(
+                f"ix_{table}_key_value_prefix",
+                table,
+                ["key", "value"],
+                mysql_length={"value": VALUE_PREFIX},
+            )
+            continue
         prefix = sa.text(f"substr(value, 1, {VALUE_PREFIX})")
         op.create_index(f"ix_{table}_key_value_prefix", table, [sa.text("key"), prefix])
 
