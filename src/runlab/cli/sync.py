@@ -48,13 +48,48 @@ class JournalResult:
 
 @click.command()
 @click.argument("journal_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
-def sync(journal_dir: Path | None) -> None:
-    """Send the journals of ended processes to their tracking servers.
+@click.option(
+    "--from",
+    "from_uri",
+    metavar="PATH",
+    help="A store logged offline (a folder or tracking URI) to upload whole, instead of journals.",
+)
+@click.option(
+    "--to", "to", metavar="URI", help="Where --from uploads to [default: the current tracking URI]."
+)
+@click.option(
+    "--experiments",
+    "-e",
+    "experiments",
+    multiple=True,
+    metavar="NAMES",
+    help="With --from: experiment names, ids or globs.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="With --from: no progress bars.")
+def sync(
+    journal_dir: Path | None,
+    from_uri: str | None,
+    to: str | None,
+    experiments: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Send the journals of ended processes to their tracking servers, or (--from) upload
+    runs logged offline.
 
     JOURNAL_DIR defaults to RUNLAB_JOURNAL_DIR, else runlab/journal in the user's cache
     folder. Journals of processes still running are left to them. Safe to run again, or
     in several shells at once.
+
+    With --from, every run of the offline store goes to --to with its id, times, full
+    metric history, artifacts and parent run; a second sync skips what is already there.
     """
+    if from_uri is not None:
+        if journal_dir is not None:
+            raise click.UsageError("give either JOURNAL_DIR or --from, not both")
+        _upload(from_uri, to, experiments, quiet)
+        return
+    if to is not None or experiments:
+        raise click.UsageError("--to and --experiments go with --from")
     from rich.console import Console
 
     from runlab.store.rest.journal import SUFFIX, Journal
@@ -163,3 +198,16 @@ def _report(console: Console, folder: Path, results: list[JournalResult], busy: 
                 f"[red]{r.path.name}[/]: {r.left} writes left ({r.error}); run `runlab sync` "
                 "again when the server answers"
             )
+
+
+def _upload(from_uri: str, to: str | None, experiments: tuple[str, ...], quiet: bool) -> None:
+    """``runlab copy --from … --to …`` with its defaults: the same import, ids kept."""
+    from runlab.cli import _migrate
+    from runlab.migrate import open_runlab_source
+
+    options = {
+        "to": to, "experiments": experiments, "since": None, "runs_only": False,
+        "registry_only": False, "verify_only": False, "no_verify": False,
+        "mapping": "runlab-id-map.json", "quiet": quiet,
+    }  # fmt: skip
+    _migrate.run(open_runlab_source(from_uri), options)
