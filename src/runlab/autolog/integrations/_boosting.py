@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import ModuleType
 from typing import Any
 
+from runlab.autolog._integration import Integration
 from runlab.autolog._session import Fit
 
 __all__ = [
@@ -222,6 +224,9 @@ def sklearn_api_fit(
     finally:
         reset_sklearn_fit(token)
     config = fit.config
+    from runlab.autolog.integrations.sklearn import _post
+
+    _post.remember_model(estimator, fit.run_id)  # for post-training metrics
     if config.log_datasets and X is not None:
         fit.attempt("the training dataset", _log_data, fit, X, y, "train")
         for X_eval, y_eval in _eval_sets(bound):
@@ -256,3 +261,22 @@ def as_params(params: Any) -> dict[str, Any]:
 
 def script_source() -> str:
     return sys.argv[0] if sys.argv and sys.argv[0] else ""
+
+
+POST_TRAINING_METHODS = ("predict", "predict_proba", "score")
+
+
+def patch_post_training(integration: Integration, module: ModuleType, base: type) -> None:
+    """``accuracy_score(y, model.predict(X))`` after a scikit-learn-API fit is logged to
+    the model's run, as for scikit-learn's own estimators: each estimator class's
+    predictions are remembered here, and the metric functions are those scikit-learn's
+    autologging patches (``runlab.autolog()`` enables both). Patching them here too would
+    make two integrations own one function, and disabling them in either order must put
+    the original back."""
+    from runlab.autolog.integrations.sklearn import _post
+
+    for value in list(vars(module).values()):
+        if isinstance(value, type) and issubclass(value, base):
+            for name in POST_TRAINING_METHODS:
+                if name in vars(value):
+                    integration.patch(value, name, _post.predict_hook(name))

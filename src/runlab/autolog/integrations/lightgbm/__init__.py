@@ -18,6 +18,7 @@ __all__ = ["INTEGRATION", "autolog"]
 
 
 def _on_import(integration: Integration, module: ModuleType) -> None:
+    from runlab.autolog.integrations import _boosting
     from runlab.autolog.integrations.lightgbm import _train
 
     name = module.__name__
@@ -28,6 +29,7 @@ def _on_import(integration: Integration, module: ModuleType) -> None:
     elif name == "lightgbm.sklearn":
         integration.patch(module, "train", _train.sklearn_train_hook)
         base = module.LGBMModel
+        _boosting.patch_post_training(integration, module, base)
         for value in list(vars(module).values()):
             if isinstance(value, type) and issubclass(value, base) and "fit" in vars(value):
                 integration.patch_training(value, "fit", _train.fit_hook)

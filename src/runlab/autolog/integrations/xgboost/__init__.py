@@ -21,6 +21,7 @@ IMPORTANCE_TYPES = ("weight", "gain", "cover", "total_gain", "total_cover")
 
 
 def _on_import(integration: Integration, module: ModuleType) -> None:
+    from runlab.autolog.integrations import _boosting
     from runlab.autolog.integrations.xgboost import _train
 
     name = module.__name__
@@ -31,6 +32,7 @@ def _on_import(integration: Integration, module: ModuleType) -> None:
     elif name == "xgboost.sklearn":
         integration.patch(module, "train", _train.sklearn_train_hook)
         base = module.XGBModel
+        _boosting.patch_post_training(integration, module, base)
         for value in list(vars(module).values()):
             if isinstance(value, type) and issubclass(value, base) and "fit" in vars(value):
                 integration.patch_training(value, "fit", _train.fit_hook)
