@@ -54,6 +54,7 @@ from runlab.tracking.fluent import (
     set_tracking_uri,
     start_run,
 )
+from runlab.tracking.fluent_tables import load_table, log_table
 from runlab.tracking.fluent_models import (
     ActiveModel,
     clear_active_model,
@@ -149,6 +150,7 @@ __all__ = [
     "last_active_run",
     "last_logged_model",
     "list_artifacts",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_batch",
@@ -163,6 +165,7 @@ __all__ = [
     "log_outputs",
     "log_param",
     "log_params",
+    "log_table",
     "log_text",
     "register_model",
     "restore_experiment",
