@@ -30,6 +30,7 @@ EXPECTED = {
     "end_run",
     "entities",
     "errors",
+    "evaluate",
     "exceptions",
     "finalize_logged_model",
     "flush",

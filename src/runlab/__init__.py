@@ -13,6 +13,7 @@ from runlab._version import __version__
 from runlab.autolog import autolog
 from runlab.client import MlflowClient
 from runlab.entities import RunStatus, ViewType
+from runlab.evaluation import evaluate
 from runlab.exceptions import MlflowException
 from runlab.registry._fluent import register_model
 from runlab.tracking.client import RunlabClient
@@ -131,6 +132,7 @@ __all__ = [
     "end_run",
     "entities",
     "errors",
+    "evaluate",
     "exceptions",
     "finalize_logged_model",
     "flush",

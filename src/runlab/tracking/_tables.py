@@ -124,7 +124,7 @@ def _logged_tables(tags: dict[str, str]) -> set[str]:
         entries = json.loads(tags.get(LOGGED_ARTIFACTS_TAG) or "[]")
     except ValueError:
         return set()
-    return {e.get("path") for e in entries if isinstance(e, dict) and e.get("type") == "table"}
+    return {str(e.get("path")) for e in entries if isinstance(e, dict) and e.get("type") == "table"}
 
 
 def load_table(
