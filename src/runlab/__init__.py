@@ -55,7 +55,6 @@ from runlab.tracking.fluent import (
     set_tracking_uri,
     start_run,
 )
-from runlab.tracking.fluent_tables import load_table, log_table
 from runlab.tracking.fluent_models import (
     ActiveModel,
     clear_active_model,
@@ -85,6 +84,7 @@ from runlab.tracking.fluent_models import (
     set_model_version_tag,
     set_registry_uri,
 )
+from runlab.tracking.fluent_tables import load_table, log_table
 from runlab.tracking.system_metrics import (
     disable_system_metrics_logging,
     enable_system_metrics_logging,
