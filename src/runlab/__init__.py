@@ -13,6 +13,7 @@ from runlab._version import __version__
 from runlab.autolog import autolog
 from runlab.client import MlflowClient
 from runlab.entities import RunStatus, ViewType
+from runlab.evaluation import evaluate
 from runlab.exceptions import MlflowException
 from runlab.registry._fluent import register_model
 from runlab.tracking.client import RunlabClient
@@ -83,6 +84,7 @@ from runlab.tracking.fluent_models import (
     set_model_version_tag,
     set_registry_uri,
 )
+from runlab.tracking.fluent_tables import load_table, log_table
 from runlab.tracking.system_metrics import (
     disable_system_metrics_logging,
     enable_system_metrics_logging,
@@ -131,6 +133,7 @@ __all__ = [
     "end_run",
     "entities",
     "errors",
+    "evaluate",
     "exceptions",
     "finalize_logged_model",
     "flush",
@@ -150,6 +153,7 @@ __all__ = [
     "last_active_run",
     "last_logged_model",
     "list_artifacts",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_batch",
@@ -164,6 +168,7 @@ __all__ = [
     "log_outputs",
     "log_param",
     "log_params",
+    "log_table",
     "log_text",
     "register_model",
     "restore_experiment",

@@ -19,6 +19,7 @@ render any of them::
     ├── RequestLimitExceededError    REQUEST_LIMIT_EXCEEDED   429
     ├── RequestTooLargeError         RESOURCE_LIMIT_EXCEEDED  413
     ├── ConfigurationError           INTERNAL_ERROR           500
+    ├── ModelValidationFailedError   INTERNAL_ERROR           500
     ├── SchemaOutdatedError          INTERNAL_ERROR           500
     └── StorageError                 INTERNAL_ERROR           500
         ├── PartialWriteError        INTERNAL_ERROR           500
@@ -39,6 +40,7 @@ __all__ = [
     "InvalidFilterError",
     "InvalidInputError",
     "InvalidParameterValueError",
+    "ModelValidationFailedError",
     "NotFoundError",
     "NotSupportedError",
     "PartialWriteError",
@@ -164,6 +166,15 @@ class RequestTooLargeError(RunlabError):
 
 class ConfigurationError(RunlabError):
     """runlab was started without a setting it needs, or with one it cannot use."""
+
+
+class ModelValidationFailedError(RunlabError):
+    """An evaluated model missed a ``validation_thresholds`` entry; the message lists
+    each failed metric and why, and ``failures`` maps each to its reason."""
+
+    def __init__(self, message: str, failures: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.failures = dict(failures or {})
 
 
 class SchemaOutdatedError(RunlabError):

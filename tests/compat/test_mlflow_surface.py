@@ -250,9 +250,7 @@ NOT_YET: set[str] = {
     "mlflow.run",
     "mlflow.create_external_model",
     "mlflow.import_checkpoints",
-    # Tables, streams and the Image media object as run artifacts.
-    "mlflow.load_table",
-    "mlflow.log_table",
+    # Streams and the Image media object as run artifacts.
     "mlflow.log_stream",
     "mlflow.Image",
     # Fluent parameters: artifacts to a named run, metrics linked to models and datasets.
@@ -274,7 +272,7 @@ NOT_YET: set[str] = {
         for n in (
             "log_image:synchronous log_image:timestamp "
             "log_inputs:models log_metric:dataset_digest log_metric:dataset_name "
-            "log_metric:model_id load_table log_stream log_table"
+            "log_metric:model_id log_stream"
         ).split()
     ),
     # Entities not yet shaped like MLflow's.

@@ -6,6 +6,14 @@ Framework flavours live in ``runlab.sklearn``, ``runlab.pytorch`` and ``runlab.p
 
 from __future__ import annotations
 
+from runlab.evaluation import (
+    EvaluationArtifact,
+    EvaluationMetric,
+    EvaluationResult,
+    MetricThreshold,
+    evaluate,
+    make_metric,
+)
 from runlab.models._warnings import RequirementsMismatchWarning, RunlabModelWarning
 from runlab.models.model import Model, ModelInfo
 from runlab.models.signature import (
@@ -22,6 +30,10 @@ from runlab.models.signature import (
 __all__ = [
     "ColSpec",
     "DataType",
+    "EvaluationArtifact",
+    "EvaluationMetric",
+    "EvaluationResult",
+    "MetricThreshold",
     "Model",
     "ModelInfo",
     "ModelSignature",
@@ -31,5 +43,7 @@ __all__ = [
     "RunlabModelWarning",
     "Schema",
     "TensorSpec",
+    "evaluate",
     "infer_signature",
+    "make_metric",
 ]

@@ -458,6 +458,26 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
 
         self.log_bytes(run_id, figure_to_bytes(figure, artifact_file, save_kwargs), artifact_file)
 
+    def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
+        """Log ``data`` (a DataFrame or dict of columns) as a JSON table; rows already
+        at ``artifact_file`` are kept and the new ones appended."""
+        from runlab.tracking import _tables
+
+        _tables.log_table(self, run_id, data, artifact_file)
+
+    def load_table(
+        self,
+        experiment_id: str,
+        artifact_file: str,
+        run_ids: list[str] | None = None,
+        extra_columns: list[str] | None = None,
+    ) -> Any:
+        """One DataFrame of the table ``artifact_file`` of the experiment's runs (or of
+        ``run_ids``); ``extra_columns=["run_id"]`` tells the rows apart."""
+        from runlab.tracking import _tables
+
+        return _tables.load_table(self, experiment_id, artifact_file, run_ids, extra_columns)
+
     def log_image(
         self,
         run_id: str,
