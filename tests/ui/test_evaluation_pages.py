@@ -264,7 +264,8 @@ def test_compare_shows_evaluation_metrics_and_plots_side_by_side(
     assert heads == ["Key", "eval-a", "eval-b", "plain"]
 
     def cells(name: str) -> list[str]:
-        return [str(t).strip() for t in iris.locator(f"tr[data-metric='{name}'] td").all_inner_texts()]
+        texts = iris.locator(f"tr[data-metric='{name}'] td").all_inner_texts()
+        return [" ".join(str(t).split()) for t in texts]
 
     def best(name: str) -> list[int]:
         found = iris.locator(f"tr[data-metric='{name}'] td").evaluate_all(

@@ -4,6 +4,7 @@
 
 import { api } from "./api.js";
 import { clear, h } from "./dom.js";
+import { setImage } from "./image_viewer.js";
 import { isTableShape, tableView } from "./table_view.js";
 
 const IMAGE = /\.(png|jpe?g|gif|webp|bmp|svg)$/i;
@@ -104,7 +105,9 @@ export function artifactBrowser(runId, openPath = "") {
     const lower = file.path.toLowerCase();
     if (IMAGE.test(lower)) {
       // SVG as <img> cannot run scripts.
-      body.appendChild(h("img", { src: url, alt: file.path, class: "preview-image" }));
+      const image = h("img", { alt: file.path, class: "preview-image" });
+      setImage(image, runId, file.path);
+      body.appendChild(image);
       return;
     }
     const isJson = /\.json$/.test(lower);

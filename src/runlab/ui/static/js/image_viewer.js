@@ -4,7 +4,32 @@
 
 import { api } from "./api.js";
 import { h } from "./dom.js";
-import { baseName } from "./artifact_data.js";
+import { artifactText, baseName } from "./artifact_data.js";
+
+// The server sends SVG files as text/plain (never as a document of this origin), so an
+// SVG is read as text and shown from a blob: URL typed as an image: <img> still runs none
+// of its scripts. One URL per file, kept for the page's life.
+const svgUrls = new Map();
+function svgUrl(runId, path) {
+  const key = `${runId}\u0000${path}`;
+  if (!svgUrls.has(key)) {
+    svgUrls.set(key, artifactText(runId, path).then((text) => URL.createObjectURL(new Blob([text], { type: "image/svg+xml" }))));
+  }
+  return svgUrls.get(key);
+}
+
+export function setImage(img, runId, path) {
+  img.dataset.path = path;
+  if (!/\.svg$/i.test(path)) {
+    img.src = api.artifactUrl(runId, path);
+    return;
+  }
+  img.removeAttribute("src");
+  svgUrl(runId, path).then(
+    (url) => img.dataset.path === path && (img.src = url),
+    () => (img.alt = `Could not load ${path}`),
+  );
+}
 
 // items: [{runId, path, label?}]; the label (default: the file's path) is shown as text.
 export function thumbnailGrid(items, { className = "" } = {}) {
@@ -21,9 +46,15 @@ export function thumbnail(items, index) {
   return h(
     "button",
     { type: "button", class: "thumb", title: label, "data-path": item.path, "aria-label": `Open ${label}`, onclick: (event) => openViewer(items, index, event.currentTarget) },
-    h("img", { src: api.artifactUrl(item.runId, item.path), alt: "", loading: "lazy", decoding: "async" }),
+    lazyImage(item),
     h("span", { class: "thumb-caption" }, item.caption || baseName(item.path)),
   );
+}
+
+function lazyImage(item) {
+  const img = h("img", { alt: "", loading: "lazy", decoding: "async" });
+  setImage(img, item.runId, item.path);
+  return img;
 }
 
 export function openViewer(items, start, returnFocus = null) {
@@ -47,9 +78,8 @@ export function openViewer(items, start, returnFocus = null) {
     index = target;
     const item = items[index];
     const url = api.artifactUrl(item.runId, item.path);
-    image.src = url;
+    setImage(image, item.runId, item.path);
     image.alt = item.label || item.path;
-    image.dataset.path = item.path;
     title.textContent = item.label || item.path;
     counter.textContent = `${index + 1} / ${items.length}`;
     download.href = url;
