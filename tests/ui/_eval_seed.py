@@ -8,8 +8,9 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runlab.tracking.client import RunlabClient
 from tests.ui._seed import _png
+
+from runlab.tracking.client import RunlabClient
 
 XSS_METRIC = "<img src=x onerror=window.__xss=11>"
 XSS_CELL = '<img src=x onerror="window.__xss=12">'
@@ -48,8 +49,12 @@ def big_table(rows: int = BIG_ROWS) -> list[list[object]]:
 
 
 def _manifest(
-    dataset: str, rows: int, metrics: dict[str, float], baseline: dict[str, float] | None,
-    plots: list[str], tables: list[str],
+    dataset: str,
+    rows: int,
+    metrics: dict[str, float],
+    baseline: dict[str, float] | None,
+    plots: list[str],
+    tables: list[str],
 ) -> dict[str, object]:
     return {
         "model_type": "classifier",
@@ -74,32 +79,55 @@ def seed_evaluations(store_dir: Path) -> EvalSeeded:
             client.log_metric(run_a, key, value)
     for name, width in (("confusion_matrix", 60), ("roc_curve", 70)):
         client.log_bytes(run_a, _png(width, 30), f"evaluation/{name}.png")
-    results = {"columns": ["row", "target", "prediction"], "data": [[i, i % 3, (i * 7) % 3] for i in range(120)]}
+    results = {
+        "columns": ["row", "target", "prediction"],
+        "data": [[i, i % 3, (i * 7) % 3] for i in range(120)],
+    }
     results["data"][5][2] = XSS_CELL
     client.log_dict(run_a, results, "evaluation/eval_results_table.json")
     client.log_dict(
         run_a,
-        _manifest("iris", 120, metrics_a, baseline_a,
-                  ["evaluation/confusion_matrix.png", "evaluation/roc_curve.png"],
-                  ["evaluation/eval_results_table.json"]),
+        _manifest(
+            "iris",
+            120,
+            metrics_a,
+            baseline_a,
+            ["evaluation/confusion_matrix.png", "evaluation/roc_curve.png"],
+            ["evaluation/eval_results_table.json"],
+        ),
         "evaluation/evaluation.json",
     )
     # A second evaluation of the same run, on another dataset.
     client.log_bytes(run_a, _png(50, 30), "evaluation/1/confusion_matrix.png")
     client.log_dict(
         run_a,
-        _manifest("holdout", 40, {"accuracy": 0.7}, None, ["evaluation/1/confusion_matrix.png"], []),
+        _manifest(
+            "holdout", 40, {"accuracy": 0.7}, None, ["evaluation/1/confusion_matrix.png"], []
+        ),
         "evaluation/1/evaluation.json",
     )
-    client.set_tag(run_a, "runlab.evaluations", json.dumps(["evaluation/evaluation.json", "evaluation/1/evaluation.json"]))
+    client.set_tag(
+        run_a,
+        "runlab.evaluations",
+        json.dumps(["evaluation/evaluation.json", "evaluation/1/evaluation.json"]),
+    )
 
     out.big_rows = big_table()
-    client.log_dict(run_a, {"columns": ["id", "code", "name", "score"], "data": out.big_rows}, "tables/big.json")
-    client.log_dict(run_a, {"columns": ["a", "b"], "data": [[1, "x"], [2, "y"]]}, "tables/unnamed.json")
+    client.log_dict(
+        run_a, {"columns": ["id", "code", "name", "score"], "data": out.big_rows}, "tables/big.json"
+    )
+    client.log_dict(
+        run_a, {"columns": ["a", "b"], "data": [[1, "x"], [2, "y"]]}, "tables/unnamed.json"
+    )
     client.set_tag(
         run_a,
         "mlflow.loggedArtifacts",
-        json.dumps([{"path": "tables/big.json", "type": "table"}, {"path": "evaluation/eval_results_table.json", "type": "table"}]),
+        json.dumps(
+            [
+                {"path": "tables/big.json", "type": "table"},
+                {"path": "evaluation/eval_results_table.json", "type": "table"},
+            ]
+        ),
     )
     for step, width in enumerate(STEP_WIDTHS):
         client.log_bytes(run_a, _png(width, 20), f"images/sample/step_{step}.png")
@@ -107,8 +135,11 @@ def seed_evaluations(store_dir: Path) -> EvalSeeded:
     client.log_bytes(run_a, _png(33, 20), f"images/{XSS_FILE}")
     out.gallery = sorted(
         [
-            "evaluation/confusion_matrix.png", "evaluation/roc_curve.png",
-            "evaluation/1/confusion_matrix.png", "images/vector.svg", f"images/{XSS_FILE}",
+            "evaluation/confusion_matrix.png",
+            "evaluation/roc_curve.png",
+            "evaluation/1/confusion_matrix.png",
+            "images/vector.svg",
+            f"images/{XSS_FILE}",
             *(f"images/sample/step_{s}.png" for s in range(len(STEP_WIDTHS))),
         ]
     )
@@ -118,8 +149,14 @@ def seed_evaluations(store_dir: Path) -> EvalSeeded:
     client.log_bytes(run_b, _png(64, 30), "evaluation/confusion_matrix.png")
     client.log_dict(
         run_b,
-        _manifest("iris", 120, {"accuracy": 0.95, "log_loss": 0.35, "f1_macro": 0.875, XSS_METRIC: 2.0}, None,
-                  ["evaluation/confusion_matrix.png"], []),
+        _manifest(
+            "iris",
+            120,
+            {"accuracy": 0.95, "log_loss": 0.35, "f1_macro": 0.875, XSS_METRIC: 2.0},
+            None,
+            ["evaluation/confusion_matrix.png"],
+            [],
+        ),
         "evaluation/evaluation.json",
     )
     client.set_tag(run_b, "runlab.evaluations", json.dumps(["evaluation/evaluation.json"]))

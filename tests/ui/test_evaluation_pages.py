@@ -67,7 +67,13 @@ def test_evaluation_tab_shows_metrics_baseline_plots_and_tables(
     assert heads == ["Metric", "Value", "Baseline", "Difference"]
 
     def row(card: Any, name: str) -> list[str]:
-        return card.locator(".eval-metrics tbody tr", has=page.get_by_role("rowheader", name=name, exact=True)).locator("th, td").all_inner_texts()
+        return (
+            card.locator(
+                ".eval-metrics tbody tr", has=page.get_by_role("rowheader", name=name, exact=True)
+            )
+            .locator("th, td")
+            .all_inner_texts()
+        )
 
     assert row(first, "accuracy") == ["accuracy", "0.9", "0.8", "+0.1"]
     assert row(first, "log_loss") == ["log_loss", "0.3", "0.4", "-0.1"]
@@ -75,8 +81,12 @@ def test_evaluation_tab_shows_metrics_baseline_plots_and_tables(
     # Better and worse follow each metric's direction: a lower loss is an improvement.
     accuracy = first.locator("tr[data-metric='accuracy'] .delta")
     expect(accuracy).to_have_class(re.compile(r"\bbetter\b"))
-    expect(first.locator("tr[data-metric='log_loss'] .delta")).to_have_class(re.compile(r"\bbetter\b"))
-    expect(first.locator("tr[data-metric='f1_macro'] .delta")).to_have_class(re.compile(r"\bworse\b"))
+    expect(first.locator("tr[data-metric='log_loss'] .delta")).to_have_class(
+        re.compile(r"\bbetter\b")
+    )
+    expect(first.locator("tr[data-metric='f1_macro'] .delta")).to_have_class(
+        re.compile(r"\bworse\b")
+    )
     # A metric the baseline lacks, with a hostile name shown as text.
     assert row(first, XSS_METRIC) == [XSS_METRIC, "1", "—", "—"]
 
@@ -138,7 +148,9 @@ def test_logged_table_sorts_numbers_and_text_and_pages(
     table = page.locator(".artifact-preview .data-table")
     expect(table.locator(".table-count")).to_have_text(f"{BIG_ROWS:,} rows · 4 columns")
     pages = -(-BIG_ROWS // 50)
-    expect(table.locator(".table-range")).to_have_text(f"Rows 1–50 of {BIG_ROWS:,} · page 1 of {pages}")
+    expect(table.locator(".table-range")).to_have_text(
+        f"Rows 1–50 of {BIG_ROWS:,} · page 1 of {pages}"
+    )
     # Only the page is rendered, in the file's own order.
     expect(table.locator("tbody tr")).to_have_count(50)
     assert _column(table, 0) == [str(r[0]) for r in rows[:50]]
@@ -148,7 +160,9 @@ def test_logged_table_sorts_numbers_and_text_and_pages(
     expect(table.locator(".table-range")).to_have_text(re.compile(r"^Rows 51–100 of"))
     assert _column(table, 0) == [str(r[0]) for r in rows[50:100]]
     table.get_by_role("button", name="Last page").click()
-    expect(table.locator(".table-range")).to_have_text(f"Rows 2,301–{BIG_ROWS:,} of {BIG_ROWS:,} · page {pages} of {pages}")
+    expect(table.locator(".table-range")).to_have_text(
+        f"Rows 2,301–{BIG_ROWS:,} of {BIG_ROWS:,} · page {pages} of {pages}"
+    )
     expect(table.locator("tbody tr")).to_have_count(BIG_ROWS - 2300)
     expect(table.get_by_role("button", name="Next page")).to_be_disabled()
 
@@ -187,7 +201,9 @@ def test_logged_table_sorts_numbers_and_text_and_pages(
     _no_injection(page)
 
 
-def test_any_json_artifact_shaped_as_a_table_previews_as_one(page: Any, eval_server: Server) -> None:
+def test_any_json_artifact_shaped_as_a_table_previews_as_one(
+    page: Any, eval_server: Server
+) -> None:
     base_url, seeded = eval_server
     page.goto(f"{base_url}/#/run/{seeded.run_a}?tab=artifacts&path=tables/unnamed.json")
     table = page.locator(".artifact-preview .data-table")
@@ -302,6 +318,10 @@ def test_compare_shows_evaluation_metrics_and_plots_side_by_side(
 
     # A dataset only one run was evaluated on has its own group.
     holdout = card.locator(".eval-group[data-dataset='holdout']")
-    assert [str(t) for t in holdout.locator("tr[data-metric='accuracy'] td").all_inner_texts()] == ["0.7", "—", "—"]
+    assert [str(t) for t in holdout.locator("tr[data-metric='accuracy'] td").all_inner_texts()] == [
+        "0.7",
+        "—",
+        "—",
+    ]
     shot(page, "compare-evaluations")
     _no_injection(page)
