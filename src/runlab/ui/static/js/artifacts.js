@@ -1,13 +1,17 @@
 // Artifact browser: a folder tree on the left, a preview on the right. Previews never run
 // anything from the artifact: text is shown as text, HTML goes into a sandboxed iframe with
-// scripts disabled, images load as images.
+// scripts disabled, images load as images, a JSON table becomes a paged table.
 
 import { api } from "./api.js";
 import { clear, h } from "./dom.js";
+import { setImage } from "./image_viewer.js";
+import { isTableShape, tableView } from "./table_view.js";
 
 const IMAGE = /\.(png|jpe?g|gif|webp|bmp|svg)$/i;
 const TEXT = /\.(txt|log|md|py|sh|cfg|ini|toml|xml|r|sql|js|ts|c|h|cpp|java|go|rs|mlmodel|requirements|lock)$|(^|\/)(MLmodel|Dockerfile|LICENSE|README)$/i;
 const MAX_PREVIEW_BYTES = 2_000_000;
+// A JSON table renders one page at a time, so a far larger one can be shown.
+const MAX_TABLE_BYTES = 200_000_000;
 
 // `openPath` (a file or folder, as in MLflow's .../artifacts/PATH addresses) is opened
 // and, for a file, previewed once the tree is listed.
@@ -101,10 +105,13 @@ export function artifactBrowser(runId, openPath = "") {
     const lower = file.path.toLowerCase();
     if (IMAGE.test(lower)) {
       // SVG as <img> cannot run scripts.
-      body.appendChild(h("img", { src: url, alt: file.path, class: "preview-image" }));
+      const image = h("img", { alt: file.path, class: "preview-image" });
+      setImage(image, runId, file.path);
+      body.appendChild(image);
       return;
     }
-    if (size > MAX_PREVIEW_BYTES) {
+    const isJson = /\.json$/.test(lower);
+    if (size > (isJson ? MAX_TABLE_BYTES : MAX_PREVIEW_BYTES)) {
       body.appendChild(h("p", { class: "muted" }, `Too large to preview (${formatBytes(size)}); use Download.`));
       return;
     }
@@ -117,7 +124,6 @@ export function artifactBrowser(runId, openPath = "") {
       body.appendChild(frame);
       return;
     }
-    const isJson = /\.json$/.test(lower);
     const isCsv = /\.(csv|tsv)$/.test(lower);
     const isYaml = /\.(ya?ml)$/.test(lower) || /(^|\/)MLmodel$/.test(file.path);
     if (!(isJson || isCsv || isYaml || TEXT.test(file.path) || size < 200_000)) {
@@ -127,13 +133,15 @@ export function artifactBrowser(runId, openPath = "") {
     const text = await fetchText(url, body);
     if (text === null) return;
     if (isJson) {
-      let pretty = text;
+      let parsed;
       try {
-        pretty = JSON.stringify(JSON.parse(text), null, 2);
+        parsed = JSON.parse(text);
       } catch {
-        /* shown as it is */
+        parsed = undefined;
       }
-      body.appendChild(h("pre", { class: "code" }, pretty));
+      if (isTableShape(parsed)) body.appendChild(tableView(parsed, { label: file.path }).el);
+      else if (size > MAX_PREVIEW_BYTES) body.appendChild(h("p", { class: "muted" }, `Too large to preview (${formatBytes(size)}); use Download.`));
+      else body.appendChild(h("pre", { class: "code" }, parsed === undefined ? text : JSON.stringify(parsed, null, 2)));
     } else if (isCsv) {
       body.appendChild(csvTable(text, lower.endsWith(".tsv") ? "\t" : ","));
     } else if (looksBinary(text)) {
@@ -155,8 +163,10 @@ export function artifactBrowser(runId, openPath = "") {
     }
   }
 
-  list("", tree).then(() => (openPath ? reveal(openPath) : null));
-  return { el };
+  const listed = list("", tree);
+  listed.then(() => (openPath ? reveal(openPath) : null));
+  // open(path): reveal and preview a file, once the top level is listed.
+  return { el, open: (path) => listed.then(() => reveal(path)) };
 }
 
 async function fetchText(url, body) {

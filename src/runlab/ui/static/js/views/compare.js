@@ -1,5 +1,6 @@
 // Compare runs: params side by side (differences highlighted), latest metrics, overlaid
-// metric charts, a scatter of any param or metric against a metric, parallel coordinates.
+// metric charts, a scatter of any param or metric against a metric, parallel coordinates,
+// and the runs' evaluations side by side.
 
 import { api, metricMap, paramMap, requests } from "../api.js";
 import { chartGrid } from "../chart_grid.js";
@@ -8,6 +9,7 @@ import { clear, h } from "../dom.js";
 import { formatNumber } from "../format.js";
 import { parallelCoordinates, scatterPlot } from "../plots.js";
 import { buildHash, listParam, replaceHash } from "../state.js";
+import { evaluationCompare } from "./compare_eval.js";
 
 // One search when the experiments are known (the runs table links here with them); runs it
 // did not find, and links without experiments, are read one by one.
@@ -130,6 +132,9 @@ export async function compareView(ctx) {
       ),
     ),
   );
+
+  const evaluations = evaluationCompare(runs, labels, runHeader);
+  if (evaluations) section.appendChild(evaluations);
 
   // The tables show in this frame; the plots and charts below are built in the next one.
   await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));

@@ -1,19 +1,24 @@
 // One run: overview (status, duration, user, source, commit, re-run command, parent and
-// children, description), params and latest metrics, charts, editable tags, datasets, artifacts.
+// children, description), params and latest metrics, evaluations (when the run has any),
+// charts, editable tags, datasets, artifacts.
 
 import { api, metricMap, paramMap, tagMap } from "../api.js";
-import { artifactBrowser } from "../artifacts.js";
+import { evaluationPaths } from "../artifact_data.js";
 import { chartGrid } from "../chart_grid.js";
 import { runColor } from "../charts.js";
 import { clear, h } from "../dom.js";
 import { descriptionCard, tagsCard } from "../editable.js";
+import { evaluationPanel } from "../evaluation.js";
 import { formatDuration, formatNumber, formatTime, runDuration, runStatusBadge, runStatusDetail } from "../format.js";
 import { stageBadge, versionHash } from "../registry.js";
 import { buildHash, quoteString, replaceHash } from "../state.js";
+import { artifactsPanel } from "./run_artifacts.js";
+import { datasetsPanel } from "./run_datasets.js";
 import { sourceFields } from "./run_source.js";
 
-const TABS = [
+const ALL_TABS = [
   ["overview", "Overview"],
+  ["evaluation", "Evaluation"],
   ["charts", "Charts"],
   ["tags", "Tags"],
   ["datasets", "Datasets"],
@@ -27,6 +32,8 @@ export async function runView(ctx) {
   const runId = route.parts[1];
   let run = await api.getRun(runId);
   if (!ctx.alive()) return;
+  // The Evaluation tab shows only for a run that names evaluations.
+  const TABS = ALL_TABS.filter(([id]) => id !== "evaluation" || evaluationPaths(run).length);
   let tab = TABS.some(([id]) => id === route.params.get("tab")) ? route.params.get("tab") : "overview";
   const experiment = await api.getExperiment(run.info.experiment_id).catch(() => null);
   if (!ctx.alive()) return;
@@ -89,7 +96,7 @@ export async function runView(ctx) {
     if (destroyPanel) destroyPanel();
     destroyPanel = null;
     clear(panel);
-    const render = { overview, charts, tags, datasets, artifacts }[id];
+    const render = { overview, evaluation, charts, tags, datasets, artifacts }[id];
     destroyPanel = render() || null;
   }
 
@@ -237,47 +244,19 @@ export async function runView(ctx) {
     );
   }
 
-  // ---------------------------------------------------------------- datasets
-  function datasets() {
-    const inputs = (run.inputs && run.inputs.dataset_inputs) || [];
-    if (!inputs.length) {
-      panel.appendChild(h("p", { class: "muted" }, "No datasets logged."));
-      return;
-    }
-    for (const input of inputs) {
-      const ds = input.dataset || {};
-      const context = (input.tags || []).find((t) => t.key === "mlflow.data.context");
-      let schema = ds.schema || "";
-      try {
-        schema = JSON.stringify(JSON.parse(schema), null, 2);
-      } catch {
-        /* shown as it is */
-      }
-      panel.appendChild(
-        h(
-          "div",
-          { class: "card" },
-          h("h2", null, ds.name || "dataset", context ? h("span", { class: "pill" }, context.value) : null),
-          h(
-            "dl",
-            { class: "details" },
-            [
-              ["Digest", ds.digest],
-              ["Source type", ds.source_type],
-              ["Source", ds.source],
-              ["Profile", ds.profile],
-            ].map(([k, v]) => [h("dt", null, k), h("dd", { class: "mono" }, v || "—")]),
-          ),
-          schema ? h("details", null, h("summary", null, "Schema"), h("pre", { class: "code" }, schema)) : null,
-        ),
-      );
-    }
+  // ---------------------------------------------------------------- evaluation, datasets, artifacts
+  function evaluation() {
+    panel.appendChild(evaluationPanel(runId, run));
   }
 
-  // ---------------------------------------------------------------- artifacts
-  function artifacts() {
-    panel.appendChild(artifactBrowser(runId, route.params.get("path") || "").el);
+  function datasets() {
+    panel.append(...datasetsPanel(run));
   }
+
+  function artifacts() {
+    panel.append(...artifactsPanel(runId, run, route.params.get("path") || "").filter(Boolean));
+  }
+
   header();
   select(tab);
 
