@@ -74,7 +74,7 @@ def test_upgrade_rebuilds_them_with_their_rows(tmp_path: Path) -> None:
     store.close()
     with sqlite3.connect(path) as conn:
         indexes = {row[1] for row in conn.execute("PRAGMA index_list('latest_metrics')")}
-        assert "ix_latest_metrics_key_value" in indexes
+        assert "ix_latest_metrics_key_is_nan_value_run_uuid" in indexes  # since 0012
         foreign = conn.execute("PRAGMA foreign_key_list('params')").fetchall()
         assert [(row[2], row[3], row[4], row[6]) for row in foreign] == [
             ("runs", "run_uuid", "run_uuid", "CASCADE")
