@@ -257,7 +257,6 @@ NOT_YET: set[str] = {
     "mlflow.log_dict:run_id",
     "mlflow.log_text:run_id",
     "mlflow.log_image:timestamp",
-    "mlflow.log_image:synchronous",
     "mlflow.log_input:model",
     "mlflow.log_metric:model_id",
     "mlflow.log_metric:dataset",
@@ -268,7 +267,7 @@ NOT_YET: set[str] = {
     *(
         f"mlflow.MlflowClient.{n}"
         for n in (
-            "log_image:synchronous log_image:timestamp "
+            "log_image:timestamp "
             "log_inputs:models log_metric:dataset_digest log_metric:dataset_name "
             "log_metric:model_id log_stream"
         ).split()

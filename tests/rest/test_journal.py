@@ -64,6 +64,9 @@ TRAINING = textwrap.dedent(
 )
 
 
+OUTAGE_S = 20  # how long the server stays down in the middle of a training loop
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[ServerProcess]:
     s = runlab_server_process(tmp_path / "server")
@@ -142,8 +145,9 @@ def test_server_down_mid_loop_loses_nothing_and_never_blocks(
     training = _start_training(tmp_path, server)
     _wait_steps(tmp_path, 200, training)
     server.kill()
-    time.sleep(4)  # four times the retry budget: the client goes offline
-    _wait_steps(tmp_path, 1000, training)  # the loop went on meanwhile
+    down = time.monotonic()
+    _wait_steps(tmp_path, 1000, training)  # the loop goes on meanwhile
+    time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - down)))  # far past the retry budget
     server.start()
     time.sleep(1)
     (tmp_path / "stop").touch()

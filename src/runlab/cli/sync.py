@@ -32,6 +32,7 @@ class RunSummary:
     params: int = 0
     tags: int = 0
     inputs: int = 0
+    artifacts: int = 0
     status: str = ""
     refused: int = 0
 
@@ -118,6 +119,7 @@ def _send(journal: Journal, console: Console) -> JournalResult:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from runlab.store.rest._sender import send_entry
+    from runlab.store.rest._stash import Uploader
     from runlab.store.rest.store import RestStore
 
     count, _ = journal.waiting()
@@ -127,6 +129,7 @@ def _send(journal: Journal, console: Console) -> JournalResult:
     try:
         result.tracking_uri = journal.tracking_uri
         store = RestStore(result.tracking_uri)
+        uploader = Uploader(store, quiet=False)
     except RunlabError as exc:
         result.error = exc.message
         return result
@@ -137,7 +140,7 @@ def _send(journal: Journal, console: Console) -> JournalResult:
             for entry in entries:
                 summary = result.runs[entry.run_id]
                 try:
-                    send_entry(store, entry)
+                    send_entry(store, entry, journal, uploader)
                 except StorageError as exc:  # unreachable past the retry budget: stop here
                     result.error = exc.message
                     result.left = journal.waiting()[0]
@@ -147,7 +150,7 @@ def _send(journal: Journal, console: Console) -> JournalResult:
                     console.print(f"[red]refused[/] a write to run {entry.run_id}: {exc}")
                 else:
                     _count(summary, entry.kind, entry.body)
-                journal.remove(entry.seq)
+                journal.remove(entry)
                 result.sent += 1
                 progress.advance(task)
     result.left = 0
@@ -165,6 +168,8 @@ def _count(summary: RunSummary, kind: str, body: dict[str, object]) -> None:
         summary.tags += size("tags")
     elif kind == "inputs":
         summary.inputs += size("datasets")
+    elif kind == "artifacts":
+        summary.artifacts += size("files")
     elif kind == "update":
         summary.status = str(body.get("status") or summary.status)
 
@@ -177,13 +182,14 @@ def _report(console: Console, folder: Path, results: list[JournalResult], busy: 
     rows = [(r, run, s) for r in results for run, s in r.runs.items()]
     if rows:
         table = Table(title="sent")
-        for name in ("server", "run", "points", "params", "tags", "inputs", "ended", "refused"):
+        columns = ("server", "run", "points", "params", "tags", "inputs", "artifacts")
+        for name in (*columns, "ended", "refused"):
             if name == "run":
                 table.add_column(name, no_wrap=True, min_width=32)  # ids are never cut
             else:
                 table.add_column(name, justify="left" if name == "server" else "right")
         for r, run_id, s in rows:
-            numbers = (s.points, s.params, s.tags, s.inputs)
+            numbers = (s.points, s.params, s.tags, s.inputs, s.artifacts)
             table.add_row(
                 r.tracking_uri, run_id, *map(str, numbers), s.status or "—", str(s.refused)
             )

@@ -9,7 +9,8 @@ from the next call that touches the batcher.
 
 With a tracking server the batcher writes into the process's journal instead
 (:mod:`runlab.store.rest.journal`), which survives the process and the server being
-down, and the journal's own thread sends it. ``flush()`` then also waits until the
+down, and the journal's own thread sends it; artifact uploads go there too, their files
+set aside beside it. ``flush()`` then also waits until the
 server has acknowledged everything, unless it is offline.
 """
 
@@ -20,7 +21,7 @@ import os
 import sys
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ from runlab.store.base import TrackingStore
 
 if TYPE_CHECKING:
     from runlab.store.rest._sender import Outbox
-    from runlab.store.rest.journal import Entry
+    from runlab.store.rest.journal import Entry, Journal
 
 log = logging.getLogger("runlab")
 
@@ -178,8 +179,26 @@ class Batcher:
             entries = [_batch_entry(run_id, buf)] if buf is not None else []
             self.outbox().append([*entries, (run_id, kind, body, 0)])
 
+    def add_artifacts(self, run_id: str, stash: Callable[[Journal], dict[str, Any]]) -> None:
+        """Journal an artifact upload after everything queued for the run; ``stash`` sets
+        its files aside beside the journal and returns the row's body."""
+        if self._error is not None:
+            self._raise_error()
+        body = stash(self.outbox().journal)
+        try:
+            self.add_record(run_id, "artifacts", body)
+        except BaseException:
+            from runlab.store.rest._stash import discard
+
+            discard(self.outbox().journal, body)
+            raise
+
     def _refused(self, entry: Entry, exc: RunlabError) -> None:
-        what = f"a {entry.kind} write ({entry.points} points, params and tags)"
+        if entry.kind == "artifacts":
+            paths = ", ".join(str(f.get("path")) for f in entry.body.get("files") or ())
+            what = f"an artifact upload ({paths})"
+        else:
+            what = f"a {entry.kind} write ({entry.points} points, params and tags)"
         log.error("runlab: the server refused %s to run %s: %s", what, entry.run_id, exc)
         if self._error is None:
             self._error = BackgroundWriteError(

@@ -416,28 +416,74 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         return f"{base}/{artifact_path.lstrip('/')}" if artifact_path else base
 
     def log_artifact(
-        self, run_id: str, local_path: str | os.PathLike[str], artifact_path: str | None = None
+        self,
+        run_id: str,
+        local_path: str | os.PathLike[str],
+        artifact_path: str | None = None,
+        *,
+        synchronous: bool = True,
     ) -> None:
+        """Upload a file into directory ``artifact_path``. ``synchronous=False`` with a
+        tracking server sets it aside in the process's journal and uploads it in the
+        background, in order with the run's other writes."""
+        if not synchronous and (b := self._journal_batcher()) is not None:
+            from runlab.store.artifacts.local import plan_file_upload
+            from runlab.store.rest._stash import stash_files
+
+            pair = plan_file_upload(local_path, artifact_path)  # a user's mistake raises now
+            b.add_artifacts(run_id, lambda journal: stash_files(journal, [pair]))
+            return
         self._repo(run_id).log_artifact(local_path, artifact_path)
 
     def log_artifacts(
-        self, run_id: str, local_dir: str | os.PathLike[str], artifact_path: str | None = None
+        self,
+        run_id: str,
+        local_dir: str | os.PathLike[str],
+        artifact_path: str | None = None,
+        *,
+        synchronous: bool = True,
     ) -> None:
+        """Upload the files below ``local_dir`` (``synchronous`` as in :meth:`log_artifact`)."""
+        if not synchronous and (b := self._journal_batcher()) is not None:
+            from runlab.store.artifacts.local import plan_directory_upload
+            from runlab.store.rest._stash import stash_files
+
+            _, pairs = plan_directory_upload(local_dir, artifact_path)
+            if pairs:
+                b.add_artifacts(run_id, lambda journal: stash_files(journal, pairs))
+            return
         self._repo(run_id).log_artifacts(local_dir, artifact_path)
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
+        self._settle()
         return self._repo(run_id).list_artifacts(path)
 
     def download_artifacts(self, run_id: str, path: str = "", dst_path: str | None = None) -> str:
+        self._settle()
         return self._repo(run_id).download_artifacts(path, dst_path)
 
-    def log_bytes(self, run_id: str, data: bytes, artifact_file: str) -> None:
+    def log_bytes(
+        self, run_id: str, data: bytes, artifact_file: str, *, synchronous: bool = True
+    ) -> None:
+        if not synchronous and (b := self._journal_batcher()) is not None:
+            from runlab.store.artifacts import _paths
+            from runlab.store.rest._stash import stash_bytes
+
+            relative = _paths.normalize(artifact_file)
+            if not relative:
+                raise InvalidInputError("artifact_file '' names the artifact root, not a file")
+            b.add_artifacts(run_id, lambda journal: stash_bytes(journal, bytes(data), relative))
+            return
         self._repo(run_id).write_bytes(artifact_file, data)
 
-    def log_text(self, run_id: str, text: str, artifact_file: str) -> None:
-        self.log_bytes(run_id, text.encode("utf-8"), artifact_file)
+    def log_text(
+        self, run_id: str, text: str, artifact_file: str, *, synchronous: bool = True
+    ) -> None:
+        self.log_bytes(run_id, text.encode("utf-8"), artifact_file, synchronous=synchronous)
 
-    def log_dict(self, run_id: str, dictionary: Any, artifact_file: str) -> None:
+    def log_dict(
+        self, run_id: str, dictionary: Any, artifact_file: str, *, synchronous: bool = True
+    ) -> None:
         """JSON, or YAML when ``artifact_file`` ends in .yaml or .yml."""
         if artifact_file.lower().endswith((".yaml", ".yml")):
             import yaml
@@ -445,7 +491,7 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
             text = yaml.safe_dump(dictionary, sort_keys=False, allow_unicode=True)
         else:
             text = json.dumps(dictionary, indent=2, default=str)
-        self.log_text(run_id, text, artifact_file)
+        self.log_text(run_id, text, artifact_file, synchronous=synchronous)
 
     def log_figure(
         self,
@@ -453,10 +499,13 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         figure: Any,
         artifact_file: str,
         save_kwargs: dict[str, Any] | None = None,
+        *,
+        synchronous: bool = True,
     ) -> None:
         from runlab.tracking._media import figure_to_bytes
 
-        self.log_bytes(run_id, figure_to_bytes(figure, artifact_file, save_kwargs), artifact_file)
+        data = figure_to_bytes(figure, artifact_file, save_kwargs)
+        self.log_bytes(run_id, data, artifact_file, synchronous=synchronous)
 
     def log_table(self, run_id: str, data: Any, artifact_file: str) -> None:
         """Log ``data`` (a DataFrame or dict of columns) as a JSON table; rows already
@@ -485,9 +534,11 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         artifact_file: str | None = None,
         key: str | None = None,
         step: int | None = None,
+        synchronous: bool = True,
     ) -> None:
         """Save ``image`` (PIL image or numpy array) as PNG at ``artifact_file``, or, given a
-        ``key``, at ``images/<key>/step_<step>.png`` so a series of images can be browsed."""
+        ``key``, at ``images/<key>/step_<step>.png`` so a series of images can be browsed
+        (``synchronous`` as in :meth:`log_artifact`)."""
         from runlab.tracking._media import image_to_png_bytes
 
         if artifact_file is None:
@@ -495,7 +546,7 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
                 raise InvalidInputError("log_image needs artifact_file or key")
             check.key("image", key)
             artifact_file = f"images/{key}/step_{check.int64('step', step or 0):06d}.png"
-        self.log_bytes(run_id, image_to_png_bytes(image), artifact_file)
+        self.log_bytes(run_id, image_to_png_bytes(image), artifact_file, synchronous=synchronous)
 
 
 def _checked_metrics(metrics: Sequence[Metric]) -> list[Metric]:

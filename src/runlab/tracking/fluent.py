@@ -495,29 +495,33 @@ def flush() -> None:
 
 # ==================================================================== artifacts and inputs
 def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
-    _client().log_artifact(_run_id(), local_path, artifact_path)
+    _client().log_artifact(_run_id(), local_path, artifact_path, synchronous=False)
 
 
 def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
-    _client().log_artifacts(_run_id(), local_dir, artifact_path)
+    _client().log_artifacts(_run_id(), local_dir, artifact_path, synchronous=False)
 
 
 def log_text(text: str, artifact_file: str) -> None:
-    _client().log_text(_run_id(), text, artifact_file)
+    _client().log_text(_run_id(), text, artifact_file, synchronous=False)
 
 
 def log_dict(dictionary: Any, artifact_file: str) -> None:
-    _client().log_dict(_run_id(), dictionary, artifact_file)
+    _client().log_dict(_run_id(), dictionary, artifact_file, synchronous=False)
 
 
 def log_figure(figure: Any, artifact_file: str, save_kwargs: dict[str, Any] | None = None) -> None:
-    _client().log_figure(_run_id(), figure, artifact_file, save_kwargs)
+    _client().log_figure(_run_id(), figure, artifact_file, save_kwargs, synchronous=False)
 
 
 def log_image(
-    image: Any, artifact_file: str | None = None, key: str | None = None, step: int | None = None
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    synchronous: bool = False,
 ) -> None:
-    _client().log_image(_run_id(), image, artifact_file, key=key, step=step)
+    _client().log_image(_run_id(), image, artifact_file, key=key, step=step, synchronous=synchronous)
 
 
 def list_artifacts(path: str | None = None, run_id: str | None = None) -> list[FileInfo]:

@@ -9,7 +9,8 @@ one dispatch both the outbox and ``runlab sync`` use.
 
 Every write kind is safe to send twice, so a write whose answer was lost is simply sent
 again: the server keeps one copy of an identical metric point, an identical param is
-accepted again, a tag or a run update sets the same value, a dataset input is linked once.
+accepted again, a tag or a run update sets the same value, a dataset input is linked once,
+an artifact file is put again whole.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from runlab import wire
 from runlab.entities import Metric, Param, RunTag
 from runlab.errors import RunlabError, StorageError
+from runlab.store.rest._stash import Uploader
 from runlab.store.rest.journal import Entry, Journal, journal_dir
 from runlab.store.rest.store import RestStore
 
@@ -43,10 +45,13 @@ def batch_body(
     }
 
 
-def send_entry(store: RestStore, entry: Entry) -> None:
-    """Send one journal write; raises what the store raises."""
+def send_entry(store: RestStore, entry: Entry, journal: Journal, uploader: Uploader) -> None:
+    """Send one journal write (an ``artifacts`` row through ``uploader``, its files kept
+    beside ``journal``); raises what the store raises."""
     body, run_id = entry.body, entry.run_id
-    if entry.kind == "batch":
+    if entry.kind == "artifacts":
+        uploader.upload(journal, entry)
+    elif entry.kind == "batch":
         store.log_batch(
             run_id,
             metrics=[wire.metric_from_json(m, run_id) for m in body.get("metrics") or ()],
@@ -77,6 +82,7 @@ class Outbox:
         self.tracking_uri = tracking_uri
         self._on_refused = on_refused
         self._store = quiet_store(tracking_uri)
+        self._uploader = Uploader(self._store, quiet=True)
         self._budget = RestStore(tracking_uri).http.settings
         self._journal: Journal | None = None
         self._cond = threading.Condition()
@@ -142,16 +148,16 @@ class Outbox:
                     return
             for entry in self.journal.head(100):
                 try:
-                    send_entry(self._store, entry)
+                    send_entry(self._store, entry, self.journal, self._uploader)
                 except StorageError as exc:
                     failures += 1
                     self._failed(exc, failures)
                     break
                 except RunlabError as exc:  # refused: sending it again cannot help
-                    self.journal.remove(entry.seq)
+                    self.journal.remove(entry)
                     self._on_refused(entry, exc)
                 else:
-                    self.journal.remove(entry.seq)
+                    self.journal.remove(entry)
                     if failures:
                         self._resumed()
                     failures = 0

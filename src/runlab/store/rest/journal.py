@@ -4,7 +4,8 @@ Each process that logs to a server keeps one SQLite file (WAL mode, ``synchronou
 it survives the process being killed) in :func:`journal_dir`. A write goes in as one row
 (its kind, its run and the request body as MLflow's JSON), is sent in row order, and is
 deleted once the server has acknowledged it. The rows are self-contained, so any later
-process (``runlab sync``) can send what an ended process left behind.
+process (``runlab sync``) can send what an ended process left behind. Artifact files
+being uploaded wait beside it, in ``<journal>.files/`` (:mod:`runlab.store.rest._stash`).
 
 Beside each journal lies a lock file that its process holds (``flock``) for as long as it
 lives; the operating system releases it when the process ends, however it ends. A sender
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import threading
@@ -32,7 +34,8 @@ from runlab.errors import StorageError
 __all__ = ["KINDS", "SUFFIX", "Entry", "Journal", "journal_dir"]
 
 SUFFIX = ".journal"
-KINDS = ("batch", "update", "inputs")  # log-batch, runs/update, runs/log-inputs bodies
+# log-batch, runs/update and runs/log-inputs bodies; artifact files set aside (_stash)
+KINDS = ("batch", "update", "inputs", "artifacts")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -100,6 +103,11 @@ class Journal:
     @property
     def lock_path(self) -> Path:
         return lock_path(self.path)
+
+    @property
+    def files_dir(self) -> Path:
+        """Where the artifact files of ``artifacts`` rows wait for their upload."""
+        return self.path.with_name(self.path.name + ".files")
 
     # ---------------------------------------------------------------- opening
     @classmethod
@@ -189,10 +197,16 @@ class Journal:
             raise StorageError(f"cannot write to the runlab journal {self.path}: {exc}") from exc
         return int(last or 0)
 
-    def remove(self, seq: int) -> None:
-        """Forget a write the server acknowledged (or refused for good)."""
+    def remove(self, entry: Entry) -> None:
+        """Forget a write the server acknowledged (or refused for good), and the files it
+        set aside (after the row: a crash between the two leaves files, never a row
+        without its files)."""
         with self._lock:
-            self._db.execute("DELETE FROM writes WHERE seq = ?", (seq,))
+            self._db.execute("DELETE FROM writes WHERE seq = ?", (entry.seq,))
+        if entry.kind == "artifacts":
+            from runlab.store.rest._stash import discard
+
+            discard(self, entry.body)
 
     # ---------------------------------------------------------------- closing
     def close(self) -> None:
@@ -205,6 +219,7 @@ class Journal:
         if empty:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            shutil.rmtree(self.files_dir, ignore_errors=True)
             self.lock_path.unlink(missing_ok=True)
         self._release()
 
