@@ -231,6 +231,13 @@ RUNLAB_HEARTBEAT_SWEEP_INTERVAL = _var(
     60.0,
     "seconds between two sweeps of a server for runs whose heartbeats stopped",
 )
+RUNLAB_END_SILENT_RUNS = _var(
+    "RUNLAB_END_SILENT_RUNS",
+    boolean,
+    False,
+    "a server's sweep also ends RUNNING runs that never sent a heartbeat, once their last "
+    "write is older than the timeout",
+)
 
 # ------------------------------------------------------------------------ HTTP client
 RUNLAB_TRACKING_USERNAME = _var(

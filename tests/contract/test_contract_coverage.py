@@ -113,7 +113,11 @@ COVERAGE: dict[type, dict[str, list[str]]] = {
         ],
         "group_runs": ["test_group_runs", "test_group_runs_refuses_bad_keys"],
         "record_heartbeat": ["test_record_heartbeat", "test_end_crashed_runs"],
-        "end_crashed_runs": ["test_end_crashed_runs"],
+        "end_crashed_runs": [
+            "test_end_crashed_runs",
+            "test_end_crashed_runs_of_silent_runs",
+            "test_writes_are_a_sign_of_life_and_a_late_heartbeat_revives",
+        ],
         "deleted_run_ids": ["test_deleted_run_ids_and_purge_run"],
         "purge_run": ["test_deleted_run_ids_and_purge_run"],
         "close": ["test_close_releases_one_store_and_keeps_the_data"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from contract_support import START, Names, StoreUnderTest, new_run
 
-from runlab.entities import RunStatus
+from runlab.entities import Metric, RunStatus
 from runlab.errors import InvalidInputError, NotFoundError
 
 MISSING_RUN = "e" * 32
@@ -58,3 +58,67 @@ def test_end_crashed_runs(contract_store: StoreUnderTest, names: Names) -> None:
     assert crashed not in store.end_crashed_runs(TIMEOUT, now + TIMEOUT)  # ended once
     with pytest.raises(InvalidInputError, match="timeout_ms"):
         store.end_crashed_runs(0)
+
+
+def test_end_crashed_runs_of_silent_runs(contract_store: StoreUnderTest, names: Names) -> None:
+    """Asked to, the sweep also ends runs that never sent a heartbeat, at their last sign
+    of life (their start, or their latest metric point); not asked, it leaves them. Their
+    times lie long before any other test's, so no other run is old enough to be ended."""
+    store = contract_store.tracking
+    eid = store.create_experiment(names())
+    t0 = 1_000_000_000
+    idle, logging_, beating, finished = (new_run(contract_store, eid, start=t0) for _ in range(4))
+    if not contract_store.database:
+        with pytest.raises(InvalidInputError, match="tracking server"):
+            store.end_crashed_runs(TIMEOUT, silent_runs=True)
+        return
+    store.log_batch(logging_, metrics=[Metric("loss", 0.5, t0 + 50_000, 0)])
+    store.record_heartbeat(beating, t0 + 90_000)
+    store.update_run_info(finished, RunStatus.FINISHED, t0 + 1_000)
+    now = t0 + 100_000  # cutoff t0 + 40 s: idle is silent, logging_ wrote 10 s later
+    assert not {idle, logging_} & set(store.end_crashed_runs(TIMEOUT, now))
+    assert store.get_run(idle).info.status == RunStatus.RUNNING
+
+    ended = store.end_crashed_runs(TIMEOUT, now, silent_runs=True)
+    assert idle in ended
+    assert not {logging_, beating, finished} & set(ended)
+    run = store.get_run(idle)
+    assert (run.info.status, run.info.end_time) == (RunStatus.FAILED, t0)
+    assert run.data.tags["runlab.crashed"] == "true"
+    assert store.get_run(finished).info.status == RunStatus.FINISHED
+
+    later = store.end_crashed_runs(TIMEOUT, t0 + 120_000, silent_runs=True)
+    assert logging_ in later
+    assert idle not in later  # ended once
+    run = store.get_run(logging_)
+    assert (run.info.status, run.info.end_time) == (RunStatus.FAILED, t0 + 50_000)
+    assert store.get_run(beating).info.status == RunStatus.RUNNING  # it beats: not silent
+
+
+def test_writes_are_a_sign_of_life_and_a_late_heartbeat_revives(
+    contract_store: StoreUnderTest, names: Names
+) -> None:
+    """A log-batch refreshes the heartbeat of a run that sends them (so it is not ended);
+    a heartbeat for a run the sweep ended makes it RUNNING again, and the process's own
+    end afterwards drops the crashed tag."""
+    store = contract_store.tracking
+    if not contract_store.database:
+        return  # the sweep itself is the server's; its REST side is tested with a server
+    eid = store.create_experiment(names())
+    busy, back, ended_late = (new_run(contract_store, eid) for _ in range(3))
+    for run_id in (busy, back, ended_late):
+        store.record_heartbeat(run_id, START)
+    store.log_batch(busy, metrics=[Metric("loss", 0.5, START, 0)])  # now: long after START
+    crashed = store.end_crashed_runs(TIMEOUT, START + TIMEOUT + 1)
+    assert busy not in crashed
+    assert {back, ended_late} <= set(crashed)
+
+    store.record_heartbeat(back)
+    run = store.get_run(back)
+    assert (run.info.status, run.info.end_time) == (RunStatus.RUNNING, None)
+    assert "runlab.crashed" not in run.data.tags
+
+    store.update_run_info(ended_late, RunStatus.FINISHED, START + 2 * TIMEOUT)
+    run = store.get_run(ended_late)
+    assert run.info.status == RunStatus.FINISHED
+    assert "runlab.crashed" not in run.data.tags

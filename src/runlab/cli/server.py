@@ -176,6 +176,13 @@ def _backend(state: out.CliState, backend_store_uri: str | None) -> str:
     "server reads them (s3://bucket/prefix, an absolute folder, an http(s) artifact proxy); "
     "repeat for several [default: only the server's own root]",
 )
+@click.option(
+    "--end-silent-runs/--keep-silent-runs",
+    default=None,
+    help="Also end FAILED (as crashed) RUNNING runs that never sent a heartbeat (the MLflow "
+    "client's) once their last write is older than RUNLAB_HEARTBEAT_TIMEOUT "
+    "[default: RUNLAB_END_SILENT_RUNS, else keep them]",
+)
 @click.pass_obj
 def server(
     state: out.CliState,
@@ -194,6 +201,7 @@ def server(
     cors_allowed_origins: str | None,
     forwarded_allow_ips: str | None,
     allowed_artifact_roots: tuple[str, ...],
+    end_silent_runs: bool | None,
 ) -> None:
     """Run the tracking server (MLflow-compatible REST API, artifact proxy and UI).
 
@@ -220,8 +228,15 @@ def server(
         cors_allowed_origins=_split(cors_allowed_origins) if cors_allowed_origins else (),
         forwarded_allow_ips=forwarded_allow_ips,
         allowed_artifact_roots=allowed_artifact_roots,
+        end_silent_runs=_end_silent_runs(end_silent_runs),
     )
     serve(settings)
+
+
+def _end_silent_runs(chosen: bool | None) -> bool:
+    from runlab import environment_variables as env
+
+    return env.RUNLAB_END_SILENT_RUNS.get() if chosen is None else chosen
 
 
 def _split(value: str) -> tuple[str, ...]:

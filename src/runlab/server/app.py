@@ -93,7 +93,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
         _sweep_partial_uploads(backend.artifacts, settings)
-        async with sweeping(backend.tracking):
+        async with sweeping(backend.tracking, silent_runs=settings.end_silent_runs):
             yield
         if close_store_on_shutdown:
             bundle.close()

@@ -47,6 +47,8 @@ class ServerSettings:
     X-Forwarded-For/-Proto headers are believed (None: none).
     ``allowed_artifact_roots``: roots besides the store's own under which clients may
     place experiments' artifacts and the server reads them (see ``server._locations``).
+    ``end_silent_runs``: the crash sweep also ends RUNNING runs that never sent a
+    heartbeat, by their last write (see ``TrackingStore.end_crashed_runs``).
     ``partial_upload_grace``: at start, a local artifacts destination loses the partial
     files of interrupted uploads not written to for this many seconds (None: never);
     recent ones may belong to a sibling server's upload in progress.
@@ -58,6 +60,7 @@ class ServerSettings:
     artifacts_destination: str | None = None
     default_artifact_root: str | None = None
     serve_artifacts: bool = True
+    end_silent_runs: bool = False
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_upload_bytes: int | None = None
     workers: int = 1

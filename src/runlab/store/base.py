@@ -339,12 +339,16 @@ class TrackingStore(abc.ABC):
         the clock of the store, or of the server behind it). An earlier time than the one
         recorded changes nothing; a missing run is not found."""
 
-    def end_crashed_runs(self, timeout_ms: int, now_ms: int | None = None) -> list[str]:
+    def end_crashed_runs(
+        self, timeout_ms: int, now_ms: int | None = None, silent_runs: bool = False
+    ) -> list[str]:
         """End FAILED each RUNNING run whose last heartbeat is more than ``timeout_ms``
         before ``now_ms`` (None: now), at its last heartbeat and tagged
         ``runlab.crashed=true``; the ids of the runs ended here, in id order. Runs that
-        never sent a heartbeat are left alone. Database stores do it; behind a server it
-        is the server's own periodic sweep, so this default refuses."""
+        never sent a heartbeat are left alone unless ``silent_runs``: then their last
+        sign of life is the later of their start time and their latest metric point's
+        timestamp, and they end at it the same way. Database stores do it; behind a
+        server it is the server's own periodic sweep, so this default refuses."""
         raise InvalidInputError(
             f"ending crashed runs is done by the tracking server behind {self!r} on its "
             "own (RUNLAB_HEARTBEAT_SWEEP_INTERVAL); it is not part of its REST API"

@@ -5,6 +5,12 @@ than its cutoff (through their index), ends each still-RUNNING run FAILED at its
 heartbeat, and deletes the rows it has dealt with, so the range it scans stays small.
 Each end is a conditional update (still RUNNING, heartbeat still old): of several
 processes sweeping at once, only the one whose update took tags the run.
+
+A delivered log-batch refreshes the heartbeat of a run that has one (:func:`touch`), so a
+client busy sending needs no separate heartbeat. A heartbeat for a run the sweep ended
+(its client was offline past the timeout) makes it RUNNING again (:func:`revive`).
+Asked to, the sweep also ends runs that never sent a heartbeat (the MLflow client's),
+silent since their start and latest metric point.
 """
 
 from __future__ import annotations
@@ -39,6 +45,41 @@ _END = (
 )
 _FORGET = "DELETE FROM run_heartbeats WHERE run_uuid = ? AND last_heartbeat < ?"
 
+# Runs that never sent a heartbeat: their last sign of life is their start or their latest
+# metric point (params and tags carry no time). Read only when the sweep is asked to.
+_LAST_POINT = "(SELECT max(m.timestamp) FROM latest_metrics m WHERE m.run_uuid = r.run_uuid)"
+_NO_BEAT = "NOT EXISTS (SELECT 1 FROM run_heartbeats h WHERE h.run_uuid = r.run_uuid)"
+_SILENT = (
+    f"SELECT r.run_uuid, coalesce(r.start_time, 0), coalesce({_LAST_POINT}, 0) FROM runs r "
+    f"WHERE r.status = ? AND {_NO_BEAT} AND coalesce(r.start_time, 0) < ? "
+    f"AND coalesce({_LAST_POINT}, 0) < ? ORDER BY r.run_uuid"
+)
+_END_SILENT = (
+    f"UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ? AND status = ? AND "
+    f"NOT EXISTS (SELECT 1 FROM run_heartbeats h WHERE h.run_uuid = ?) AND coalesce("
+    f"(SELECT max(m.timestamp) FROM latest_metrics m WHERE m.run_uuid = ?), 0) < ?"
+)
+# A delivered log-batch is a sign of life of a run that sends heartbeats (it has a row):
+# one update through the primary key, in the batch's transaction; other runs gain no row.
+_TOUCH = "UPDATE run_heartbeats SET last_heartbeat = ? WHERE run_uuid = ? AND last_heartbeat < ?"
+
+
+def touch(conn: Connection, run_id: str) -> None:
+    """A delivered write is a sign of life of its run, if the run sends heartbeats."""
+    at = _common.now_ms()
+    _raw.run(conn, _TOUCH, (at, run_id, at))
+
+
+def revive(conn: Connection, run_id: str) -> None:
+    """A run the sweep ended as crashed whose process turns out to live (it was offline
+    longer than the timeout) is RUNNING again, without an end time or the crashed tag."""
+    if _raw.run(conn, "DELETE FROM tags WHERE run_uuid = ? AND key = ?", (run_id, CRASHED_TAG)):
+        _raw.run(
+            conn,
+            "UPDATE runs SET status = ?, end_time = NULL WHERE run_uuid = ? AND status = ?",
+            (RunStatus.RUNNING, run_id, RunStatus.FAILED),
+        )
+
 
 class HeartbeatMethods:
     """Mixed into SqlStore; works on its ``db``."""
@@ -49,13 +90,18 @@ class HeartbeatMethods:
         at = _common.now_ms() if time_ms is None else check.int64("time_ms", time_ms)
 
         def apply(conn: Connection) -> None:
-            if not _raw.fetch(conn, "SELECT 1 FROM runs WHERE run_uuid = ?", (run_id,)):
+            found = _raw.fetch(conn, "SELECT status FROM runs WHERE run_uuid = ?", (run_id,))
+            if not found:
                 raise NotFoundError(f"run {run_id!r} not found")
+            if found[0][0] == RunStatus.FAILED:
+                revive(conn, run_id)
             _raw.run(conn, _MYSQL_UPSERT if conn.dialect.name == "mysql" else _UPSERT, (run_id, at))
 
         self.db.write(apply)
 
-    def end_crashed_runs(self, timeout_ms: int, now_ms: int | None = None) -> list[str]:
+    def end_crashed_runs(
+        self, timeout_ms: int, now_ms: int | None = None, silent_runs: bool = False
+    ) -> list[str]:
         timeout = check.int64("timeout_ms", timeout_ms)
         if timeout <= 0:
             raise InvalidInputError(f"timeout_ms must be positive, got {timeout}")
@@ -63,11 +109,23 @@ class HeartbeatMethods:
         cutoff = now - timeout
         with self.db.read() as conn:  # the usual case, nothing stale, takes no write lock
             stale = _raw.fetch(conn, _STALE, (cutoff,))
-        if not stale:
+            silent = (
+                _raw.fetch(conn, _SILENT, (RunStatus.RUNNING, cutoff, cutoff)) if silent_runs else []
+            )
+        if not stale and not silent:
             return []
 
         def sweep(conn: Connection) -> list[str]:
             ended = []
+            for run_id, started, last_point in silent:
+                end = max(int(started), int(last_point))
+                if _raw.run(
+                    conn,
+                    _END_SILENT,
+                    (RunStatus.FAILED, end, run_id, RunStatus.RUNNING, run_id, run_id, cutoff),
+                ):
+                    _logging.write_tags(conn, run_id, [RunTag(CRASHED_TAG, "true")])
+                    ended.append(run_id)
             for run_id, status in stale:
                 if status == RunStatus.RUNNING and _raw.run(
                     conn,
@@ -77,6 +135,6 @@ class HeartbeatMethods:
                     _logging.write_tags(conn, run_id, [RunTag(CRASHED_TAG, "true")])
                     ended.append(run_id)
                 _raw.run(conn, _FORGET, (run_id, cutoff))
-            return ended
+            return sorted(ended)
 
         return self.db.write(sweep)

@@ -31,7 +31,7 @@ from runlab.errors import (
 )
 from runlab.store.base import TrackingStore
 from runlab.store.imports import RunRecord
-from runlab.store.sql import _hydrate, _import, _logging, _raw
+from runlab.store.sql import _heartbeats, _hydrate, _import, _logging, _raw
 from runlab.store.sql._common import experiment_key as _exp_id
 from runlab.store.sql._common import now_ms
 from runlab.store.sql._engine import Database
@@ -220,6 +220,14 @@ class SqlStore(
                 )
             if run_name is not None:
                 _logging.write_tags(conn, run_id, [RunTag(_logging.RUN_NAME_TAG, run_name)])
+            if status is not None and status != RunStatus.FAILED:
+                # The run's own end, arriving after the sweep ended it (its process was
+                # offline): the process knows better than the sweep did.
+                _raw.run(
+                    conn,
+                    "DELETE FROM tags WHERE run_uuid = ? AND key = ?",
+                    (run_id, _heartbeats.CRASHED_TAG),
+                )
             return _hydrate.run_info_by_id(conn, run_id)
 
         return self.db.write(apply)
@@ -263,6 +271,7 @@ class SqlStore(
                 _logging.write_tags(conn, run_id, tags)
             if metrics:
                 _logging.write_metrics(conn, run_id, metrics)
+            _heartbeats.touch(conn, run_id)
 
         self.db.write(apply)
 
