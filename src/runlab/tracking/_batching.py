@@ -167,6 +167,10 @@ class Batcher:
             self._outbox_pid = os.getpid()
         return self._outbox
 
+    def delivered_within(self, run_id: str, seconds: float) -> bool:
+        outbox = self._outbox
+        return outbox is not None and outbox.delivered_within(run_id, seconds)
+
     def add_record(self, run_id: str, kind: str, body: dict[str, Any]) -> None:
         """Journal a run update or dataset input after everything queued for the run."""
         if self._error is not None:

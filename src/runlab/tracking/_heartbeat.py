@@ -6,6 +6,10 @@ run whose process died (SIGKILL, the out-of-memory killer, a lost machine) from 
 is still training: see ``TrackingStore.end_crashed_runs``. A failed heartbeat is logged
 once and retried at the next beat; it never reaches the training loop.
 
+A server counts each log-batch it stores as a sign of life of the run, so a beat is
+skipped when the journal delivered a batch for the run within the interval; after a
+failed beat the next one always goes (it is what revives a run ended while offline).
+
 SIGTERM ends the active runs KILLED at once, then goes on to the handler that was there
 before (Python's default: the process ends by the signal, as it would have).
 """
@@ -27,6 +31,8 @@ class _Target(Protocol):
     """What a heartbeat is sent to: the run's client (or a store)."""
 
     def record_heartbeat(self, run_id: str) -> object: ...
+
+    def delivered_within(self, run_id: str, seconds: float) -> bool: ...
 
 
 __all__ = ["Heartbeats", "heartbeats"]
@@ -69,7 +75,8 @@ class Heartbeats:
             with self._wake:
                 runs = list(self._runs.items())
             for run_id, target in runs:
-                self._beat(target, run_id)
+                if self._failing or not _delivered_within(target, run_id, interval):
+                    self._beat(target, run_id)
             with self._wake:
                 self._wake.wait(interval)
 
@@ -110,6 +117,13 @@ class Heartbeats:
         else:  # SIG_DFL, or a handler installed outside Python: end by the signal
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _delivered_within(target: _Target, run_id: str, seconds: float) -> bool:
+    try:
+        return target.delivered_within(run_id, seconds)
+    except Exception:  # never a reason to miss a beat
+        return False
 
 
 heartbeats = Heartbeats()

@@ -164,6 +164,12 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         RUNNING run whose heartbeats stop is ended FAILED as crashed."""
         self.store.record_heartbeat(run_id)
 
+    def delivered_within(self, run_id: str, seconds: float) -> bool:
+        """Whether this process's journal delivered a log-batch for ``run_id`` in the
+        last ``seconds`` (the server took it as a heartbeat)."""
+        b = self._pending_batcher()
+        return b is not None and b.delivered_within(run_id, seconds)
+
     def set_terminated(
         self,
         run_id: str,

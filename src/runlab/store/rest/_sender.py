@@ -19,6 +19,7 @@ import dataclasses
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -93,6 +94,7 @@ class Outbox:
         self._thread: threading.Thread | None = None
         self._nudge = threading.Event()  # cuts a wait between attempts short
         self._attempts = 0
+        self._delivered: dict[str, float] = {}  # run id → when a log-batch of it was stored
 
     @property
     def journal(self) -> Journal:
@@ -111,6 +113,12 @@ class Outbox:
                 self._thread.start()
             self._cond.notify_all()
         return seq
+
+    def delivered_within(self, run_id: str, seconds: float) -> bool:
+        """Whether a log-batch of ``run_id`` was stored in the last ``seconds`` (a server
+        takes it as the run's heartbeat)."""
+        at = self._delivered.get(run_id)
+        return at is not None and time.monotonic() - at < seconds
 
     def unsent(self) -> bool:
         return self._done < self._appended
@@ -158,6 +166,8 @@ class Outbox:
                     self._on_refused(entry, exc)
                 else:
                     self.journal.remove(entry)
+                    if entry.kind == "batch":
+                        self._delivered[entry.run_id] = time.monotonic()
                     if failures:
                         self._resumed()
                     failures = 0
