@@ -136,9 +136,7 @@ def _go_offline(tmp_path: Path, server: ServerProcess, training: subprocess.Pope
 
 def _stored(client: RunlabClient, run_id: str, dst: Path) -> dict[str, bytes]:
     root = Path(client.download_artifacts(run_id, "", str(dst)))
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()
-    }
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def _assert_delivered(server: ServerProcess, run_id: str, dst: Path) -> RunlabClient:

@@ -86,7 +86,8 @@ def _start(tmp_path: Path, server: ServerProcess) -> tuple[subprocess.Popen[str]
     marker = tmp_path / "run_id"
     deadline = time.monotonic() + 60
     while not marker.exists():
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the training script never started its run"
         time.sleep(0.02)
     time.sleep(0.1)
     return process, marker.read_text()

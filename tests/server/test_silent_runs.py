@@ -41,9 +41,10 @@ def _mlflow_run_that_goes_silent(base_url: str) -> tuple[str, int]:
 def test_end_silent_runs_ends_the_mlflow_clients_run_at_its_last_write(
     tmp_path: Path, store_uri: str
 ) -> None:
-    with start_runlab_server(
-        tmp_path, "--backend-store-uri", store_uri, "--end-silent-runs"
-    ) as (base_url, _server):
+    with start_runlab_server(tmp_path, "--backend-store-uri", store_uri, "--end-silent-runs") as (
+        base_url,
+        _server,
+    ):
         run_id, last_write = _mlflow_run_that_goes_silent(base_url)
         store = RestStore(base_url)
         # Still writing a moment ago: a whole timeout has not passed, nothing ends.
@@ -60,9 +61,7 @@ def test_end_silent_runs_ends_the_mlflow_clients_run_at_its_last_write(
 
 
 @pytest.mark.slow
-def test_without_the_flag_a_silent_mlflow_run_stays_running(
-    tmp_path: Path, store_uri: str
-) -> None:
+def test_without_the_flag_a_silent_mlflow_run_stays_running(tmp_path: Path, store_uri: str) -> None:
     with start_runlab_server(tmp_path, "--backend-store-uri", store_uri) as (base_url, _server):
         run_id, _last = _mlflow_run_that_goes_silent(base_url)
         time.sleep(TIMEOUT + 3 * SWEEP)  # several sweeps past the timeout

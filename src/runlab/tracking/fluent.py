@@ -521,7 +521,9 @@ def log_image(
     step: int | None = None,
     synchronous: bool = False,
 ) -> None:
-    _client().log_image(_run_id(), image, artifact_file, key=key, step=step, synchronous=synchronous)
+    _client().log_image(
+        _run_id(), image, artifact_file, key=key, step=step, synchronous=synchronous
+    )
 
 
 def list_artifacts(path: str | None = None, run_id: str | None = None) -> list[FileInfo]:

@@ -47,7 +47,9 @@ def stash_files(journal: Journal, pairs: Sequence[tuple[str, str]]) -> dict[str,
             target.parent.mkdir(parents=True, exist_ok=True)
             _link_or_copy(source, target)
             st = target.stat()
-            files.append({"file": name, "path": relative, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+            files.append(
+                {"file": name, "path": relative, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+            )
     except OSError as exc:
         shutil.rmtree(journal.files_dir / folder, ignore_errors=True)
         raise StorageError(
@@ -112,8 +114,7 @@ class Uploader:
                 ) from None
             if (st.st_size, st.st_mtime_ns) != (item.get("size"), item.get("mtime_ns")):
                 log.warning(
-                    "runlab: %s changed after it was logged to run %s; uploading it as it "
-                    "is now",
+                    "runlab: %s changed after it was logged to run %s; uploading it as it is now",
                     relative,
                     entry.run_id,
                 )

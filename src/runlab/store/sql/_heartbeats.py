@@ -55,9 +55,9 @@ _SILENT = (
     f"AND coalesce({_LAST_POINT}, 0) < ? ORDER BY r.run_uuid"
 )
 _END_SILENT = (
-    f"UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ? AND status = ? AND "
-    f"NOT EXISTS (SELECT 1 FROM run_heartbeats h WHERE h.run_uuid = ?) AND coalesce("
-    f"(SELECT max(m.timestamp) FROM latest_metrics m WHERE m.run_uuid = ?), 0) < ?"
+    "UPDATE runs SET status = ?, end_time = ? WHERE run_uuid = ? AND status = ? AND "
+    "NOT EXISTS (SELECT 1 FROM run_heartbeats h WHERE h.run_uuid = ?) AND coalesce("
+    "(SELECT max(m.timestamp) FROM latest_metrics m WHERE m.run_uuid = ?), 0) < ?"
 )
 # A delivered log-batch is a sign of life of a run that sends heartbeats (it has a row):
 # one update through the primary key, in the batch's transaction; other runs gain no row.
@@ -110,7 +110,9 @@ class HeartbeatMethods:
         with self.db.read() as conn:  # the usual case, nothing stale, takes no write lock
             stale = _raw.fetch(conn, _STALE, (cutoff,))
             silent = (
-                _raw.fetch(conn, _SILENT, (RunStatus.RUNNING, cutoff, cutoff)) if silent_runs else []
+                _raw.fetch(conn, _SILENT, (RunStatus.RUNNING, cutoff, cutoff))
+                if silent_runs
+                else []
             )
         if not stale and not silent:
             return []
