@@ -40,6 +40,27 @@ def _with_auth(session: HttpSession, header: str | None) -> None:
         session.settings = dataclasses.replace(session.settings, auth_header=header)
 
 
+def _check_credentials(session: HttpSession, url: str) -> None:
+    """One cheap call first, so that refused credentials are named before any work."""
+    from runlab.errors import AuthenticationError
+
+    try:
+        session.call(
+            "POST", "/api/2.0/mlflow/experiments/search", body={"max_results": 1}, repeatable=True
+        )
+    except AuthenticationError:
+        problem = (
+            "refused the credentials given"
+            if session.settings.auth_header
+            else "asks for credentials and none were given"
+        )
+        raise AuthenticationError(
+            f"the server at {url} {problem} (HTTP 401): pass --username and --password, "
+            "or --token, or set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD "
+            "(or MLFLOW_TRACKING_TOKEN; RUNLAB_TRACKING_* work too)"
+        ) from None
+
+
 def mlflow_server_source(
     url: str,
     *,
@@ -55,6 +76,7 @@ def mlflow_server_source(
     registry = RestRegistryStore(url)
     _with_auth(tracking.http, header)
     _with_auth(registry.http, header)
+    _check_credentials(tracking.http, url)
 
     def logged_models(experiment_id: str) -> list[LoggedModel]:
         found: list[LoggedModel] = []
