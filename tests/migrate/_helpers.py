@@ -34,9 +34,7 @@ def mlflow_script(
 
 
 @contextlib.contextmanager
-def mlflow_server(
-    root: Path, *extra_args: str, env: dict[str, str] | None = None
-) -> Iterator[str]:
+def mlflow_server(root: Path, *extra_args: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """``mlflow server`` on a free port, its database and artifacts in ``root``."""
     port = free_port()
     log = open(root / "mlflow-server.log", "wb")

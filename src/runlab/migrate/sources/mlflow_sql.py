@@ -114,7 +114,9 @@ class MlflowSqlSource(Source):
     # ------------------------------------------------------------------ experiments
     def experiments(self) -> list[Experiment]:
         tags: dict[int, dict[str, str]] = defaultdict(dict)
-        for eid, key, value in self._rows("SELECT t.experiment_id, t.key, t.value FROM experiment_tags t"):
+        for eid, key, value in self._rows(
+            "SELECT t.experiment_id, t.key, t.value FROM experiment_tags t"
+        ):
             tags[int(eid)][key] = value or ""
         return [
             Experiment(str(r[0]), r[1], r[2] or "", r[3] or "active", tags[int(r[0])], r[4], r[5])
@@ -241,7 +243,8 @@ class MlflowSqlSource(Source):
                 aliases[name][alias] = int(version)
         version_tags: dict[tuple[str, int], dict[str, str]] = defaultdict(dict)
         for key, value, name, version in self._rows(
-            f"SELECT t.key, t.value, t.name, t.version FROM model_version_tags t WHERE 1 = 1{ws}", **p
+            f"SELECT t.key, t.value, t.name, t.version FROM model_version_tags t WHERE 1 = 1{ws}",
+            **p,
         ):
             version_tags[(name, int(version))][key] = value or ""
         versions: dict[str, list[ModelVersion]] = defaultdict(list)
