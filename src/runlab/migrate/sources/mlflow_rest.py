@@ -67,7 +67,10 @@ def mlflow_server_source(
     token: str | None = None,
     username: str | None = None,
     password: str | None = None,
+    check_credentials: bool = False,
 ) -> StoreSource:
+    """``check_credentials``: make one call first, and name refused credentials with the
+    options and variables of ``runlab import-mlflow``."""
     from runlab.store.rest.registry import RestRegistryStore
     from runlab.store.rest.store import RestStore
 
@@ -76,7 +79,8 @@ def mlflow_server_source(
     registry = RestRegistryStore(url)
     _with_auth(tracking.http, header)
     _with_auth(registry.http, header)
-    _check_credentials(tracking.http, url)
+    if check_credentials:
+        _check_credentials(tracking.http, url)
 
     def logged_models(experiment_id: str) -> list[LoggedModel]:
         found: list[LoggedModel] = []
