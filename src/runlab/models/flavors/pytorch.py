@@ -232,6 +232,8 @@ def _load_module(data_dir: str, map_location: Any = "cpu", conf: dict[str, Any] 
         raise InvalidInputError(
             f"this model was pickled with {name!r}, which cannot be imported here"
         ) from None
+    if not hasattr(pickler, "Unpickler"):  # cloudpickle writes what pickle reads
+        import pickle as pickler
     # The file holds a pickled module object, which only full unpickling can restore.
     return torch.load(
         os.path.join(data_dir, MODEL_FILE),
