@@ -166,3 +166,20 @@ def test_pytorch_log_model_makes_a_logged_model_too(tracking: str) -> None:
     assert logged.model_type == "regressor" and logged.status == LoggedModelStatus.READY
     out = runlab.pyfunc.load_model(logged.artifact_location).predict(x)
     np.testing.assert_allclose(out, net(torch.from_numpy(x)).detach().numpy(), rtol=1e-6)
+
+
+def test_models_m_uris_load_directly_and_through_a_registered_version(
+    tracking: str, iris: tuple[Any, Any], iris_pipeline: Any
+) -> None:
+    X, _ = iris
+    with runlab.start_run():
+        info = runlab.sklearn.log_model(iris_pipeline, name="clf")
+    uri = f"models:/{info.model_id}"
+    expected = list(iris_pipeline.predict(X.head(4)))
+    assert list(runlab.sklearn.load_model(uri).predict(X.head(4))) == expected
+    version = runlab.register_model(uri, "from-logged-model")
+    assert version.model_id == info.model_id
+    loaded = runlab.pyfunc.load_model("models:/from-logged-model/1")
+    assert list(loaded.predict(X.head(4))) == expected
+    with pytest.raises(NotFoundError, match="m-0000"):
+        runlab.pyfunc.load_model("models:/m-" + "0" * 32)
