@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from runlab import entities, errors, exceptions
+from runlab._fluent_more import create_external_model, import_checkpoints, run
 from runlab._version import __version__
 from runlab.autolog import autolog
 from runlab.client import MlflowClient
-from runlab._fluent_more import create_external_model, import_checkpoints, run
 from runlab.entities import RunStatus, ViewType
 from runlab.evaluation import evaluate
 from runlab.exceptions import MlflowException

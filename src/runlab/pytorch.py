@@ -25,7 +25,7 @@ from runlab.models.flavors.pytorch import (
 
 __all__ = [
     "FLAVOR_NAME",
-    "MlflowModelCheckpointCallback",
+    "MlflowModelCheckpointCallback",  # noqa: F822 (built by __getattr__ on first use)
     "_load_pyfunc",
     "autolog",
     "get_default_pip_requirements",

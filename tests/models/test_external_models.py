@@ -20,19 +20,23 @@ def test_create_external_model_is_ready_tagged_and_registrable(tracking: str) ->
     assert model.source_run_id == run.info.run_id
     assert model.experiment_id == run.info.experiment_id
     assert model.tags == {"team": "a", "mlflow.model.isExternal": "true"}
-    assert model.params == {"temperature": "0.2"} and model.model_type == "agent"
+    assert model.params == {"temperature": "0.2"}
+    assert model.model_type == "agent"
     assert runlab.last_logged_model().model_id == model.model_id  # type: ignore[union-attr]
     info = runlab.models.get_model_info(f"models:/{model.model_id}")
-    assert info.model_id == model.model_id and info.flavors == {}
+    assert info.model_id == model.model_id
+    assert info.flavors == {}
     assert info.metadata == {"mlflow.model.isExternal": True}
     version = runlab.register_model(f"models:/{model.model_id}", "external-agent")
-    assert version.version == 1 and version.model_id == model.model_id
+    assert version.version == 1
+    assert version.model_id == model.model_id
 
 
 def test_create_external_model_outside_a_run_uses_the_current_experiment(tracking: str) -> None:
     experiment_id = runlab.set_experiment("outside").experiment_id
     model = runlab.create_external_model()
-    assert model.source_run_id is None and model.experiment_id == experiment_id
+    assert model.source_run_id is None
+    assert model.experiment_id == experiment_id
     assert model.name  # a generated one
 
 

@@ -35,7 +35,8 @@ def test_skops_format_saves_and_loads_without_pickle(
     assert (tmp_path / "m" / "model.skops").is_file()
     assert not (tmp_path / "m" / "model.pkl").exists()
     requirements = (tmp_path / "m" / "requirements.txt").read_text()
-    assert "skops==" in requirements and "cloudpickle" not in requirements
+    assert "skops==" in requirements
+    assert "cloudpickle" not in requirements
     loaded = runlab.sklearn.load_model(tmp_path / "m")
     assert (loaded.predict(X) == iris_pipeline.predict(X)).all()
     assert (runlab.pyfunc.load_model(tmp_path / "m").predict(X) == iris_pipeline.predict(X)).all()
@@ -219,9 +220,12 @@ def test_loader_module_and_data_path_load_in_a_fresh_process(
         sys.path.remove(str(code))
         sys.modules.pop("my_loader", None)
     conf = _mlmodel(tmp_path / "m")["flavors"]["python_function"]
-    assert conf["loader_module"] == "my_loader" and conf["data"] == "weights"
+    assert conf["loader_module"] == "my_loader"
+    assert conf["data"] == "weights"
     assert (tmp_path / "m" / "code" / "my_loader.py").is_file()  # inferred
-    script = f"import runlab; print(runlab.pyfunc.load_model({str(tmp_path / 'm')!r}).predict([1, 2]))"
+    script = (
+        f"import runlab; print(runlab.pyfunc.load_model({str(tmp_path / 'm')!r}).predict([1, 2]))"
+    )
     done = subprocess.run(
         [sys.executable, "-c", script],
         capture_output=True,

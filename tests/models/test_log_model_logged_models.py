@@ -45,7 +45,8 @@ def test_log_model_creates_a_ready_logged_model_with_params_tags_and_type(
     assert logged.tags["team"] == "fraud"
     # The model's own params, and the run's beside them (as MLflow does).
     assert logged.params == {"penalty": "l2", "max_iter": "1000", "C": "1.0"}
-    assert info.params == logged.params and info.tags == logged.tags
+    assert info.params == logged.params
+    assert info.tags == logged.tags
     assert info.model_type == "classifier"
     assert runlab.last_logged_model().model_id == info.model_id  # type: ignore[union-attr]
 
@@ -68,7 +69,8 @@ def test_log_model_fills_a_given_logged_model(tracking: str, iris_pipeline: Any)
     assert info.model_id == pending.model_id
     logged = runlab.get_logged_model(pending.model_id)
     assert logged.status == LoggedModelStatus.READY
-    assert logged.name == "planned" and logged.params == {"lr": "0.1"}
+    assert logged.name == "planned"
+    assert logged.params == {"lr": "0.1"}
     files = {f.path for f in runlab.MlflowClient().list_logged_model_artifacts(logged.model_id)}
     assert "MLmodel" in files
 
@@ -105,7 +107,9 @@ def test_a_failed_save_marks_the_new_logged_model_failed(tracking: str) -> None:
 
     with runlab.start_run():
         with pytest.raises(InvalidInputError):
-            runlab.pyfunc.log_model(name="m", python_model=broken, input_example=[[1]], data_path="x")
+            runlab.pyfunc.log_model(
+                name="m", python_model=broken, input_example=[[1]], data_path="x"
+            )
         pending = runlab.initialize_logged_model(name="other")
     # The keyword error comes from save_model, after the logged model was made: it is FAILED.
     models = runlab.search_logged_models(output_format="list")
@@ -140,15 +144,14 @@ def test_every_flavour_forwards_its_save_keywords_through_the_shared_helper(flav
     )
 
 
-def test_save_model_fills_the_mlflow_model_it_is_given(
-    tmp_path: Path, iris_pipeline: Any
-) -> None:
+def test_save_model_fills_the_mlflow_model_it_is_given(tmp_path: Path, iris_pipeline: Any) -> None:
     meta = runlab.models.Model(run_id="r" * 32, model_id="m-abc", metadata={"owner": "me"})
     meta.add_flavor("other", key="kept")
     saved = runlab.sklearn.save_model(iris_pipeline, tmp_path / "m", mlflow_model=meta)
     assert saved is meta
     on_disk = runlab.models.Model.load(tmp_path / "m")
-    assert on_disk.run_id == "r" * 32 and on_disk.model_id == "m-abc"
+    assert on_disk.run_id == "r" * 32
+    assert on_disk.model_id == "m-abc"
     assert on_disk.metadata == {"owner": "me"}
     assert set(on_disk.flavors) == {"other", "sklearn", "python_function"}
     with pytest.raises(InvalidInputError, match="mlflow_model"):
@@ -163,7 +166,8 @@ def test_pytorch_log_model_makes_a_logged_model_too(tracking: str) -> None:
     with runlab.start_run():
         info = runlab.pytorch.log_model(net, name="net", input_example=x, model_type="regressor")
     logged = runlab.get_logged_model(info.model_id)  # type: ignore[arg-type]
-    assert logged.model_type == "regressor" and logged.status == LoggedModelStatus.READY
+    assert logged.model_type == "regressor"
+    assert logged.status == LoggedModelStatus.READY
     out = runlab.pyfunc.load_model(logged.artifact_location).predict(x)
     np.testing.assert_allclose(out, net(torch.from_numpy(x)).detach().numpy(), rtol=1e-6)
 

@@ -63,7 +63,8 @@ def test_update_model_requirements_adds_replaces_and_removes(logged: Any) -> Non
     uri = logged.model_uri
     runlab.models.update_model_requirements(uri, "add", ["six>=1.0", "numpy==1.0"])
     files = Path(runlab.pyfunc.get_model_dependencies(uri)).read_text().splitlines()
-    assert "six>=1.0" in files and "numpy==1.0" in files
+    assert "six>=1.0" in files
+    assert "numpy==1.0" in files
     assert len([ln for ln in files if ln.startswith("numpy")]) == 1  # the old pin replaced
     conda = yaml.safe_load(Path(runlab.pyfunc.get_model_dependencies(uri, "conda")).read_text())
     pip_deps = next(d["pip"] for d in conda["dependencies"] if isinstance(d, dict))
@@ -235,8 +236,10 @@ def test_pyfunc_helpers(tmp_path: Path, tracking: str) -> None:
         predict_fn="score",
     )  # fmt: skip
     conf = meta.flavors["python_function"]
-    assert conf["loader_module"] == "my.loader" and conf["data"] == "weights"
-    assert conf["env"] == {"virtualenv": "python_env.yaml"} and conf["predict_fn"] == "score"
+    assert conf["loader_module"] == "my.loader"
+    assert conf["data"] == "weights"
+    assert conf["env"] == {"virtualenv": "python_env.yaml"}
+    assert conf["predict_fn"] == "score"
     with pytest.raises(InvalidInputError, match="loader_module"):
         runlab.pyfunc.add_to_model(meta, loader_module="")
 

@@ -30,7 +30,8 @@ def test_runlab_run_runs_the_project_on_the_current_tracking_uri(
     assert run.data.params == {"name": "fluent", "out": "hello.txt"}
     assert run.data.tags["mlflow.project.entryPoint"] == "report"
     experiment = runlab.get_experiment_by_name("projects")
-    assert experiment is not None and run.info.experiment_id == experiment.experiment_id
+    assert experiment is not None
+    assert run.info.experiment_id == experiment.experiment_id
 
     later = runlab.run(
         str(project), "report", parameters={"name": "async", "out": "later.txt"},

@@ -157,7 +157,11 @@ def add_libraries_to_model(
     from runlab.tracking.client import RunlabClient
 
     uri = os.fspath(model_uri)
-    if registered_model_name is None and uris.is_model_uri(uri) and not uri.startswith("models:/m-"):
+    if (
+        registered_model_name is None
+        and uris.is_model_uri(uri)
+        and not uri.startswith("models:/m-")
+    ):
         registered_model_name = uris.parse_model_uri(uri).name
     client = RunlabClient()
     with tempfile.TemporaryDirectory(prefix="runlab-wheels-") as tmp:
@@ -195,8 +199,18 @@ def _build_wheels(lines: list[str], wheel_dir: str) -> list[str]:
         listing = f.name
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", wheel_dir,
-             "--no-build-isolation", "-r", listing],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--wheel-dir",
+                wheel_dir,
+                "--no-build-isolation",
+                "-r",
+                listing,
+            ],
             capture_output=True,
             text=True,
             check=False,

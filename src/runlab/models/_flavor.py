@@ -159,7 +159,9 @@ def copy_extra_files(
         try:
             source = download_model(os.fspath(raw))
         except Exception as exc:
-            raise InvalidInputError(f"extra_files: cannot fetch {os.fspath(raw)!r}: {exc}") from None
+            raise InvalidInputError(
+                f"extra_files: cannot fetch {os.fspath(raw)!r}: {exc}"
+            ) from None
         base = os.path.basename(source.rstrip(os.sep))
         rel = f"{EXTRA_FILES_DIR}/{base}"
         dst = os.path.join(model_dir, EXTRA_FILES_DIR, base)

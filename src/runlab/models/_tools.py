@@ -33,9 +33,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # What an ``input_example`` may be (MLflow's alias of the same name).
-ModelInputExample: TypeAlias = (
-    "pd.DataFrame | np.ndarray[Any, Any] | dict[str, Any] | list[Any] | str | bytes | tuple[Any, ...]"
-)
+_Array: TypeAlias = "np.ndarray[Any, Any]"
+ModelInputExample: TypeAlias = "pd.DataFrame | _Array | dict[str, Any] | list[Any] | str | bytes"
 
 _LOGGED_MODEL = re.compile(r"^models:/(m-[0-9a-f]+)/?(.*)$")
 

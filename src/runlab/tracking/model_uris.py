@@ -192,7 +192,8 @@ def resolve_model_uri(uri: str, client: ModelLookup) -> str:
             return current
         model_id = logged_model_of_source(current)
         if model_id is not None:  # MLflow 3's logged model, as log_model makes
-            return _named(current, lambda: client.get_logged_model(model_id).artifact_location)
+            found = _named(current, lambda: client.get_logged_model(model_id))  # noqa: B023
+            return found.artifact_location
         version = get_model_version_for_uri(current, client)
         if not version.source:
             raise NotFoundError(f"{current!r}: model version {version.version} has no source")

@@ -15,7 +15,7 @@ import importlib
 import os
 from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 from runlab.errors import InvalidInputError
 from runlab.models import _flavor
@@ -61,7 +61,7 @@ def _pickle_module(value: ModuleType | None) -> ModuleType:
     import cloudpickle
 
     if value is None:
-        return cloudpickle
+        return cast(ModuleType, cloudpickle)
     if not isinstance(value, ModuleType) or not callable(getattr(value, "dump", None)):
         raise InvalidInputError(
             f"pickle_module: must be a module with dump and load (pickle, cloudpickle), "
@@ -219,7 +219,9 @@ def load_model(
     return _load_module(os.path.join(local, conf.get("model_data", DATA_DIR)), map_location, conf)
 
 
-def _load_module(data_dir: str, map_location: Any = "cpu", conf: dict[str, Any] | None = None) -> Any:
+def _load_module(
+    data_dir: str, map_location: Any = "cpu", conf: dict[str, Any] | None = None
+) -> Any:
     import torch
 
     conf = conf if conf is not None else _flavor_conf(data_dir)

@@ -33,20 +33,19 @@ def improves(value: float, best: float | None, mode: str) -> bool:
 
 
 def _lightning_callback_base() -> type:
+    import importlib
+
     for name in ("lightning.pytorch", "pytorch_lightning"):
         if name in sys.modules:
             return sys.modules[name].Callback  # type: ignore[no-any-return]
-    try:
-        import lightning.pytorch as pl
-    except ImportError:
+    for name in ("lightning.pytorch", "pytorch_lightning"):
         try:
-            import pytorch_lightning as pl
+            return importlib.import_module(name).Callback  # type: ignore[no-any-return]
         except ImportError:
-            raise InvalidInputError(
-                "MlflowModelCheckpointCallback needs PyTorch Lightning: "
-                "pip install 'runlab[lightning]'"
-            ) from None
-    return pl.Callback  # type: ignore[no-any-return]
+            continue
+    raise InvalidInputError(
+        "MlflowModelCheckpointCallback needs PyTorch Lightning: pip install 'runlab[lightning]'"
+    )
 
 
 _CLASS: type | None = None
@@ -63,7 +62,7 @@ def checkpoint_callback_class() -> type:
 def _build(base: type) -> type:
     from runlab.autolog.integrations.pytorch._lightning import _metrics
 
-    class MlflowModelCheckpointCallback(base):  # type: ignore[misc, valid-type]
+    class MlflowModelCheckpointCallback(base):  # type: ignore[misc]
         """Log Lightning checkpoints to the active run (see the module doc)."""
 
         def __init__(
