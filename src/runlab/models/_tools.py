@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 
 # What an ``input_example`` may be (MLflow's alias of the same name).
 _Array: TypeAlias = "np.ndarray[Any, Any]"
-ModelInputExample: TypeAlias = "pd.DataFrame | _Array | dict[str, Any] | list[Any] | str | bytes"
+ModelInputExample: TypeAlias = (
+    "pd.DataFrame | _Array | dict[str, Any] | list[Any] | str | bytes | tuple[Any, ...]"
+)
 
 _LOGGED_MODEL = re.compile(r"^models:/(m-[0-9a-f]+)/?(.*)$")
 
