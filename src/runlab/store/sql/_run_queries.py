@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, TextClause, select
+from sqlalchemy import ColumnElement, Connection, TextClause, select, tuple_
 
 from runlab import _validation as check
 from runlab.entities import (
@@ -51,14 +51,23 @@ class RunQueryMethods:
         page_token: str | None = None,
     ) -> PagedList[Metric]:
         fingerprint = _pages.query_fingerprint("history", run_id, key)
-        offset = _pages.decode(page_token, fingerprint)
+        position = _pages.decode_position(page_token, fingerprint)
         m = metrics.c
         q = (
             select(m.key, m.value, m.is_nan, m.timestamp, m.step)
             .where(m.run_uuid == run_id, m.key == key)
             .order_by(m.step, m.timestamp, m.value, m.is_nan)
-            .offset(offset)
         )
+        offset = 0
+        if isinstance(position, int):  # the first page, or a token of an older server
+            offset = position
+            q = q.offset(offset)
+        else:
+            # Keyset paging: the next page starts right after the last point sent, found
+            # in the primary key (run, key, step, timestamp, value, is_nan), so page k
+            # costs what page 1 does instead of skipping k pages of rows first.
+            after = _history_cursor(position, page_token)
+            q = q.where(tuple_(m.step, m.timestamp, m.value, m.is_nan) > tuple_(*after))
         if max_results is not None:
             q = q.limit(check.max_results(max_results, 10**9) + 1)
         with self.db.read() as conn:
@@ -72,7 +81,8 @@ class RunQueryMethods:
         token = None
         if max_results is not None and len(points) > max_results:
             points = points[:max_results]
-            token = _pages.encode(offset + max_results, fingerprint)
+            _k, value, is_nan, ts, step = rows[max_results - 1]
+            token = _pages.encode_cursor(("history", [step, ts, value, bool(is_nan)]), fingerprint)
         return PagedList(points, token)
 
     def get_metric_history_downsampled(
@@ -281,3 +291,15 @@ def _search_exp_id(value: str | int) -> int:
         return int(check.experiment_id(value))
     except InvalidInputError:
         raise InvalidInputError(f"experiment_ids: {value!r} is not a valid experiment id") from None
+
+
+def _history_cursor(position: tuple[str, list[Any]], token: str | None) -> list[Any]:
+    """(step, timestamp, value, is_nan) of the last point of the page before."""
+    phase, values = position
+    try:
+        step, ts, value, is_nan = values
+        if phase != "history" or not isinstance(is_nan, bool):
+            raise ValueError(phase)
+        return [int(step), int(ts), float(value), is_nan]
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError(f"page_token {token!r} is not a valid page token") from exc
