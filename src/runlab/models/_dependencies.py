@@ -237,7 +237,7 @@ def _wheel_sources(lines: list[str]) -> list[str]:
 
 
 def _runlab_source() -> str | None:
-    import runlab
-
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(runlab.__file__))))
+    # This file is src/runlab/models/_dependencies.py in a source tree: four levels up.
+    here = os.path.abspath(__file__)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(here))))
     return root if os.path.isfile(os.path.join(root, "pyproject.toml")) else None
