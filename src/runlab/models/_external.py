@@ -31,24 +31,17 @@ def create_external_model(
     of a model kept elsewhere. The active run is its source unless ``source_run_id``
     names one; its experiment is that run's (or the current one)."""
     from runlab.tracking import fluent
-    from runlab.tracking.fluent_models import _remember
+    from runlab.tracking.fluent_models import _remember, initialize_logged_model
 
     client = fluent._client()
     active = fluent.active_run()
     if source_run_id is None and active is not None:
         source_run_id = active.info.run_id
-    if experiment_id is None:
-        if source_run_id is not None:
-            experiment_id = client.get_run(source_run_id).info.experiment_id
-        else:
-            experiment_id = fluent._current_experiment_id()
-    logged = client.create_logged_model(
-        str(experiment_id),
-        name=name,
-        source_run_id=source_run_id,
-        tags={**(tags or {}), IS_EXTERNAL_TAG: "true"},
-        params=params,
-        model_type=model_type,
+    if experiment_id is None and source_run_id is not None:
+        experiment_id = client.get_run(source_run_id).info.experiment_id
+    external_tags = {**(tags or {}), IS_EXTERNAL_TAG: "true"}
+    logged = initialize_logged_model(
+        name, source_run_id, external_tags, params, model_type, experiment_id
     )
     meta = Model(
         artifact_path=logged.artifact_location,
