@@ -18,6 +18,7 @@ every attempt failed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import socket
 import subprocess
@@ -29,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, TypeVar
 
-__all__ = ["LocalServer", "free_port", "http_answers", "start_local_server"]
+__all__ = ["LocalServer", "free_port", "http_answers", "start_local_server", "wait_until"]
 
 
 def free_port() -> int:
@@ -37,6 +38,27 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_until(
+    check: Callable[[], bool],
+    *,
+    seconds: float,
+    alive: Callable[[], bool] = lambda: True,
+    interval: float = 0.1,
+) -> bool:
+    """Poll ``check`` until it is true (True), ``seconds`` pass or ``alive`` turns false
+    (False): the wait every local server's start-up shares."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and alive():
+        if check():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def running(process: subprocess.Popen[bytes]) -> bool:
+    return process.poll() is None
 
 
 def http_answers(url: str) -> bool:
@@ -96,11 +118,12 @@ def start_local_server(
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
         )
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and process.poll() is None:
-            if http_answers(url + probe):
-                return kind(url, process, output)
-            time.sleep(0.1)
+        if wait_until(
+            functools.partial(http_answers, url + probe),
+            seconds=seconds,
+            alive=functools.partial(running, process),
+        ):
+            return kind(url, process, output)
         with contextlib.suppress(OSError):
             process.kill()
         process.wait(timeout=10)
