@@ -226,3 +226,26 @@ def test_sync_uploads_the_artifacts_of_a_killed_process_once(
     listing = [f.path for f in client.list_artifacts(run_id, "data")]
     assert listing == ["data/a.txt", "data/sub"]
     assert list(replay.iterdir()) == []
+
+
+def test_reads_by_uri_and_log_model_see_journaled_uploads_at_once(
+    tmp_path: Path, runlab_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import runlab
+    from runlab.store.artifacts import get_artifact_repository
+
+    monkeypatch.setenv("RUNLAB_JOURNAL_DIR", str(tmp_path / "journal"))
+    monkeypatch.setenv("RUNLAB_CAPTURE_CONTEXT", "false")
+    runlab.set_tracking_uri(runlab_server)
+    runlab.set_experiment("journal-artifact-reads")
+    with runlab.start_run() as run:
+        runlab.log_text("fresh", "notes/fresh.txt")
+        runlab.log_dict({"a": 1}, "conf/c.json")
+        # A runs:/ URI read right after the (journaled) log sees the file.
+        assert runlab.artifacts.load_text(f"runs:/{run.info.run_id}/notes/fresh.txt") == "fresh"
+        assert runlab.artifacts.load_dict(f"runs:/{run.info.run_id}/conf/c.json") == {"a": 1}
+        info = runlab.pyfunc.log_model(name="model", python_model=lambda df: df)
+        # The model's files are on the server when log_model returns, before any flush.
+        repo = get_artifact_repository(run.info.artifact_uri, tracking_uri=runlab_server)
+        assert "model/MLmodel" in [f.path for f in repo.list_artifacts("model")]
+        assert info.model_uri == f"runs:/{run.info.run_id}/model"

@@ -347,7 +347,9 @@ def log_model(save: Callable[[str, Model], Model], options: LogOptions) -> Model
             local = os.path.join(tmp, posixpath.basename(path))
             meta = Model(run_id=run_id, artifact_path=path, model_id=logged.model_id)
             model = save(local, meta)
-            fluent.log_artifacts(local, path)
+            # At once, not through the journal: the model is read back (registered,
+            # loaded) right after this returns, as with MLflow.
+            client.log_artifacts(run_id, local, path)
             client.log_model_artifacts(logged.model_id, local)
     except BaseException:
         if options.model_id is None:

@@ -417,6 +417,9 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         return get_artifact_repository(uri, tracking_uri=self.tracking_uri)
 
     def get_artifact_uri(self, run_id: str, artifact_path: str | None = None) -> str:
+        """The run's artifact URI; what is read through it next (a ``runs:/`` URI being
+        resolved) sees the uploads this process journaled, as :meth:`list_artifacts` does."""
+        self._settle()
         self._repo(run_id)  # validates the run
         base = self._artifact_uris[run_id]
         return f"{base}/{artifact_path.lstrip('/')}" if artifact_path else base
