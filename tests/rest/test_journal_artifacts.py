@@ -253,6 +253,21 @@ def test_reads_by_uri_and_log_model_see_journaled_uploads_at_once(
         # A runs:/ URI read right after the (journaled) log sees the file.
         assert runlab.artifacts.load_text(f"runs:/{run.info.run_id}/notes/fresh.txt") == "fresh"
         assert runlab.artifacts.load_dict(f"runs:/{run.info.run_id}/conf/c.json") == {"a": 1}
+        import numpy as np
+        from matplotlib.figure import Figure
+
+        pixels = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+        runlab.log_image(pixels, key="sample", step=3)
+        figure = Figure()
+        figure.add_subplot().plot([0, 1], [1, 0])
+        runlab.log_figure(figure, "plots/line.png")
+        image = runlab.artifacts.load_image(
+            f"runs:/{run.info.run_id}/images/sample/step_000003.png"
+        )
+        assert np.array_equal(np.asarray(image.convert("RGB")), pixels)
+        listed = runlab.artifacts.list_artifacts(f"runs:/{run.info.run_id}/plots")
+        assert [f.path for f in listed] == ["line.png"]
+        assert listed[0].file_size
         info = runlab.pyfunc.log_model(name="model", python_model=lambda df: df)
         # The model's files are on the server when log_model returns, before any flush.
         repo = get_artifact_repository(run.info.artifact_uri, tracking_uri=runlab_server)
