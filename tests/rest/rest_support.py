@@ -103,13 +103,18 @@ def mlflow_server_process(directory: Path, port: int | None = None) -> ServerPro
     return ServerProcess(command, port, directory / "server.log")
 
 
-def runlab_server_process(directory: Path, port: int | None = None) -> ServerProcess:
+def runlab_server_process(
+    directory: Path, port: int | None = None, backend: str | None = None
+) -> ServerProcess:
+    """A ``runlab server`` on ``backend`` (default: a store folder in ``directory``), its
+    artifact proxy keeping files in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     command = runlab_command(
         "server",
         *("--host", "127.0.0.1", "--port", str(port)),
-        *("--backend-store-uri", str(directory / "store")),
+        *("--backend-store-uri", backend or str(directory / "store")),
+        *(("--artifacts-destination", str(directory / "artifacts")) if backend else ()),
     )
     return ServerProcess(command, port, directory / "server.log")
 

@@ -68,8 +68,9 @@ OUTAGE_S = 20  # how long the server stays down in the middle of a training loop
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    s = runlab_server_process(tmp_path / "server")
+def server(tmp_path: Path, store_uri: str) -> Iterator[ServerProcess]:
+    """A server on SQLite or PostgreSQL, killed and restarted by the tests."""
+    s = runlab_server_process(tmp_path / "server", backend=store_uri)
     s.start()
     try:
         yield s

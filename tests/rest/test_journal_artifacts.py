@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rest_support import SRC, ServerProcess
-from tests._servers import free_port, runlab_command
+from rest_support import SRC, ServerProcess, runlab_server_process
+from tests._servers import runlab_command
 
 from runlab.entities import RunStatus
 from runlab.tracking.client import RunlabClient
@@ -82,15 +82,7 @@ EXPECTED = {
 @pytest.fixture
 def server(tmp_path: Path, store_uri: str) -> Iterator[ServerProcess]:
     """A server on SQLite or PostgreSQL whose artifact proxy keeps files in a folder."""
-    directory = tmp_path / "server"
-    directory.mkdir()
-    command = runlab_command(
-        "server",
-        *("--host", "127.0.0.1", "--port", str(port := free_port())),
-        *("--backend-store-uri", store_uri),
-        *("--artifacts-destination", str(directory / "artifacts")),
-    )
-    s = ServerProcess(command, port, directory / "server.log")
+    s = runlab_server_process(tmp_path / "server", backend=store_uri)
     s.start()
     try:
         yield s
