@@ -177,3 +177,37 @@ def test_register_versions_and_load_by_alias_in_a_fresh_process(
     )
     assert out.returncode == 0, out.stderr[-3000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == expected
+
+
+def test_runlab_reads_a_model_mlflow_logged_by_its_run_path(
+    mlflow_client, experiment: str, server_url: str, tmp_path
+) -> None:
+    """MLflow 3 keeps a model's files with the logged model only: runlab finds them from
+    runs:/<run>/<name> too (load, download, register), as MLflow's own client does."""
+    import runlab
+
+    pipe, X = _pipeline_and_data()
+    with mlflow.start_run() as run:
+        info = mlflow.sklearn.log_model(pipe, name="model")
+    run_id = run.info.run_id
+    assert mlflow_client.list_artifacts(run_id) == []  # nothing among the run's own files
+
+    runlab.set_tracking_uri(server_url)
+    try:
+        client = runlab.RunlabClient()
+        loaded = runlab.sklearn.load_model(f"runs:/{run_id}/model")
+        assert (loaded.predict(X) == pipe.predict(X)).all()
+        local = client.download_artifacts(run_id, "model", str(tmp_path / "whole"))
+        assert local == str(tmp_path / "whole" / "model")
+        assert {"MLmodel", "requirements.txt"} <= set(os.listdir(local))
+        one = runlab.artifacts.download_artifacts(
+            f"runs:/{run_id}/model/MLmodel", dst_path=str(tmp_path / "one")
+        )
+        assert f"model_id: {info.model_id}" in open(one, encoding="utf-8").read()
+        version = runlab.register_model(f"runs:/{run_id}/model", f"by-run-{uuid.uuid4().hex[:6]}")
+        assert version.model_id == info.model_id
+        # A path the run has no model by still names the run's own (missing) files.
+        with pytest.raises(runlab.errors.NotFoundError):
+            client.download_artifacts(run_id, "other", str(tmp_path / "none"))
+    finally:
+        runlab.set_tracking_uri(None)

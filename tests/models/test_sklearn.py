@@ -25,7 +25,7 @@ def test_log_model_records_everything_and_loads_back(
     with runlab.start_run() as run:
         info = runlab.sklearn.log_model(iris_pipeline, name="clf", input_example=X.head(3))
 
-    assert info.model_uri == f"runs:/{run.info.run_id}/clf"
+    assert info.model_uri == f"models:/{info.model_id}"  # as MLflow 3 answers
     assert info.run_id == run.info.run_id
     assert info.artifact_path == "clf"
     assert info.signature is not None

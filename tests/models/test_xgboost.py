@@ -52,7 +52,7 @@ def test_classifier_logs_registers_and_loads_back(
         info = runlab.xgboost.log_model(
             classifier, name="clf", input_example=X.head(3), registered_model_name="iris-xgb"
         )
-    assert info.model_uri == f"runs:/{run.info.run_id}/clf"
+    assert info.model_uri == f"models:/{info.model_id}"  # as MLflow 3 answers
     assert info.registered_model_version == 1
     assert info.signature is not None
     assert info.signature.inputs is not None

@@ -356,12 +356,13 @@ def log_model(save: Callable[[str, Model], Model], options: LogOptions) -> Model
             client.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)
         raise
     logged = client.finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
-    model_uri = f"runs:/{run_id}/{path}"
+    model_uri = f"models:/{logged.model_id}"
     info = ModelInfo.from_model(model, model_uri)
     info.model_id, info.params, info.tags = logged.model_id, logged.params, logged.tags
     info.model_type = logged.model_type
     _record_history(run_id, model)
     if options.registered_model_name:
+        # From the logged model, as MLflow 3 does: the version carries its model_id.
         version = register_model(model_uri, options.registered_model_name)
         info.registered_model_version = int(version.version)
     return info

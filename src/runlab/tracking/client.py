@@ -468,8 +468,21 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         return self._repo(run_id).list_artifacts(path)
 
     def download_artifacts(self, run_id: str, path: str = "", dst_path: str | None = None) -> str:
+        """``path`` of the run's artifacts into ``dst_path`` (``dst_path/path``). When
+        ``path`` starts with the name of a model the run logged, the files come from that
+        logged model, where MLflow 3 keeps them."""
+        import tempfile
+
+        from runlab.store.artifacts import _paths
+        from runlab.tracking.model_uris import run_logged_model
+
         self._settle()
-        return self._repo(run_id).download_artifacts(path, dst_path)
+        name, _, rest = _paths.normalize(path).partition("/")
+        model = run_logged_model(self, run_id, name) if name else None
+        if model is None:
+            return self._repo(run_id).download_artifacts(path, dst_path)
+        target = os.path.join(dst_path or tempfile.mkdtemp(prefix="runlab-artifacts-"), name)
+        return self._model_repo(model.model_id).download_artifacts(rest, target)
 
     def log_bytes(
         self, run_id: str, data: bytes, artifact_file: str, *, synchronous: bool = True

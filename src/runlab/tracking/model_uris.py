@@ -3,7 +3,9 @@
 =====================================  ===================================================
 URI                                    resolves to
 =====================================  ===================================================
-``runs:/<run_id>/<path>``              the run's artifact URI joined with ``<path>``
+``runs:/<run_id>/<name>/<rest>``       the run's logged model ``<name>`` (its files, at
+                                       ``<rest>``), as MLflow 3's log_model keeps them
+``runs:/<run_id>/<path>``              otherwise the run's artifact URI joined with ``<path>``
 ``models:/<name>/<version>``           that version's source
 ``models:/<name>@<alias>``             the source of the version the alias points at
 ``models:/<name>/<stage>``             the source of the newest version in that stage
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from runlab.entities import ModelVersion, ModelVersionStage, RegisteredModel
@@ -41,6 +43,8 @@ __all__ = [
     "parse_model_uri",
     "parse_runs_uri",
     "resolve_model_uri",
+    "run_logged_model",
+    "run_model_location",
 ]
 
 T = TypeVar("T")
@@ -75,6 +79,18 @@ class ModelLookup(Protocol):
     def get_artifact_uri(self, run_id: str, artifact_path: str | None = None) -> str: ...
 
     def get_logged_model(self, model_id: str) -> LoggedModel: ...
+
+    def get_run(self, run_id: str) -> Any: ...
+
+    def search_logged_models(
+        self,
+        experiment_ids: list[str],
+        filter_string: str | None = None,
+        datasets: Any = None,
+        max_results: int | None = None,
+        order_by: Any = None,
+        page_token: str | None = None,
+    ) -> Sequence[LoggedModel]: ...
 
 
 @dataclass(frozen=True)
@@ -205,7 +221,41 @@ def resolve_model_uri(uri: str, client: ModelLookup) -> str:
 
 def _run_artifact_uri(uri: str, client: ModelLookup) -> str:
     run = parse_runs_uri(uri)
+    in_model = run_model_location(client, run.run_id, run.path)
+    if in_model is not None:
+        return in_model
     return _named(uri, lambda: client.get_artifact_uri(run.run_id, run.path or None))
+
+
+def run_model_location(client: ModelLookup, run_id: str, path: str) -> str | None:
+    """Where ``path`` of run ``run_id`` lives when its first part names a model the run
+    logged (``runs:/<run>/<name>/...``: MLflow 3 keeps a model's files with the logged
+    model, not among the run's artifacts); None when the run logged no such model."""
+    name, _, rest = path.strip("/").partition("/")
+    model = run_logged_model(client, run_id, name) if name else None
+    if model is None:
+        return None
+    location = model.artifact_location.rstrip("/")
+    return f"{location}/{rest}" if rest else location
+
+
+def run_logged_model(client: ModelLookup, run_id: str, name: str) -> LoggedModel | None:
+    """The newest model named ``name`` that run ``run_id`` logged (a re-logged model
+    replaces the older one), or None."""
+    run = _named(f"runs:/{run_id}/{name}", lambda: client.get_run(run_id))
+    from runlab.store.filter import Comparison, render
+
+    wanted = " AND ".join(
+        render(Comparison("attribute", key, "=", value))
+        for key, value in (("name", name), ("source_run_id", run_id))
+    )
+    found = client.search_logged_models(
+        [run.info.experiment_id],
+        filter_string=wanted,
+        max_results=1,
+        order_by=[{"field_name": "creation_timestamp", "ascending": False}],
+    )
+    return found[0] if found else None
 
 
 def _name_filter(name: str) -> str:
