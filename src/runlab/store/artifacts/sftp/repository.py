@@ -37,14 +37,15 @@ class SFTPArtifactRepository(ArtifactRepository):
     """
 
     def __init__(self, artifact_uri: str, *, timeout: float | None = None) -> None:
+        self.location = parse_sftp_uri(artifact_uri)
         try:
             import paramiko  # noqa: F401  (the extra is installed)
         except ImportError:
+            # The URI as shown everywhere else: without its password.
             raise StorageError(
-                f"{_sessions.INSTALL_HINT} (for artifact URI {artifact_uri!r})"
+                f"{_sessions.INSTALL_HINT} (for artifact URI '{self.location}')"
             ) from None
         super().__init__(artifact_uri)
-        self.location = parse_sftp_uri(artifact_uri)
         self.root = self.location.root
         self.endpoint = _sessions.resolve_endpoint(
             self.location, envvars.RUNLAB_SFTP_TIMEOUT.get() if timeout is None else timeout
