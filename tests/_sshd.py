@@ -115,7 +115,7 @@ def start_server(workdir: Path, attempts: int = 3) -> SSHServer:
                 ]
             )
         )
-        log = open(workdir / "sshd.log", "wb")  # noqa: SIM115  (the server writes to it)
+        log = open(workdir / "sshd.log", "wb")  # the server writes to it
         process = subprocess.Popen(
             [SSHD, "-D", "-e", "-f", str(config)],
             stdin=subprocess.DEVNULL,

@@ -60,7 +60,10 @@ def on_disk(top: Path) -> dict[str, bytes]:
         ("sftp://host/data", SFTPLocation("host", None, None, None, "/data")),
         ("sftp://me@host:2222/a/b/", SFTPLocation("host", 2222, "me", None, "/a/b")),
         ("sftp://me:p%40ss@host/x//y/./z", SFTPLocation("host", None, "me", "p@ss", "/x/y/z")),
-        ("SFTP://[::1]:22/srv/art%20ifacts", SFTPLocation("::1", 22, None, None, "/srv/art ifacts")),
+        (
+            "SFTP://[::1]:22/srv/art%20ifacts",
+            SFTPLocation("::1", 22, None, None, "/srv/art ifacts"),
+        ),
     ],
 )
 def test_parse_sftp_uri(uri: str, expected: SFTPLocation) -> None:

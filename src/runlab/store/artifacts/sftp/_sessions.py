@@ -224,7 +224,7 @@ def _host_key_policy(endpoint: Endpoint) -> Any:
     if endpoint.accept_unknown_hosts:
         return paramiko.AutoAddPolicy()
 
-    class RefuseUnknown(paramiko.MissingHostKeyPolicy):
+    class RefuseUnknown(paramiko.MissingHostKeyPolicy):  # type: ignore[misc]
         def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
             port = f" -p {endpoint.port}" if endpoint.port != 22 else ""
             raise StorageError(
