@@ -21,15 +21,15 @@ import pytest
 from tests._sshd import ALIAS, SSHServer
 
 import runlab
-from runlab.errors import ConfigurationError, InvalidInputError, NotFoundError, StorageError
+from runlab.errors import ConfigurationError, InvalidInputError, StorageError
 from runlab.store.artifacts import FileInfo, get_artifact_repository
 from runlab.store.artifacts.sftp import (
     SFTPArtifactRepository,
     SFTPLocation,
+    _sessions,
     close_all,
     parse_sftp_uri,
 )
-from runlab.store.artifacts.sftp import _sessions
 
 pytestmark = pytest.mark.sftp
 MB = 1024 * 1024
