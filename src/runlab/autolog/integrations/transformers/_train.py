@@ -133,6 +133,7 @@ def model_task(model: Any) -> str | None:
 
 
 def _log_model(fit: Fit, trainer: Any) -> None:
+    from runlab.models._flavor import log_model
     from runlab.models.flavors import transformers as flavor
 
     model = trainer.model
@@ -147,14 +148,24 @@ def _log_model(fit: Fit, trainer: Any) -> None:
     example = None
     if config.log_input_examples:
         example = fit.attempt("an input example", _data.text_example, trainer, INPUT_EXAMPLE_ROWS)
+
+    def save(path: str) -> Any:
+        saved = flavor.save_model(
+            {"model": model, kind: processor}, path, task=task, input_example=example
+        )
+        if not config.log_model_signatures:
+            # The flavour gives every model a signature (the task's, or one inferred
+            # from the example); log_model_signatures=False asks for none at all.
+            saved.signature = None
+        return saved
+
     was_training = model.training
     model.eval()  # the pipeline predicts; train() mode would keep dropout on
     try:
-        flavor.log_model(
-            {"model": model, kind: processor},
+        log_model(
+            save,
+            artifact_path=None,
             name="model",
-            task=task,
-            input_example=example,
             registered_model_name=config.option("registered_model_name"),
         )
     finally:
