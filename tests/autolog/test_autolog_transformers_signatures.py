@@ -8,17 +8,14 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.autolog import test_autolog_transformers as base
 from tests.autolog._helpers import artifacts, only_run
-from tests.autolog.test_autolog_transformers import (
-    LABELS,
-    TEXTS,
-    hf_dataset,
-    tokenizer,  # noqa: F401  (the fixture)
-    trainer_for,
-)
+from tests.autolog.test_autolog_transformers import LABELS, TEXTS, hf_dataset, trainer_for
 
 import runlab
 from runlab.models.input_example import EXAMPLE_FILE
+
+tokenizer = base.tokenizer  # the fixture, shared with the Trainer tests
 
 
 def mlmodel(run_id: str) -> dict[str, Any]:
