@@ -384,6 +384,13 @@ RUNLAB_AZURE_BLOCK_SIZE = _var(
 RUNLAB_AZURE_MAX_CONCURRENCY = _var(
     "RUNLAB_AZURE_MAX_CONCURRENCY", whole(1, 64), 8, "blocks or files sent at once"
 )
+# ------------------------------------------------------------------------ SFTP
+RUNLAB_SFTP_TIMEOUT = _var(
+    "RUNLAB_SFTP_TIMEOUT",
+    positive_seconds,
+    30.0,
+    "seconds to wait for an SFTP server to connect, log in or answer a request",
+)
 
 # ------------------------------------------------------------------------ server and CLI
 RUNLAB_AUTH_ADMIN_USERNAME = _var(

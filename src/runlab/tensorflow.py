@@ -11,8 +11,10 @@ flavour (``.keras`` format), loadable by ``runlab.keras`` as well::
     info = runlab.tensorflow.log_model(model, name="model")
     model = runlab.tensorflow.load_model(info.model_uri)
 
-TensorFlow's SavedModel format (``saved_model_kwargs``) and checkpoints during
-training are not supported: each is refused with an error naming the keyword.
+With ``checkpoint=True`` (the default, as in MLflow) the model is also logged while it
+trains, under ``checkpoints/`` (see :mod:`runlab.autolog._checkpoints`), and
+:func:`load_checkpoint` reads it back. TensorFlow's SavedModel format
+(``saved_model_kwargs``) is not supported: it is refused with an error naming the keyword.
 """
 
 from __future__ import annotations
@@ -21,14 +23,34 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from runlab.autolog._checkpoints import Checkpointing
 from runlab.autolog.integrations import keras as _integration
+from runlab.autolog.integrations.keras._checkpoints import load_checkpoint
 from runlab.errors import InvalidInputError
 from runlab.models.flavors import keras as _flavor
 from runlab.models.flavors.keras import FLAVOR_NAME, _load_pyfunc
 from runlab.models.model import Model, ModelInfo
 from runlab.models.signature import ModelSignature
 
-__all__ = ["FLAVOR_NAME", "_load_pyfunc", "autolog", "load_model", "log_model", "save_model"]
+__all__ = [
+    "FLAVOR_NAME",
+    "MlflowModelCheckpointCallback",  # noqa: F822 (built by __getattr__ on first use)
+    "_load_pyfunc",
+    "autolog",
+    "load_checkpoint",
+    "load_model",
+    "log_model",
+    "save_model",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The callback class is built on keras.callbacks.Callback, so Keras loads on first use.
+    if name == "MlflowModelCheckpointCallback":
+        from runlab.autolog.integrations.keras._checkpoints import callback_class
+
+        return callback_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _refuse(name: str, value: Any, why: str) -> None:
@@ -55,20 +77,38 @@ def autolog(
     extra_tags: dict[str, Any] | None = None,
     log_every_epoch: bool = True,
     log_every_n_steps: int | None = None,
-    checkpoint: bool = False,
+    checkpoint: bool = True,
+    checkpoint_monitor: str | None = "val_loss",
+    checkpoint_mode: str = "min",
+    checkpoint_save_best_only: bool = True,
+    checkpoint_save_weights_only: bool = False,
+    checkpoint_save_freq: str | int = "epoch",
 ) -> None:
     """Enable (or undo, with ``disable=True``) autologging of ``tf.keras.Model.fit``:
     :func:`runlab.keras.autolog` with TensorFlow's keywords (runs are tagged
-    ``mlflow.autologging=keras``). ``checkpoint=True`` is refused: the final model is
-    logged, no checkpoints during training."""
+    ``mlflow.autologging=keras``). With ``checkpoint``, the model (or with
+    ``checkpoint_save_weights_only`` its weights) is logged under ``checkpoints/`` at
+    each epoch's end or every ``checkpoint_save_freq`` batches; with
+    ``checkpoint_save_best_only`` only when ``checkpoint_monitor`` improved
+    (``checkpoint_mode`` ``min`` or ``max``)."""
     _refuse("saved_model_kwargs", saved_model_kwargs, _SAVED_MODEL)
     _refuse("keras_model_kwargs", keras_model_kwargs, _KERAS_KWARGS)
-    if checkpoint:
-        raise InvalidInputError(
-            "checkpoint: must be False; runlab logs the trained model, not checkpoints "
-            "during training"
+    if not isinstance(checkpoint, bool):
+        raise InvalidInputError(f"checkpoint: must be True or False, got {checkpoint!r}")
+    settings = None
+    if checkpoint and not disable:
+        settings = Checkpointing(
+            monitor=checkpoint_monitor,
+            mode=checkpoint_mode,
+            save_best_only=checkpoint_save_best_only,
+            save_weights_only=checkpoint_save_weights_only,
+            save_freq=checkpoint_save_freq,
+            prefix="checkpoint_",
         )
-    _integration.autolog(
+    _integration.configure(
+        checkpoint=settings,
+        save_exported_model=False,
+        save_model_kwargs=None,
         log_every_epoch=log_every_epoch,
         log_every_n_steps=log_every_n_steps,
         log_models=log_models,

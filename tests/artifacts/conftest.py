@@ -13,6 +13,7 @@ from tests import _azurite
 
 # The servers' fixtures, for the contract suite and each backend's own tests.
 from tests._gcs import gcs_admin, gcs_bucket, gcs_emulator  # noqa: F401
+from tests._sshd import sftp_home, sftp_root, sshd  # noqa: F401
 from tests.artifacts._cases import BIG
 
 

@@ -2,8 +2,8 @@
 
 Each test speaks only through the repository's methods, so a local folder, an S3 bucket
 (a real S3-compatible server over HTTP), an Azure container (the Azurite emulator over
-HTTP) and a tracking server's artifact proxy keeping its files in S3 or Azure must
-behave the same. Backend details
+HTTP), a directory of an OpenSSH server over SFTP and a tracking server's artifact proxy
+keeping its files in S3, Azure or SFTP must behave the same. Backend details
 (URI forms, symbolic links, multipart uploads, listing pages) live in each backend's own tests.
 """
 
@@ -80,6 +80,26 @@ def proxy_over_azure(
         yield f"{base_url}/api/2.0/mlflow-artifacts/artifacts"
 
 
+@pytest.fixture(scope="module")
+def proxy_over_sftp(sshd: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A live ``runlab server`` whose artifact proxy keeps files on the SFTP server; yields
+    the proxy's URL."""
+    from tests._servers import start_runlab_server
+
+    root = tmp_path_factory.mktemp("sftp-proxied")
+    with contextlib.ExitStack() as stack:
+        with pytest.MonkeyPatch.context() as patch:  # the server process inherits HOME
+            patch.setenv("HOME", str(sshd.home))
+            patch.delenv("SSH_AUTH_SOCK", raising=False)
+            base_url, _process = stack.enter_context(
+                start_runlab_server(
+                    tmp_path_factory.mktemp("proxy-sftp"),
+                    *("--artifacts-destination", sshd.uri(root)),
+                )
+            )
+        yield f"{base_url}/api/2.0/mlflow-artifacts/artifacts"
+
+
 @pytest.fixture(
     params=[
         "local",
@@ -88,6 +108,8 @@ def proxy_over_azure(
         "gcs",
         pytest.param("azure", marks=pytest.mark.azure),
         pytest.param("http-proxy-to-azure", marks=[pytest.mark.azure, pytest.mark.slow]),
+        pytest.param("sftp", marks=pytest.mark.sftp),
+        pytest.param("http-proxy-to-sftp", marks=[pytest.mark.sftp, pytest.mark.slow]),
     ]
 )
 def repo(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactRepository:
@@ -104,9 +126,11 @@ def repo(request: pytest.FixtureRequest, tmp_path: Path) -> ArtifactRepository:
 
         container = request.getfixturevalue("azure_container")
         return get_artifact_repository(_azurite.uri(container, "experiments/1/run-a/artifacts"))
-    proxy = request.getfixturevalue(
-        "proxy_over_azure" if request.param == "http-proxy-to-azure" else "proxy_over_s3"
-    )
+    if request.param == "sftp":
+        root = request.getfixturevalue("sftp_root")
+        server = request.getfixturevalue("sshd")
+        return get_artifact_repository(server.uri(root / "experiments/1/run-a/artifacts"))
+    proxy = request.getfixturevalue(f"proxy_over_{request.param.rsplit('-', 1)[1]}")
     return get_artifact_repository(f"{proxy}/{uuid.uuid4().hex}/artifacts")
 
 
@@ -361,9 +385,10 @@ def staged_leftovers(repo: ArtifactRepository) -> list[str]:
     from runlab.store.artifacts.azure import AzureBlobArtifactRepository
     from runlab.store.artifacts.gcs import GCSArtifactRepository
     from runlab.store.artifacts.s3 import S3ArtifactRepository
+    from runlab.store.artifacts.sftp import SFTPArtifactRepository
 
-    if isinstance(repo, LocalArtifactRepository):
-        root = Path(repo.root)
+    if isinstance(repo, LocalArtifactRepository | SFTPArtifactRepository):
+        root = Path(repo.root)  # the SFTP server's files are on this machine
         return [str(p.relative_to(root)) for p in root.rglob("*") if "runlab-partial" in str(p)]
     if isinstance(repo, S3ArtifactRepository):
         keys = repo.client.list_objects_v2(Bucket=repo.bucket).get("Contents", [])

@@ -1,6 +1,7 @@
 """What the XGBoost and LightGBM integrations share: the call's params, a per-iteration
-metric recorder, early stopping's metrics, feature importances, and the state that
-hands a scikit-learn-API ``fit`` to the ``train`` it calls.
+metric recorder, early stopping's metrics, feature importances, the recording of a
+``train`` call's data (its first rows and its train and eval datasets), and the state
+that hands a scikit-learn-API ``fit`` to the ``train`` it calls.
 
 Neither framework is imported here; each integration passes in what it knows.
 """
@@ -25,6 +26,9 @@ __all__ = [
     "bind",
     "call_params",
     "current_sklearn_fit",
+    "kept_example",
+    "keep_example_hook",
+    "log_train_and_eval",
     "log_importance",
     "metric_name",
     "sklearn_fit",
@@ -165,6 +169,40 @@ def head(data: Any) -> Any:
         return None
     rows = data.iloc[:INPUT_EXAMPLE_ROWS] if hasattr(data, "iloc") else data[:INPUT_EXAMPLE_ROWS]
     return rows.copy() if hasattr(rows, "copy") else rows
+
+
+# The attribute a framework's data container (DMatrix, Dataset) keeps its first rows in.
+_EXAMPLE = "_runlab_input_example"
+
+
+def keep_example_hook(original: Callable[..., Any], container: Any, *args: Any, **kw: Any) -> Any:
+    """The patched ``__init__`` of a data container: keep the first rows of its ``data``
+    as given (a DataFrame with its column names), which the container cannot give back
+    as they were, for the model's input example."""
+    example = head(args[0] if args else kw.get("data"))
+    original(container, *args, **kw)
+    if example is not None:
+        setattr(container, _EXAMPLE, example)
+
+
+def kept_example(container: Any) -> Any:
+    """The rows :func:`keep_example_hook` kept, or None."""
+    return getattr(container, _EXAMPLE, None)
+
+
+def log_train_and_eval(
+    fit: Fit,
+    train: Any,
+    evals: Iterable[tuple[Any, str | None]],
+    to_dataset: Callable[[Any, str | None], Any],
+) -> None:
+    """Record ``train`` as the run's ``train`` input and each ``(container, name)`` of
+    ``evals`` as an ``eval`` one, ``to_dataset(container, name)`` making each dataset;
+    the training data watched as an eval set too is recorded once."""
+    fit.log_input(to_dataset(train, None), context="train")
+    for container, name in evals:
+        if container is not train:
+            fit.log_input(to_dataset(container, name), context="eval")
 
 
 def signature(example: Any, predict: Callable[[Any], Any]) -> Any:

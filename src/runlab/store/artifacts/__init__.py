@@ -106,6 +106,12 @@ def _azure_repository(artifact_uri: str) -> ArtifactRepository:
     return AzureBlobArtifactRepository(artifact_uri)
 
 
+def _sftp_repository(artifact_uri: str) -> ArtifactRepository:
+    from runlab.store.artifacts.sftp import SFTPArtifactRepository  # paramiko loads now
+
+    return SFTPArtifactRepository(artifact_uri)
+
+
 def _http_repository(artifact_uri: str) -> ArtifactRepository:
     from runlab.store.artifacts.http import HttpArtifactRepository
 
@@ -117,5 +123,6 @@ register_artifact_repository("s3", _s3_repository)
 register_artifact_repository("gs", _gcs_repository)
 register_artifact_repository("wasbs", _azure_repository)
 register_artifact_repository("abfss", _azure_repository)
+register_artifact_repository("sftp", _sftp_repository)
 register_artifact_repository("http", _http_repository)
 register_artifact_repository("https", _http_repository)

@@ -37,6 +37,8 @@ INTEGRATION = register(
             "log_every_epoch": True,
             "log_every_n_steps": None,
             "registered_model_name": None,
+            # A Checkpointing when runlab.tensorflow.autolog asks for checkpoints.
+            "checkpoint": None,
         },
     )
 )
@@ -66,6 +68,21 @@ def autolog(
     in the ``.keras`` format (``save_exported_model`` and ``save_model_kwargs`` are not
     supported). The other keywords are those of :func:`runlab.autolog`.
     """
+    arguments = {k: v for k, v in locals().items() if k != "disable_for_unsupported_versions"}
+    configure(checkpoint=None, **arguments)
+
+
+def configure(
+    *,
+    checkpoint: Any,
+    log_every_epoch: bool,
+    log_every_n_steps: int | None,
+    save_exported_model: bool,
+    save_model_kwargs: dict[str, Any] | None,
+    **common: Any,
+) -> None:
+    """Check Keras's own keywords and enable (or disable) the integration; ``checkpoint``
+    is a :class:`~runlab.autolog._checkpoints.Checkpointing` or None (no checkpoints)."""
     if not isinstance(log_every_epoch, bool):
         raise InvalidInputError(f"log_every_epoch: must be True or False, got {log_every_epoch!r}")
     if log_every_n_steps is not None and (
@@ -92,15 +109,8 @@ def autolog(
             "save_model_kwargs: must be None; runlab.keras saves with keras.Model.save's defaults"
         )
     INTEGRATION.configure(
-        disable=disable,
-        log_input_examples=log_input_examples,
-        log_model_signatures=log_model_signatures,
-        log_models=log_models,
-        log_datasets=log_datasets,
-        exclusive=exclusive,
-        silent=silent,
-        extra_tags=extra_tags,
+        **common,
         log_every_epoch=log_every_epoch,
         log_every_n_steps=log_every_n_steps,
-        registered_model_name=registered_model_name,
+        checkpoint=checkpoint,
     )

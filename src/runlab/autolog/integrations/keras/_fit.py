@@ -38,6 +38,11 @@ def fit_hook(fit: Fit, original: Callable[..., Any], model: Any, *args: Any, **k
     options = fit.config.options
     recorder = _callback_class()(fit, options["log_every_epoch"], options["log_every_n_steps"])
     arguments["callbacks"] = [*callbacks, recorder]
+    if options.get("checkpoint") is not None:  # runlab.tensorflow.autolog(checkpoint=True)
+        from runlab.autolog.integrations.keras import _checkpoints
+
+        saver = _checkpoints.callback_class()(settings=options["checkpoint"])
+        arguments["callbacks"].append(saver)
     history = original(*bound.args, **bound.kwargs)
 
     if stop is not None:

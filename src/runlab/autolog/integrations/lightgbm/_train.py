@@ -23,16 +23,8 @@ UNLOGGED = (
     "callbacks",
 )
 IMPORTANCE_TYPES = ("split", "gain")
-_EXAMPLE = "_runlab_input_example"
-
-
-def dataset_init_hook(original: Callable[..., Any], dataset: Any, *args: Any, **kwargs: Any) -> Any:
-    """Keep the first rows of a Dataset's data for the model's input example."""
-    data = args[0] if args else kwargs.get("data")
-    example = boosting.head(data)
-    original(dataset, *args, **kwargs)
-    if example is not None:
-        setattr(dataset, _EXAMPLE, example)
+# Dataset.__init__: its data's first rows, for the model's input example.
+dataset_init_hook = boosting.keep_example_hook
 
 
 def train_hook(fit: Fit, original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -90,7 +82,7 @@ def _train(
     for importance_type in IMPORTANCE_TYPES:
         fit.attempt(f"the {importance_type} importance", _log_importance, model, importance_type)
     if fit.config.log_models and not from_sklearn:
-        example = getattr(train_set, _EXAMPLE, None)
+        example = boosting.kept_example(train_set)
         fit.attempt("the model", log_model, fit, model, example, model.predict)
     return model
 
@@ -102,13 +94,10 @@ def _log_importance(booster: Any, importance_type: str) -> None:
 
 
 def _log_datasets(fit: Fit, train_set: Any, valid_sets: Any, valid_names: Any) -> None:
-    fit.log_input(_dataset(train_set, None), context="train")
-    names = list(valid_names or ())
-    for i, valid in enumerate(valid_sets or ()):
-        if valid is train_set:
-            continue  # the training data given as an eval set: already logged
-        name = str(names[i]) if i < len(names) else None
-        fit.log_input(_dataset(valid, name), context="eval")
+    names = [str(n) for n in valid_names or ()]
+    valid = list(valid_sets or ())
+    named = [(v, names[i] if i < len(names) else None) for i, v in enumerate(valid)]
+    boosting.log_train_and_eval(fit, train_set, named, _dataset)
 
 
 def _dataset(dataset: Any, name: str | None) -> Any:

@@ -11,25 +11,30 @@ loads unless an epoch or step is asked for.
 
 from __future__ import annotations
 
-import os
-import posixpath
 import sys
 import tempfile
 import warnings
 from typing import Any
 
-from runlab.errors import InvalidInputError, NotFoundError
+from runlab.autolog._checkpoints import (
+    CHECKPOINT_DIR,
+    LATEST_TAG,
+    Checkpointing,
+    download_checkpoint,
+    improves,
+    log_checkpoint,
+)
+from runlab.errors import InvalidInputError
 
-__all__ = ["checkpoint_callback_class", "improves", "load_checkpoint"]
+__all__ = [
+    "CHECKPOINT_DIR",
+    "LATEST_TAG",
+    "checkpoint_callback_class",
+    "improves",
+    "load_checkpoint",
+]
 
-LATEST_TAG = "mlflow.latest_checkpoint_artifact"
-CHECKPOINT_DIR = "checkpoints"
 SUFFIX = ".pth"
-
-
-def improves(value: float, best: float | None, mode: str) -> bool:
-    """Whether ``value`` beats ``best`` (None: nothing yet) when ``mode`` is min or max."""
-    return best is None or (value < best if mode == "min" else value > best)
 
 
 def _lightning_callback_base() -> type:
@@ -74,16 +79,9 @@ def _build(base: type) -> type:
             save_freq: str | int = "epoch",
         ) -> None:
             super().__init__()
-            if save_best_only and not monitor:
-                raise InvalidInputError("monitor: save_best_only=True needs a metric to monitor")
-            if mode not in ("min", "max"):
-                raise InvalidInputError(f"mode: must be 'min' or 'max', got {mode!r}")
-            if save_freq != "epoch" and (
-                isinstance(save_freq, bool) or not isinstance(save_freq, int) or save_freq <= 0
-            ):
-                raise InvalidInputError(
-                    f"save_freq: must be 'epoch' or a positive number of batches, got {save_freq!r}"
-                )
+            self.settings = Checkpointing(
+                monitor, mode, save_best_only, save_weights_only, save_freq
+            )
             self.monitor, self.mode = monitor, mode
             self.save_best_only, self.save_weights_only = save_best_only, save_weights_only
             self.save_freq = save_freq
@@ -103,46 +101,26 @@ def _build(base: type) -> type:
             if not trainer.is_global_zero:
                 return
             metrics = _metrics(trainer)
-            if self.save_best_only:
-                assert self.monitor is not None
-                if self.monitor not in metrics:
-                    warnings.warn(
-                        f"no checkpoint was logged: the monitored metric {self.monitor!r} "
-                        "was not logged by the trainer",
-                        stacklevel=2,
-                    )
-                    return
-                if not improves(metrics[self.monitor], self.best, self.mode):
-                    return
-                self.best = metrics[self.monitor]
-            self._save(trainer, metrics)
-
-        def _save(self, trainer: Any, metrics: dict[str, float]) -> None:
-            from runlab.tracking import fluent
-
-            weights = ".weights" if self.save_weights_only else ""
-            if self.save_best_only:
-                folder = CHECKPOINT_DIR
-                file, info = f"latest_checkpoint{weights}{SUFFIX}", "latest_checkpoint_metrics.json"
-            else:
-                sub = (
-                    f"epoch_{trainer.current_epoch}"
-                    if self.save_freq == "epoch"
-                    else f"global_step_{trainer.global_step}"
+            due = self.settings.saves_now(metrics, self.best)
+            if due is None:
+                warnings.warn(
+                    f"no checkpoint was logged: the monitored metric {self.monitor!r} "
+                    "was not logged by the trainer",
+                    stacklevel=2,
                 )
-                folder = f"{CHECKPOINT_DIR}/{sub}"
-                file, info = f"checkpoint{weights}{SUFFIX}", "checkpoint_metrics.json"
-            state = {
-                **metrics,
-                "epoch": trainer.current_epoch,
-                "global_step": trainer.global_step,
-            }
-            with tempfile.TemporaryDirectory(prefix="runlab-checkpoint-") as tmp:
-                local = os.path.join(tmp, file)
-                trainer.save_checkpoint(local, weights_only=self.save_weights_only)
-                fluent.log_artifact(local, folder)
-            fluent.log_dict(state, f"{folder}/{info}")
-            fluent.set_tag(LATEST_TAG, f"{folder}/{file}")
+                return
+            if not due:
+                return
+            if self.save_best_only:
+                self.best = metrics[str(self.monitor)]
+            log_checkpoint(
+                self.settings,
+                lambda local: trainer.save_checkpoint(local, weights_only=self.save_weights_only),
+                suffix=SUFFIX,
+                epoch=trainer.current_epoch,
+                global_step=trainer.global_step,
+                metrics=metrics,
+            )
 
     return MlflowModelCheckpointCallback
 
@@ -157,34 +135,10 @@ def load_checkpoint(
     """``model_class.load_from_checkpoint`` on a checkpoint the callback logged to run
     ``run_id`` (default: the active run): the newest, or the one of ``epoch`` or
     ``global_step`` (saved with ``save_best_only=False``)."""
-    from runlab.tracking import fluent
-    from runlab.tracking.client import RunlabClient
-
-    if epoch is not None and global_step is not None:
-        raise InvalidInputError("pass epoch or global_step, not both")
-    client = RunlabClient()
-    if run_id is None:
-        active = fluent.active_run()
-        if active is None:
-            raise InvalidInputError("run_id: no run given and no run is active")
-        run_id = active.info.run_id
-    latest = client.get_run(run_id).data.tags.get(LATEST_TAG)
-    if not latest:
-        raise NotFoundError(f"run {run_id} has no logged checkpoint (no {LATEST_TAG} tag)")
-    name = posixpath.basename(latest)
-    if epoch is not None:
-        path = f"{CHECKPOINT_DIR}/epoch_{int(epoch)}/{name}"
-    elif global_step is not None:
-        path = f"{CHECKPOINT_DIR}/global_step_{int(global_step)}/{name}"
-    else:
-        path = latest
     if not callable(getattr(model_class, "load_from_checkpoint", None)):
         raise InvalidInputError(
             f"model_class: {model_class!r} has no load_from_checkpoint (a LightningModule class)"
         )
     with tempfile.TemporaryDirectory(prefix="runlab-checkpoint-") as tmp:
-        try:
-            local = client.download_artifacts(run_id, path, tmp)
-        except NotFoundError:
-            raise NotFoundError(f"run {run_id} has no checkpoint at {path!r}") from None
+        local = download_checkpoint(run_id, epoch, global_step, tmp)
         return model_class.load_from_checkpoint(local, **(kwargs or {}))

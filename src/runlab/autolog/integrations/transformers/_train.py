@@ -133,6 +133,7 @@ def model_task(model: Any) -> str | None:
 
 
 def _log_model(fit: Fit, trainer: Any) -> None:
+    from runlab.models._flavor import LogOptions, log_model
     from runlab.models.flavors import transformers as flavor
 
     model = trainer.model
@@ -147,15 +148,28 @@ def _log_model(fit: Fit, trainer: Any) -> None:
     example = None
     if config.log_input_examples:
         example = fit.attempt("an input example", _data.text_example, trainer, INPUT_EXAMPLE_ROWS)
+
+    def save(path: str, meta: Any) -> Any:
+        saved = flavor.save_model(
+            {"model": model, kind: processor},
+            path,
+            task=task,
+            input_example=example,
+            mlflow_model=meta,
+        )
+        if not config.log_model_signatures and saved.signature is not None:
+            # The flavour gives every model a signature (the task's, or one inferred
+            # from the example); log_model_signatures=False asks for none at all.
+            saved.signature = None
+            saved.save(path)
+        return saved
+
     was_training = model.training
     model.eval()  # the pipeline predicts; train() mode would keep dropout on
     try:
-        flavor.log_model(
-            {"model": model, kind: processor},
-            name="model",
-            task=task,
-            input_example=example,
-            registered_model_name=config.option("registered_model_name"),
+        log_model(
+            save,
+            LogOptions(name="model", registered_model_name=config.option("registered_model_name")),
         )
     finally:
         model.train(was_training)

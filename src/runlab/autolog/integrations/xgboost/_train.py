@@ -23,17 +23,8 @@ UNLOGGED = (
     "callbacks",
     "learning_rates",
 )
-_EXAMPLE = "_runlab_input_example"
-
-
-def dmatrix_init_hook(original: Callable[..., Any], matrix: Any, *args: Any, **kwargs: Any) -> Any:
-    """Keep the first rows of a DMatrix's data: a DMatrix cannot give them back as they
-    were given (a DataFrame with its column names), and the model's example needs them."""
-    data = args[0] if args else kwargs.get("data")
-    example = boosting.head(data)
-    original(matrix, *args, **kwargs)
-    if example is not None:
-        setattr(matrix, _EXAMPLE, example)
+# DMatrix.__init__: its data's first rows, for the model's input example.
+dmatrix_init_hook = boosting.keep_example_hook
 
 
 def train_hook(fit: Fit, original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -74,7 +65,7 @@ def _train(
 
     config = fit.config
     if config.log_models and not from_sklearn:
-        example = getattr(dtrain, _EXAMPLE, None)
+        example = boosting.kept_example(dtrain)
         fit.attempt(
             "the model",
             log_model,
@@ -137,10 +128,8 @@ def _log_importance(booster: Any, importance_type: str) -> None:
 
 
 def _log_datasets(fit: Fit, dtrain: Any, evals: Any) -> None:
-    fit.log_input(_dataset(dtrain, None), context="train")
-    for matrix, name in evals or ():
-        if matrix is not dtrain:  # the training data watched as an eval set: logged once
-            fit.log_input(_dataset(matrix, str(name)), context="eval")
+    named = [(matrix, str(name)) for matrix, name in evals or ()]
+    boosting.log_train_and_eval(fit, dtrain, named, _dataset)
 
 
 def _dataset(matrix: Any, name: str | None) -> Any:
