@@ -15,7 +15,10 @@ from runlab.entities_logged_models import (
     LoggedModel,
     LoggedModelInput,
     LoggedModelOutput,
+    LoggedModelParameter,
     LoggedModelStatus,
+    LoggedModelTag,
+    RunOutputs,
 )
 
 __all__ = [
@@ -23,12 +26,15 @@ __all__ = [
     "DatasetInput",
     "Experiment",
     "ExperimentTag",
+    "FileInfo",
     "InputTag",
     "LifecycleStage",
     "LoggedModel",
     "LoggedModelInput",
     "LoggedModelOutput",
+    "LoggedModelParameter",
     "LoggedModelStatus",
+    "LoggedModelTag",
     "Metric",
     "MetricSummary",
     "ModelVersion",
@@ -44,8 +50,10 @@ __all__ = [
     "RunGroups",
     "RunInfo",
     "RunInputs",
+    "RunOutputs",
     "RunStatus",
     "RunTag",
+    "SourceType",
     "ViewType",
 ]
 
@@ -109,6 +117,54 @@ class ViewType(enum.IntEnum):
         if self is ViewType.DELETED_ONLY:
             return (LifecycleStage.DELETED,)
         return (LifecycleStage.ACTIVE, LifecycleStage.DELETED)
+
+
+class SourceType:
+    """Where a run came from, as MLflow numbers it (the ``mlflow.source.type`` tag holds
+    the name)."""
+
+    NOTEBOOK, JOB, PROJECT, LOCAL, UNKNOWN = range(1, 6)
+    _NAMES = {
+        NOTEBOOK: "NOTEBOOK",
+        JOB: "JOB",
+        PROJECT: "PROJECT",
+        LOCAL: "LOCAL",
+        UNKNOWN: "UNKNOWN",
+    }
+
+    @staticmethod
+    def from_string(name: str) -> int:
+        for number, known in SourceType._NAMES.items():
+            if known == name:
+                return number
+        from runlab.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"source type {name!r} is not one of {', '.join(SourceType._NAMES.values())}"
+        )
+
+    @staticmethod
+    def to_string(number: int) -> str:
+        if number in SourceType._NAMES:
+            return SourceType._NAMES[number]
+        from runlab.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"source type {number!r} is not one of {', '.join(map(str, SourceType._NAMES))}"
+        )
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One entry of an artifact listing (MLflow's shape).
+
+    ``path`` is relative to the repository root with ``/`` separators; ``file_size``
+    is in bytes, and None for directories or when the size cannot be known.
+    """
+
+    path: str
+    is_dir: bool
+    file_size: int | None
 
 
 @dataclass(slots=True)

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["LoggedModel", "LoggedModelInput", "LoggedModelOutput", "LoggedModelStatus"]
+__all__ = [
+    "LoggedModel",
+    "LoggedModelInput",
+    "LoggedModelOutput",
+    "LoggedModelParameter",
+    "LoggedModelStatus",
+    "LoggedModelTag",
+    "RunOutputs",
+]
 
 
 class LoggedModelStatus:
@@ -62,3 +70,26 @@ class LoggedModelInput:
     """A model a run used as its input (``MlflowClient.log_inputs(models=...)``)."""
 
     model_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModelTag:
+    """One tag of a logged model (``LoggedModel.tags`` holds them as a dict)."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModelParameter:
+    """One param of a logged model (``LoggedModel.params`` holds them as a dict)."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutputs:
+    """What a run produced: the logged models of ``MlflowClient.log_outputs``."""
+
+    model_outputs: tuple[LoggedModelOutput, ...] = ()

@@ -242,41 +242,23 @@ NOT_YET: set[str] = {
         for where in ("", "models.")
         for param in ("dataset_path", "model_config", "model_id", "_called_from_genai_evaluate")
     ),
-    # System metrics of one node of a multi-node training.
-    "mlflow.set_system_metrics_node_id",
     # Projects (mlflow.run) and external models from checkpoints.
     "mlflow.run",
     "mlflow.create_external_model",
     "mlflow.import_checkpoints",
-    # Streams and the Image media object as run artifacts.
-    "mlflow.log_stream",
-    "mlflow.Image",
-    # Fluent parameters: artifacts to a named run, metrics linked to models and datasets.
-    "mlflow.log_artifact:run_id",
-    "mlflow.log_artifacts:run_id",
-    "mlflow.log_dict:run_id",
-    "mlflow.log_text:run_id",
-    "mlflow.log_image:timestamp",
-    "mlflow.log_image:synchronous",
+    # Fluent parameters: metrics linked to models and datasets, models as run inputs.
     "mlflow.log_input:model",
     "mlflow.log_metric:model_id",
     "mlflow.log_metric:dataset",
     "mlflow.log_metrics:model_id",
     "mlflow.log_metrics:dataset",
-    "mlflow.register_model:await_registration_for",
     # The same on the client.
     *(
         f"mlflow.MlflowClient.{n}"
         for n in (
-            "log_image:synchronous log_image:timestamp "
             "log_inputs:models log_metric:dataset_digest log_metric:dataset_name "
-            "log_metric:model_id log_stream"
+            "log_metric:model_id"
         ).split()
-    ),
-    # Entities not yet shaped like MLflow's.
-    *(
-        f"mlflow.entities.{n}"
-        for n in "FileInfo SourceType RunOutputs LoggedModelTag LoggedModelParameter".split()
     ),
     # mlflow.models helpers.
     *(
@@ -315,10 +297,6 @@ NOT_YET: set[str] = {
         for p in params
     ),
     *(f"mlflow.{m}.save_model:mlflow_model" for m in ("pyfunc", "sklearn", "pytorch")),
-    "mlflow.data.get_source",
-    "mlflow.data.from_pandas:digest",
-    "mlflow.data.from_pandas:predictions",
-    "mlflow.data.from_numpy:digest",
 }
 
 

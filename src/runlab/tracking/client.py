@@ -6,6 +6,7 @@ boundary, before the store sees it.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -485,17 +486,52 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         artifact_file: str | None = None,
         key: str | None = None,
         step: int | None = None,
+        timestamp: int | None = None,
+        synchronous: bool | None = None,
     ) -> None:
-        """Save ``image`` (PIL image or numpy array) as PNG at ``artifact_file``, or, given a
-        ``key``, at ``images/<key>/step_<step>.png`` so a series of images can be browsed."""
+        """Save ``image`` (PIL image, :class:`runlab.Image` or numpy array) as PNG at
+        ``artifact_file``, or, given a ``key``, at ``images/<key>/step_<step>.png`` so a
+        series of images can be browsed. A keyed image records its step and ``timestamp``
+        (ms, now by default) as PNG text chunks, as does any image given a timestamp.
+        ``synchronous=False`` uploads on a background thread: ``end_run`` and
+        ``flush_artifact_async_logging`` wait for it and raise its error."""
         from runlab.tracking._media import image_to_png_bytes
 
+        if synchronous is not None and not isinstance(synchronous, bool):
+            raise InvalidInputError(f"synchronous: expected a bool, got {synchronous!r}")
+        text: dict[str, str] = {}
+        if timestamp is not None:
+            text["timestamp"] = str(check.int64("timestamp", timestamp))
         if artifact_file is None:
             if key is None:
                 raise InvalidInputError("log_image needs artifact_file or key")
             check.key("image", key)
-            artifact_file = f"images/{key}/step_{check.int64('step', step or 0):06d}.png"
-        self.log_bytes(run_id, image_to_png_bytes(image), artifact_file)
+            number = check.int64("step", step or 0)
+            artifact_file = f"images/{key}/step_{number:06d}.png"
+            text = {"step": str(number), "timestamp": text.get("timestamp", str(_now_ms()))}
+        data = image_to_png_bytes(image, text)  # bad input raises here, on the caller's thread
+        if synchronous is False:
+            from runlab.tracking import _artifact_queue
+
+            repo, target = self._repo(run_id), artifact_file
+            _artifact_queue.submit(run_id, lambda: repo.write_bytes(target, data))
+            return
+        self.log_bytes(run_id, data, artifact_file)
+
+    def log_stream(self, run_id: str, stream: Any, artifact_file: str) -> None:
+        """Store what a binary file-like object (``io.BytesIO``, an open file) yields as
+        ``artifact_file``, read in chunks rather than whole."""
+        if not callable(getattr(stream, "read", None)):
+            raise InvalidInputError(
+                f"stream: expected a binary file-like object with read(), got "
+                f"{type(stream).__name__}"
+            )
+        if isinstance(stream, io.TextIOBase):
+            raise InvalidInputError(
+                "stream: expected a binary stream (opened with 'rb', or io.BytesIO), got a "
+                "text stream"
+            )
+        self._repo(run_id).write_stream(artifact_file, stream)
 
 
 def _checked_metrics(metrics: Sequence[Metric]) -> list[Metric]:

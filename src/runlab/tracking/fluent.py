@@ -334,6 +334,7 @@ def _end(run_id: str, status: str, raise_errors: bool, at_exit: bool = False) ->
     client = _client()
     try:
         client.flush(run_id)
+        _flush_artifacts(run_id)
     except RunlabError:
         client.set_terminated(run_id, RunStatus.FAILED, synchronous=False)
         if raise_errors:
@@ -494,20 +495,34 @@ def flush() -> None:
 
 
 # ==================================================================== artifacts and inputs
-def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
-    _client().log_artifact(_run_id(), local_path, artifact_path)
+def log_artifact(
+    local_path: str | os.PathLike[str],
+    artifact_path: str | None = None,
+    run_id: str | None = None,
+) -> None:
+    """Upload a file to the active run, or to ``run_id`` (active or not)."""
+    _client().log_artifact(run_id or _run_id(), local_path, artifact_path)
 
 
-def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
-    _client().log_artifacts(_run_id(), local_dir, artifact_path)
+def log_artifacts(
+    local_dir: str | os.PathLike[str],
+    artifact_path: str | None = None,
+    run_id: str | None = None,
+) -> None:
+    _client().log_artifacts(run_id or _run_id(), local_dir, artifact_path)
 
 
-def log_text(text: str, artifact_file: str) -> None:
-    _client().log_text(_run_id(), text, artifact_file)
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_text(run_id or _run_id(), text, artifact_file)
 
 
-def log_dict(dictionary: Any, artifact_file: str) -> None:
-    _client().log_dict(_run_id(), dictionary, artifact_file)
+def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_dict(run_id or _run_id(), dictionary, artifact_file)
+
+
+def log_stream(stream: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Store a binary file-like object's content as ``artifact_file``."""
+    _client().log_stream(run_id or _run_id(), stream, artifact_file)
 
 
 def log_figure(figure: Any, artifact_file: str, save_kwargs: dict[str, Any] | None = None) -> None:
@@ -515,9 +530,31 @@ def log_figure(figure: Any, artifact_file: str, save_kwargs: dict[str, Any] | No
 
 
 def log_image(
-    image: Any, artifact_file: str | None = None, key: str | None = None, step: int | None = None
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
 ) -> None:
-    _client().log_image(_run_id(), image, artifact_file, key=key, step=step)
+    """See :meth:`RunlabClient.log_image`; ``synchronous=False`` uploads in the background
+    (``end_run`` waits for it)."""
+    _client().log_image(
+        _run_id(),
+        image,
+        artifact_file,
+        key=key,
+        step=step,
+        timestamp=timestamp,
+        synchronous=synchronous,
+    )
+
+
+def _flush_artifacts(run_id: str | None = None) -> None:
+    """Wait for background artifact uploads (if any were ever queued)."""
+    queue = sys.modules.get("runlab.tracking._artifact_queue")
+    if queue is not None:
+        queue.flush(run_id)
 
 
 def list_artifacts(path: str | None = None, run_id: str | None = None) -> list[FileInfo]:

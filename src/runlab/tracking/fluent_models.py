@@ -115,8 +115,9 @@ def flush_async_logging() -> None:
 
 
 def flush_artifact_async_logging() -> None:
-    """Artifacts are written when logged; only queued run data waits, so this flushes it."""
+    """Wait for the images logged with ``synchronous=False`` (and queued run data)."""
     _fluent.flush()
+    _fluent._flush_artifacts()
 
 
 # ==================================================================== runs and experiments
