@@ -120,7 +120,8 @@ def from_numpy(
 
     The digest covers the bytes of the first 10,000 rows, the full shape and the dtype of
     each array; ``digest`` gives one instead. ``schema`` is
-    ``{"features": {"shape", "dtype"}, "targets": ...}`` and ``profile`` holds each array's shape, size and byte count.
+    ``{"features": {"shape", "dtype"}, "targets": ...}`` and ``profile`` holds each
+    array's shape, size and byte count.
     """
     np = _require("numpy", "from_numpy")
     arrays = {"features": _as_array(np, "features", features)}
