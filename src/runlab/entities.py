@@ -174,6 +174,10 @@ class Metric:  # not frozen: built once per logged point, and frozen init costs 
     timestamp: int
     step: int = 0
     run_id: str | None = None
+    # MLflow 3: the logged model the value describes, and the dataset it was computed on
+    model_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

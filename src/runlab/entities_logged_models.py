@@ -4,6 +4,10 @@ artifact location, tags and params, addressed as ``models:/m-<id>``."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from runlab.entities import Metric
 
 __all__ = [
     "LoggedModel",
@@ -51,6 +55,8 @@ class LoggedModel:
     source_run_id: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
+    # every metric point logged with this model_id, each with its run and dataset
+    metrics: list[Metric] = field(default_factory=list)
 
     @property
     def model_uri(self) -> str:

@@ -246,20 +246,9 @@ NOT_YET: set[str] = {
     "mlflow.run",
     "mlflow.create_external_model",
     "mlflow.import_checkpoints",
-    # Fluent parameters: metrics linked to models and datasets, models as run inputs.
+    # Logged models as run inputs, in the fluent API and on the client.
     "mlflow.log_input:model",
-    "mlflow.log_metric:model_id",
-    "mlflow.log_metric:dataset",
-    "mlflow.log_metrics:model_id",
-    "mlflow.log_metrics:dataset",
-    # The same on the client.
-    *(
-        f"mlflow.MlflowClient.{n}"
-        for n in (
-            "log_inputs:models log_metric:dataset_digest log_metric:dataset_name "
-            "log_metric:model_id"
-        ).split()
-    ),
+    "mlflow.MlflowClient.log_inputs:models",
     # mlflow.models helpers.
     *(
         f"mlflow.models.{n}"

@@ -212,10 +212,19 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         value: float,
         timestamp: int | None = None,
         step: int | None = None,
-        synchronous: bool = True,
+        synchronous: bool | None = True,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+        model_id: str | None = None,
     ) -> None:
+        """Log one point. With ``model_id`` (an MLflow 3 logged model) the point is also
+        recorded on that model, with the dataset named by ``dataset_name`` and
+        ``dataset_digest`` if given; such a point is written before the call returns."""
+        links = check.metric_links(model_id, dataset_name, dataset_digest)
         metric = make_metric(key, value, timestamp, step)
-        if synchronous:
+        if links[0] is not None:
+            self._log_linked(run_id, [metric], links)
+        elif synchronous or synchronous is None:
             self._write_now(run_id, metrics=[metric])
         else:
             self.batcher.add_metric(run_id, metric)
@@ -226,15 +235,40 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         metrics: dict[str, float],
         step: int | None = None,
         timestamp: int | None = None,
-        synchronous: bool = True,
+        synchronous: bool | None = True,
+        model_id: str | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
     ) -> None:
-        """Log several metrics at one step and time (now, unless ``timestamp`` is given)."""
+        """Log several metrics at one step and time (now, unless ``timestamp`` is given);
+        ``model_id`` and the dataset link them as :meth:`log_metric` does."""
+        links = check.metric_links(model_id, dataset_name, dataset_digest)
         ts = _now_ms() if timestamp is None else timestamp
         points = [make_metric(k, v, ts, step) for k, v in metrics.items()]
-        if synchronous:
+        if links[0] is not None:
+            self._log_linked(run_id, points, links)
+        elif synchronous or synchronous is None:
             self._write_now(run_id, metrics=points)
         else:
             self.batcher.add_metrics(run_id, points)
+
+    def _log_linked(
+        self,
+        run_id: str,
+        points: list[Metric],
+        links: tuple[str | None, str | None, str | None],
+    ) -> None:
+        """Points of a logged model: on the run, and on the model with their dataset."""
+        for point in points:
+            point.model_id, point.dataset_name, point.dataset_digest = links
+        models = self.logged_model_store
+        from runlab.store.rest.logged_models import RestLoggedModelStore
+
+        if isinstance(models, RestLoggedModelStore):
+            self.flush(run_id)  # a server's log-metric keeps the point on both
+        else:
+            self._write_now(run_id, metrics=points)
+        models.log_logged_model_metrics(run_id, points)
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool = True) -> Any:
         self.log_params(run_id, {key: value}, synchronous)

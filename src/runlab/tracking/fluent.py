@@ -109,6 +109,7 @@ class _State:
         self.exit_hook = False
         self.runs_ended = 0
         self.monitors: dict[str, SystemMetricsMonitor] = {}  # run -> its sampler
+        self.metric_datasets: dict[str, set[tuple[str, str]]] = {}  # run -> inputs seen
 
 
 _state = _State()
@@ -421,8 +422,17 @@ def log_metric(
     timestamp: int | None = None,
     synchronous: bool = False,
     run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Dataset | None = None,
 ) -> None:
-    _client().log_metric(run_id or _run_id(), key, value, timestamp, step, synchronous)
+    """Log a point to the active run (or ``run_id``). With ``model_id`` the point is also
+    recorded on that logged model; ``dataset`` names the data it was computed on and is
+    recorded as an input of the run, as MLflow does."""
+    rid = run_id or _run_id()
+    name, digest = _metric_dataset(rid, dataset)
+    _client().log_metric(
+        rid, key, value, timestamp, step, synchronous, name, digest, model_id=model_id
+    )
 
 
 def log_metrics(
@@ -431,8 +441,29 @@ def log_metrics(
     timestamp: int | None = None,
     synchronous: bool = False,
     run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Dataset | None = None,
 ) -> None:
-    _client().log_metrics(run_id or _run_id(), metrics, step, timestamp, synchronous)
+    rid = run_id or _run_id()
+    name, digest = _metric_dataset(rid, dataset)
+    _client().log_metrics(rid, metrics, step, timestamp, synchronous, model_id, name, digest)
+
+
+def _metric_dataset(run_id: str, dataset: Dataset | None) -> tuple[str | None, str | None]:
+    """The dataset's (name, digest), logging it as an input of the run the first time."""
+    if dataset is None:
+        return None, None
+    if not isinstance(dataset, Dataset):
+        raise InvalidInputError(f"dataset: expected a runlab Dataset, got {type(dataset).__name__}")
+    seen = _state.metric_datasets.setdefault(run_id, set())
+    if (dataset.name, dataset.digest) not in seen:
+        logged = _client().get_run(run_id).inputs.dataset_inputs
+        if all(
+            (d.dataset.name, d.dataset.digest) != (dataset.name, dataset.digest) for d in logged
+        ):
+            _client().log_inputs(run_id, [DatasetInput(dataset)])
+        seen.add((dataset.name, dataset.digest))
+    return dataset.name, dataset.digest
 
 
 def _checked_params(run_id: str, params: dict[str, Any]) -> list[Param]:

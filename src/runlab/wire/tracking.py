@@ -61,6 +61,10 @@ def metric_json(m: Metric, run_id: str | None = None) -> dict[str, Any]:
     }
     if run_id is not None:
         out["run_id"] = run_id
+    for field in ("model_id", "dataset_name", "dataset_digest"):
+        value = getattr(m, field)
+        if value is not None:
+            out[field] = value
     return out
 
 
@@ -70,7 +74,10 @@ def metric_from_json(obj: Mapping[str, Any], run_id: str | None = None) -> Metri
         number(obj.get("value", 0.0)),
         int(obj.get("timestamp", 0)),
         int(obj.get("step", 0)),
-        run_id,
+        run_id if run_id is not None else (obj.get("run_id") or None),
+        obj.get("model_id") or None,
+        obj.get("dataset_name") or None,
+        obj.get("dataset_digest") or None,
     )
 
 
