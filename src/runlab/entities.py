@@ -274,6 +274,8 @@ class DatasetInput:
 @dataclass(frozen=True, slots=True)
 class RunInputs:
     dataset_inputs: tuple[DatasetInput, ...] = ()
+    # logged models the run used (MLflow 3's ``log_input(model=...)``)
+    model_inputs: tuple[LoggedModelInput, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +283,7 @@ class Run:
     info: RunInfo
     data: RunData = field(default_factory=RunData)
     inputs: RunInputs = field(default_factory=RunInputs)
+    outputs: RunOutputs = field(default_factory=RunOutputs)
 
     def to_dictionary(self) -> dict[str, Any]:
         from dataclasses import asdict

@@ -8,7 +8,7 @@ import re
 import pytest
 from contract_support import START, Names, pages
 
-from runlab.entities import Metric
+from runlab.entities import Metric, ViewType
 from runlab.entities_logged_models import LoggedModelStatus
 from runlab.errors import ConflictError, InvalidInputError, NotFoundError
 from runlab.store.base import TrackingStore
@@ -184,3 +184,36 @@ def test_search_logged_models_refuses_bad_arguments(logged_model_store: Stores) 
         models.search_logged_models(["0"], max_results=0)
     with pytest.raises(InvalidInputError, match="page_token"):
         models.search_logged_models(["0"], page_token="nonsense")
+
+
+def test_runs_link_the_models_they_use_and_produce(
+    logged_model_store: Stores, names: Names
+) -> None:
+    models, tracking = logged_model_store
+    eid = tracking.create_experiment(names())
+    trainer = tracking.create_run(eid, "alice", START, {}, "train").run_id
+    scorer = tracking.create_run(eid, "alice", START, {}, "score").run_id
+    base = models.create_logged_model(eid, "base").model_id
+    tuned = models.create_logged_model(eid, "tuned", trainer).model_id
+    models.link_run_models(trainer, inputs=[base], outputs=[(tuned, 3), (tuned, 7)])
+    models.link_run_models(trainer, inputs=[base])  # linked again: kept once
+    models.link_run_models(scorer, inputs=[tuned, base])
+    got = tracking.get_run(trainer)
+    assert [m.model_id for m in got.inputs.model_inputs] == [base]
+    assert [(m.model_id, m.step) for m in got.outputs.model_outputs] == [(tuned, 3), (tuned, 7)]
+    assert sorted(m.model_id for m in tracking.get_run(scorer).inputs.model_inputs) == sorted(
+        [tuned, base]
+    )
+    assert tracking.get_run(scorer).outputs.model_outputs == ()
+    found = {r.info.run_id: r for r in tracking.search_runs([eid], "", ViewType.ACTIVE_ONLY, 10)}
+    assert [(m.model_id, m.step) for m in found[trainer].outputs.model_outputs] == [
+        (tuned, 3),
+        (tuned, 7),
+    ]
+    with pytest.raises(NotFoundError, match="logged model"):
+        models.link_run_models(trainer, inputs=[MISSING])
+    with pytest.raises(NotFoundError, match="run"):
+        models.link_run_models("f" * 32, outputs=[(base, 0)])
+    # A deleted model leaves the runs that named it.
+    models.delete_logged_model(base)
+    assert [m.model_id for m in tracking.get_run(scorer).inputs.model_inputs] == [tuned]

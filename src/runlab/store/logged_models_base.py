@@ -65,6 +65,19 @@ class LoggedModelStore(abc.ABC):
         one there."""
 
     @abc.abstractmethod
+    def link_run_models(
+        self,
+        run_id: str,
+        inputs: Sequence[str] = (),
+        outputs: Sequence[tuple[str, int]] = (),
+    ) -> None:
+        """Record the models ``run_id`` used (``inputs``: model ids) and produced
+        (``outputs``: model id and step), so they come back on the run's
+        ``inputs.model_inputs`` and ``outputs.model_outputs``. Linking a model twice keeps
+        one link. NotFoundError for a missing run or model, ConflictError for a deleted
+        run."""
+
+    @abc.abstractmethod
     def search_logged_models(
         self,
         experiment_ids: Sequence[str],

@@ -17,6 +17,7 @@ from runlab import _validation as check
 from runlab.entities import (
     DatasetInput,
     Experiment,
+    LoggedModelInput,
     Metric,
     PagedList,
     Param,
@@ -339,16 +340,32 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         self,
         run_id: str,
         datasets: Sequence[DatasetInput] | None = None,
+        models: Sequence[LoggedModelInput] | None = None,
         synchronous: bool = True,
     ) -> None:
-        items = list(datasets or [])
-        for item in items:
-            if not isinstance(item, DatasetInput):
+        """Record the datasets and the logged models (MLflow 3) ``run_id`` used."""
+        used: list[str] = []
+        for item in models or ():
+            if not isinstance(item, LoggedModelInput):
                 raise InvalidInputError(
-                    f"datasets: expected DatasetInput entries, got {type(item).__name__}"
+                    f"models: expected LoggedModelInput entries, got {type(item).__name__}"
                 )
-            if not item.dataset.name or not item.dataset.digest:
+            if not item.model_id:
+                raise InvalidInputError("models: model_id must not be empty")
+            used.append(item.model_id)
+        items = list(datasets or [])
+        for entry in items:
+            if not isinstance(entry, DatasetInput):
+                raise InvalidInputError(
+                    f"datasets: expected DatasetInput entries, got {type(entry).__name__}"
+                )
+            if not entry.dataset.name or not entry.dataset.digest:
                 raise InvalidInputError("dataset name and digest must not be empty")
+        if used:
+            self.flush(run_id)
+            self.logged_model_store.link_run_models(run_id, inputs=used)
+            if not items:
+                return
         if items and not synchronous and self._journal_batcher() is not None:
             from runlab import wire
 

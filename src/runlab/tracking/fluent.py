@@ -25,6 +25,7 @@ from runlab.entities import (
     Experiment,
     InputTag,
     LifecycleStage,
+    LoggedModelInput,
     Metric,
     Param,
     Run,
@@ -603,11 +604,21 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
 
 
 def log_input(
-    dataset: Dataset, context: str | None = None, tags: dict[str, str] | None = None
+    dataset: Dataset | None = None,
+    context: str | None = None,
+    tags: dict[str, str] | None = None,
+    model: LoggedModelInput | None = None,
 ) -> None:
-    """Record that the active run used ``dataset`` (see :mod:`runlab.data`)."""
-    if not isinstance(dataset, Dataset):
+    """Record that the active run used ``dataset`` (see :mod:`runlab.data`) and/or the
+    logged ``model``."""
+    if dataset is None and model is None:
+        raise InvalidInputError("dataset, model: give a dataset, a model or both")
+    if dataset is not None and not isinstance(dataset, Dataset):
         raise InvalidInputError(f"dataset: expected a runlab Dataset, got {type(dataset).__name__}")
+    if model is not None:
+        _client().log_inputs(_run_id(), models=[model])
+    if dataset is None:
+        return
     input_tags = [InputTag(k, str(v)) for k, v in (tags or {}).items()]
     if context is not None:
         input_tags.append(InputTag("mlflow.data.context", context))

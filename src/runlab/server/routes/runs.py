@@ -114,8 +114,13 @@ class DatasetInputIn(WireModel):
     dataset: DatasetIn
 
 
+class ModelInputIn(WireModel):
+    model_id: str
+
+
 class LogInputs(RunRef):
     datasets: list[DatasetInputIn] = []
+    models: list[ModelInputIn] = []
 
 
 def _metric(m: MetricIn) -> Metric:
@@ -261,8 +266,15 @@ def log_batch(body: LogBatch, store: Store, models: LoggedModels) -> dict[str, A
 
 @router.post("/runs/log-inputs", response_model=_schemas.Empty)
 @access("edit", run())
-def log_inputs(body: LogInputs, store: Store) -> dict[str, Any]:
+def log_inputs(body: LogInputs, store: Store, models: LoggedModels) -> dict[str, Any]:
     run_id = require_run_id(body.run_id, body.run_uuid)
+    used = []
+    for i, model in enumerate(body.models):
+        if not model.model_id:
+            raise InvalidInputError(f"models[{i}].model_id: must not be empty")
+        used.append(model.model_id)
+    if used and models is None:
+        raise InvalidInputError("models: this server's tracking store keeps no logged models")
     items = []
     for i, item in enumerate(body.datasets):
         d = item.dataset
@@ -272,5 +284,8 @@ def log_inputs(body: LogInputs, store: Store) -> dict[str, Any]:
         dataset = Dataset(d.name, d.digest, d.source_type, d.source, d.schema_, d.profile)
         tags = tuple(InputTag(t.key, t.value) for t in item.tags)
         items.append(DatasetInput(dataset, tags))
-    store.log_inputs(run_id, items)
+    if items or not used:
+        store.log_inputs(run_id, items)
+    if used and models is not None:
+        models.link_run_models(run_id, inputs=used)
     return {}

@@ -151,6 +151,20 @@ class RestLoggedModelStore(LoggedModelStore):
             body["run_uuid"] = run_id
             self.http.call("POST", f"{API}/runs/log-metric", body=body, repeatable=True)
 
+    def link_run_models(
+        self,
+        run_id: str,
+        inputs: Sequence[str] = (),
+        outputs: Sequence[tuple[str, int]] = (),
+    ) -> None:
+        """MLflow's requests: ``runs/log-inputs`` with ``models`` for the inputs,
+        ``runs/outputs`` for the outputs."""
+        if inputs:
+            body = {"run_id": run_id, "models": [{"model_id": m} for m in inputs]}
+            self.http.call("POST", f"{API}/runs/log-inputs", body=body, repeatable=True)
+        if outputs:
+            self.log_outputs(run_id, outputs)
+
     def log_outputs(self, run_id: str, outputs: Sequence[tuple[str, int]]) -> None:
         """Link ``(model_id, step)`` outputs to ``run_id`` (MLflow's ``runs/outputs``)."""
         models = [{"model_id": m, "step": step} for m, step in outputs]

@@ -34,13 +34,14 @@ from runlab.store.sql import _import_models, _pages
 from runlab.store.sql._common import experiment_key as _exp_id
 from runlab.store.sql._common import now_ms
 from runlab.store.sql._engine import Database
-from runlab.store.sql._logging import _insert
+from runlab.store.sql._logging import _insert, require_active_run
 from runlab.store.sql.schema import (
     experiments,
     logged_model_metrics,
     logged_model_params,
     logged_model_tags,
     logged_models,
+    run_model_links,
     runs,
 )
 from runlab.store.sql.search import _compile, _condition, _direction, _exists
@@ -332,7 +333,12 @@ class SqlLoggedModelStore(LoggedModelStore):
     def delete_logged_model(self, model_id: str) -> None:
         def write(conn: Connection) -> None:
             self._require(conn, model_id)
-            for table in (logged_model_tags, logged_model_params, logged_model_metrics):
+            for table in (
+                logged_model_tags,
+                logged_model_params,
+                logged_model_metrics,
+                run_model_links,
+            ):
                 conn.execute(delete(table).where(table.c.model_id == model_id))
             conn.execute(delete(logged_models).where(_lm.model_id == model_id))
 
@@ -418,6 +424,35 @@ class SqlLoggedModelStore(LoggedModelStore):
                 },
             )
             conn.execute(stmt, rows)
+
+        self.db.write(write)
+
+    def link_run_models(
+        self,
+        run_id: str,
+        inputs: Sequence[str] = (),
+        outputs: Sequence[tuple[str, int]] = (),
+    ) -> None:
+        rows = [
+            {"run_uuid": run_id, "model_id": m, "direction": "input", "step": 0} for m in inputs
+        ]
+        rows += [
+            {"run_uuid": run_id, "model_id": m, "direction": "output", "step": int(step)}
+            for m, step in outputs
+        ]
+        wanted = sorted({str(r["model_id"]) for r in rows})
+
+        def write(conn: Connection) -> None:
+            require_active_run(conn, run_id)
+            found = set(
+                conn.execute(select(_lm.model_id).where(_lm.model_id.in_(wanted))).scalars()
+            )
+            for model_id in wanted:
+                if model_id not in found:
+                    raise _not_found(model_id)
+            if rows:
+                stmt = _insert(conn, run_model_links).on_conflict_do_nothing()
+                conn.execute(stmt, rows)
 
         self.db.write(write)
 

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; bump it with every new migration.
-SCHEMA_REVISION = "0013_logged_model_metrics"
+SCHEMA_REVISION = "0014_run_model_links"
 
 metadata = MetaData(
     naming_convention={
@@ -363,6 +363,18 @@ logged_model_metrics = Table(
     Column("dataset_name", String(500), nullable=False),
     Column("dataset_digest", String(36), nullable=False),
     PrimaryKeyConstraint("model_id", "key", "timestamp", "step", "run_uuid"),
+)
+
+# Logged models a run used ("input", step 0) or produced at a step ("output"): MLflow 3's
+# run inputs and outputs.
+run_model_links = Table(
+    "run_model_links",
+    metadata,
+    Column("run_uuid", String(32), _run_fk(), nullable=False),
+    Column("model_id", String(36), _logged_model_fk(), nullable=False),
+    Column("direction", String(6), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "model_id", "direction", "step"),
 )
 
 
