@@ -7,6 +7,7 @@ import runlab
 EXPECTED = {
     "ActiveModel",
     "ActiveRun",
+    "Image",
     "MlflowClient",
     "MlflowException",
     "RunStatus",
@@ -67,6 +68,7 @@ EXPECTED = {
     "log_outputs",
     "log_param",
     "log_params",
+    "log_stream",
     "log_table",
     "log_text",
     "register_model",
@@ -81,6 +83,7 @@ EXPECTED = {
     "set_active_model",
     "set_experiment",
     "set_experiment_tag",
+    "set_system_metrics_node_id",
     "set_system_metrics_samples_before_logging",
     "set_system_metrics_sampling_interval",
     "set_experiment_tags",

@@ -46,6 +46,7 @@ from runlab.tracking.fluent import (
     log_metrics,
     log_param,
     log_params,
+    log_stream,
     log_text,
     search_experiments,
     search_runs,
@@ -86,9 +87,11 @@ from runlab.tracking.fluent_models import (
     set_registry_uri,
 )
 from runlab.tracking.fluent_tables import load_table, log_table
+from runlab.tracking.image import Image
 from runlab.tracking.system_metrics import (
     disable_system_metrics_logging,
     enable_system_metrics_logging,
+    set_system_metrics_node_id,
     set_system_metrics_samples_before_logging,
     set_system_metrics_sampling_interval,
 )
@@ -111,6 +114,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ActiveModel",
     "ActiveRun",
+    "Image",
     "MlflowClient",
     "MlflowException",
     "RunStatus",
@@ -171,6 +175,7 @@ __all__ = [
     "log_outputs",
     "log_param",
     "log_params",
+    "log_stream",
     "log_table",
     "log_text",
     "register_model",
@@ -185,6 +190,7 @@ __all__ = [
     "set_active_model",
     "set_experiment",
     "set_experiment_tag",
+    "set_system_metrics_node_id",
     "set_system_metrics_samples_before_logging",
     "set_system_metrics_sampling_interval",
     "set_experiment_tags",

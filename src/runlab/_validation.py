@@ -216,3 +216,25 @@ def dataset_input(index: int, item: Any) -> None:
 
 def is_nan(value: float) -> bool:
     return math.isnan(value)
+
+
+def metric_links(
+    model_id: Any, dataset_name: Any, dataset_digest: Any
+) -> tuple[str | None, str | None, str | None]:
+    """A metric's MLflow 3 links: an optional model id, and a dataset named by both its
+    name and its digest (or neither)."""
+    for field, value, limit in (
+        ("model_id", model_id, 36),
+        ("dataset_name", dataset_name, 500),
+        ("dataset_digest", dataset_digest, 36),
+    ):
+        if value is not None and (not isinstance(value, str) or not value or len(value) > limit):
+            raise InvalidInputError(
+                f"{field}: must be a non-empty string of at most {limit} characters, got {value!r}"
+            )
+    if (dataset_name is None) != (dataset_digest is None):
+        raise InvalidInputError(
+            "dataset_name and dataset_digest: give both (the dataset a metric was computed "
+            "on) or neither"
+        )
+    return model_id, dataset_name, dataset_digest

@@ -15,7 +15,10 @@ from runlab.entities_logged_models import (
     LoggedModel,
     LoggedModelInput,
     LoggedModelOutput,
+    LoggedModelParameter,
     LoggedModelStatus,
+    LoggedModelTag,
+    RunOutputs,
 )
 
 __all__ = [
@@ -23,12 +26,15 @@ __all__ = [
     "DatasetInput",
     "Experiment",
     "ExperimentTag",
+    "FileInfo",
     "InputTag",
     "LifecycleStage",
     "LoggedModel",
     "LoggedModelInput",
     "LoggedModelOutput",
+    "LoggedModelParameter",
     "LoggedModelStatus",
+    "LoggedModelTag",
     "Metric",
     "MetricSummary",
     "ModelVersion",
@@ -44,8 +50,10 @@ __all__ = [
     "RunGroups",
     "RunInfo",
     "RunInputs",
+    "RunOutputs",
     "RunStatus",
     "RunTag",
+    "SourceType",
     "ViewType",
 ]
 
@@ -111,6 +119,54 @@ class ViewType(enum.IntEnum):
         return (LifecycleStage.ACTIVE, LifecycleStage.DELETED)
 
 
+class SourceType:
+    """Where a run came from, as MLflow numbers it (the ``mlflow.source.type`` tag holds
+    the name)."""
+
+    NOTEBOOK, JOB, PROJECT, LOCAL, UNKNOWN = range(1, 6)
+    _NAMES = {
+        NOTEBOOK: "NOTEBOOK",
+        JOB: "JOB",
+        PROJECT: "PROJECT",
+        LOCAL: "LOCAL",
+        UNKNOWN: "UNKNOWN",
+    }
+
+    @staticmethod
+    def from_string(name: str) -> int:
+        for number, known in SourceType._NAMES.items():
+            if known == name:
+                return number
+        from runlab.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"source type {name!r} is not one of {', '.join(SourceType._NAMES.values())}"
+        )
+
+    @staticmethod
+    def to_string(number: int) -> str:
+        if number in SourceType._NAMES:
+            return SourceType._NAMES[number]
+        from runlab.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"source type {number!r} is not one of {', '.join(map(str, SourceType._NAMES))}"
+        )
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One entry of an artifact listing (MLflow's shape).
+
+    ``path`` is relative to the repository root with ``/`` separators; ``file_size``
+    is in bytes, and None for directories or when the size cannot be known.
+    """
+
+    path: str
+    is_dir: bool
+    file_size: int | None
+
+
 @dataclass(slots=True)
 class Metric:  # not frozen: built once per logged point, and frozen init costs 3x
     key: str
@@ -118,6 +174,10 @@ class Metric:  # not frozen: built once per logged point, and frozen init costs 
     timestamp: int
     step: int = 0
     run_id: str | None = None
+    # MLflow 3: the logged model the value describes, and the dataset it was computed on
+    model_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +274,8 @@ class DatasetInput:
 @dataclass(frozen=True, slots=True)
 class RunInputs:
     dataset_inputs: tuple[DatasetInput, ...] = ()
+    # logged models the run used (MLflow 3's ``log_input(model=...)``)
+    model_inputs: tuple[LoggedModelInput, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +283,7 @@ class Run:
     info: RunInfo
     data: RunData = field(default_factory=RunData)
     inputs: RunInputs = field(default_factory=RunInputs)
+    outputs: RunOutputs = field(default_factory=RunOutputs)
 
     def to_dictionary(self) -> dict[str, Any]:
         from dataclasses import asdict

@@ -4,8 +4,20 @@ artifact location, tags and params, addressed as ``models:/m-<id>``."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-__all__ = ["LoggedModel", "LoggedModelInput", "LoggedModelOutput", "LoggedModelStatus"]
+if TYPE_CHECKING:
+    from runlab.entities import Metric
+
+__all__ = [
+    "LoggedModel",
+    "LoggedModelInput",
+    "LoggedModelOutput",
+    "LoggedModelParameter",
+    "LoggedModelStatus",
+    "LoggedModelTag",
+    "RunOutputs",
+]
 
 
 class LoggedModelStatus:
@@ -43,6 +55,8 @@ class LoggedModel:
     source_run_id: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
+    # every metric point logged with this model_id, each with its run and dataset
+    metrics: list[Metric] = field(default_factory=list)
 
     @property
     def model_uri(self) -> str:
@@ -62,3 +76,26 @@ class LoggedModelInput:
     """A model a run used as its input (``MlflowClient.log_inputs(models=...)``)."""
 
     model_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModelTag:
+    """One tag of a logged model (``LoggedModel.tags`` holds them as a dict)."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedModelParameter:
+    """One param of a logged model (``LoggedModel.params`` holds them as a dict)."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutputs:
+    """What a run produced: the logged models of ``MlflowClient.log_outputs``."""
+
+    model_outputs: tuple[LoggedModelOutput, ...] = ()

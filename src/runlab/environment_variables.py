@@ -214,6 +214,13 @@ RUNLAB_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING = _var(
     "samples averaged into each logged system metric point",
     "MLFLOW_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING",
 )
+RUNLAB_SYSTEM_METRICS_NODE_ID = _var(
+    "RUNLAB_SYSTEM_METRICS_NODE_ID",
+    text,
+    None,
+    "this machine's name in system metric keys (system/<node id>/...), for multi-node training",
+    "MLFLOW_SYSTEM_METRICS_NODE_ID",
+)
 
 # ------------------------------------------------------------------------ heartbeats
 RUNLAB_HEARTBEAT_INTERVAL = _var(

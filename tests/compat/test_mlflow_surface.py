@@ -238,43 +238,7 @@ EXCLUDED: dict[str, tuple[str, set[str]]] = {
 }
 
 # Known gaps, in scope and not implemented yet: each is to be closed, not excluded.
-NOT_YET: set[str] = {
-    # System metrics of one node of a multi-node training.
-    "mlflow.set_system_metrics_node_id",
-    # Streams and the Image media object as run artifacts.
-    "mlflow.log_stream",
-    "mlflow.Image",
-    # Fluent parameters: artifacts to a named run, metrics linked to models and datasets.
-    "mlflow.log_artifact:run_id",
-    "mlflow.log_artifacts:run_id",
-    "mlflow.log_dict:run_id",
-    "mlflow.log_text:run_id",
-    "mlflow.log_image:timestamp",
-    "mlflow.log_input:model",
-    "mlflow.log_metric:model_id",
-    "mlflow.log_metric:dataset",
-    "mlflow.log_metrics:model_id",
-    "mlflow.log_metrics:dataset",
-    "mlflow.register_model:await_registration_for",
-    # The same on the client.
-    *(
-        f"mlflow.MlflowClient.{n}"
-        for n in (
-            "log_image:timestamp "
-            "log_inputs:models log_metric:dataset_digest log_metric:dataset_name "
-            "log_metric:model_id log_stream"
-        ).split()
-    ),
-    # Entities not yet shaped like MLflow's.
-    *(
-        f"mlflow.entities.{n}"
-        for n in "FileInfo SourceType RunOutputs LoggedModelTag LoggedModelParameter".split()
-    ),
-    "mlflow.data.get_source",
-    "mlflow.data.from_pandas:digest",
-    "mlflow.data.from_pandas:predictions",
-    "mlflow.data.from_numpy:digest",
-}
+NOT_YET: set[str] = set()
 
 
 def _public_names(module: Any) -> list[str]:

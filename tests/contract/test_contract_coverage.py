@@ -231,6 +231,8 @@ COVERAGE: dict[type, dict[str, list[str]]] = {
             "test_a_missing_logged_model_is_not_found",
         ],
         "log_logged_model_params": ["test_logged_model_tags_and_params"],
+        "log_logged_model_metrics": ["test_logged_model_metrics_come_back_with_run_and_dataset"],
+        "link_run_models": ["test_runs_link_the_models_they_use_and_produce"],
         "search_logged_models": [
             "test_search_logged_models",
             "test_search_logged_models_refuses_bad_arguments",

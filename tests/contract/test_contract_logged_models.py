@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
 from contract_support import START, Names, pages
 
+from runlab.entities import Metric, ViewType
 from runlab.entities_logged_models import LoggedModelStatus
 from runlab.errors import ConflictError, InvalidInputError, NotFoundError
 from runlab.store.base import TrackingStore
@@ -61,6 +63,45 @@ def test_logged_model_tags_and_params(logged_model_store: Stores, names: Names) 
         models.delete_logged_model_tag(model_id, "b")
     with pytest.raises(InvalidInputError, match="key"):
         models.set_logged_model_tags(model_id, {"../up": "v"})
+
+
+def test_logged_model_metrics_come_back_with_run_and_dataset(
+    logged_model_store: Stores, names: Names
+) -> None:
+    models, tracking = logged_model_store
+    eid = tracking.create_experiment(names())
+    run_id = tracking.create_run(eid, "alice", START, {}, "r").run_id
+    model_id = models.create_logged_model(eid, "clf", run_id).model_id
+    other = models.create_logged_model(eid, "other").model_id
+    points = [
+        Metric("acc", 0.5, START + 1, 0, None, model_id, "val", "abcd1234"),
+        Metric("acc", 0.75, START + 2, 1, None, model_id, "val", "abcd1234"),
+        Metric("loss", float("nan"), START + 1, 0, None, model_id),
+    ]
+    tracking.log_batch(run_id, metrics=points)  # the run keeps them as well (the client's way)
+    models.log_logged_model_metrics(run_id, points)
+    got = models.get_logged_model(model_id).metrics
+    plain = [(m.key, m.step, m.timestamp, m.run_id, m.model_id) for m in got]
+    assert plain == [
+        ("acc", 0, START + 1, run_id, model_id),
+        ("acc", 1, START + 2, run_id, model_id),
+        ("loss", 0, START + 1, run_id, model_id),
+    ]
+    assert [m.value for m in got[:2]] == [0.5, 0.75]
+    assert math.isnan(got[2].value)
+    assert [(m.dataset_name, m.dataset_digest) for m in got] == [
+        ("val", "abcd1234"),
+        ("val", "abcd1234"),
+        (None, None),
+    ]
+    assert models.get_logged_model(other).metrics == []
+    found = {m.model_id: m for m in models.search_logged_models([eid])}
+    assert len(found[model_id].metrics) == 3
+    # The same point again (a retry) is kept once.
+    models.log_logged_model_metrics(run_id, points[:1])
+    assert len(models.get_logged_model(model_id).metrics) == 3
+    with pytest.raises(NotFoundError, match="logged model"):
+        models.log_logged_model_metrics(run_id, [Metric("acc", 1.0, START, 0, None, MISSING)])
 
 
 def test_a_missing_logged_model_is_not_found(logged_model_store: Stores, names: Names) -> None:
@@ -143,3 +184,36 @@ def test_search_logged_models_refuses_bad_arguments(logged_model_store: Stores) 
         models.search_logged_models(["0"], max_results=0)
     with pytest.raises(InvalidInputError, match="page_token"):
         models.search_logged_models(["0"], page_token="nonsense")
+
+
+def test_runs_link_the_models_they_use_and_produce(
+    logged_model_store: Stores, names: Names
+) -> None:
+    models, tracking = logged_model_store
+    eid = tracking.create_experiment(names())
+    trainer = tracking.create_run(eid, "alice", START, {}, "train").run_id
+    scorer = tracking.create_run(eid, "alice", START, {}, "score").run_id
+    base = models.create_logged_model(eid, "base").model_id
+    tuned = models.create_logged_model(eid, "tuned", trainer).model_id
+    models.link_run_models(trainer, inputs=[base], outputs=[(tuned, 3), (tuned, 7)])
+    models.link_run_models(trainer, inputs=[base])  # linked again: kept once
+    models.link_run_models(scorer, inputs=[tuned, base])
+    got = tracking.get_run(trainer)
+    assert [m.model_id for m in got.inputs.model_inputs] == [base]
+    assert [(m.model_id, m.step) for m in got.outputs.model_outputs] == [(tuned, 3), (tuned, 7)]
+    assert sorted(m.model_id for m in tracking.get_run(scorer).inputs.model_inputs) == sorted(
+        [tuned, base]
+    )
+    assert tracking.get_run(scorer).outputs.model_outputs == ()
+    found = {r.info.run_id: r for r in tracking.search_runs([eid], "", ViewType.ACTIVE_ONLY, 10)}
+    assert [(m.model_id, m.step) for m in found[trainer].outputs.model_outputs] == [
+        (tuned, 3),
+        (tuned, 7),
+    ]
+    with pytest.raises(NotFoundError, match="logged model"):
+        models.link_run_models(trainer, inputs=[MISSING])
+    with pytest.raises(NotFoundError, match="run"):
+        models.link_run_models("f" * 32, outputs=[(base, 0)])
+    # A deleted model leaves the runs that named it.
+    models.delete_logged_model(base)
+    assert [m.model_id for m in tracking.get_run(scorer).inputs.model_inputs] == [tuned]

@@ -284,10 +284,12 @@ def test_missing_extra_names_install_command(monkeypatch: pytest.MonkeyPatch, fu
 def test_public_names():
     assert sorted(runlab.data.__all__) == [
         "Dataset",
+        "DatasetSource",
         "dataset",
         "digest_of_file",
         "from_numpy",
         "from_pandas",
+        "get_source",
     ]
 
 

@@ -12,11 +12,14 @@ from tests.server.conftest import API, Api
 from runlab import wire
 from runlab.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag, ViewType
 from runlab.store.run_json import RunJsonSource
+from runlab.store.sql.logged_models import SqlLoggedModelStore
 from runlab.store.sql.store import SqlStore
 
 
 def _fill(store: SqlStore) -> str:
     eid = store.create_experiment("json-search")
+    models = SqlLoggedModelStore(store.db)
+    made = [models.create_logged_model(eid, f"m{k}").model_id for k in range(2)]
     for i in range(30):
         run_id = store.create_run(eid, "u", 1000 + i, {}, f"r{i}").run_id
         metrics = [Metric("loss", 1.0 / (i + 1), 5, 2), Metric("acc", i * 0.25, 6, 0)]
@@ -38,6 +41,10 @@ def _fill(store: SqlStore) -> str:
                     DatasetInput(other, ()),
                 ],
             )
+        if i % 5 == 2:  # logged models as inputs and outputs (MLflow 3)
+            models.link_run_models(run_id, inputs=made[: 1 + i % 2], outputs=[(made[1], i)])
+        elif i % 5 == 3:
+            models.link_run_models(run_id, outputs=[(made[0], 1), (made[1], 0)])
         if i % 7 == 0:
             store.delete_run(run_id)
         elif i % 6 == 1:
@@ -78,6 +85,9 @@ def test_fast_path_equals_the_entity_path(server: TestClient, store_uri: str) ->
         "-Infinity",
     }
     assert any(r["inputs"]["dataset_inputs"] for r in new["runs"])
+    assert any(r["inputs"].get("model_inputs") for r in new["runs"])
+    assert any(r.get("outputs") for r in new["runs"])
+    assert not all(r.get("outputs") for r in new["runs"])  # left out when there are none
     # over HTTP, the answer is the same JSON
     answer = Api(server).ok_post(
         "runs/search", {"experiment_ids": [eid], "run_view_type": "ALL", "max_results": 1000}

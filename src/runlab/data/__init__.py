@@ -11,6 +11,15 @@ pandas and numpy are imported only by the functions that need them.
 from __future__ import annotations
 
 from runlab.data._datasets import dataset, digest_of_file, from_numpy, from_pandas
+from runlab.data._sources import DatasetSource, get_source
 from runlab.entities import Dataset
 
-__all__ = ["Dataset", "dataset", "digest_of_file", "from_numpy", "from_pandas"]
+__all__ = [
+    "Dataset",
+    "DatasetSource",
+    "dataset",
+    "digest_of_file",
+    "from_numpy",
+    "from_pandas",
+    "get_source",
+]

@@ -65,20 +65,24 @@ def dataset(
 def from_pandas(
     df: Any,
     source: str = "",
-    name: str | None = None,
     targets: str | None = None,
+    name: str | None = None,
+    digest: str | None = None,
+    predictions: str | None = None,
 ) -> Dataset:
     """A dataset record for a pandas DataFrame.
 
     The digest covers the values and index of the first 10,000 rows, the full shape, and the
-    column names and dtypes. ``schema`` is a JSON list of ``{"name", "type"}`` (the dtype),
-    ``profile`` holds ``num_rows`` and ``num_elements`` (and ``targets`` when given).
+    column names and dtypes; ``digest`` gives one instead. ``schema`` is a JSON list of
+    ``{"name", "type"}`` (the dtype), ``profile`` holds ``num_rows`` and ``num_elements``,
+    and the ``targets`` and ``predictions`` column names when given.
     """
     pd = _require("pandas", "from_pandas")
     if not isinstance(df, pd.DataFrame):
         raise InvalidInputError(f"df: expected a pandas DataFrame, got {type(df).__name__}")
-    if targets is not None and targets not in df.columns:
-        raise InvalidInputError(f"targets: {targets!r} is not a column of the DataFrame")
+    for field, column in (("targets", targets), ("predictions", predictions)):
+        if column is not None and column not in df.columns:
+            raise InvalidInputError(f"{field}: {column!r} is not a column of the DataFrame")
     columns = [
         {"name": _column_name(c), "type": str(t)}
         for c, t in zip(df.columns, df.dtypes, strict=True)
@@ -87,14 +91,18 @@ def from_pandas(
     profile: dict[str, Any] = {"num_rows": int(num_rows), "num_elements": int(df.size)}
     if targets is not None:
         profile["targets"] = _column_name(targets)
+    if predictions is not None:
+        profile["predictions"] = _column_name(predictions)
 
-    h = hashlib.sha256()
-    h.update(_canonical_json({"shape": [num_rows, num_columns], "columns": columns}).encode())
-    h.update(_hash_frame_rows(pd, df.head(MAX_DIGEST_ROWS)))
+    if digest is None:
+        h = hashlib.sha256()
+        h.update(_canonical_json({"shape": [num_rows, num_columns], "columns": columns}).encode())
+        h.update(_hash_frame_rows(pd, df.head(MAX_DIGEST_ROWS)))
+        digest = h.hexdigest()[:DIGEST_LENGTH]
     return dataset(
         name=name if name is not None else "dataset",
         source=source,
-        digest=h.hexdigest()[:DIGEST_LENGTH],
+        digest=digest,
         source_type="local",
         schema=json.dumps(columns),
         profile=profile,
@@ -104,14 +112,16 @@ def from_pandas(
 def from_numpy(
     features: Any,
     source: str = "",
-    name: str | None = None,
     targets: Any = None,
+    name: str | None = None,
+    digest: str | None = None,
 ) -> Dataset:
     """A dataset record for a numpy array of features, with optional targets.
 
     The digest covers the bytes of the first 10,000 rows, the full shape and the dtype of
-    each array. ``schema`` is ``{"features": {"shape", "dtype"}, "targets": ...}`` and
-    ``profile`` holds each array's shape, size and byte count.
+    each array; ``digest`` gives one instead. ``schema`` is
+    ``{"features": {"shape", "dtype"}, "targets": ...}`` and ``profile`` holds each
+    array's shape, size and byte count.
     """
     np = _require("numpy", "from_numpy")
     arrays = {"features": _as_array(np, "features", features)}
@@ -127,12 +137,13 @@ def from_numpy(
         profile[f"{role}_shape"] = spec["shape"]
         profile[f"{role}_size"] = int(array.size)
         profile[f"{role}_nbytes"] = int(array.nbytes)
-        h.update(_canonical_json({role: spec}).encode())
-        h.update(_array_bytes(np, array[:MAX_DIGEST_ROWS] if array.ndim else array))
+        if digest is None:
+            h.update(_canonical_json({role: spec}).encode())
+            h.update(_array_bytes(np, array[:MAX_DIGEST_ROWS] if array.ndim else array))
     return dataset(
         name=name if name is not None else "dataset",
         source=source,
-        digest=h.hexdigest()[:DIGEST_LENGTH],
+        digest=h.hexdigest()[:DIGEST_LENGTH] if digest is None else digest,
         source_type="local",
         schema=schema,
         profile=profile,

@@ -13,7 +13,13 @@ if TYPE_CHECKING:
 __all__ = ["register_model", "register_model_with"]
 
 
-def register_model(model_uri: str, name: str, tags: dict[str, Any] | None = None) -> ModelVersion:
+def register_model(
+    model_uri: str,
+    name: str,
+    await_registration_for: int = 300,
+    *,
+    tags: dict[str, Any] | None = None,
+) -> ModelVersion:
     """Register the model at ``model_uri`` as the next version of ``name``.
 
     The registered model is created when it does not exist yet. ``model_uri`` is a
@@ -21,19 +27,28 @@ def register_model(model_uri: str, name: str, tags: dict[str, Any] | None = None
     logged model) or any artifact URI. A ``runs:/`` URI is stored as the artifact URI it
     points at, and its run id is recorded, so the run's registered versions can be found
     later (``RunlabClient.get_run_model_versions``). A version made from a logged model
-    carries its ``model_id`` and, as its ``run_id``, the model's source run.
+    carries its ``model_id`` and, as its ``run_id``, the model's source run. A version a
+    server registers in the background is waited for up to ``await_registration_for``
+    seconds (0: returned while still pending).
     """
     from runlab.tracking.client import RunlabClient
 
-    return register_model_with(RunlabClient(), model_uri, name, tags)
+    return register_model_with(RunlabClient(), model_uri, name, tags, await_registration_for)
 
 
 def register_model_with(
-    client: RunlabClient, model_uri: str, name: str, tags: dict[str, Any] | None = None
+    client: RunlabClient,
+    model_uri: str,
+    name: str,
+    tags: dict[str, Any] | None = None,
+    await_registration_for: int | None = 0,
 ) -> ModelVersion:
     """:func:`register_model` through ``client``."""
     from runlab.registry import uris
     from runlab.store.registry_base import logged_model_of_source
+    from runlab.tracking._registry_client import _wait_seconds
+
+    _wait_seconds("await_registration_for", await_registration_for)  # before any write
 
     run_id: str | None = None
     model_id: str | None = None
@@ -58,7 +73,14 @@ def register_model_with(
         client.create_registered_model(name)
     except AlreadyExistsError:
         created = False  # registering a new version of an existing model
-    version = client.create_model_version(name, source, run_id=run_id, tags=tags, model_id=model_id)
+    version = client.create_model_version(
+        name,
+        source,
+        run_id=run_id,
+        tags=tags,
+        model_id=model_id,
+        await_creation_for=await_registration_for,
+    )
     if not in_run_files and version.model_id is None:
         # Neither files nor a logged model: undo, leaving the registry as it was (but
         # for a used version number: numbers are never reused).

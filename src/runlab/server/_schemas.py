@@ -84,14 +84,29 @@ class DatasetInputOut(BaseModel):
     dataset: DatasetOut
 
 
+class ModelInputOut(BaseModel):
+    model_id: str
+
+
+class ModelOutputOut(BaseModel):
+    model_id: str
+    step: int
+
+
 class RunInputsOut(BaseModel):
     dataset_inputs: list[DatasetInputOut]
+    model_inputs: list[ModelInputOut] | None = None
+
+
+class RunOutputsOut(BaseModel):
+    model_outputs: list[ModelOutputOut]
 
 
 class RunOut(BaseModel):
     info: RunInfoOut
     data: RunDataOut
     inputs: RunInputsOut
+    outputs: RunOutputsOut | None = None
 
 
 class GetRunOut(BaseModel):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 
-from runlab.entities import PagedList
+from runlab.entities import Metric, PagedList
 from runlab.entities_logged_models import LoggedModel
 
 __all__ = ["LoggedModelStore", "OrderBy"]
@@ -55,6 +55,27 @@ class LoggedModelStore(abc.ABC):
     def log_logged_model_params(self, model_id: str, params: Mapping[str, str]) -> None:
         """Add params; re-logging a param with the same value is fine, another value is a
         ConflictError (params never change, as a run's)."""
+
+    @abc.abstractmethod
+    def log_logged_model_metrics(self, run_id: str, metrics: Sequence[Metric]) -> None:
+        """Record points logged by ``run_id`` with a ``model_id`` (each point names its
+        model, and may name a dataset) so they come back on the model's ``metrics``; the
+        run's own history is written by the tracking store. NotFoundError for a missing
+        model or run. A point at the same model, key, time, step and run replaces the
+        one there."""
+
+    @abc.abstractmethod
+    def link_run_models(
+        self,
+        run_id: str,
+        inputs: Sequence[str] = (),
+        outputs: Sequence[tuple[str, int]] = (),
+    ) -> None:
+        """Record the models ``run_id`` used (``inputs``: model ids) and produced
+        (``outputs``: model id and step), so they come back on the run's
+        ``inputs.model_inputs`` and ``outputs.model_outputs``. Linking a model twice keeps
+        one link. NotFoundError for a missing run or model, ConflictError for a deleted
+        run."""
 
     @abc.abstractmethod
     def search_logged_models(

@@ -155,17 +155,8 @@ class LoggedModelClientMixin:
                     f"models: expected LoggedModelOutput entries, got {type(item).__name__}"
                 )
             outputs.append((item.model_id, int(item.step)))
-        store = self.logged_model_store
-        from runlab.store.rest.logged_models import RestLoggedModelStore
-
-        if isinstance(store, RestLoggedModelStore):
-            store.log_outputs(run_id, outputs)
-            return
-        # A local database links a model to its run through source_run_id; the call
-        # checks both ends exist, as a server does.
-        self.get_run(run_id)
-        for model_id, _step in outputs:
-            store.get_logged_model(model_id)
+        if outputs:
+            self.logged_model_store.link_run_models(run_id, outputs=outputs)
 
     # ---------------------------------------------------------------- files
     def _model_repo(self, model_id: str) -> ArtifactRepository:

@@ -13,7 +13,7 @@ from typing import Any
 
 from runlab.errors import InvalidInputError
 
-__all__ = ["FIGURE_FORMATS", "figure_to_bytes", "image_to_png_bytes"]
+__all__ = ["FIGURE_FORMATS", "figure_to_bytes", "image_to_png_bytes", "pixels_to_uint8"]
 
 # extension -> format name handed to the renderer
 FIGURE_FORMATS: dict[str, str] = {
@@ -71,8 +71,9 @@ def figure_to_bytes(
     )
 
 
-def image_to_png_bytes(image: Any) -> bytes:
-    """PNG bytes for a PIL image or an image array.
+def image_to_png_bytes(image: Any, text: dict[str, str] | None = None) -> bytes:
+    """PNG bytes for a PIL image, a :class:`runlab.Image` or an image array; ``text``
+    goes into the file as PNG text chunks.
 
     Arrays must be (H, W), (H, W, 1), (H, W, 3) RGB or (H, W, 4) RGBA, with dtype uint8,
     float in [0, 1] (scaled to 0..255), or integer in 0..255.
@@ -84,19 +85,31 @@ def image_to_png_bytes(image: Any) -> bytes:
             "logging images needs Pillow, which is not installed: pip install 'runlab[images]'"
         ) from e
 
+    from runlab.tracking.image import Image as RunlabImage
+
+    if isinstance(image, RunlabImage):
+        image = image.to_pil()
     if isinstance(image, Image.Image):
         pil = image
         if pil.mode not in _PNG_MODES:  # CMYK, YCbCr, LAB, HSV, F, ...
             pil = pil.convert("RGBA" if "A" in pil.getbands() else "RGB")
     else:
-        pil = Image.fromarray(_to_uint8_array(image))
+        pil = Image.fromarray(pixels_to_uint8(image))
 
+    info = None
+    if text:
+        from PIL import PngImagePlugin
+
+        info = PngImagePlugin.PngInfo()
+        for k, v in text.items():
+            info.add_text(k, v)
     buffer = io.BytesIO()
-    pil.save(buffer, format="PNG")
+    pil.save(buffer, format="PNG", pnginfo=info)
     return buffer.getvalue()
 
 
-def _to_uint8_array(image: Any) -> Any:
+def pixels_to_uint8(image: Any) -> Any:
+    """``image`` (an array or nested list of pixels) as a contiguous uint8 array."""
     try:
         import numpy as np
     except ImportError as e:

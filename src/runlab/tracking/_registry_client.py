@@ -15,6 +15,7 @@ from runlab.entities import (
     ModelVersion,
     ModelVersionStage,
     ModelVersionStageTransition,
+    ModelVersionStatus,
     PagedList,
     RegisteredModel,
     all_pages,
@@ -27,6 +28,15 @@ if TYPE_CHECKING:
     from runlab.store.registry_base import RegistryStore
 
 __all__ = ["RegistryClientMixin"]
+
+
+def _wait_seconds(field: str, value: Any) -> float:
+    """A wait in seconds: None is 0; a negative number or a non-number is refused."""
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise InvalidInputError(f"{field}: must be a number of seconds of 0 or more, got {value!r}")
+    return float(value)
 
 
 def _str_tags(tags: dict[str, Any] | Iterable[Any] | None) -> dict[str, str]:
@@ -114,18 +124,19 @@ class RegistryClientMixin:
         tags: dict[str, Any] | None = None,
         run_link: str | None = None,
         description: str | None = None,
-        await_creation_for: int = 300,
+        await_creation_for: float | None = 300,
         model_id: str | None = None,
     ) -> ModelVersion:
         """Add the next version of ``name`` with its files at ``source`` (any artifact URI,
         ``runs:/`` or ``models:/`` URI). ``model_id`` (or a ``models:/m-<id>`` source)
         names the MLflow 3 logged model it comes from; a store that keeps logged models
-        fills ``run_id`` from it. Versions are READY at once, so ``await_creation_for``
-        (kept for MlflowClient compatibility) never waits."""
+        fills ``run_id`` from it. A version still PENDING_REGISTRATION (a server that
+        registers in the background) is waited for up to ``await_creation_for`` seconds
+        (0 or None: not at all); runlab's own stores answer READY at once."""
         from runlab.tracking._context import current_user
 
-        del await_creation_for
-        return self.registry_store.create_model_version(
+        seconds = _wait_seconds("await_creation_for", await_creation_for)
+        created = self.registry_store.create_model_version(
             name,
             source,
             run_id=run_id,
@@ -135,6 +146,33 @@ class RegistryClientMixin:
             user_id=current_user(),
             model_id=model_id,
         )
+        return self.await_model_version_ready(created, seconds)
+
+    def await_model_version_ready(self, version: ModelVersion, seconds: float) -> ModelVersion:
+        """``version`` once it leaves PENDING_REGISTRATION, polled for up to ``seconds``;
+        StorageError when it fails to register or is still pending then. With 0 seconds
+        the version is returned as it is, as MLflow does."""
+        import time
+
+        from runlab.errors import StorageError
+
+        if seconds <= 0:
+            return version
+        deadline = time.monotonic() + seconds
+        while version.status == ModelVersionStatus.PENDING_REGISTRATION:
+            if time.monotonic() >= deadline:
+                raise StorageError(
+                    f"version {version.version} of model {version.name!r} is still "
+                    f"{version.status} after {seconds:g} seconds"
+                )
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+            version = self.get_model_version(version.name, str(version.version))
+        if version.status == ModelVersionStatus.FAILED_REGISTRATION:
+            raise StorageError(
+                f"version {version.version} of model {version.name!r} failed to register: "
+                f"{version.status_message or 'no message'}"
+            )
+        return version
 
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
         """Register the version ``src_model_uri`` (any ``models:/`` form) designates as the

@@ -6,6 +6,7 @@ boundary, before the store sees it.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -16,6 +17,7 @@ from runlab import _validation as check
 from runlab.entities import (
     DatasetInput,
     Experiment,
+    LoggedModelInput,
     Metric,
     PagedList,
     Param,
@@ -217,10 +219,19 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         value: float,
         timestamp: int | None = None,
         step: int | None = None,
-        synchronous: bool = True,
+        synchronous: bool | None = True,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+        model_id: str | None = None,
     ) -> None:
+        """Log one point. With ``model_id`` (an MLflow 3 logged model) the point is also
+        recorded on that model, with the dataset named by ``dataset_name`` and
+        ``dataset_digest`` if given; such a point is written before the call returns."""
+        links = check.metric_links(model_id, dataset_name, dataset_digest)
         metric = make_metric(key, value, timestamp, step)
-        if synchronous:
+        if links[0] is not None:
+            self._log_linked(run_id, [metric], links)
+        elif synchronous or synchronous is None:
             self._write_now(run_id, metrics=[metric])
         else:
             self.batcher.add_metric(run_id, metric)
@@ -231,15 +242,40 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         metrics: dict[str, float],
         step: int | None = None,
         timestamp: int | None = None,
-        synchronous: bool = True,
+        synchronous: bool | None = True,
+        model_id: str | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
     ) -> None:
-        """Log several metrics at one step and time (now, unless ``timestamp`` is given)."""
+        """Log several metrics at one step and time (now, unless ``timestamp`` is given);
+        ``model_id`` and the dataset link them as :meth:`log_metric` does."""
+        links = check.metric_links(model_id, dataset_name, dataset_digest)
         ts = _now_ms() if timestamp is None else timestamp
         points = [make_metric(k, v, ts, step) for k, v in metrics.items()]
-        if synchronous:
+        if links[0] is not None:
+            self._log_linked(run_id, points, links)
+        elif synchronous or synchronous is None:
             self._write_now(run_id, metrics=points)
         else:
             self.batcher.add_metrics(run_id, points)
+
+    def _log_linked(
+        self,
+        run_id: str,
+        points: list[Metric],
+        links: tuple[str | None, str | None, str | None],
+    ) -> None:
+        """Points of a logged model: on the run, and on the model with their dataset."""
+        for point in points:
+            point.model_id, point.dataset_name, point.dataset_digest = links
+        models = self.logged_model_store
+        from runlab.store.rest.logged_models import RestLoggedModelStore
+
+        if isinstance(models, RestLoggedModelStore):
+            self.flush(run_id)  # a server's log-metric keeps the point on both
+        else:
+            self._write_now(run_id, metrics=points)
+        models.log_logged_model_metrics(run_id, points)
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool = True) -> Any:
         self.log_params(run_id, {key: value}, synchronous)
@@ -310,16 +346,32 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         self,
         run_id: str,
         datasets: Sequence[DatasetInput] | None = None,
+        models: Sequence[LoggedModelInput] | None = None,
         synchronous: bool = True,
     ) -> None:
-        items = list(datasets or [])
-        for item in items:
-            if not isinstance(item, DatasetInput):
+        """Record the datasets and the logged models (MLflow 3) ``run_id`` used."""
+        used: list[str] = []
+        for item in models or ():
+            if not isinstance(item, LoggedModelInput):
                 raise InvalidInputError(
-                    f"datasets: expected DatasetInput entries, got {type(item).__name__}"
+                    f"models: expected LoggedModelInput entries, got {type(item).__name__}"
                 )
-            if not item.dataset.name or not item.dataset.digest:
+            if not item.model_id:
+                raise InvalidInputError("models: model_id must not be empty")
+            used.append(item.model_id)
+        items = list(datasets or [])
+        for entry in items:
+            if not isinstance(entry, DatasetInput):
+                raise InvalidInputError(
+                    f"datasets: expected DatasetInput entries, got {type(entry).__name__}"
+                )
+            if not entry.dataset.name or not entry.dataset.digest:
                 raise InvalidInputError("dataset name and digest must not be empty")
+        if used:
+            self.flush(run_id)
+            self.logged_model_store.link_run_models(run_id, inputs=used)
+            if not items:
+                return
         if items and not synchronous and self._journal_batcher() is not None:
             from runlab import wire
 
@@ -556,19 +608,56 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         artifact_file: str | None = None,
         key: str | None = None,
         step: int | None = None,
-        synchronous: bool = True,
+        timestamp: int | None = None,
+        synchronous: bool | None = None,
     ) -> None:
-        """Save ``image`` (PIL image or numpy array) as PNG at ``artifact_file``, or, given a
-        ``key``, at ``images/<key>/step_<step>.png`` so a series of images can be browsed
-        (``synchronous`` as in :meth:`log_artifact`)."""
+        """Save ``image`` (PIL image, :class:`runlab.Image` or numpy array) as PNG at
+        ``artifact_file``, or, given a ``key``, at ``images/<key>/step_<step>.png`` so a
+        series of images can be browsed. A keyed image records its step and ``timestamp``
+        (ms, now by default) as PNG text chunks, as does any image given a timestamp.
+        ``synchronous=False`` sends it through the journal when writes go to a server
+        through one, else uploads on a background thread: ``end_run`` and
+        ``flush_artifact_async_logging`` wait for it and raise its error."""
         from runlab.tracking._media import image_to_png_bytes
 
+        if synchronous is not None and not isinstance(synchronous, bool):
+            raise InvalidInputError(f"synchronous: expected a bool, got {synchronous!r}")
+        text: dict[str, str] = {}
+        if timestamp is not None:
+            text["timestamp"] = str(check.int64("timestamp", timestamp))
         if artifact_file is None:
             if key is None:
                 raise InvalidInputError("log_image needs artifact_file or key")
             check.key("image", key)
-            artifact_file = f"images/{key}/step_{check.int64('step', step or 0):06d}.png"
-        self.log_bytes(run_id, image_to_png_bytes(image), artifact_file, synchronous=synchronous)
+            number = check.int64("step", step or 0)
+            artifact_file = f"images/{key}/step_{number:06d}.png"
+            text = {"step": str(number), "timestamp": text.get("timestamp", str(_now_ms()))}
+        data = image_to_png_bytes(image, text)  # bad input raises here, on the caller's thread
+        if synchronous is False and self._journal_batcher() is not None:
+            self.log_bytes(run_id, data, artifact_file, synchronous=False)
+            return
+        if synchronous is False:
+            from runlab.tracking import _artifact_queue
+
+            repo, target = self._repo(run_id), artifact_file
+            _artifact_queue.submit(run_id, lambda: repo.write_bytes(target, data))
+            return
+        self.log_bytes(run_id, data, artifact_file)
+
+    def log_stream(self, run_id: str, stream: Any, artifact_file: str) -> None:
+        """Store what a binary file-like object (``io.BytesIO``, an open file) yields as
+        ``artifact_file``, read in chunks rather than whole."""
+        if not callable(getattr(stream, "read", None)):
+            raise InvalidInputError(
+                f"stream: expected a binary file-like object with read(), got "
+                f"{type(stream).__name__}"
+            )
+        if isinstance(stream, io.TextIOBase):
+            raise InvalidInputError(
+                "stream: expected a binary stream (opened with 'rb', or io.BytesIO), got a "
+                "text stream"
+            )
+        self._repo(run_id).write_stream(artifact_file, stream)
 
 
 def _checked_metrics(metrics: Sequence[Metric]) -> list[Metric]:

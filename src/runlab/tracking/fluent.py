@@ -25,6 +25,7 @@ from runlab.entities import (
     Experiment,
     InputTag,
     LifecycleStage,
+    LoggedModelInput,
     Metric,
     Param,
     Run,
@@ -109,6 +110,7 @@ class _State:
         self.exit_hook = False
         self.runs_ended = 0
         self.monitors: dict[str, SystemMetricsMonitor] = {}  # run -> its sampler
+        self.metric_datasets: dict[str, set[tuple[str, str]]] = {}  # run -> inputs seen
 
 
 _state = _State()
@@ -334,6 +336,7 @@ def _end(run_id: str, status: str, raise_errors: bool, at_exit: bool = False) ->
     client = _client()
     try:
         client.flush(run_id)
+        _flush_artifacts(run_id)
     except RunlabError:
         client.set_terminated(run_id, RunStatus.FAILED, synchronous=False)
         if raise_errors:
@@ -420,8 +423,17 @@ def log_metric(
     timestamp: int | None = None,
     synchronous: bool = False,
     run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Dataset | None = None,
 ) -> None:
-    _client().log_metric(run_id or _run_id(), key, value, timestamp, step, synchronous)
+    """Log a point to the active run (or ``run_id``). With ``model_id`` the point is also
+    recorded on that logged model; ``dataset`` names the data it was computed on and is
+    recorded as an input of the run, as MLflow does."""
+    rid = run_id or _run_id()
+    name, digest = _metric_dataset(rid, dataset)
+    _client().log_metric(
+        rid, key, value, timestamp, step, synchronous, name, digest, model_id=model_id
+    )
 
 
 def log_metrics(
@@ -430,8 +442,29 @@ def log_metrics(
     timestamp: int | None = None,
     synchronous: bool = False,
     run_id: str | None = None,
+    model_id: str | None = None,
+    dataset: Dataset | None = None,
 ) -> None:
-    _client().log_metrics(run_id or _run_id(), metrics, step, timestamp, synchronous)
+    rid = run_id or _run_id()
+    name, digest = _metric_dataset(rid, dataset)
+    _client().log_metrics(rid, metrics, step, timestamp, synchronous, model_id, name, digest)
+
+
+def _metric_dataset(run_id: str, dataset: Dataset | None) -> tuple[str | None, str | None]:
+    """The dataset's (name, digest), logging it as an input of the run the first time."""
+    if dataset is None:
+        return None, None
+    if not isinstance(dataset, Dataset):
+        raise InvalidInputError(f"dataset: expected a runlab Dataset, got {type(dataset).__name__}")
+    seen = _state.metric_datasets.setdefault(run_id, set())
+    if (dataset.name, dataset.digest) not in seen:
+        logged = _client().get_run(run_id).inputs.dataset_inputs
+        if all(
+            (d.dataset.name, d.dataset.digest) != (dataset.name, dataset.digest) for d in logged
+        ):
+            _client().log_inputs(run_id, [DatasetInput(dataset)])
+        seen.add((dataset.name, dataset.digest))
+    return dataset.name, dataset.digest
 
 
 def _checked_params(run_id: str, params: dict[str, Any]) -> list[Param]:
@@ -494,20 +527,34 @@ def flush() -> None:
 
 
 # ==================================================================== artifacts and inputs
-def log_artifact(local_path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
-    _client().log_artifact(_run_id(), local_path, artifact_path, synchronous=False)
+def log_artifact(
+    local_path: str | os.PathLike[str],
+    artifact_path: str | None = None,
+    run_id: str | None = None,
+) -> None:
+    """Upload a file to the active run, or to ``run_id`` (active or not)."""
+    _client().log_artifact(run_id or _run_id(), local_path, artifact_path, synchronous=False)
 
 
-def log_artifacts(local_dir: str | os.PathLike[str], artifact_path: str | None = None) -> None:
-    _client().log_artifacts(_run_id(), local_dir, artifact_path, synchronous=False)
+def log_artifacts(
+    local_dir: str | os.PathLike[str],
+    artifact_path: str | None = None,
+    run_id: str | None = None,
+) -> None:
+    _client().log_artifacts(run_id or _run_id(), local_dir, artifact_path, synchronous=False)
 
 
-def log_text(text: str, artifact_file: str) -> None:
-    _client().log_text(_run_id(), text, artifact_file, synchronous=False)
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_text(run_id or _run_id(), text, artifact_file, synchronous=False)
 
 
-def log_dict(dictionary: Any, artifact_file: str) -> None:
-    _client().log_dict(_run_id(), dictionary, artifact_file, synchronous=False)
+def log_dict(dictionary: Any, artifact_file: str, run_id: str | None = None) -> None:
+    _client().log_dict(run_id or _run_id(), dictionary, artifact_file, synchronous=False)
+
+
+def log_stream(stream: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Store a binary file-like object's content as ``artifact_file``."""
+    _client().log_stream(run_id or _run_id(), stream, artifact_file)
 
 
 def log_figure(figure: Any, artifact_file: str, save_kwargs: dict[str, Any] | None = None) -> None:
@@ -519,11 +566,31 @@ def log_image(
     artifact_file: str | None = None,
     key: str | None = None,
     step: int | None = None,
-    synchronous: bool = False,
+    timestamp: int | None = None,
+    synchronous: bool | None = None,
 ) -> None:
-    _client().log_image(
-        _run_id(), image, artifact_file, key=key, step=step, synchronous=synchronous
+    """See :meth:`RunlabClient.log_image`; ``synchronous=False`` uploads in the background
+    (``end_run`` waits for it). Through a server's journal, the image goes in the journal
+    unless ``synchronous=True``, as the run's other artifacts do."""
+    client = _client()
+    if synchronous is None and client._journal_batcher() is not None:
+        synchronous = False
+    client.log_image(
+        _run_id(),
+        image,
+        artifact_file,
+        key=key,
+        step=step,
+        timestamp=timestamp,
+        synchronous=synchronous,
     )
+
+
+def _flush_artifacts(run_id: str | None = None) -> None:
+    """Wait for background artifact uploads (if any were ever queued)."""
+    queue = sys.modules.get("runlab.tracking._artifact_queue")
+    if queue is not None:
+        queue.flush(run_id)
 
 
 def list_artifacts(path: str | None = None, run_id: str | None = None) -> list[FileInfo]:
@@ -541,11 +608,21 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
 
 
 def log_input(
-    dataset: Dataset, context: str | None = None, tags: dict[str, str] | None = None
+    dataset: Dataset | None = None,
+    context: str | None = None,
+    tags: dict[str, str] | None = None,
+    model: LoggedModelInput | None = None,
 ) -> None:
-    """Record that the active run used ``dataset`` (see :mod:`runlab.data`)."""
-    if not isinstance(dataset, Dataset):
+    """Record that the active run used ``dataset`` (see :mod:`runlab.data`) and/or the
+    logged ``model``."""
+    if dataset is None and model is None:
+        raise InvalidInputError("dataset, model: give a dataset, a model or both")
+    if dataset is not None and not isinstance(dataset, Dataset):
         raise InvalidInputError(f"dataset: expected a runlab Dataset, got {type(dataset).__name__}")
+    if model is not None:
+        _client().log_inputs(_run_id(), models=[model])
+    if dataset is None:
+        return
     input_tags = [InputTag(k, str(v)) for k, v in (tags or {}).items()]
     if context is not None:
         input_tags.append(InputTag("mlflow.data.context", context))

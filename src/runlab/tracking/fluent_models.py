@@ -23,7 +23,7 @@ from runlab.entities import (
     Run,
 )
 from runlab.entities_logged_models import LoggedModel, LoggedModelInput, LoggedModelOutput
-from runlab.errors import InvalidInputError, NotSupportedError
+from runlab.errors import InvalidInputError
 from runlab.tracking import _registry_uri
 from runlab.tracking import fluent as _fluent
 from runlab.tracking.client import RunlabClient
@@ -115,8 +115,9 @@ def flush_async_logging() -> None:
 
 
 def flush_artifact_async_logging() -> None:
-    """Artifacts are written when logged; only queued run data waits, so this flushes it."""
+    """Wait for the images logged with ``synchronous=False`` (and queued run data)."""
     _fluent.flush()
+    _fluent._flush_artifacts()
 
 
 # ==================================================================== runs and experiments
@@ -153,13 +154,9 @@ def log_inputs(
     tags_list: list[dict[str, str] | None] | None = None,
     models: list[LoggedModelInput | None] | None = None,
 ) -> None:
-    """Record several datasets used by the active run in one call; ``contexts`` and
-    ``tags_list`` line up with ``datasets``."""
-    if any(m is not None for m in models or ()):
-        raise NotSupportedError(
-            "models: recording logged models as run inputs is not supported yet; "
-            "log the datasets alone"
-        )
+    """Record several datasets and logged models used by the active run in one call;
+    ``contexts`` and ``tags_list`` line up with ``datasets``."""
+    used = [m for m in models or () if m is not None]
     items = list(datasets or [])
     for field, values in (("contexts", contexts), ("tags_list", tags_list)):
         if values is not None and len(values) != len(items):
@@ -181,8 +178,8 @@ def log_inputs(
         if context is not None:
             tags.append(InputTag("mlflow.data.context", context))
         inputs.append(DatasetInput(dataset, tuple(tags)))
-    if inputs:
-        _client().log_inputs(_fluent._run_id(), inputs)
+    if inputs or used:
+        _client().log_inputs(_fluent._run_id(), inputs, models=used)
 
 
 def log_outputs(models: list[LoggedModelOutput] | None = None) -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "SystemMetricsSettings",
     "disable_system_metrics_logging",
     "enable_system_metrics_logging",
+    "set_system_metrics_node_id",
     "set_system_metrics_samples_before_logging",
     "set_system_metrics_sampling_interval",
 ]
@@ -40,6 +41,7 @@ class SystemMetricsSettings:
     enabled: bool = False
     sampling_interval: float = 10.0
     samples_before_logging: int = 1
+    node_id: str | None = None  # keys become system/<node_id>/... when set
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SystemMetricsSettings:
@@ -47,6 +49,7 @@ class SystemMetricsSettings:
             enabled=env.RUNLAB_ENABLE_SYSTEM_METRICS_LOGGING.get(environ),
             sampling_interval=env.RUNLAB_SYSTEM_METRICS_SAMPLING_INTERVAL.get(environ),
             samples_before_logging=env.RUNLAB_SYSTEM_METRICS_SAMPLES_BEFORE_LOGGING.get(environ),
+            node_id=env.RUNLAB_SYSTEM_METRICS_NODE_ID.get(environ) or None,
         )
 
 
@@ -81,6 +84,28 @@ def set_system_metrics_samples_before_logging(samples: int | None) -> None:
     if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise InvalidInputError(f"samples: must be a whole number of 1 or more, got {samples!r}")
     _overrides["samples_before_logging"] = samples
+
+
+def set_system_metrics_node_id(node_id: str | None) -> None:
+    """Name this machine in the system metric keys of runs started from now on
+    (``system/<node_id>/cpu_utilization_percentage``...), so the nodes of one distributed
+    run log apart; None goes back to ``RUNLAB_SYSTEM_METRICS_NODE_ID`` (or no node)."""
+    if node_id is None:
+        _overrides.pop("node_id", None)
+        return
+    import re
+
+    # One path segment of a metric key: the key charset without '/', and not '.' or '..'.
+    if (
+        not isinstance(node_id, str)
+        or not re.fullmatch(r"[\w.\- ]{1,100}", node_id)
+        or node_id in (".", "..")
+    ):
+        raise InvalidInputError(
+            "node_id: must be 1 to 100 letters, digits, underscores, dashes, periods or "
+            f"spaces (it becomes part of metric keys), got {node_id!r}"
+        )
+    _overrides["node_id"] = node_id
 
 
 def current_settings() -> SystemMetricsSettings:
@@ -132,7 +157,7 @@ class SystemMetricsMonitor:
             return
         keys = {k for s in pending for k in s}
         average = {
-            k: sum(s[k] for s in pending if k in s) / sum(1 for s in pending if k in s)
+            self._key(k): sum(s[k] for s in pending if k in s) / sum(1 for s in pending if k in s)
             for k in sorted(keys)
         }
         try:
@@ -140,6 +165,10 @@ class SystemMetricsMonitor:
         except Exception as e:
             logger.warning("system metrics could not be logged: %s", e)
         self._step += 1
+
+    def _key(self, key: str) -> str:
+        node = self._settings.node_id
+        return f"system/{node}/{key[len('system/') :]}" if node else key
 
     def stop(self) -> None:
         """Stop sampling and log what is held; returns once the thread has ended."""

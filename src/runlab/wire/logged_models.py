@@ -7,6 +7,7 @@ from typing import Any
 
 from runlab.entities_logged_models import LoggedModel, LoggedModelStatus
 from runlab.wire._scalars import key_values, pairs
+from runlab.wire.tracking import metric_from_json, metric_json
 
 
 def logged_model_json(model: LoggedModel) -> dict[str, Any]:
@@ -27,7 +28,8 @@ def logged_model_json(model: LoggedModel) -> dict[str, Any]:
     ):
         if value:
             info[key] = value
-    return {"info": info, "data": {"params": key_values(model.params), "metrics": []}}
+    metrics = [metric_json(m, m.run_id) for m in model.metrics]
+    return {"info": info, "data": {"params": key_values(model.params), "metrics": metrics}}
 
 
 def logged_model_from_json(obj: Mapping[str, Any]) -> LoggedModel:
@@ -46,4 +48,5 @@ def logged_model_from_json(obj: Mapping[str, Any]) -> LoggedModel:
         source_run_id=info.get("source_run_id") or None,
         tags=pairs(info.get("tags")),
         params=pairs(data.get("params")),
+        metrics=[metric_from_json(m) for m in data.get("metrics") or ()],
     )

@@ -11,12 +11,15 @@ from runlab.entities import (
     Experiment,
     InputTag,
     LifecycleStage,
+    LoggedModelInput,
+    LoggedModelOutput,
     Metric,
     Param,
     Run,
     RunData,
     RunInfo,
     RunInputs,
+    RunOutputs,
     RunStatus,
     RunTag,
 )
@@ -61,6 +64,10 @@ def metric_json(m: Metric, run_id: str | None = None) -> dict[str, Any]:
     }
     if run_id is not None:
         out["run_id"] = run_id
+    for field in ("model_id", "dataset_name", "dataset_digest"):
+        value = getattr(m, field)
+        if value is not None:
+            out[field] = value
     return out
 
 
@@ -70,7 +77,10 @@ def metric_from_json(obj: Mapping[str, Any], run_id: str | None = None) -> Metri
         number(obj.get("value", 0.0)),
         int(obj.get("timestamp", 0)),
         int(obj.get("step", 0)),
-        run_id,
+        run_id if run_id is not None else (obj.get("run_id") or None),
+        obj.get("model_id") or None,
+        obj.get("dataset_name") or None,
+        obj.get("dataset_digest") or None,
     )
 
 
@@ -155,15 +165,28 @@ def run_json(run: Run) -> dict[str, Any]:
             {"key": k, "value": double(v), "timestamp": 0, "step": 0}
             for k, v in data.metrics.items()
         ]
-    return {
+    inputs: dict[str, Any] = {
+        "dataset_inputs": [dataset_input_json(i) for i in run.inputs.dataset_inputs]
+    }
+    # as MLflow, the model links are left out when there are none
+    if run.inputs.model_inputs:
+        inputs["model_inputs"] = [{"model_id": m.model_id} for m in run.inputs.model_inputs]
+    out: dict[str, Any] = {
         "info": run_info_json(run.info),
         "data": {
             "metrics": metrics,
             "params": key_values(data.params),
             "tags": key_values(data.tags),
         },
-        "inputs": {"dataset_inputs": [dataset_input_json(i) for i in run.inputs.dataset_inputs]},
+        "inputs": inputs,
     }
+    if run.outputs.model_outputs:
+        out["outputs"] = {
+            "model_outputs": [
+                {"model_id": m.model_id, "step": m.step} for m in run.outputs.model_outputs
+            ]
+        }
+    return out
 
 
 def run_from_json(obj: Mapping[str, Any]) -> Run:
@@ -183,6 +206,13 @@ def run_from_json(obj: Mapping[str, Any]) -> Run:
             metric_objs=metric_objs,
         ),
         inputs=RunInputs(
-            tuple(dataset_input_from_json(d) for d in inputs.get("dataset_inputs") or ())
+            tuple(dataset_input_from_json(d) for d in inputs.get("dataset_inputs") or ()),
+            tuple(LoggedModelInput(m["model_id"]) for m in inputs.get("model_inputs") or ()),
+        ),
+        outputs=RunOutputs(
+            tuple(
+                LoggedModelOutput(m["model_id"], int(m.get("step") or 0))
+                for m in (obj.get("outputs") or {}).get("model_outputs") or ()
+            )
         ),
     )

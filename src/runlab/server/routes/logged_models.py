@@ -203,10 +203,9 @@ def list_logged_model_artifacts(
 @router.post("/runs/outputs")
 @access("edit", run())
 def log_outputs(body: LogOutputs, store: Store, models: _MaybeModels) -> dict[str, Any]:
-    """Link models to the run that produced them. The link a client reads back is the
-    model's ``source_run_id``, so this checks that the run and models exist."""
+    """Link models to the run that produced them (read back on the run's
+    ``outputs.model_outputs``)."""
     store.get_run(body.run_id)
     found = _require(models)
-    for output in body.models:
-        found.get_logged_model(output.model_id)
+    found.link_run_models(body.run_id, outputs=[(m.model_id, m.step) for m in body.models])
     return {}

@@ -24,7 +24,7 @@ from runlab.entities import (
 )
 from runlab.errors import InvalidInputError
 from runlab.server import _schemas
-from runlab.server._deps import Store, require_run_id
+from runlab.server._deps import LoggedModels, Store, require_run_id
 from runlab.server._routing import JsonRoute
 from runlab.server._wire import Double, Id, Int64, KeyValue, WireModel
 from runlab.server.auth.rules import access, experiment, run
@@ -70,6 +70,9 @@ class MetricIn(WireModel):
     value: Double
     timestamp: Int64
     step: Int64 = 0
+    model_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
 
 
 class LogMetric(RunRef, MetricIn):
@@ -111,13 +114,29 @@ class DatasetInputIn(WireModel):
     dataset: DatasetIn
 
 
+class ModelInputIn(WireModel):
+    model_id: str
+
+
 class LogInputs(RunRef):
     datasets: list[DatasetInputIn] = []
+    models: list[ModelInputIn] = []
 
 
 def _metric(m: MetricIn) -> Metric:
     key = check.key("metric", m.key)
-    return Metric(key, check.metric_value(key, m.value), m.timestamp, m.step)
+    links = check.metric_links(m.model_id or None, m.dataset_name or None, m.dataset_digest or None)
+    return Metric(key, check.metric_value(key, m.value), m.timestamp, m.step, None, *links)
+
+
+def _log_model_metrics(run_id: str, metrics: list[Metric], models: LoggedModels) -> None:
+    """Points sent with a model_id go to the model's metrics too (MLflow 3)."""
+    linked = [m for m in metrics if m.model_id]
+    if not linked:
+        return
+    if models is None:
+        raise InvalidInputError("model_id: this server's tracking store keeps no logged models")
+    models.log_logged_model_metrics(run_id, linked)
 
 
 def _param(key: str, value: str) -> Param:
@@ -198,8 +217,11 @@ def search_runs(body: SearchRuns, store: Store) -> dict[str, Any] | Response:
 
 @router.post("/runs/log-metric", response_model=_schemas.Empty)
 @access("edit", run())
-def log_metric(body: LogMetric, store: Store) -> dict[str, Any]:
-    store.log_batch(require_run_id(body.run_id, body.run_uuid), metrics=[_metric(body)])
+def log_metric(body: LogMetric, store: Store, models: LoggedModels) -> dict[str, Any]:
+    run_id = require_run_id(body.run_id, body.run_uuid)
+    metric = _metric(body)
+    store.log_batch(run_id, metrics=[metric])
+    _log_model_metrics(run_id, [metric], models)
     return {}
 
 
@@ -228,22 +250,31 @@ def delete_tag(body: DeleteTag, store: Store) -> dict[str, Any]:
 
 @router.post("/runs/log-batch", response_model=_schemas.Empty)
 @access("edit", run())
-def log_batch(body: LogBatch, store: Store) -> dict[str, Any]:
+def log_batch(body: LogBatch, store: Store, models: LoggedModels) -> dict[str, Any]:
     run_id = require_run_id(body.run_id, body.run_uuid)
     check.batch_sizes(body.metrics, body.params, body.tags)
+    metrics = [_metric(m) for m in body.metrics]
     store.log_batch(
         run_id,
-        metrics=[_metric(m) for m in body.metrics],
+        metrics=metrics,
         params=[_param(p.key, p.value) for p in body.params],
         tags=[_tag(t.key, t.value) for t in body.tags],
     )
+    _log_model_metrics(run_id, metrics, models)
     return {}
 
 
 @router.post("/runs/log-inputs", response_model=_schemas.Empty)
 @access("edit", run())
-def log_inputs(body: LogInputs, store: Store) -> dict[str, Any]:
+def log_inputs(body: LogInputs, store: Store, models: LoggedModels) -> dict[str, Any]:
     run_id = require_run_id(body.run_id, body.run_uuid)
+    used = []
+    for i, model in enumerate(body.models):
+        if not model.model_id:
+            raise InvalidInputError(f"models[{i}].model_id: must not be empty")
+        used.append(model.model_id)
+    if used and models is None:
+        raise InvalidInputError("models: this server's tracking store keeps no logged models")
     items = []
     for i, item in enumerate(body.datasets):
         d = item.dataset
@@ -253,5 +284,8 @@ def log_inputs(body: LogInputs, store: Store) -> dict[str, Any]:
         dataset = Dataset(d.name, d.digest, d.source_type, d.source, d.schema_, d.profile)
         tags = tuple(InputTag(t.key, t.value) for t in item.tags)
         items.append(DatasetInput(dataset, tags))
-    store.log_inputs(run_id, items)
+    if items or not used:
+        store.log_inputs(run_id, items)
+    if used and models is not None:
+        models.link_run_models(run_id, inputs=used)
     return {}

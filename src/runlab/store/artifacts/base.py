@@ -15,26 +15,13 @@ import posixpath
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import BinaryIO
 
+from runlab.entities import FileInfo
 from runlab.errors import InvalidInputError, NotFoundError, NotSupportedError, StorageError
 from runlab.store.artifacts import _multipart, _paths
 
 __all__ = ["ArtifactRepository", "FileInfo"]
-
-
-@dataclass(frozen=True)
-class FileInfo:
-    """One entry of a listing (MLflow's shape).
-
-    ``path`` is relative to the repository root with ``/`` separators; ``file_size``
-    is in bytes, and None for directories or when the size cannot be known.
-    """
-
-    path: str
-    is_dir: bool
-    file_size: int | None
 
 
 class ArtifactRepository(abc.ABC):

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from runlab import wire
-from runlab.entities import PagedList
+from runlab.entities import Metric, PagedList
 from runlab.entities_logged_models import LoggedModel, LoggedModelStatus
 from runlab.errors import InvalidInputError, NotFoundError
 from runlab.store.logged_models_base import LoggedModelStore, OrderBy
@@ -141,6 +141,29 @@ class RestLoggedModelStore(LoggedModelStore):
         answer = self.http.call("POST", f"{API}/logged-models/search", body=body, repeatable=True)
         found = [wire.logged_model_from_json(m) for m in answer.get("models") or ()]
         return PagedList(found, answer.get("next_page_token") or None)
+
+    def log_logged_model_metrics(self, run_id: str, metrics: Sequence[Metric]) -> None:
+        """One ``runs/log-metric`` per point with its ``model_id`` (and dataset): the
+        request MLflow's client sends, after which both servers keep the point on the run
+        (once: an identical point is stored once) and on the model."""
+        for point in metrics:
+            body = wire.metric_json(point, run_id)
+            body["run_uuid"] = run_id
+            self.http.call("POST", f"{API}/runs/log-metric", body=body, repeatable=True)
+
+    def link_run_models(
+        self,
+        run_id: str,
+        inputs: Sequence[str] = (),
+        outputs: Sequence[tuple[str, int]] = (),
+    ) -> None:
+        """MLflow's requests: ``runs/log-inputs`` with ``models`` for the inputs,
+        ``runs/outputs`` for the outputs."""
+        if inputs:
+            body = {"run_id": run_id, "models": [{"model_id": m} for m in inputs]}
+            self.http.call("POST", f"{API}/runs/log-inputs", body=body, repeatable=True)
+        if outputs:
+            self.log_outputs(run_id, outputs)
 
     def log_outputs(self, run_id: str, outputs: Sequence[tuple[str, int]]) -> None:
         """Link ``(model_id, step)`` outputs to ``run_id`` (MLflow's ``runs/outputs``)."""

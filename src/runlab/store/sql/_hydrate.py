@@ -25,6 +25,7 @@ from runlab.entities import (
     RunInfo,
     RunInputs,
 )
+from runlab.entities_logged_models import LoggedModelInput, LoggedModelOutput, RunOutputs
 from runlab.errors import NotFoundError
 from runlab.store.run_table import RunTable
 from runlab.store.sql import _raw
@@ -134,6 +135,8 @@ def load_runs(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[Run]:
     run_metrics: dict[str, dict[str, float]] = {i: {} for i in ids}
     metric_objs: dict[str, list[Metric]] = {i: [] for i in ids}
     inputs: dict[str, list[DatasetInput]] = {}
+    used: dict[str, list[LoggedModelInput]] = {}
+    made: dict[str, list[LoggedModelOutput]] = {}
     nan = float("nan")
     for chunk in _chunks(ids):
         run_params.update(_grouped(conn, "params", chunk, by="run_uuid"))
@@ -149,7 +152,18 @@ def load_runs(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[Run]:
             run_metrics[run_id][key] = value
             metric_objs[run_id].append(Metric(key, value, ts, step))
         _load_inputs(conn, chunk, inputs)
+        for run_id, model_id, direction, step in _in_chunk(
+            conn,
+            "SELECT run_uuid, model_id, direction, step FROM run_model_links WHERE run_uuid IN",
+            chunk,
+            " ORDER BY run_uuid, direction, step, model_id",
+        ):
+            if direction == "input":
+                used.setdefault(run_id, []).append(LoggedModelInput(model_id))
+            else:
+                made.setdefault(run_id, []).append(LoggedModelOutput(model_id, step))
     no_inputs = RunInputs()
+    no_outputs = RunOutputs()
     return [
         Run(
             run_info(row),
@@ -159,7 +173,10 @@ def load_runs(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[Run]:
                 run_tags.get(row[0]) or {},
                 tuple(metric_objs[row[0]]),
             ),
-            RunInputs(tuple(inputs[row[0]])) if row[0] in inputs else no_inputs,
+            RunInputs(tuple(inputs.get(row[0], ())), tuple(used.get(row[0], ())))
+            if row[0] in inputs or row[0] in used
+            else no_inputs,
+            RunOutputs(tuple(made[row[0]])) if row[0] in made else no_outputs,
         )
         for row in rows
     ]

@@ -93,6 +93,32 @@ def _inputs(conn: Connection, chunk: Sequence[str], out: dict[str, str]) -> None
         out[run_id] = json.dumps(inputs, ensure_ascii=False, separators=(",", ":"))
 
 
+def _model_links(
+    conn: Connection, chunk: Sequence[str], used: dict[str, str], made: dict[str, str]
+) -> None:
+    """The runs' logged-model inputs and outputs as the JSON text that follows their
+    dataset inputs (``,"model_inputs":[...]``) and their inputs (``,"outputs":{...}``);
+    runs with none get no text, as MLflow leaves the fields out."""
+    found = _hydrate._in_chunk(
+        conn,
+        "SELECT run_uuid, model_id, direction, step FROM run_model_links WHERE run_uuid IN",
+        chunk,
+        " ORDER BY run_uuid, direction, step, model_id",
+    )
+    inputs: dict[str, list[dict[str, Any]]] = {}
+    outputs: dict[str, list[dict[str, Any]]] = {}
+    for run_id, model_id, direction, step in found:
+        if direction == "input":
+            inputs.setdefault(run_id, []).append({"model_id": model_id})
+        else:
+            outputs.setdefault(run_id, []).append({"model_id": model_id, "step": step})
+    compact = (",", ":")
+    for run_id, items in inputs.items():
+        used[run_id] = ',"model_inputs":' + json.dumps(items, separators=compact)
+    for run_id, items in outputs.items():
+        made[run_id] = ',"outputs":' + json.dumps({"model_outputs": items}, separators=compact)
+
+
 def runs_json(conn: Connection, rows: Sequence[Sequence[Any]]) -> str:
     """The runs of ``rows`` (``_hydrate.RUN_COLUMNS``) as a JSON array, in row order."""
     ids = [r[0] for r in rows]
@@ -100,6 +126,8 @@ def runs_json(conn: Connection, rows: Sequence[Sequence[Any]]) -> str:
     tags: dict[str, str] = {}
     metrics: dict[str, list[str]] = {i: [] for i in ids}
     inputs: dict[str, str] = {}
+    used: dict[str, str] = {}
+    made: dict[str, str] = {}
     for chunk in _hydrate._chunks(ids):
         _key_values(conn, "params", chunk, params)
         _key_values(conn, "tags", chunk, tags)
@@ -115,6 +143,7 @@ def runs_json(conn: Connection, rows: Sequence[Sequence[Any]]) -> str:
                 f'{{"key":{_str(key)},"value":{v},"timestamp":{ts},"step":{step}}}'
             )
         _inputs(conn, chunk, inputs)
+        _model_links(conn, chunk, used, made)
     out = []
     for uuid, eid, name, user, status, start, end, uri, stage in rows:
         times = "" if start is None else f',"start_time":{start}'
@@ -126,7 +155,8 @@ def runs_json(conn: Connection, rows: Sequence[Sequence[Any]]) -> str:
             f'"artifact_uri":{_str(uri)},"lifecycle_stage":{_str(stage)}{times}}},'
             f'"data":{{"metrics":[{",".join(metrics[uuid])}],'
             f'"params":{params.get(uuid, "[]")},"tags":{tags.get(uuid, "[]")}}},'
-            f'"inputs":{{"dataset_inputs":{inputs.get(uuid, "[]")}}}}}'
+            f'"inputs":{{"dataset_inputs":{inputs.get(uuid, "[]")}{used.get(uuid, "")}}}'
+            f"{made.get(uuid, '')}}}"
         )
     return f"[{','.join(out)}]"
 

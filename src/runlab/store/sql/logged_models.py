@@ -8,6 +8,7 @@ artifact proxy on they are ``mlflow-artifacts:/<experiment_id>/models/<id>/artif
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -24,7 +25,7 @@ from sqlalchemy import (
 )
 
 from runlab import _validation as check
-from runlab.entities import LifecycleStage, PagedList
+from runlab.entities import LifecycleStage, Metric, PagedList
 from runlab.entities_logged_models import LoggedModel, LoggedModelStatus
 from runlab.errors import ConflictError, InvalidInputError, NotFoundError
 from runlab.store import filter as flt
@@ -33,12 +34,14 @@ from runlab.store.sql import _import_models, _pages
 from runlab.store.sql._common import experiment_key as _exp_id
 from runlab.store.sql._common import now_ms
 from runlab.store.sql._engine import Database
-from runlab.store.sql._logging import _insert
+from runlab.store.sql._logging import _insert, require_active_run
 from runlab.store.sql.schema import (
     experiments,
+    logged_model_metrics,
     logged_model_params,
     logged_model_tags,
     logged_models,
+    run_model_links,
     runs,
 )
 from runlab.store.sql.search import _compile, _condition, _direction, _exists
@@ -177,6 +180,27 @@ class SqlLoggedModelStore(LoggedModelStore):
                     .order_by(table.c.key)
                 ):
                     into[mid][key] = value
+        metrics: dict[str, list[Metric]] = {i: [] for i in ids}
+        m = logged_model_metrics.c
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            for r in conn.execute(
+                select(logged_model_metrics)
+                .where(m.model_id.in_(chunk))
+                .order_by(m.model_id, m.key, m.step, m.timestamp, m.run_uuid)
+            ):
+                metrics[r.model_id].append(
+                    Metric(
+                        r.key,
+                        float("nan") if r.is_nan else r.value,
+                        r.timestamp,
+                        r.step,
+                        r.run_uuid,
+                        r.model_id,
+                        r.dataset_name or None,
+                        r.dataset_digest or None,
+                    )
+                )
         return [
             LoggedModel(
                 model_id=r.model_id,
@@ -191,6 +215,7 @@ class SqlLoggedModelStore(LoggedModelStore):
                 source_run_id=r.source_run_id,
                 tags=tags[r.model_id],
                 params=params[r.model_id],
+                metrics=metrics[r.model_id],
             )
             for r in rows
         ]
@@ -308,7 +333,12 @@ class SqlLoggedModelStore(LoggedModelStore):
     def delete_logged_model(self, model_id: str) -> None:
         def write(conn: Connection) -> None:
             self._require(conn, model_id)
-            for table in (logged_model_tags, logged_model_params):
+            for table in (
+                logged_model_tags,
+                logged_model_params,
+                logged_model_metrics,
+                run_model_links,
+            ):
                 conn.execute(delete(table).where(table.c.model_id == model_id))
             conn.execute(delete(logged_models).where(_lm.model_id == model_id))
 
@@ -345,6 +375,84 @@ class SqlLoggedModelStore(LoggedModelStore):
             self._require(conn, model_id)
             self._write_params(conn, model_id, clean)
             self._touch(conn, model_id)
+
+        self.db.write(write)
+
+    def log_logged_model_metrics(self, run_id: str, metrics: Sequence[Metric]) -> None:
+        rows: list[dict[str, Any]] = []
+        for point in metrics:
+            if not point.model_id:
+                raise InvalidInputError(f"metric {point.key!r}: model_id must be given")
+            nan = math.isnan(point.value)
+            rows.append(
+                {
+                    "model_id": point.model_id,
+                    "key": point.key,
+                    "timestamp": point.timestamp,
+                    "step": point.step,
+                    "run_uuid": run_id,
+                    "value": 0.0 if nan else point.value,
+                    "is_nan": nan,
+                    "dataset_name": point.dataset_name or "",
+                    "dataset_digest": point.dataset_digest or "",
+                }
+            )
+        if not rows:
+            return
+        wanted = sorted({str(r["model_id"]) for r in rows})
+
+        def write(conn: Connection) -> None:
+            if (
+                conn.execute(select(runs.c.run_uuid).where(runs.c.run_uuid == run_id)).first()
+                is None
+            ):
+                raise NotFoundError(f"run {run_id!r} not found")
+            found = set(
+                conn.execute(select(_lm.model_id).where(_lm.model_id.in_(wanted))).scalars()
+            )
+            for model_id in wanted:
+                if model_id not in found:
+                    raise _not_found(model_id)
+            stmt = _insert(conn, logged_model_metrics)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["model_id", "key", "timestamp", "step", "run_uuid"],
+                set_={
+                    "value": stmt.excluded.value,
+                    "is_nan": stmt.excluded.is_nan,
+                    "dataset_name": stmt.excluded.dataset_name,
+                    "dataset_digest": stmt.excluded.dataset_digest,
+                },
+            )
+            conn.execute(stmt, rows)
+
+        self.db.write(write)
+
+    def link_run_models(
+        self,
+        run_id: str,
+        inputs: Sequence[str] = (),
+        outputs: Sequence[tuple[str, int]] = (),
+    ) -> None:
+        rows = [
+            {"run_uuid": run_id, "model_id": m, "direction": "input", "step": 0} for m in inputs
+        ]
+        rows += [
+            {"run_uuid": run_id, "model_id": m, "direction": "output", "step": int(step)}
+            for m, step in outputs
+        ]
+        wanted = sorted({str(r["model_id"]) for r in rows})
+
+        def write(conn: Connection) -> None:
+            require_active_run(conn, run_id)
+            found = set(
+                conn.execute(select(_lm.model_id).where(_lm.model_id.in_(wanted))).scalars()
+            )
+            for model_id in wanted:
+                if model_id not in found:
+                    raise _not_found(model_id)
+            if rows:
+                stmt = _insert(conn, run_model_links).on_conflict_do_nothing()
+                conn.execute(stmt, rows)
 
         self.db.write(write)
 

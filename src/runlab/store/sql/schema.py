@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; bump it with every new migration.
-SCHEMA_REVISION = "0012_search_indexes"
+SCHEMA_REVISION = "0014_run_model_links"
 
 metadata = MetaData(
     naming_convention={
@@ -344,6 +344,37 @@ logged_model_params = Table(
     Column("model_id", String(36), _logged_model_fk(), primary_key=True),
     Column("key", String(250), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+
+# Metric points logged with a model_id (MLflow 3): the same point is in the run's metrics
+# too; here it is keyed by model, with the run and the dataset it was computed on ("" for
+# none).
+logged_model_metrics = Table(
+    "logged_model_metrics",
+    metadata,
+    Column("model_id", String(36), _logged_model_fk(), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("run_uuid", String(32), _run_fk(), nullable=False),
+    Column("value", Double, nullable=False),
+    Column("is_nan", Boolean, nullable=False),
+    Column("dataset_name", String(500), nullable=False),
+    Column("dataset_digest", String(36), nullable=False),
+    PrimaryKeyConstraint("model_id", "key", "timestamp", "step", "run_uuid"),
+)
+
+# Logged models a run used ("input", step 0) or produced at a step ("output"): MLflow 3's
+# run inputs and outputs.
+run_model_links = Table(
+    "run_model_links",
+    metadata,
+    Column("run_uuid", String(32), _run_fk(), nullable=False),
+    Column("model_id", String(36), _logged_model_fk(), nullable=False),
+    Column("direction", String(6), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "model_id", "direction", "step"),
 )
 
 

@@ -48,10 +48,12 @@ from runlab.store.sql.schema import (
     experiments,
     input_tags,
     latest_metrics,
+    logged_model_metrics,
     metrics,
     params,
     run_heartbeats,
     run_inputs,
+    run_model_links,
     runs,
 )
 from runlab.store.sql.schema import tags as tags_table
@@ -59,6 +61,8 @@ from runlab.store.sql.schema import tags as tags_table
 _log = logging.getLogger(__name__)
 
 _RUN_CHILD_TABLES = (
+    run_model_links,
+    logged_model_metrics,
     run_heartbeats,
     input_tags,
     run_inputs,
