@@ -74,8 +74,7 @@ class ExperimentMethods:
                     creation_time=t,
                     last_update_time=t,
                 )
-                .returning(experiments.c.experiment_id)
-            ).scalar_one()
+            ).inserted_primary_key[0]
             if not artifact_location:
                 conn.execute(
                     update(experiments)

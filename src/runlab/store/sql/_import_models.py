@@ -45,8 +45,7 @@ def import_registered_model(conn: Connection, record: ModelRecord) -> list[int]:
                 description=model.description,
                 last_version=0,
             )
-            .returning(_rm.model_id)
-        ).scalar_one()
+        ).inserted_primary_key[0]
     if model.tags:
         _upsert(
             conn,

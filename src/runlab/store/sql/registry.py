@@ -236,8 +236,7 @@ class SqlRegistryStore(RegistryStore):
                     description=description,
                     last_version=0,
                 )
-                .returning(_rm.model_id)
-            ).scalar_one()
+            ).inserted_primary_key[0]
             if tag_rows:
                 conn.execute(
                     insert(registered_model_tags),
