@@ -307,7 +307,9 @@ def main() -> int:
     load.append(load_average())
     print()
     print(table(results, mlflow))
-    print(f"\nMedians of {args.repeats}; load average (1/5/15 min) before: {load[0]}, after: {load[1]}")
+    print(
+        f"\nMedians of {args.repeats}; load average (1/5/15 min) before: {load[0]}, after: {load[1]}"
+    )
     if args.json:
         record = {"results": results, "mlflow": mlflow, "load": load, "repeats": args.repeats}
         args.json.write_text(json.dumps(record, indent=2))

@@ -66,8 +66,7 @@ class ExperimentMethods:
                 raise AlreadyExistsError(f"experiment {name!r} already exists{hint}")
             t = now_ms()
             new_id = conn.execute(
-                insert(experiments)
-                .values(
+                insert(experiments).values(
                     name=name,
                     artifact_location=artifact_location or "",
                     lifecycle_stage=LifecycleStage.ACTIVE,

@@ -37,8 +37,7 @@ def import_registered_model(conn: Connection, record: ModelRecord) -> list[int]:
     model_id = conn.execute(select(_rm.model_id).where(_rm.name == model.name)).scalar()
     if model_id is None:
         model_id = conn.execute(
-            insert(registered_models)
-            .values(
+            insert(registered_models).values(
                 name=model.name,
                 creation_time=model.creation_timestamp or t,
                 last_updated_time=model.last_updated_timestamp or model.creation_timestamp or t,

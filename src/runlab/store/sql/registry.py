@@ -228,8 +228,7 @@ class SqlRegistryStore(RegistryStore):
                 raise AlreadyExistsError(f"registered model {name!r} already exists")
             t = now_ms()
             model_id = conn.execute(
-                insert(registered_models)
-                .values(
+                insert(registered_models).values(
                     name=name,
                     creation_time=t,
                     last_updated_time=t,
