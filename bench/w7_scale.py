@@ -308,7 +308,8 @@ def main() -> int:
     print()
     print(table(results, mlflow))
     print(
-        f"\nMedians of {args.repeats}; load average (1/5/15 min) before: {load[0]}, after: {load[1]}"
+        f"\nMedians of {args.repeats}; load average (1/5/15 min)"
+        f" before: {load[0]}, after: {load[1]}"
     )
     if args.json:
         record = {"results": results, "mlflow": mlflow, "load": load, "repeats": args.repeats}
