@@ -121,8 +121,9 @@ def fill_runlab(uri: str, n: int, artifacts: str) -> str:
                 cur.executemany(sql, data)
         conn.commit()
         if postgres:
-            conn.autocommit = True
-            cur.execute("VACUUM ANALYZE")
+            raw = conn.driver_connection  # the pool's proxy has no autocommit of its own
+            raw.autocommit = True
+            raw.execute("VACUUM ANALYZE")
     finally:
         conn.close()
         engine.dispose()
