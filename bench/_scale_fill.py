@@ -1,4 +1,4 @@
-"""Bulk fills for bench/scale_search.py: one experiment of N runs (10 params, 5 metrics,
+"""Bulk fills for bench/w7_scale.py: one experiment of N runs (10 params, 5 metrics,
 3 tags each) written straight into runlab's or MLflow's tables, as bench/ui_bench.py
 does for MLflow (through either store's own calls 100,000 runs take hours here).
 
@@ -121,8 +121,9 @@ def fill_runlab(uri: str, n: int, artifacts: str) -> str:
                 cur.executemany(sql, data)
         conn.commit()
         if postgres:
-            conn.autocommit = True
-            cur.execute("VACUUM ANALYZE")
+            raw = conn.driver_connection  # the pool's proxy has no autocommit of its own
+            raw.autocommit = True
+            raw.execute("VACUUM ANALYZE")
     finally:
         conn.close()
         engine.dispose()

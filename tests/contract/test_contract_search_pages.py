@@ -150,3 +150,94 @@ def test_a_token_of_another_order_is_refused(contract_store: StoreUnderTest, nam
         contract_store.tracking.search_runs(
             [eid], max_results=2, order_by=["metrics.m DESC"], page_token=token
         )
+
+
+def _selective(store: StoreUnderTest, names: Names, others: int) -> tuple[str, list[str]]:
+    """The runs of _ROWS with ``sel = 'on'``, among ``others`` runs without it: with few
+    of the experiment's runs named by it, ``params.sel = 'on'`` drives an SQL search."""
+    eid, ids = _experiment(store, names)
+    for rid in ids:
+        store.tracking.log_batch(rid, params=[Param("sel", "on")])
+    _fill(store, eid, others, "off")
+    return eid, ids
+
+
+def _fill(store: StoreUnderTest, eid: str, n: int, sel: str) -> None:
+    for i in range(n):
+        rid = store.tracking.create_run(eid, "u", START + 10 + i, {}, f"o{i}").run_id
+        store.tracking.log_batch(rid, [Metric("m", 0.1, START, 0)], [Param("sel", sel)], [])
+
+
+@pytest.mark.parametrize(("order_by", "order"), _ORDERS, ids=lambda o: repr(o))
+def test_pages_of_a_selective_filter_make_the_whole_answer_in_any_order(
+    contract_store: StoreUnderTest,
+    names: Names,
+    order_by: list[str] | None,
+    order: list[tuple[str, str, bool]],
+) -> None:
+    eid, ids = _selective(contract_store, names, others=30)
+    tracking = contract_store.tracking
+    text = "params.sel = 'on'"
+    whole = list(tracking.search_runs([eid], text, ViewType.ALL, 1000, order_by))
+    assert sorted(r.info.run_id for r in whole) == sorted(ids)
+    assert [r.info.run_id for r in whole] == _reference(whole, order)
+    for size in (1, 2, 4):
+        got = pages(
+            lambda t, n=size: tracking.search_runs([eid], text, ViewType.ALL, n, order_by, t)
+        )
+        assert [r.info.run_id for page in got for r in page] == [r.info.run_id for r in whole]
+
+
+@pytest.mark.parametrize("order_by", [None, ["metrics.m DESC"], ["params.p ASC"], ["tags.t DESC"]])
+@pytest.mark.parametrize("becomes", ["selective", "unselective"])
+def test_a_token_stays_good_when_the_filter_changes_selectivity_between_pages(
+    contract_store: StoreUnderTest, names: Names, order_by: list[str] | None, becomes: str
+) -> None:
+    """Runs added between pages can make a condition selective or not: a store may read
+    the next page another way, and the token still resumes where the last page ended
+    (the runs that were there come in their order, each once)."""
+    others = 0 if becomes == "selective" else 30
+    eid, ids = _selective(contract_store, names, others=others)
+    tracking = contract_store.tracking
+    text = "params.sel = 'on'"
+    whole = [r.info.run_id for r in tracking.search_runs([eid], text, ViewType.ALL, 1000, order_by)]
+    seen: list[str] = []
+    page = tracking.search_runs([eid], text, ViewType.ALL, 1, order_by)
+    for i in range(4):  # after page 2 the added runs change how selective it is
+        seen += [r.info.run_id for r in page if r.info.run_id in set(ids)]
+        if i == 1:
+            _fill(contract_store, eid, 40, "off" if becomes == "selective" else "on")
+        page = tracking.search_runs([eid], text, ViewType.ALL, 2, order_by, page.token)
+    while True:
+        seen += [r.info.run_id for r in page if r.info.run_id in set(ids)]
+        if not page.token:
+            break
+        page = tracking.search_runs([eid], text, ViewType.ALL, 2, order_by, page.token)
+    assert seen == whole
+
+
+def test_ordering_by_a_param_compares_whole_values_past_the_indexed_prefix(
+    contract_store: StoreUnderTest, names: Names
+) -> None:
+    tracking = contract_store.tracking
+    eid = tracking.create_experiment(names())
+    values = ["a" * 200 + "c", "a" * 200 + "b", "a" * 199 + "b", "b", "a" * 200, "a" * 201]
+    by_value = {}
+    for i, value in enumerate(values):
+        rid = tracking.create_run(eid, "u", START + i, {}, f"r{i}").run_id
+        tracking.log_batch(rid, params=[Param("long", value)], tags=[RunTag("long", value)])
+        by_value[value] = rid
+    for key in ("params.long", "tags.long"):
+        for direction in ("ASC", "DESC"):
+            want = [by_value[v] for v in sorted(values, reverse=direction == "DESC")]
+            order_by = [f"{key} {direction}"]
+            got = pages(
+                lambda t, o=order_by: tracking.search_runs(
+                    [eid], max_results=2, order_by=o, page_token=t
+                )
+            )
+            assert [r.info.run_id for page in got for r in page] == want
+    equal = tracking.search_runs([eid], f"params.long = '{'a' * 200}b'")
+    assert [r.info.run_id for r in equal] == [by_value["a" * 200 + "b"]]
+    listed = tracking.search_runs([eid], f"params.long IN ('b', '{'a' * 201}')")
+    assert {r.info.run_id for r in listed} == {by_value["b"], by_value["a" * 201]}

@@ -129,3 +129,40 @@ def test_server_on_a_mysql_backend_serves_real_http(mysql_url: str, tmp_path: Pa
     # What the server stored is in the database itself.
     direct = runlab.RunlabClient(mysql_url).get_run(run.info.run_id)
     assert direct.data.metrics == {"loss": 0.5}
+
+
+def test_ids_come_from_lastrowid_so_mysql_8_without_returning_works(mysql_url: str) -> None:
+    """MySQL 8 has no ``INSERT … RETURNING`` (MariaDB has): the store reads new ids from
+    the cursor's lastrowid. The engine here is told the server cannot return rows, as
+    SQLAlchemy's MySQL 8 dialect says, and every statement is recorded."""
+    from sqlalchemy import event
+
+    from runlab.entities import RegisteredModel
+    from runlab.store.imports import ModelRecord
+    from runlab.store.sql.registry import SqlRegistryStore
+    from runlab.store.sql.store import SqlStore
+
+    store = SqlStore(mysql_url, "/tmp/artifacts")
+    dialect = store.db.engine.dialect
+    dialect.insert_returning = dialect.update_returning = dialect.delete_returning = False
+    sent: list[str] = []
+    event.listen(
+        store.db.engine, "before_cursor_execute", lambda *a: sent.append(str(a[2])), retval=False
+    )
+    try:
+        first = store.create_experiment("no-returning-1")
+        second = store.create_experiment("no-returning-2")
+        assert int(second) > int(first)
+        assert store.get_experiment(second).artifact_location.endswith(f"/{second}")
+        registry = SqlRegistryStore(store.db)
+        registry.create_registered_model("no-returning-model", tags={"k": "v"})
+        assert registry.get_registered_model("no-returning-model").tags == {"k": "v"}
+        registry.import_registered_model(
+            ModelRecord(RegisteredModel("imported-model", 1, tags={"a": "b"}))
+        )
+        assert registry.get_registered_model("imported-model").tags == {"a": "b"}
+    finally:
+        store.close()
+    inserts = [s for s in sent if s.lstrip().upper().startswith("INSERT")]
+    assert inserts
+    assert not [s for s in inserts if "RETURNING" in s.upper()]

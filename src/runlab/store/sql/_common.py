@@ -1,13 +1,14 @@
-"""What every part of the SQL store shares: the clock and experiment keys."""
+"""What every part of the SQL store shares: the clock, experiment keys and new ids."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from runlab import _validation as check
 from runlab.errors import InvalidInputError, NotFoundError
 
-__all__ = ["experiment_key", "now_ms"]
+__all__ = ["experiment_key", "inserted_id", "now_ms"]
 
 
 def now_ms() -> int:
@@ -24,3 +25,12 @@ def experiment_key(value: str | int) -> int:
         return int(check.experiment_id(value))
     except InvalidInputError:
         raise NotFoundError(f"experiment {value!r} not found") from None
+
+
+def inserted_id(result: Any) -> int:
+    """The primary key of the one row an INSERT wrote. Read from the result rather than
+    with ``RETURNING``: MySQL 8 has none, and its driver reports ``lastrowid`` instead."""
+    key = result.inserted_primary_key
+    if key is None:  # pragma: no cover - every caller inserts exactly one row
+        raise RuntimeError("the INSERT reported no primary key")
+    return int(key[0])

@@ -20,7 +20,7 @@ from runlab.store import filter as flt
 from runlab.store.sql import _logging, _pages
 from runlab.store.sql import search as sql_search
 from runlab.store.sql._common import experiment_key as _exp_id
-from runlab.store.sql._common import now_ms
+from runlab.store.sql._common import inserted_id, now_ms
 from runlab.store.sql._engine import Database
 from runlab.store.sql.schema import (
     experiment_tags,
@@ -65,17 +65,17 @@ class ExperimentMethods:
                 )
                 raise AlreadyExistsError(f"experiment {name!r} already exists{hint}")
             t = now_ms()
-            new_id = conn.execute(
-                insert(experiments)
-                .values(
-                    name=name,
-                    artifact_location=artifact_location or "",
-                    lifecycle_stage=LifecycleStage.ACTIVE,
-                    creation_time=t,
-                    last_update_time=t,
+            new_id = inserted_id(
+                conn.execute(
+                    insert(experiments).values(
+                        name=name,
+                        artifact_location=artifact_location or "",
+                        lifecycle_stage=LifecycleStage.ACTIVE,
+                        creation_time=t,
+                        last_update_time=t,
+                    )
                 )
-                .returning(experiments.c.experiment_id)
-            ).scalar_one()
+            )
             if not artifact_location:
                 conn.execute(
                     update(experiments)

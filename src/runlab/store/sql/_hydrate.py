@@ -9,6 +9,7 @@ than the queries themselves.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
@@ -71,10 +72,27 @@ def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
         yield ids[i : i + _CHUNK]
 
 
+# ``SELECT … FROM <table> WHERE run_uuid IN``, the shape most child reads take.
+_ONE_TABLE = re.compile(r"(SELECT .+) FROM (\w+) WHERE run_uuid IN", re.DOTALL)
+
+
 def _in_chunk(
     conn: Connection, sql: str, chunk: Sequence[str], tail: str = ""
 ) -> list[tuple[Any, ...]]:
-    """``sql`` ends with ``run_uuid IN``: complete it with the chunk's placeholders."""
+    """``sql`` ends with ``run_uuid IN``: complete it with the chunk's placeholders.
+
+    On PostgreSQL a single-table read joins the ids as an array instead: with a long IN
+    list the planner prices a thousand index probes above a (parallel) scan of the whole
+    table, which at 100,000 runs takes tens of milliseconds; joined, the ids are probed
+    in the primary key one by one, so the cost follows the page, not the table."""
+    found = _ONE_TABLE.fullmatch(sql) if conn.dialect.name == "postgresql" else None
+    if found is not None:
+        select, table = found.groups()
+        joined = (
+            f"{select} FROM unnest(CAST(? AS text[])) AS page(run_uuid) "
+            f"JOIN {table} USING (run_uuid){tail}"
+        )
+        return _raw.fetch(conn, joined, [list(chunk)])
     return _raw.fetch(conn, f"{sql} ({_raw.placeholders(len(chunk))}){tail}", chunk)
 
 

@@ -10,7 +10,7 @@ from runlab.entities import ModelVersionStage, ModelVersionStatus
 from runlab.entities_logged_models import LoggedModel, LoggedModelStatus
 from runlab.errors import NotFoundError
 from runlab.store.imports import ModelRecord
-from runlab.store.sql._common import experiment_key, now_ms
+from runlab.store.sql._common import experiment_key, inserted_id, now_ms
 from runlab.store.sql._logging import _insert
 from runlab.store.sql.schema import (
     experiments,
@@ -36,17 +36,17 @@ def import_registered_model(conn: Connection, record: ModelRecord) -> list[int]:
     t = now_ms()
     model_id = conn.execute(select(_rm.model_id).where(_rm.name == model.name)).scalar()
     if model_id is None:
-        model_id = conn.execute(
-            insert(registered_models)
-            .values(
-                name=model.name,
-                creation_time=model.creation_timestamp or t,
-                last_updated_time=model.last_updated_timestamp or model.creation_timestamp or t,
-                description=model.description,
-                last_version=0,
+        model_id = inserted_id(
+            conn.execute(
+                insert(registered_models).values(
+                    name=model.name,
+                    creation_time=model.creation_timestamp or t,
+                    last_updated_time=model.last_updated_timestamp or model.creation_timestamp or t,
+                    description=model.description,
+                    last_version=0,
+                )
             )
-            .returning(_rm.model_id)
-        ).scalar_one()
+        )
     if model.tags:
         _upsert(
             conn,

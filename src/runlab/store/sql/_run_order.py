@@ -30,6 +30,7 @@ _COLUMNS = {
     "end_time": "runs.end_time",
 }
 _NULLABLE = {"runs.start_time", "runs.end_time"}
+PREFIX_LENGTH = 200  # of the indexed value prefix of params and tags (migration 0012)
 _TABLES = {"metric": "latest_metrics", "param": "params", "tag": "tags"}
 _TIE_BREAKERS = (OrderKey("attribute", "start_time", False), OrderKey("attribute", "run_id", True))
 
@@ -55,16 +56,23 @@ class SortKey:
 
 @dataclass(frozen=True)
 class Lead:
-    """The first key. In phase ``present`` it is ``key`` (never NULL there), read from
+    """The first key. In phase ``present`` it is ``keys`` (never NULL there), read from
     ``table`` (joined as ``lead``, ``lead.run_uuid = runs.run_uuid``) or from ``runs``
     itself; phase ``missing`` holds the runs without a value. A key every run has (a
-    non-null column) has the single phase ``all``."""
+    non-null column) has the single phase ``all``. A param or tag leads with two keys,
+    the indexed prefix of its value and then the value (``prefixed``): the same order as
+    the value alone, read from the top of the (key, prefix) index."""
 
-    key: SortKey
+    keys: tuple[SortKey, ...]
     phases: tuple[str, ...] = ("all",)
     table: str | None = None
     present: SqlText = ("1 = 1", [])
     missing: SqlText = ("1 = 0", [])
+    prefixed: bool = False
+
+    def lead_values(self, value: Any) -> list[Any]:
+        """The values of ``keys`` in phase ``present`` for a run whose value is ``value``."""
+        return [value[:PREFIX_LENGTH], value] if self.prefixed else [value]
 
 
 def sort_keys(keys: Sequence[OrderKey]) -> list[OrderKey]:
@@ -99,8 +107,8 @@ def lead_of(key: OrderKey) -> Lead:
         column = _COLUMNS[key.key]
         first = SortKey(column, [], key.ascending, False)
         if column not in _NULLABLE:
-            return Lead(first)
-        return Lead(first, split, None, (f"{column} IS NOT NULL", []), (f"{column} IS NULL", []))
+            return Lead((first,))
+        return Lead((first,), split, None, (f"{column} IS NOT NULL", []), (f"{column} IS NULL", []))
     table = _TABLES[key.kind]
     number = " AND {}.is_nan = FALSE" if key.kind == "metric" else " {}"
     number = number.format("lead" if key.kind == "metric" else "").rstrip()
@@ -108,8 +116,12 @@ def lead_of(key: OrderKey) -> Lead:
         f"NOT EXISTS (SELECT 1 FROM {table} WHERE {table}.run_uuid = runs.run_uuid "
         f"AND {table}.key = ?{number.replace('lead.', f'{table}.')})"
     )
-    first = SortKey("lead.value", [], key.ascending, False)
-    return Lead(first, split, table, (f"lead.key = ?{number}", [key.key]), (missing, [key.key]))
+    value = SortKey("lead.value", [], key.ascending, False)
+    present = (f"lead.key = ?{number}", [key.key])
+    if key.kind == "metric":
+        return Lead((value,), split, table, present, (missing, [key.key]))
+    prefix = SortKey(f"substr(lead.value, 1, {PREFIX_LENGTH})", [], key.ascending, False)
+    return Lead((prefix, value), split, table, present, (missing, [key.key]), prefixed=True)
 
 
 def after(keys: Sequence[SortKey], values: Sequence[Any]) -> SqlText:

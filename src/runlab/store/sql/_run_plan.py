@@ -35,17 +35,23 @@ CAP = 10_000  # index entries a size estimate reads at most
 _RUN_WIDTH = len(_hydrate.RUN_COLUMNS)
 
 
-def driver(conn: Connection, scope: SqlText, node: flt.Node | None) -> SqlText | None:
-    """The index range to start from, or None to read the runs in scope."""
+def driver(
+    conn: Connection, scope: SqlText, node: flt.Node | None
+) -> tuple[SqlText | None, flt.Node | None]:
+    """The index range to start from (None: read the runs in scope) and the part of the
+    filter left to check on the runs it names."""
     candidates = run_search.driver_candidates(node)
     if not candidates:
-        return None
-    sizes = [_capped_count(conn, sql, params) for sql, params in candidates]
+        return None, node
+    sizes = [_capped_count(conn, sql, params) for (sql, params), _ in candidates]
     best = min(range(len(sizes)), key=sizes.__getitem__)
     if sizes[best] >= CAP:
-        return None
-    in_scope = _capped_count(conn, f"SELECT 1 FROM runs WHERE {scope[0]}", scope[1])
-    return candidates[best] if sizes[best] * 2 < in_scope else None
+        return None, node
+    # Only "more than twice the range" matters: counting stops there (PostgreSQL reads
+    # an experiment's runs in a sequential scan to count them, 10,000 rows costs ~10 ms).
+    enough = sizes[best] * 2 + 1
+    in_scope = _capped_count(conn, f"SELECT 1 FROM runs WHERE {scope[0]}", scope[1], enough)
+    return candidates[best] if sizes[best] * 2 < in_scope else (None, node)
 
 
 def count(conn: Connection, where: SqlText, start: SqlText | None) -> int:
@@ -71,8 +77,14 @@ def page(
 ) -> tuple[list[tuple[Any, ...]], Cursor | None]:
     """The run rows (RUN_COLUMNS) of one page and the cursor of the next (None at the end)."""
     keys = sort_keys(order_keys)
-    lead = lead_of(keys[0])
+    native = lead_of(keys[0])
     rest = [sort_key(k) for k in keys[1:]]
+    # Started from a range, the runs are sorted anyway: one statement, with the missing
+    # values last, serves both phases. Cursors are written in the lead's own phases, so
+    # a token stays good whichever plan the next page gets.
+    lead = native if start is None else Lead((sort_key(keys[0]),))
+    if cursor is not None:
+        cursor = _convert(cursor, native, lead)
     phases = list(lead.phases)
     if cursor is not None:
         phase, values = cursor
@@ -91,11 +103,29 @@ def page(
     if len(found) <= max_results:
         return rows, None
     phase, last = found[max_results - 1]
-    return rows, (phase, list(last[_RUN_WIDTH:]))
+    return rows, _convert((phase, list(last[_RUN_WIDTH:])), lead, native)
+
+
+def _convert(cursor: Cursor, source: Lead, target: Lead) -> Cursor:
+    """A cursor of ``source``'s phases as one of ``target``'s, where one of the two is
+    the single phase of a driven search (its lead is one nullable key)."""
+    phase, values = cursor
+    if source.phases == target.phases or phase not in source.phases:
+        return cursor  # nothing to do, or checked (and refused) by the caller
+    width = len(source.keys)
+    if phase == "missing":
+        return "all", [None, *values]
+    if phase == "present" and len(values) >= width:
+        return "all", [values[width - 1], *values[width:]]
+    if phase == "all" and values and values[0] is None:
+        return "missing", values[1:]
+    if phase == "all" and values and (isinstance(values[0], str) or not target.prefixed):
+        return "present", [*target.lead_values(values[0]), *values[1:]]
+    raise InvalidInputError("page_token is not a valid page token for this order")
 
 
 def _phase_keys(lead: Lead, rest: list[SortKey], phase: str) -> list[SortKey]:
-    return rest if phase == "missing" else [lead.key, *rest]
+    return rest if phase == "missing" else [*lead.keys, *rest]
 
 
 def _phase_sql(
@@ -140,6 +170,6 @@ def _phase_sql(
     return sql, params
 
 
-def _capped_count(conn: Connection, sql: str, params: Sequence[Any]) -> int:
-    found = _raw.fetch(conn, f"SELECT count(*) FROM ({sql} LIMIT {CAP}) AS c", params)
+def _capped_count(conn: Connection, sql: str, params: Sequence[Any], cap: int = CAP) -> int:
+    found = _raw.fetch(conn, f"SELECT count(*) FROM ({sql} LIMIT {int(cap)}) AS c", params)
     return int(found[0][0])

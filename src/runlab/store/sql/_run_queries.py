@@ -155,9 +155,9 @@ class RunQueryMethods:
         node = flt.parse_run_filter(filter_string)
         if not ids:
             return 0
-        where = _run_conditions(ids, view, node)
         with self.db.read() as conn:
-            return _run_plan.count(conn, where, _run_plan.driver(conn, _scope(ids, view), node))
+            start, rest = _run_plan.driver(conn, _scope(ids, view), node)
+            return _run_plan.count(conn, _run_conditions(ids, view, rest), start)
 
     def group_runs(
         self,
@@ -254,11 +254,12 @@ class RunQueryMethods:
         position = _pages.decode_position(page_token, fingerprint)
         if not ids:
             return [], None
-        where = _run_conditions(ids, view, node)
         if isinstance(position, int) and position > 0:  # a token of the offset kind
+            where = _run_conditions(ids, view, node)
             return _offset_page(conn, where, keys, max_results, position, fingerprint)
         cursor = None if isinstance(position, int) else position
-        start = _run_plan.driver(conn, _scope(ids, view), node)
+        start, rest = _run_plan.driver(conn, _scope(ids, view), node)
+        where = _run_conditions(ids, view, rest)
         rows, after = _run_plan.page(conn, where, start, keys, max_results, cursor)
         return rows, None if after is None else _pages.encode_cursor(after, fingerprint)
 

@@ -33,7 +33,7 @@ from runlab.store.registry_base import RegistryStore
 from runlab.store.sql import _import_models, _pages
 from runlab.store.sql import _lineage as lineage
 from runlab.store.sql import registry_search as rsearch
-from runlab.store.sql._common import now_ms
+from runlab.store.sql._common import inserted_id, now_ms
 from runlab.store.sql._engine import Database
 from runlab.store.sql._logging import _insert
 from runlab.store.sql.schema import (
@@ -227,17 +227,17 @@ class SqlRegistryStore(RegistryStore):
             if conn.execute(select(_rm.model_id).where(_rm.name == name)).first() is not None:
                 raise AlreadyExistsError(f"registered model {name!r} already exists")
             t = now_ms()
-            model_id = conn.execute(
-                insert(registered_models)
-                .values(
-                    name=name,
-                    creation_time=t,
-                    last_updated_time=t,
-                    description=description,
-                    last_version=0,
+            model_id = inserted_id(
+                conn.execute(
+                    insert(registered_models).values(
+                        name=name,
+                        creation_time=t,
+                        last_updated_time=t,
+                        description=description,
+                        last_version=0,
+                    )
                 )
-                .returning(_rm.model_id)
-            ).scalar_one()
+            )
             if tag_rows:
                 conn.execute(
                     insert(registered_model_tags),

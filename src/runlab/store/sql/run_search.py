@@ -146,20 +146,25 @@ def _exists(sql: str, op: str) -> str:
 _RANGE_OPS = {"metric": {"=", "<", "<=", ">", ">=", "IN"}, "param": {"=", "IN"}, "tag": {"=", "IN"}}
 
 
-def driver_candidates(node: Node | None) -> list[SqlText]:
+def driver_candidates(node: Node | None) -> list[tuple[SqlText, Node | None]]:
     """For each condition of a top-level AND that one index range answers (a metric
-    comparison, a param or tag equality), ``SELECT run_uuid`` of its matching rows: a
-    superset of the search's runs that a plan may read first instead of the experiment."""
+    comparison, a param or tag equality), ``SELECT run_uuid`` of its matching rows (each
+    run once: a run has one row per key) and the rest of the filter. The range names
+    exactly the runs the condition holds for, so a plan that reads it first need not
+    check that condition again."""
     if node is None:
         return []
+    items = node.items if isinstance(node, And) else (node,)
     found = []
-    for item in node.items if isinstance(node, And) else (node,):
+    for i, item in enumerate(items):
         if isinstance(item, Comparison) and item.op in _RANGE_OPS.get(item.kind, ()):
             table = _KEYED_TABLES[item.kind]
             params: list[Any] = [item.key]
             condition = _keyed_condition(item, params)
             sql = f"SELECT {table}.run_uuid FROM {table} WHERE {table}.key = ? AND {condition}"
-            found.append((sql, params))
+            others = items[:i] + items[i + 1 :]
+            rest = None if not others else others[0] if len(others) == 1 else And(others)
+            found.append(((sql, params), rest))
     return found
 
 
@@ -167,6 +172,13 @@ def _prefixed(table: str, op: str, value: object, params: list[Any]) -> str:
     """A param or tag value condition; equality and IN also compare the indexed prefix
     (schema.VALUE_PREFIX_SQL) so that the index on (key, prefix) narrows them."""
     prefix = f"substr({table}.value, 1, {_PREFIX_LENGTH})"
+    if op in ("=", "IN") and _all_short(value):
+        # A prefix equal to a value shorter than the prefix is that value: the index
+        # answers alone (no row read to compare the whole value).
+        if op == "=":
+            params.append(value)
+            return f"{prefix} = ?"
+        return _in(prefix, op, list(_values(value)), params)
     if op == "=":
         params.append(value)
         narrowed = f"{prefix} = substr(?, 1, {_PREFIX_LENGTH}) AND "
@@ -179,6 +191,12 @@ def _prefixed(table: str, op: str, value: object, params: list[Any]) -> str:
     # substr(value, 1) is the value; written so, SQLite does not substitute a ``value = ?``
     # into the prefix expression, which would then no longer match the index.
     return narrowed + _condition(f"substr({table}.value, 1)", op, value, params)
+
+
+def _all_short(value: object) -> bool:
+    """Whether every value of an equality or IN list is a string shorter than the prefix."""
+    values = value if isinstance(value, tuple) else (value,)
+    return all(isinstance(v, str) and len(v) < _PREFIX_LENGTH for v in values)
 
 
 def _condition(column: str, op: str, value: object, params: list[Any]) -> str:
