@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
 
 from runlab.entities import ModelVersion, ModelVersionStage, RegisteredModel
@@ -36,6 +36,7 @@ from runlab.store.registry_base import logged_model_of_source
 __all__ = [
     "ModelLookup",
     "ModelReference",
+    "RunModelLookup",
     "RunReference",
     "get_model_version_for_uri",
     "is_model_uri",
@@ -79,6 +80,10 @@ class ModelLookup(Protocol):
     def get_artifact_uri(self, run_id: str, artifact_path: str | None = None) -> str: ...
 
     def get_logged_model(self, model_id: str) -> LoggedModel: ...
+
+
+class RunModelLookup(Protocol):
+    """What finding a run's logged model asks of a client."""
 
     def get_run(self, run_id: str) -> Any: ...
 
@@ -221,13 +226,14 @@ def resolve_model_uri(uri: str, client: ModelLookup) -> str:
 
 def _run_artifact_uri(uri: str, client: ModelLookup) -> str:
     run = parse_runs_uri(uri)
-    in_model = run_model_location(client, run.run_id, run.path)
+    # Every client resolving URIs is a full RunlabClient, which can also search models.
+    in_model = run_model_location(cast(RunModelLookup, client), run.run_id, run.path)
     if in_model is not None:
         return in_model
     return _named(uri, lambda: client.get_artifact_uri(run.run_id, run.path or None))
 
 
-def run_model_location(client: ModelLookup, run_id: str, path: str) -> str | None:
+def run_model_location(client: RunModelLookup, run_id: str, path: str) -> str | None:
     """Where ``path`` of run ``run_id`` lives when its first part names a model the run
     logged (``runs:/<run>/<name>/...``: MLflow 3 keeps a model's files with the logged
     model, not among the run's artifacts); None when the run logged no such model."""
@@ -239,7 +245,7 @@ def run_model_location(client: ModelLookup, run_id: str, path: str) -> str | Non
     return f"{location}/{rest}" if rest else location
 
 
-def run_logged_model(client: ModelLookup, run_id: str, name: str) -> LoggedModel | None:
+def run_logged_model(client: RunModelLookup, run_id: str, name: str) -> LoggedModel | None:
     """The newest model named ``name`` that run ``run_id`` logged (a re-logged model
     replaces the older one), or None."""
     run = _named(f"runs:/{run_id}/{name}", lambda: client.get_run(run_id))
