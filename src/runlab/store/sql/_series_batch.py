@@ -76,12 +76,20 @@ class SeriesBatchMethods:
             missing = [r for r in run_ids if r not in statuses]
             if missing:
                 raise NotFoundError(f"run {missing[0]!r} not found")
+            logged: dict[str, list[str]] = {r: [] for r in run_ids}
+            for run_id, key in _raw.fetch(
+                conn,
+                "SELECT run_uuid, key FROM latest_metrics"
+                f" WHERE run_uuid IN ({marks}) ORDER BY run_uuid, key",
+                run_ids,
+            ):
+                logged[run_id].append(key)
             since = _since if conn.dialect.name != "mysql" else _since_each
             for chunk in _series.chunks(pairs, _series.VALUES_PER_STATEMENT // 3):
                 for run_id, key, step, ts, value, is_nan in since(conn, chunk, max_points):
                     value = float("nan") if is_nan else value
                     points[run_id][key].append(Metric(key, value, ts, step, run_id))
-        return MetricUpdates(points, statuses)
+        return MetricUpdates(points, statuses, logged)
 
 
 def _require_runs(conn: Connection, run_ids: Sequence[str]) -> None:
