@@ -25,6 +25,7 @@ export async function runsView(ctx) {
     group: route.params.get("g") || "",
     expanded: new Set(),
     show: route.params.get("show") === "charts" ? "charts" : "table",
+    xAxis: route.params.get("x") || "step",
   };
 
   // The view: its state and data, and the actions its parts call.
@@ -91,6 +92,7 @@ export async function runsView(ctx) {
         g: state.group,
         sel: [...state.selected],
         show: state.show === "charts" ? "charts" : "",
+        x: state.xAxis === "step" ? "" : state.xAxis,
       }),
     );
   }
