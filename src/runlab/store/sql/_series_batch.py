@@ -65,7 +65,6 @@ class SeriesBatchMethods:
         run_ids, keys = check_batch_args(run_ids, keys)
         max_points, _ = check_points(max_points, "step")
         after = check_after_steps(after_step, run_ids, keys)
-        pairs = [(r, k, after[r][k]) for r in run_ids for k in keys]
         points: Series = {r: {k: [] for k in keys} for r in run_ids}
         with self.db.read() as conn:
             marks = ", ".join("?" * len(run_ids))
@@ -76,19 +75,40 @@ class SeriesBatchMethods:
             missing = [r for r in run_ids if r not in statuses]
             if missing:
                 raise NotFoundError(f"run {missing[0]!r} not found")
+            # The latest point of each (run, key) has its highest step: a pair whose
+            # latest step is not above its bound has nothing new and costs no seek.
             logged: dict[str, list[str]] = {r: [] for r in run_ids}
-            for run_id, key in _raw.fetch(
+            latest: dict[tuple[str, str], int] = {}
+            listed = _raw.fetch(
                 conn,
-                "SELECT run_uuid, key FROM latest_metrics"
-                f" WHERE run_uuid IN ({marks}) ORDER BY run_uuid, key",
+                f"SELECT run_uuid, key, step FROM latest_metrics WHERE run_uuid IN ({marks})",
                 run_ids,
-            ):
+            )
+            for run_id, key, step in listed:
                 logged[run_id].append(key)
-            since = _since if conn.dialect.name != "mysql" else _since_each
-            for chunk in _series.chunks(pairs, _series.VALUES_PER_STATEMENT // 3):
-                for run_id, key, step, ts, value, is_nan in since(conn, chunk, max_points):
-                    value = float("nan") if is_nan else value
-                    points[run_id][key].append(Metric(key, value, ts, step, run_id))
+                latest[run_id, key] = step
+            for of_run in logged.values():
+                of_run.sort()
+            near, far = [], []
+            for r in run_ids:
+                for k in keys:
+                    top = latest.get((r, k))
+                    if top is not None and top > after[r][k]:
+                        # All new points of a pair at most max_points steps behind lie in
+                        # (bound, latest]: a plain range join, cut to max_points here.
+                        (near if top - after[r][k] <= max_points else far).append(
+                            (r, k, after[r][k])
+                        )
+            mysql = conn.dialect.name == "mysql"
+            found: list[tuple[Any, ...]] = []
+            for chunk in _series.chunks(near, _series.VALUES_PER_STATEMENT // 3):
+                found += _since_each(conn, chunk, max_points) if mysql else _near(conn, chunk)
+            for chunk in _series.chunks(far, _series.VALUES_PER_STATEMENT // 3):
+                found += (_since_each if mysql else _since)(conn, chunk, max_points)
+            for run_id, key, step, ts, value, is_nan in found:
+                held = points[run_id][key]
+                if len(held) < max_points:
+                    held.append(Metric(key, float("nan") if is_nan else value, ts, step, run_id))
         return MetricUpdates(points, statuses, logged)
 
 
@@ -237,6 +257,20 @@ def _postgres_buckets(
         for run_id, step, ts, value, is_nan in conn.execute(text(sql), params):
             found.setdefault(run_id, set()).add((step, ts, value, is_nan))
     return found
+
+
+def _near(conn: Connection, pairs: list[tuple[str, str, int]]) -> list[tuple[Any, ...]]:
+    """Every point of each (run, key) with a step above its own bound, in step order."""
+    pg = conn.dialect.name != "sqlite"
+    listed = _values(len(pairs), ["TEXT", "TEXT", "BIGINT"], pg)
+    return _raw.fetch(
+        conn,
+        "SELECT p.column1, m.key, m.step, m.timestamp, m.value, m.is_nan"
+        f" FROM (VALUES {listed}) AS p"
+        " JOIN metrics AS m ON m.run_uuid = p.column1 AND m.key = p.column2 AND m.step > p.column3"
+        " ORDER BY p.column1, m.key, m.step, m.timestamp, m.value",
+        [v for pair in pairs for v in pair],
+    )
 
 
 def _since(
