@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import sqlite3
 import statistics
 import time
@@ -125,7 +124,7 @@ def _search_body(data: dict[str, Any]) -> dict[str, Any]:
 
 def _points_per_series(run_count: int) -> int:
     # The workspace's own rule (workspace_series.js pointsPerSeries).
-    return max(200, min(2000, round(20000 / max(1, run_count))))
+    return max(100, min(2000, round(10000 / max(1, run_count))))
 
 
 def rest_calls(base: str, data: dict[str, Any], sut: str) -> list[tuple[str, str, Any]]:
