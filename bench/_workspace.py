@@ -111,7 +111,7 @@ def runlab_page(base: str, data: dict[str, Any]) -> tuple[str, str]:
         " const drawn = document.querySelectorAll(\".ws-panel[data-drawn='true'] canvas\");"
         f" return ws && drawn.length === {data['keys']}"
     )
-    return f"{base}/#/runs?e={data['experiment']}&show=charts", ready
+    return f"{base}/#/experiments/{data['experiment']}?show=charts", ready
 
 
 def _keys(data: dict[str, Any]) -> list[str]:

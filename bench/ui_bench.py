@@ -358,7 +358,7 @@ def runlab_cases(base: str, data: dict[str, Any]) -> dict[str, tuple[str, str]]:
     param_table = "return document.querySelector('.params-compare tbody tr th')"
     compare = f"runs={','.join(data['compare'])}&e={data['experiment']}"
     return {
-        "runs_first_rows_s": (f"{base}/#/runs?e={data['experiment']}", first_rows),
+        "runs_first_rows_s": (f"{base}/#/experiments/{data['experiment']}", first_rows),
         "chart_1m_s": (f"{base}/#/run/{data['long_run']}?tab=charts", chart_drawn),
         "compare_10_s": (f"{base}/#/compare?{compare}", param_table),
     }
@@ -396,7 +396,7 @@ def check_runlab_scrolls(browser: Any, base: str, data: dict[str, Any], runs: in
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     try:
-        page.goto(f"{base}/#/runs?e={data['experiment']}")
+        page.goto(f"{base}/#/experiments/{data['experiment']}")
         page.wait_for_selector(".runs-table tbody tr[data-run-id]", timeout=WAIT_MS)
         last = "run-00000"  # newest first: the first run created is the last row
         for _ in range(60):

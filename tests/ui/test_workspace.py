@@ -50,7 +50,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
 
 
 def _open(page: Any, ws: Workspace, extra: str = "", experiment: str | None = None) -> None:
-    page.goto(f"{ws.base_url}/#/runs?e={experiment or ws.experiment_id}&show=charts{extra}")
+    page.goto(f"{ws.base_url}/#/experiments/{experiment or ws.experiment_id}?show=charts{extra}")
     page.locator(".workspace[data-state='ready']").wait_for()
 
 

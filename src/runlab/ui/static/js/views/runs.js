@@ -6,7 +6,7 @@
 
 import { api, requests } from "../api.js";
 import { clear, h } from "../dom.js";
-import { buildHash, listParam, replaceHash } from "../state.js";
+import { experimentHash, listParam, replaceHash } from "../state.js";
 import { GROUP_PAGE, fetchGroups, groupFilter } from "./run_groups.js";
 import { columnsForUrl, columnsFromUrl, defaultColumns, visibleColumns } from "./runs_columns.js";
 import { runsTable } from "./runs_table.js";
@@ -83,8 +83,7 @@ export async function runsView(ctx) {
 
   function saveUrl() {
     replaceHash(
-      buildHash("/runs", {
-        e: state.experimentIds,
+      experimentHash(state.experimentIds, {
         q: state.filter,
         o: state.order ? `${state.order.key} ${state.order.desc ? "DESC" : "ASC"}` : "",
         c: state.columns ? columnsForUrl(state.columns) : null,
