@@ -31,6 +31,9 @@ RUNS, KEYS, POINTS = 100, 10, 10_000
 QUICK = (20, 10, 2_000)
 MLFLOW_SAMPLES = 320  # the points per run MLflow's chart view asks for
 CONNECTIONS = 6
+# MLflow's server reads every point of the 100 runs for each key it samples: one chart
+# view's requests take minutes on two busy cores.
+TIMEOUT_S = 3600
 
 
 def _value(key: int, run: int, step: int, points: int) -> float:
@@ -159,21 +162,24 @@ def _send(client: Any, method: str, url: str, payload: Any) -> tuple[float, floa
     return took, server
 
 
-def time_rest(base: str, data: dict[str, Any], sut: str, repeats: int) -> float:
-    """Median seconds of the runs search then every chart request, six at a time."""
+def time_rest(
+    base: str, data: dict[str, Any], sut: str, repeats: int, warmup: bool = True
+) -> float:
+    """Median seconds of the runs search then every chart request, six at a time, after
+    one untimed round (``warmup``)."""
     import httpx
 
     search = f"{base}/ajax-api/2.0/mlflow/runs/search"
     samples = []
     limits = httpx.Limits(max_connections=CONNECTIONS)
-    with httpx.Client(timeout=300, limits=limits) as client:
+    with httpx.Client(timeout=TIMEOUT_S, limits=limits) as client:
         calls = rest_calls(base, data, sut)
-        for i in range(repeats + 1):
+        for i in range(repeats + 1 if warmup else repeats):
             began = time.perf_counter()
             _send(client, "POST", search, _search_body(data))
             with ThreadPoolExecutor(CONNECTIONS) as pool:
                 list(pool.map(lambda c: _send(client, *c), calls))
-            if i:  # the first is a warm-up
+            if i or not warmup:
                 samples.append(time.perf_counter() - began)
     return round(statistics.median(samples), 3)
 
@@ -207,7 +213,13 @@ def _log_one_more(store_dir: Path | None, db: Path | None, data: dict[str, Any],
 
 
 def time_polls(
-    base: str, data: dict[str, Any], sut: str, polls: int, store: Path | None, db: Path | None
+    base: str,
+    data: dict[str, Any],
+    sut: str,
+    polls: int,
+    store: Path | None,
+    db: Path | None,
+    warmup: bool = True,
 ) -> dict[str, float]:
     """Median server ms (runlab) and round-trip ms of one live update of the running runs,
     each after one more point was logged to every series."""
@@ -217,13 +229,15 @@ def time_polls(
     keys = _keys(data)
     started = 0
     server_ms, rtt_ms = [], []
-    with httpx.Client(timeout=300, limits=httpx.Limits(max_connections=CONNECTIONS)) as client:
+    limits = httpx.Limits(max_connections=CONNECTIONS)
+    with httpx.Client(timeout=TIMEOUT_S, limits=limits) as client:
         if sut == "runlab":
             found = client.post(
                 f"{base}/ajax-api/2.0/mlflow/runs/search", json=_search_body(data)
             ).json()
             started = max(int(r["info"]["start_time"]) for r in found["runs"])
-        for i in range(polls + 1):
+        first = 0 if warmup else 1
+        for i in range(first, polls + 1):
             step = data["points"] + i
             _log_one_more(store, db, data, step)
             if sut == "runlab":

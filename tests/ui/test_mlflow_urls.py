@@ -77,7 +77,9 @@ def test_experiment_and_run_urls_are_runlabs_own(page: Any, site: Site) -> None:
     assert page.url.endswith(f"#/experiments/{site.experiment}/runs/{site.first}")
     # A tab is a path below the run, under MLflow's name where MLflow has the tab.
     page.locator("#tab-charts").click()
-    page.wait_for_url(re.compile(rf"#/experiments/{site.experiment}/runs/{site.first}/model-metrics$"))
+    page.wait_for_url(
+        re.compile(rf"#/experiments/{site.experiment}/runs/{site.first}/model-metrics$")
+    )
     page.reload()
     expect(page.locator("#tab-charts")).to_have_attribute("aria-selected", "true")
     page.get_by_role("link", name="urls").click()
@@ -115,7 +117,9 @@ def test_compare_and_metric_urls(page: Any, site: Site) -> None:
     expect(page.get_by_role("link", name="beta").first).to_be_visible()
     one = urlencode({"runs": json.dumps([site.first]), "experiments": experiments}, quote_via=quote)
     _open(page, site, f"/metric/loss?{one}")
-    page.wait_for_url(re.compile(rf"#/experiments/{site.experiment}/runs/{site.first}/model-metrics$"))
+    page.wait_for_url(
+        re.compile(rf"#/experiments/{site.experiment}/runs/{site.first}/model-metrics$")
+    )
     expect(page.locator("#tab-charts")).to_have_attribute("aria-selected", "true")
 
 

@@ -7,9 +7,10 @@ Writes to a run funnel into :meth:`TrackingStore.log_batch`; the single-item
 from __future__ import annotations
 
 import abc
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from runlab.entities import (
     DatasetInput,
@@ -57,7 +58,7 @@ class MetricUpdates:
 
     points: dict[str, dict[str, list[Metric]]]
     statuses: dict[str, str]
-    keys: dict[str, list[str]] = field(default_factory=dict)
+    keys: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
 class TrackingStore(abc.ABC):
@@ -250,7 +251,7 @@ class TrackingStore(abc.ABC):
         after = check_after_steps(after_step, run_ids, keys)
         found = {r: self.get_run(r) for r in run_ids}
         statuses = {r: run.info.status for r, run in found.items()}
-        logged = {r: sorted({m.key for m in run.data.metrics}) for r, run in found.items()}
+        logged = {r: sorted(run.data.metrics) for r, run in found.items()}
         points = {
             r: {
                 k: [m for m in self._whole_history(r, k) if m.step > after[r][k]][:max_points]

@@ -92,7 +92,8 @@ class SeriesBatchMethods:
                 latest[run_id, key] = step
             for of_run in logged.values():
                 of_run.sort()
-            near, far = [], []
+            near: list[tuple[str, str, int]] = []
+            far: list[tuple[str, str, int]] = []
             for r in run_ids:
                 for k in keys:
                     top = latest.get((r, k))
