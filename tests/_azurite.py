@@ -8,18 +8,12 @@ A missing node or Azurite fails the tests that need it, with the command that in
 
 from __future__ import annotations
 
-import contextlib
 import shutil
-import socket
-import subprocess
-import tempfile
-import time
-import urllib.error
-import urllib.request
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from tests._local_server import LocalServer, start_local_server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 AZURITE_BLOB = REPO_ROOT / ".cache" / "azurite" / "node_modules" / ".bin" / "azurite-blob"
@@ -35,11 +29,13 @@ ACCOUNT_KEY = (
 )
 
 
-@dataclass
-class AzuriteServer:
-    endpoint: str  # http://127.0.0.1:PORT/devstoreaccount1, the account's blob endpoint
-    process: subprocess.Popen[bytes]
-    log: IO[bytes]
+class AzuriteServer(LocalServer):
+    """Azurite's blob service: ``url``, ``process``, ``log``; ``stop()`` ends it."""
+
+    @property
+    def endpoint(self) -> str:
+        """``http://127.0.0.1:PORT/devstoreaccount1``, the account's blob endpoint."""
+        return f"{self.url}/{ACCOUNT}"
 
     @property
     def connection_string(self) -> str:
@@ -48,31 +44,6 @@ class AzuriteServer:
             f"BlobEndpoint={self.endpoint};"
         )
 
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.log.close()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}?comp=list", timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True  # any HTTP answer (403 without a signature) means it is up
-    except OSError:
-        return False
-
 
 def start_server(attempts: int = 3) -> AzuriteServer:
     """Start Azurite's blob service in memory on a free port of 127.0.0.1."""
@@ -80,36 +51,19 @@ def start_server(attempts: int = 3) -> AzuriteServer:
     if node is None or not AZURITE_BLOB.exists():
         missing = "node" if node is None else f"{AZURITE_BLOB.relative_to(REPO_ROOT)}"
         raise RuntimeError(f"{missing} not found. {INSTALL_HINT}")
-    failure = ""
-    for _ in range(attempts):
-        port = _free_port()
-        log = tempfile.TemporaryFile()  # a file: an unread pipe would fill and stall it
-        process = subprocess.Popen(
-            [
-                str(AZURITE_BLOB),
-                "--inMemoryPersistence",
-                *("--blobHost", "127.0.0.1", "--blobPort", str(port)),
-                "--skipApiVersionCheck",
-                "--loose",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        endpoint = f"http://127.0.0.1:{port}/{ACCOUNT}"
-        for _ in range(300):
-            if process.poll() is not None:
-                break
-            if _answers(endpoint):
-                return AzuriteServer(endpoint, process, log)
-            time.sleep(0.1)
-        with contextlib.suppress(OSError):
-            process.kill()
-        process.wait(timeout=10)
-        log.seek(0)
-        failure = log.read().decode(errors="replace")[-2000:]
-        log.close()
-    raise RuntimeError(f"Azurite did not start:\n{failure}")
+    return start_local_server(
+        lambda port: [
+            str(AZURITE_BLOB),
+            "--inMemoryPersistence",
+            *("--blobHost", "127.0.0.1", "--blobPort", str(port)),
+            "--skipApiVersionCheck",
+            "--loose",
+        ],
+        name="Azurite",
+        probe=f"/{ACCOUNT}?comp=list",  # any answer (403 without a signature) means it is up
+        kind=AzuriteServer,
+        attempts=attempts,
+    )
 
 
 def admin_client(server: AzuriteServer) -> Any:

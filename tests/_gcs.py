@@ -8,40 +8,22 @@ file, so a test can see how a transfer was sent (``requests_since``).
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 import pytest
+from tests._local_server import LocalServer, start_local_server
 
 # Variables that would send the library to a real project or real credentials.
 _HIDDEN = ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CONFIG")
 
 
-@dataclass
-class GCSEmulator:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: IO[bytes]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.log.close()
+class GCSEmulator(LocalServer):
+    """The emulator: ``url``, ``process``, ``log`` (a named file, read by tests)."""
 
     def log_size(self) -> int:
         return os.fstat(self.log.fileno()).st_size
@@ -54,50 +36,19 @@ class GCSEmulator:
         return [line for line in lines if line.startswith('"')]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/storage/v1/b?project=probe", timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True  # any HTTP answer means the server is up
-    except OSError:
-        return False
-
-
 def start_emulator(attempts: int = 3) -> GCSEmulator:
     """Start the emulator (in memory) on a free port of 127.0.0.1."""
-    failure = ""
-    for _ in range(attempts):
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        # A named file (an unread pipe would fill and stall the server), read by tests.
-        log = tempfile.NamedTemporaryFile(prefix="runlab-gcs-emulator-", suffix=".log")
-        process = subprocess.Popen(
+    return start_local_server(
+        lambda port: (
             [sys.executable, "-m", "gcp_storage_emulator", "start"]
-            + ["--host", "127.0.0.1", "--port", str(port), "--in-memory"],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        for _ in range(300):
-            if process.poll() is not None:
-                break
-            if _answers(url):
-                return GCSEmulator(url, process, log)
-            time.sleep(0.1)
-        with contextlib.suppress(OSError):
-            process.kill()
-        process.wait(timeout=10)
-        log.seek(0)
-        failure = log.read().decode(errors="replace")[-2000:]
-        log.close()
-    raise RuntimeError(f"the Cloud Storage emulator did not start:\n{failure}")
+            + ["--host", "127.0.0.1", "--port", str(port), "--in-memory"]
+        ),
+        name="the Cloud Storage emulator",
+        probe="/storage/v1/b?project=probe",
+        kind=GCSEmulator,
+        log=lambda: tempfile.NamedTemporaryFile(prefix="runlab-gcs-emulator-", suffix=".log"),
+        attempts=attempts,
+    )
 
 
 def admin_client(url: str) -> Any:

@@ -15,18 +15,19 @@ package creates it). The settings favour speed over durability: the data is thro
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pwd
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+from _local_server import free_port, running, wait_until
 
 __all__ = [
     "SERVER_USER",
@@ -136,7 +137,7 @@ def _start(mariadbd: str, root: Path, user_args: list[str], info: dict[str, Any]
     settings = [f"--{k}" if v is None else f"--{k}={v}" for k, v in SERVER_SETTINGS.items()]
     log = root / "server.log"
     for _ in range(3):
-        port = _free_port()
+        port = free_port()
         command = [
             mariadbd,
             "--no-defaults",
@@ -168,18 +169,17 @@ def _start(mariadbd: str, root: Path, user_args: list[str], info: dict[str, Any]
 
 def _wait_until_accepting(port: int, process: subprocess.Popen[bytes], seconds: float = 60) -> bool:
     pymysql = _import_pymysql()
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
+
+    def accepts() -> bool:
         try:
             pymysql.connect(
                 host="127.0.0.1", port=port, user=SERVER_USER, connect_timeout=5
             ).close()
             return True
         except pymysql.err.OperationalError:
-            time.sleep(0.1)
-    return False
+            return False
+
+    return wait_until(accepts, seconds=seconds, alive=functools.partial(running, process))
 
 
 def stop_server(info: dict[str, Any]) -> None:
@@ -230,12 +230,6 @@ def _run(command: list[str], cwd: Path) -> None:
             f"{shlex.join(command)} exited with {result.returncode}:\n"
             f"{result.stdout}{result.stderr}"
         )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def admin_connection(server_url: str) -> Any:

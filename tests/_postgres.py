@@ -22,13 +22,13 @@ import pwd
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+from _local_server import free_port, wait_until
 
 __all__ = [
     "CLUSTER_USER",
@@ -144,7 +144,7 @@ def _start_server(bindir: Path, root: Path, sockets: Path) -> int:
     log = root / "server.log"
     failure = ClusterError("no attempt made")
     for _ in range(3):
-        port = _free_port()
+        port = free_port()
         options = f"-F -p {port} -k {shlex.quote(str(sockets))} {settings}"
         command = [str(bindir / "pg_ctl"), "start", "-D", str(root / "data"), "-l", str(log)]
         try:
@@ -159,20 +159,22 @@ def _start_server(bindir: Path, root: Path, sockets: Path) -> int:
     raise ClusterError(f"{failure}\nserver log ({log}):\n{tail}")
 
 
-def _wait_until_accepting(port: int, attempts: int = 50) -> None:
+def _wait_until_accepting(port: int, seconds: float = 30) -> None:
     psycopg = import_psycopg()
     conninfo = f"host=127.0.0.1 port={port} user={CLUSTER_USER} dbname=postgres connect_timeout=5"
-    for attempt in range(attempts):
+    failure: list[Exception] = []
+
+    def accepts() -> bool:
         try:
             with psycopg.connect(conninfo) as conn:
                 conn.execute("SELECT 1")
-            return
+            return True
         except psycopg.OperationalError as exc:
-            if attempt == attempts - 1:
-                raise ClusterError(
-                    f"PostgreSQL on port {port} accepts no connections: {exc}"
-                ) from exc
-            time.sleep(0.1)
+            failure[:] = [exc]
+            return False
+
+    if not wait_until(accepts, seconds=seconds):
+        raise ClusterError(f"PostgreSQL on port {port} accepts no connections: {failure[-1]}")
 
 
 def stop_cluster(info: dict[str, Any]) -> None:
@@ -231,12 +233,6 @@ def _run(command: list[str], cwd: Path | None = None) -> None:
             f"{shlex.join(command)} exited with {result.returncode}:\n"
             f"{result.stdout}{result.stderr}"
         )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def admin_connection(server_url: str) -> Any:

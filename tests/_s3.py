@@ -6,18 +6,11 @@ The fixtures in ``tests/conftest.py`` (``s3_endpoint``, ``s3_bucket``) build on 
 
 from __future__ import annotations
 
-import contextlib
-import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 import uuid
-from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
+
+from tests._local_server import LocalServer, start_local_server
 
 # Credentials moto accepts (it does not check them); real ones never reach the test server.
 TEST_ENV = {
@@ -28,36 +21,8 @@ TEST_ENV = {
 }
 
 
-@dataclass
-class S3Server:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: IO[bytes]
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.log.close()
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True  # any HTTP answer means the server is up
-    except OSError:
-        return False
+class S3Server(LocalServer):
+    """moto's server: ``url``, ``process``, ``log``; ``stop()`` ends it."""
 
 
 def start_server(attempts: int = 3, env: dict[str, str] | None = None) -> S3Server:
@@ -66,32 +31,14 @@ def start_server(attempts: int = 3, env: dict[str, str] | None = None) -> S3Serv
     ``env`` adds to the server's environment, e.g. ``INITIAL_NO_AUTH_ACTION_COUNT=0``
     to make it check credentials like AWS does.
     """
-    failure = ""
-    for _ in range(attempts):
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        # The server logs every request: to a file, since an unread pipe would fill and stall it.
-        log = tempfile.TemporaryFile()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **TEST_ENV, **(env or {})},
-        )
-        for _ in range(300):
-            if process.poll() is not None:
-                break
-            if _answers(url):
-                return S3Server(url, process, log)
-            time.sleep(0.1)
-        with contextlib.suppress(OSError):
-            process.kill()
-        process.wait(timeout=10)
-        log.seek(0)
-        failure = log.read().decode(errors="replace")[-2000:]
-        log.close()
-    raise RuntimeError(f"moto's S3 server did not start:\n{failure}")
+    return start_local_server(
+        lambda port: [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        name="moto's S3 server",
+        probe="/moto-api/",
+        kind=S3Server,
+        env={**TEST_ENV, **(env or {})},
+        attempts=attempts,
+    )
 
 
 def admin_client(endpoint: str) -> Any:

@@ -16,13 +16,14 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from _local_server import free_port
 
 __all__ = [
     "free_port",
@@ -34,12 +35,6 @@ __all__ = [
 ]
 
 STARTUP_TIMEOUT = 120.0  # generous: a loaded machine starts slowly
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def runlab_command(*args: str) -> list[str]:

@@ -31,7 +31,8 @@ Databases are dropped after each test, so a test may change its database freely.
 Without PostgreSQL's binaries, tests that need the cluster fail with an install hint.
 ``RUNLAB_TEST_POSTGRES=0`` skips them instead, as an explicit choice. One MariaDB server
 is shared the same way (``mysql.json`` in the state directory); ``RUNLAB_TEST_MYSQL=0``
-skips its tests.
+skips its tests. Both come from one factory, ``_database_fixtures``, given a
+``DatabaseServer`` (``POSTGRES``, ``MARIADB``) that says how to start, reach and stop it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import shutil
 import socket
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,14 +64,43 @@ settings.register_profile(
 )
 settings.load_profile("runlab")
 
-OPT_OUT_ENV = "RUNLAB_TEST_POSTGRES"
-MYSQL_OPT_OUT_ENV = "RUNLAB_TEST_MYSQL"
 _STATE_PREFIX = "runlab-pytest-"
 _WORKERINPUT_KEY = "runlab_postgres_state"
 _state_dir_key = pytest.StashKey[Path]()
 _owns_state_key = pytest.StashKey[bool]()
-_postgres_enabled_key = pytest.StashKey[bool]()
-_mysql_enabled_key = pytest.StashKey[bool]()
+_enabled_key = pytest.StashKey[dict[str, bool]]()  # DatabaseServer.name → not opted out
+
+
+@dataclass(frozen=True)
+class DatabaseServer:
+    """One kind of database server the run shares: how to start, reach and stop it."""
+
+    name: str  # the fixtures' prefix: ``<name>_server``, ``<name>_url_factory``, ``<name>_url``
+    label: str
+    opt_out_env: str  # =0 skips its tests
+    state_file: str  # its description, in the run's state directory
+    start: Callable[[], dict[str, Any]]
+    stop: Callable[[dict[str, Any]], None]
+    server_url: Callable[[dict[str, Any]], str]
+    create_database: Callable[[str], str]
+    drop_database: Callable[[str, str], None]
+    error: type[Exception]  # what ``start`` raises when the server cannot be set up
+    superuser: str
+
+
+POSTGRES = DatabaseServer(
+    "postgres", "PostgreSQL", "RUNLAB_TEST_POSTGRES", "cluster.json",
+    _postgres.start_cluster, _postgres.stop_cluster, _postgres.server_url,
+    _postgres.create_database, _postgres.drop_database, _postgres.ClusterError,
+    "superuser ``postgres``, trust auth",
+)  # fmt: skip
+MARIADB = DatabaseServer(
+    "mysql", "MariaDB", "RUNLAB_TEST_MYSQL", "mysql.json",
+    _mysql.start_server, _mysql.stop_server, _mysql.server_url,
+    _mysql.create_database, _mysql.drop_database, _mysql.ServerError,
+    "superuser ``root``, no password, loopback",
+)  # fmt: skip
+DATABASE_SERVERS = (POSTGRES, MARIADB)
 
 
 # --- hooks: who owns the shared state --------------------------------------------------
@@ -77,8 +108,9 @@ _mysql_enabled_key = pytest.StashKey[bool]()
 
 def pytest_configure(config: pytest.Config) -> None:
     # Read before any test runs: the isolation fixture removes RUNLAB_* variables.
-    config.stash[_postgres_enabled_key] = os.environ.get(OPT_OUT_ENV) != "0"
-    config.stash[_mysql_enabled_key] = os.environ.get(MYSQL_OPT_OUT_ENV) != "0"
+    config.stash[_enabled_key] = {
+        db.name: os.environ.get(db.opt_out_env) != "0" for db in DATABASE_SERVERS
+    }
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     if workerinput is not None and _WORKERINPUT_KEY in workerinput:
         config.stash[_state_dir_key] = Path(workerinput[_WORKERINPUT_KEY])
@@ -128,88 +160,58 @@ def fresh_fluent_state() -> Iterator[None]:
     store_uri.close_all()
 
 
-@pytest.fixture(scope="session")
-def postgres_server(request: pytest.FixtureRequest) -> str:
-    """Base URL of the run's PostgreSQL cluster (superuser ``postgres``, trust auth)."""
-    config = request.config
-    if not config.stash[_postgres_enabled_key]:
-        pytest.skip(f"{OPT_OUT_ENV}=0: PostgreSQL tests are disabled")
-    state = config.stash[_state_dir_key]
-    with _locked(state / "lock"):
-        info = _read_json(state / "cluster.json")
-        if info is None:
-            try:
-                info = _postgres.start_cluster()
-            except _postgres.ClusterError as exc:
-                info = {"error": str(exc)}
-            _write_json(state / "cluster.json", info)
-    if "error" in info:
-        pytest.fail(info["error"], pytrace=False)
-    return _postgres.server_url(info)
+def _database_fixtures(db: DatabaseServer) -> tuple[Any, Any, Any]:
+    """The three fixtures of one database server, named after ``db.name``."""
+
+    def server(request: pytest.FixtureRequest) -> str:
+        config = request.config
+        if not config.stash[_enabled_key][db.name]:
+            pytest.skip(f"{db.opt_out_env}=0: {db.label} tests are disabled")
+        state = config.stash[_state_dir_key]
+        with _locked(state / "lock"):
+            info = _read_json(state / db.state_file)
+            if info is None:
+                try:
+                    info = db.start()
+                except db.error as exc:
+                    info = {"error": str(exc)}
+                _write_json(state / db.state_file, info)
+        if "error" in info:
+            pytest.fail(info["error"], pytrace=False)
+        return db.server_url(info)
+
+    def url_factory(request: pytest.FixtureRequest) -> Iterator[Callable[[], str]]:
+        base = str(request.getfixturevalue(f"{db.name}_server"))
+        created: list[str] = []
+
+        def make() -> str:
+            url = db.create_database(base)
+            created.append(url.rsplit("/", 1)[1])
+            return url
+
+        yield make
+
+        for name in created:
+            db.drop_database(base, name)
+
+    def url(request: pytest.FixtureRequest) -> str:
+        make: Callable[[], str] = request.getfixturevalue(f"{db.name}_url_factory")
+        return make()
+
+    server.__doc__ = f"Base URL of the run's {db.label} server ({db.superuser})."
+    url_factory.__doc__ = (
+        "``make()`` creates an empty database and returns its URL; all are dropped afterwards."
+    )
+    url.__doc__ = f"A fresh, empty {db.label} database of its own."
+    return (
+        pytest.fixture(scope="session", name=f"{db.name}_server")(server),
+        pytest.fixture(name=f"{db.name}_url_factory")(url_factory),
+        pytest.fixture(name=f"{db.name}_url")(url),
+    )
 
 
-@pytest.fixture
-def postgres_url_factory(postgres_server: str) -> Iterator[Callable[[], str]]:
-    """``make()`` creates an empty database and returns its URL; all are dropped afterwards."""
-    created: list[str] = []
-
-    def make() -> str:
-        url = _postgres.create_database(postgres_server)
-        created.append(url.rsplit("/", 1)[1])
-        return url
-
-    yield make
-
-    for name in created:
-        _postgres.drop_database(postgres_server, name)
-
-
-@pytest.fixture
-def postgres_url(postgres_url_factory: Callable[[], str]) -> str:
-    """A fresh, empty database of its own: ``postgresql+psycopg://postgres@127.0.0.1:PORT/DB``."""
-    return postgres_url_factory()
-
-
-@pytest.fixture(scope="session")
-def mysql_server(request: pytest.FixtureRequest) -> str:
-    """Base URL of the run's MariaDB server (superuser ``root``, no password, loopback)."""
-    config = request.config
-    if not config.stash[_mysql_enabled_key]:
-        pytest.skip(f"{MYSQL_OPT_OUT_ENV}=0: MariaDB tests are disabled")
-    state = config.stash[_state_dir_key]
-    with _locked(state / "lock"):
-        info = _read_json(state / "mysql.json")
-        if info is None:
-            try:
-                info = _mysql.start_server()
-            except _mysql.ServerError as exc:
-                info = {"error": str(exc)}
-            _write_json(state / "mysql.json", info)
-    if "error" in info:
-        pytest.fail(info["error"], pytrace=False)
-    return _mysql.server_url(info)
-
-
-@pytest.fixture
-def mysql_url_factory(mysql_server: str) -> Iterator[Callable[[], str]]:
-    """``make()`` creates an empty database and returns its URL; all are dropped afterwards."""
-    created: list[str] = []
-
-    def make() -> str:
-        url = _mysql.create_database(mysql_server)
-        created.append(url.rsplit("/", 1)[1])
-        return url
-
-    yield make
-
-    for name in created:
-        _mysql.drop_database(mysql_server, name)
-
-
-@pytest.fixture
-def mysql_url(mysql_url_factory: Callable[[], str]) -> str:
-    """A fresh, empty MariaDB database of its own: ``mysql+pymysql://root@127.0.0.1:PORT/DB``."""
-    return mysql_url_factory()
+postgres_server, postgres_url_factory, postgres_url = _database_fixtures(POSTGRES)
+mysql_server, mysql_url_factory, mysql_url = _database_fixtures(MARIADB)
 
 
 @pytest.fixture
@@ -305,14 +307,11 @@ def _write_json(path: Path, value: dict[str, Any]) -> None:
 
 
 def _remove_run(state: Path) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        info = _read_json(state / "cluster.json")
-        if info is not None:
-            _postgres.stop_cluster(info)
-    with contextlib.suppress(OSError, ValueError):
-        info = _read_json(state / "mysql.json")
-        if info is not None:
-            _mysql.stop_server(info)
+    for db in DATABASE_SERVERS:
+        with contextlib.suppress(OSError, ValueError):
+            info = _read_json(state / db.state_file)
+            if info is not None:
+                db.stop(info)
     shutil.rmtree(state, ignore_errors=True)
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 import sqlalchemy
+from tests._local_server import start_local_server
 
 
 def _conninfo(url: str) -> str:
@@ -77,3 +80,28 @@ def test_store_uri_covers_both_databases(request: pytest.FixtureRequest) -> None
 def test_tests_are_isolated_from_the_environment(tmp_path: Path) -> None:
     assert Path.cwd() == tmp_path
     assert not [name for name in os.environ if name.startswith("RUNLAB_")]
+
+
+def test_local_server_is_started_on_a_free_port_and_answers() -> None:
+    server = start_local_server(
+        lambda port: [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        name="a file server",
+    )
+    try:
+        assert httpx.get(server.url + "/", timeout=10).status_code == 200
+    finally:
+        server.stop()
+    assert server.process.returncode is not None
+    assert server.log.closed
+
+
+def test_a_local_server_that_exits_is_retried_then_named_with_its_output() -> None:
+    ports: list[int] = []
+
+    def command(port: int) -> list[str]:
+        ports.append(port)
+        return [sys.executable, "-c", f"print('no luck on {port}')"]
+
+    with pytest.raises(RuntimeError, match=r"the flaky server did not start:\nno luck on \d+"):
+        start_local_server(command, name="the flaky server", attempts=2)
+    assert len(ports) == 2

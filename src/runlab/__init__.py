@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from runlab import entities, errors, exceptions
+from runlab._fluent_more import create_external_model, import_checkpoints, run
 from runlab._version import __version__
 from runlab.autolog import autolog
 from runlab.client import MlflowClient
@@ -121,6 +122,7 @@ __all__ = [
     "clear_active_model",
     "client",
     "create_experiment",
+    "create_external_model",
     "data",
     "delete_experiment",
     "delete_experiment_tag",
@@ -148,6 +150,7 @@ __all__ = [
     "get_registry_uri",
     "get_run",
     "get_tracking_uri",
+    "import_checkpoints",
     "initialize_logged_model",
     "is_tracking_uri_set",
     "last_active_run",
@@ -173,6 +176,7 @@ __all__ = [
     "register_model",
     "restore_experiment",
     "restore_run",
+    "run",
     "search_experiments",
     "search_logged_models",
     "search_model_versions",

@@ -8,6 +8,13 @@
 
 from __future__ import annotations
 
+from runlab.models.flavors._pyfunc_tools import (
+    add_to_model,
+    get_default_pip_requirements,
+    get_model_dependencies,
+    load_pyfunc,
+    update_signature_for_type_hint_from_example,
+)
 from runlab.models.flavors.pyfunc import (
     PyFuncModel,
     PythonModel,
@@ -23,7 +30,12 @@ __all__ = [
     "PythonModel",
     "PythonModelContext",
     "_load_pyfunc",
+    "add_to_model",
+    "get_default_pip_requirements",
+    "get_model_dependencies",
     "load_model",
+    "load_pyfunc",
     "log_model",
     "save_model",
+    "update_signature_for_type_hint_from_example",
 ]

@@ -14,9 +14,18 @@ from runlab.autolog.integrations.sklearn import autolog
 from runlab.models.flavors.sklearn import (
     FLAVOR_NAME,
     _load_pyfunc,
+    get_default_pip_requirements,
     load_model,
     log_model,
     save_model,
 )
 
-__all__ = ["FLAVOR_NAME", "_load_pyfunc", "autolog", "load_model", "log_model", "save_model"]
+__all__ = [
+    "FLAVOR_NAME",
+    "_load_pyfunc",
+    "autolog",
+    "get_default_pip_requirements",
+    "load_model",
+    "log_model",
+    "save_model",
+]

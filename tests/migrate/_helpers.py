@@ -21,34 +21,38 @@ HERE = Path(__file__).parent
 SCRIPT = str(HERE / "_mlflow_data.py")
 
 
-def mlflow_script(command: str, uri: str, cwd: Path) -> str:
-    env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true", "MLFLOW_TRACKING_URI": uri}
+def mlflow_script(
+    command: str, uri: str, cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> str:
+    full = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true", "MLFLOW_TRACKING_URI": uri}
     done = subprocess.run(
-        [sys.executable, SCRIPT, command, uri], cwd=cwd, env=env, capture_output=True,
-        text=True, timeout=300, check=False,
+        [sys.executable, SCRIPT, command, uri, *args], cwd=cwd, env={**full, **(env or {})},
+        capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
 
 @contextlib.contextmanager
-def mlflow_server(tmp_path: Path) -> Iterator[str]:
+def mlflow_server(root: Path, *extra_args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``mlflow server`` on a free port, its database and artifacts in ``root``."""
     port = free_port()
-    log = open(tmp_path / "mlflow-server.log", "wb")
+    log = open(root / "mlflow-server.log", "wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
-         "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
-         "--artifacts-destination", str(tmp_path / "server-artifacts"), "--workers", "1"],
-        cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
+         "--backend-store-uri", f"sqlite:///{root / 'server.db'}",
+         "--artifacts-destination", str(root / "server-artifacts"), "--workers", "1",
+         *extra_args],
+        cwd=root, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 240  # a loaded machine starts it slowly
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
                     break
-            assert process.poll() is None, (tmp_path / "mlflow-server.log").read_text()[-3000:]
+            assert process.poll() is None, (root / "mlflow-server.log").read_text()[-3000:]
             time.sleep(0.5)
         else:
             raise AssertionError("mlflow server did not start")
@@ -59,9 +63,13 @@ def mlflow_server(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def made_by_mlflow(tmp_path: Path, uri: str) -> dict[str, Any]:
-    mlflow_script("make", uri, tmp_path)
-    return json.loads(mlflow_script("dump", uri, tmp_path))
+def made_by_mlflow(
+    root: Path, uri: str, *args: str, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Log the test data to ``uri`` with mlflow (``args``: an artifact root), and return
+    what MlflowClient reads back."""
+    mlflow_script("make", uri, root, *args, env=env)
+    return json.loads(mlflow_script("dump", uri, root, env=env))
 
 
 def assert_same(source: dict[str, Any], imported: dict[str, Any]) -> None:

@@ -2,9 +2,11 @@
 
 Run as a script (mlflow's warnings and globals stay out of the test process)::
 
-    python _mlflow_data.py make URI        # several experiments, nested runs, NaN, ±inf,
+    python _mlflow_data.py make URI [ROOT] # several experiments, nested runs, NaN, ±inf,
                                            # datasets, artifacts in folders, a model with
-                                           # three versions, stages and an alias
+                                           # three versions, stages and an alias; with
+                                           # ROOT (s3://bucket/x) experiments keep their
+                                           # artifacts below it
     python _mlflow_data.py dump URI        # what MlflowClient reads back, as JSON on stdout
 
 :func:`runlab_dump` reads a runlab tracking URI into the same shape.
@@ -32,7 +34,7 @@ def _status(s: object) -> str:
     return str(getattr(s, "value", s)).replace("LOGGED_MODEL_", "")
 
 
-def make(uri: str) -> None:
+def make(uri: str, artifact_root: str | None = None) -> None:
     import warnings
 
     warnings.simplefilter("ignore")
@@ -44,10 +46,15 @@ def make(uri: str) -> None:
     mlflow.set_registry_uri(uri)
     client = MlflowClient(uri, uri)
     work = Path(tempfile.mkdtemp())
-    wine = client.create_experiment("wine", tags={"team": "ml", "purpose": "demo"})
-    client.create_experiment("fraud-2023")
-    client.create_experiment("fraud-2024", tags={"year": "2024"})
-    gone = client.create_experiment("abandoned")
+
+    def experiment(name: str, tags: dict[str, str] | None = None) -> str:
+        where = f"{artifact_root}/{name}" if artifact_root else None
+        return str(client.create_experiment(name, artifact_location=where, tags=tags))
+
+    wine = experiment("wine", tags={"team": "ml", "purpose": "demo"})
+    experiment("fraud-2023")
+    experiment("fraud-2024", tags={"year": "2024"})
+    gone = experiment("abandoned")
     mlflow.set_experiment(experiment_id=wine)
     with mlflow.start_run(run_name="parent") as parent:
         mlflow.log_params({"lr": "0.01", "depth": 5})
@@ -293,6 +300,6 @@ if __name__ == "__main__":
         os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
     command, location = sys.argv[1], sys.argv[2]
     if command == "make":
-        make(location)
+        make(location, *sys.argv[3:])
     else:
         json.dump(dump(location), sys.stdout)

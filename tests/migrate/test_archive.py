@@ -10,8 +10,9 @@ from pathlib import Path
 
 from tests._cli import assert_one_line_error, run_cli
 from tests._servers import start_runlab_server
-from tests.migrate._helpers import assert_same, made_by_mlflow
+from tests.migrate._helpers import assert_same
 from tests.migrate._mlflow_data import runlab_dump
+from tests.migrate.conftest import MlflowSource
 
 from runlab.migrate import Target
 
@@ -30,13 +31,11 @@ def _stage_history(uri: str) -> list[tuple[int, str, str, int]]:
 
 
 def test_export_then_import_into_postgres_keeps_everything(
-    tmp_path: Path, postgres_url: str
+    tmp_path: Path, postgres_url: str, mlflow_sqlite: MlflowSource
 ) -> None:
-    source = made_by_mlflow(tmp_path, f"sqlite:///{tmp_path / 'mlflow.db'}")
+    source = mlflow_sqlite.data
     laptop = f"sqlite:///{tmp_path / 'laptop.db'}"
-    assert (
-        run_cli(laptop, "import-mlflow", f"sqlite:///{tmp_path / 'mlflow.db'}", "-q").exit_code == 0
-    )
+    assert run_cli(laptop, "import-mlflow", mlflow_sqlite.uri, "-q").exit_code == 0
     archive = tmp_path / "all.runlab.tar.zst"
     done = run_cli(laptop, "export", "-o", str(archive))
     assert done.exit_code == 0, done.output
@@ -55,10 +54,11 @@ def test_export_then_import_into_postgres_keeps_everything(
     assert "0 runs (5 already there), 0 metric points, 0 artifact files" in again.output
 
 
-def test_archive_of_one_experiment_as_tar_gz_and_a_folder(tmp_path: Path) -> None:
-    made_by_mlflow(tmp_path, f"sqlite:///{tmp_path / 'mlflow.db'}")
+def test_archive_of_one_experiment_as_tar_gz_and_a_folder(
+    tmp_path: Path, mlflow_sqlite: MlflowSource
+) -> None:
     laptop = f"sqlite:///{tmp_path / 'laptop.db'}"
-    run_cli(laptop, "import-mlflow", f"sqlite:///{tmp_path / 'mlflow.db'}", "-q")
+    assert run_cli(laptop, "import-mlflow", mlflow_sqlite.uri, "-q").exit_code == 0
     gz = tmp_path / "fraud.tar.gz"
     assert run_cli(laptop, "export", "-e", "fraud-*", "-o", str(gz)).exit_code == 0
     with tarfile.open(gz) as tar:
@@ -79,10 +79,11 @@ def test_archive_of_one_experiment_as_tar_gz_and_a_folder(tmp_path: Path) -> Non
     assert runlab_dump(other)["runs"] == runlab_dump(laptop)["runs"]
 
 
-def test_copy_between_tracking_uris_keeps_ids(tmp_path: Path, postgres_url: str) -> None:
-    made_by_mlflow(tmp_path, f"sqlite:///{tmp_path / 'mlflow.db'}")
+def test_copy_between_tracking_uris_keeps_ids(
+    tmp_path: Path, postgres_url: str, mlflow_sqlite: MlflowSource
+) -> None:
     laptop = f"sqlite:///{tmp_path / 'laptop.db'}"
-    run_cli(laptop, "import-mlflow", f"sqlite:///{tmp_path / 'mlflow.db'}", "-q")
+    assert run_cli(laptop, "import-mlflow", mlflow_sqlite.uri, "-q").exit_code == 0
     done = run_cli(laptop, "copy", "--from", laptop, "--to", postgres_url, "--experiment", "wine")
     assert done.exit_code == 0, done.output
     ours, theirs = runlab_dump(postgres_url), runlab_dump(laptop)
@@ -101,10 +102,11 @@ def test_a_newer_archive_version_is_refused_clearly(tmp_path: Path) -> None:
     assert_one_line_error(missing, "neither a folder nor")
 
 
-def test_copy_into_a_runlab_server_keeps_run_ids(tmp_path: Path) -> None:
-    made_by_mlflow(tmp_path, f"sqlite:///{tmp_path / 'mlflow.db'}")
+def test_copy_into_a_runlab_server_keeps_run_ids(
+    tmp_path: Path, mlflow_sqlite: MlflowSource
+) -> None:
     laptop = f"sqlite:///{tmp_path / 'laptop.db'}"
-    run_cli(laptop, "import-mlflow", f"sqlite:///{tmp_path / 'mlflow.db'}", "-q")
+    assert run_cli(laptop, "import-mlflow", mlflow_sqlite.uri, "-q").exit_code == 0
     theirs = runlab_dump(laptop)
     with start_runlab_server(tmp_path) as (url, _process):
         done = run_cli(laptop, "copy", "--from", laptop, "--to", url, "-e", "wine")

@@ -1,6 +1,7 @@
 """``runlab import-mlflow`` from data the real mlflow 3.17.2 made: its file store, its
-SQLite store and a live ``mlflow server``; compared field by field with what
-MlflowClient reads back from the source. Imported twice, and interrupted and resumed."""
+SQLite, PostgreSQL and MariaDB stores and a live ``mlflow server``; compared field by
+field with what MlflowClient reads back from the source. Imported twice, and interrupted
+and resumed."""
 
 from __future__ import annotations
 
@@ -9,25 +10,29 @@ from typing import Any
 
 import pytest
 from tests._cli import assert_one_line_error, run_cli
-from tests.migrate._helpers import assert_same, made_by_mlflow, mlflow_server
+from tests.migrate._helpers import assert_same
 from tests.migrate._mlflow_data import runlab_dump
+from tests.migrate.conftest import MlflowSource
 
 from runlab.store.sql.store import SqlStore
 
 
-def sources(tmp_path: Path, kind: str) -> tuple[str, dict[str, Any], tuple[str, ...]]:
-    if kind == "files":
-        uri = str(tmp_path / "mlruns")
-        return uri, made_by_mlflow(tmp_path, uri), ()
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    return uri, made_by_mlflow(tmp_path, uri), ()
-
-
-@pytest.mark.parametrize("kind", ["files", "sqlite"])
-def test_import_keeps_everything_and_twice_adds_nothing(tmp_path: Path, kind: str) -> None:
-    uri, source, extra = sources(tmp_path, kind)
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "files",
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ],
+)
+def test_import_keeps_everything_and_twice_adds_nothing(
+    tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
+    source: MlflowSource = request.getfixturevalue(f"mlflow_{kind}")
+    uri = source.uri
     target = f"sqlite:///{tmp_path / 'runlab.db'}"
-    result = run_cli(target, "import-mlflow", uri, "-q", *extra)
+    result = run_cli(target, "import-mlflow", uri, "-q")
     assert result.exit_code == 0, result.output
     assert "5 runs (0 already there)" in result.output
     lines = result.output.splitlines()
@@ -39,7 +44,7 @@ def test_import_keeps_everything_and_twice_adds_nothing(tmp_path: Path, kind: st
     assert report[0].index(" ok") + 1 == header.index("result")
     assert report[0].index("4/4") + len("4/4") == header.index("runs") + len("runs")
     imported = runlab_dump(target)
-    assert_same(source, imported)
+    assert_same(source.data, imported)
 
     again = run_cli(target, "import-mlflow", uri, "-q")
     assert again.exit_code == 0, again.output
@@ -54,9 +59,9 @@ class Interrupted(Exception):
 
 
 def test_interrupted_import_continues_where_it_stopped(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_sqlite: MlflowSource
 ) -> None:
-    uri, source, _ = sources(tmp_path, "sqlite")
+    uri, source = mlflow_sqlite.uri, mlflow_sqlite.data
     target = f"sqlite:///{tmp_path / 'runlab.db'}"
     monkeypatch.setenv("RUNLAB_IMPORT_BATCH_POINTS", "1")  # a transaction per run
     real = SqlStore.import_runs
@@ -81,21 +86,20 @@ def test_interrupted_import_continues_where_it_stopped(
     assert_same(source, runlab_dump(target))
 
 
-def test_import_from_a_live_mlflow_server(tmp_path: Path) -> None:
-    with mlflow_server(tmp_path) as url:
-        source = made_by_mlflow(tmp_path, url)
-        target = f"sqlite:///{tmp_path / 'runlab.db'}"
-        result = run_cli(target, "import-mlflow", url, "-q")
-        assert result.exit_code == 0, result.output
-        assert "5 runs (0 already there)" in result.output
-        assert_same(source, runlab_dump(target))
-        again = run_cli(target, "import-mlflow", url, "-q", "--experiments", "wine,fraud-*")
-        assert again.exit_code == 0, again.output
-        assert "0 runs (5 already there)" in again.output
+def test_import_from_a_live_mlflow_server(tmp_path: Path, mlflow_live_server: MlflowSource) -> None:
+    url = mlflow_live_server.uri
+    target = f"sqlite:///{tmp_path / 'runlab.db'}"
+    result = run_cli(target, "import-mlflow", url, "-q")
+    assert result.exit_code == 0, result.output
+    assert "5 runs (0 already there)" in result.output
+    assert_same(mlflow_live_server.data, runlab_dump(target))
+    again = run_cli(target, "import-mlflow", url, "-q", "--experiments", "wine,fraud-*")
+    assert again.exit_code == 0, again.output
+    assert "0 runs (5 already there)" in again.output
 
 
-def test_filters_and_verify_only(tmp_path: Path) -> None:
-    uri, source, _ = sources(tmp_path, "sqlite")
+def test_filters_and_verify_only(tmp_path: Path, mlflow_sqlite: MlflowSource) -> None:
+    uri, source = mlflow_sqlite.uri, mlflow_sqlite.data
     target = f"sqlite:///{tmp_path / 'runlab.db'}"
     only = run_cli(target, "import-mlflow", uri, "-q", "--experiments", "fraud-*", "--runs-only")
     assert only.exit_code == 0, only.output

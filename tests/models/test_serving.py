@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import io
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pandas as pd
 import pytest
 
 import runlab
+from _local_server import free_port
 from runlab.models import ColSpec, ModelSignature, ParamSchema, ParamSpec, Schema
 from runlab.models.serving import create_scoring_app
 from runlab.tracking import fluent
@@ -26,14 +26,8 @@ from runlab.tracking import fluent
 COLUMNS = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _serve(args: list[str], log: Path, env: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-c", "from runlab.cli import main; main()", *args]
     with open(log, "wb") as out:
         proc = subprocess.Popen(

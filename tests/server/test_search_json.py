@@ -109,3 +109,24 @@ def test_artifact_downloads_are_not_compressed(server: TestClient) -> None:
     assert got.status_code == 200
     assert "content-encoding" not in got.headers
     assert got.content == payload
+
+
+def test_history_json_equals_the_entity_path(server: TestClient) -> None:
+    store: SqlStore = server.app.state.backend.tracking  # type: ignore[attr-defined]
+    eid = store.create_experiment("json-history")
+    rid = store.create_run(eid, "u", 0, {}, "r").run_id
+    values = [0.1, 1 / 3, math.nan, math.inf, -math.inf, 1e300, -2.5, 7.0]
+    store.log_batch(rid, metrics=[Metric("é", v, 10 + i, i // 2) for i, v in enumerate(values)])
+    for size in (None, 1, 3, 100):
+        token = None
+        while True:
+            page = store.get_metric_history(rid, "é", size, token)
+            old = wire.page("metrics", [wire.metric_json(m) for m in page], page.token)
+            new = json.loads(store.get_metric_history_json(rid, "é", size, token))
+            assert json.dumps(new) == json.dumps(old)
+            token = new.get("next_page_token")
+            if not token:
+                break
+    answer = Api(server).get("metrics/get-history", run_id=rid, metric_key="é")
+    assert answer[0] == 200
+    assert [m["value"] for m in answer[1]["metrics"]][2:5] == ["NaN", "Infinity", "-Infinity"]

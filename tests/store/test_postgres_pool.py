@@ -4,7 +4,6 @@ against the real test cluster."""
 from __future__ import annotations
 
 import contextlib
-import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from _local_server import free_port
 from runlab.errors import ConfigurationError, StorageError
 from runlab.store.sql._engine import Database, PoolSettings
 from runlab.store.sql.store import SqlStore
@@ -46,12 +46,6 @@ def settles_at(count: Any, expected: int, timeout: float = 30.0) -> bool:
             return False
         time.sleep(0.05)
     return True
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_the_pool_is_bounded(postgres_url: str, open_connections: Any) -> None:

@@ -140,10 +140,10 @@ def test_logged_table_sorts_numbers_and_text_and_pages(
     rows = seeded.big_rows
     page.goto(f"{base_url}/#/run/{seeded.run_a}?tab=artifacts")
     logged = page.locator(".logged-tables")
-    assert logged.get_by_role("button").all_inner_texts() == [
-        "tables/big.json",
-        "evaluation/eval_results_table.json",
-    ]
+    # The list fills in after the artifact listing arrives: wait for it.
+    expect(logged.get_by_role("button")).to_have_text(
+        ["tables/big.json", "evaluation/eval_results_table.json"]
+    )
     logged.get_by_role("button", name="tables/big.json").click()
     table = page.locator(".artifact-preview .data-table")
     expect(table.locator(".table-count")).to_have_text(f"{BIG_ROWS:,} rows · 4 columns")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -135,6 +136,19 @@ def _explain(
     return table, figures
 
 
+def _model_id(model: Any, given: str | None) -> str | None:
+    """``given`` (which must name a logged model), or the one a loaded model was logged as."""
+    if given is not None:
+        from runlab.tracking.fluent_models import get_logged_model
+
+        if not isinstance(given, str):
+            raise InvalidInputError(f"model_id: must be a string, got {given!r}")
+        return get_logged_model(given).model_id  # NotFoundError for an unknown id
+    metadata = getattr(model, "metadata", None)
+    found = getattr(metadata, "model_id", None)
+    return found if isinstance(found, str) else None
+
+
 def evaluate(
     model: Any = None,
     data: Any = None,
@@ -151,6 +165,9 @@ def evaluate(
     inference_params: dict[str, Any] | None = None,
     baseline_model: Any = None,
     validation_thresholds: dict[str, MetricThreshold] | None = None,
+    dataset_path: str | None = None,
+    model_config: dict[str, Any] | None = None,
+    model_id: str | None = None,
 ) -> EvaluationResult:
     """Evaluate ``model`` on ``data`` and log the results to the active run (or one it
     starts and ends).
@@ -162,12 +179,32 @@ def evaluate(
     and a manifest go under ``evaluation/`` (see docs/evaluation.md). With
     ``baseline_model`` both models are measured; ``validation_thresholds`` then raise
     ModelValidationFailedError naming each metric that misses its threshold.
+
+    ``dataset_path`` (where the data is kept) and ``model_id`` (the logged model the
+    results are about; by default the one ``model`` was logged as) go into the
+    manifest. ``model_config`` overrides the saved config of a custom python model
+    loaded from a URI.
     """
     config = evaluator_config or {}
     _check_options(model_type, evaluators, env_manager, evaluator_config, extra_metrics)
     assert model_type is not None
+    if dataset_path is not None and (not isinstance(dataset_path, str) or '"' in dataset_path):
+        raise InvalidInputError(
+            f"dataset_path: must be a string without double quotes, got {dataset_path!r}"
+        )
+    if model_config is not None:
+        if not isinstance(model, (str, os.PathLike)):
+            raise InvalidInputError("model_config: applies to a model given by its URI only")
+        from runlab.models.flavors.pyfunc import load_model
+
+        model = load_model(model, model_config=model_config)
     found = eval_data(data, targets, predictions, feature_names, has_model=model is not None)
     as_array = found.from_array
+    if isinstance(model, (str, os.PathLike)):
+        from runlab.models.flavors.pyfunc import load_model
+
+        model = load_model(model)
+    model_id = _model_id(model, model_id)
     candidate = scorer(model, inference_params, as_array) if model is not None else None
     baseline = (
         scorer(baseline_model, inference_params, as_array, "baseline_model")
@@ -191,6 +228,7 @@ def evaluate(
     result = log_evaluation(
         model_type, found, metrics, baseline_metrics, figures,
         _eval_frame(found, pred, positive), importance, custom_artifacts,
+        {"dataset_path": dataset_path, "model_id": model_id},
     )  # fmt: skip
     if validation_thresholds:
         check_thresholds(validation_thresholds, metrics, baseline_metrics)

@@ -4,8 +4,8 @@
 * plots at ``evaluation/<plot>.png`` and the per-row table at
   ``evaluation/eval_results_table.json`` (a ``log_table`` table);
 * the manifest ``evaluation/evaluation.json``: ``model_type``, ``dataset`` (``name``,
-  ``rows``), ``metrics``, ``baseline_metrics`` (or null), ``plots`` and ``tables``
-  (artifact paths);
+  ``rows``, ``path`` when given), ``model_id`` (the logged model evaluated, or null),
+  ``metrics``, ``baseline_metrics`` (or null), ``plots`` and ``tables`` (artifact paths);
 * the run tag ``runlab.evaluations``: a JSON list of manifest paths. A run's second
   evaluation goes under ``evaluation/2/``, its third under ``evaluation/3/``...
 """
@@ -51,6 +51,7 @@ def log_evaluation(
     results: pd.DataFrame,
     importance: pd.DataFrame | None,
     custom_artifacts: Sequence[Callable[..., Any]] | None,
+    lineage: dict[str, str | None] | None = None,
 ) -> EvaluationResult:
     from runlab.tracking import fluent
 
@@ -60,7 +61,7 @@ def log_evaluation(
     try:
         return _log(
             fluent._client(), run.info.run_id, model_type, data, metrics, baseline_metrics,
-            figures, results, importance, custom_artifacts,
+            figures, results, importance, custom_artifacts, lineage or {},
         )  # fmt: skip
     finally:
         if started:
@@ -78,6 +79,7 @@ def _log(
     results: pd.DataFrame,
     importance: pd.DataFrame | None,
     custom_artifacts: Sequence[Callable[..., Any]] | None,
+    lineage: dict[str, str | None],
 ) -> EvaluationResult:
     from runlab.tracking import _tables
 
@@ -102,7 +104,12 @@ def _log(
     manifest_path = f"{prefix}/{MANIFEST}"
     client.log_dict(run_id, {
         "model_type": model_type,
-        "dataset": {"name": data.name, "rows": len(data.targets)},
+        "dataset": {
+            "name": data.name,
+            "rows": len(data.targets),
+            **({"path": lineage["dataset_path"]} if lineage.get("dataset_path") else {}),
+        },
+        "model_id": lineage.get("model_id"),
         "metrics": metrics,
         "baseline_metrics": baseline_metrics,
         "plots": plots,

@@ -2,21 +2,24 @@
 
 A flavour only says how to write its framework's object into the folder (a ``write``
 function returning :class:`Written`) and how to read it back; :func:`save_model_dir`
-does the rest (code paths, input example, signature, requirements, the ``MLmodel``
-descriptor, and removing the folder again when anything fails), :func:`log_model` puts
-a saved folder into a run, and :func:`open_flavor` fetches a model by URI for loading.
+does the rest (code paths, extra files, input example, signature, requirements, the
+``MLmodel`` descriptor, and removing the folder again when anything fails),
+:func:`log_with` is the body of every flavour's ``log_model`` (it forwards the save
+keywords to the flavour's ``save_model`` and puts the folder into a run and an MLflow 3
+logged model), and :func:`open_flavor` fetches a model by URI for loading.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import posixpath
 import shutil
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +29,7 @@ from runlab.models.model import PYFUNC, Model, ModelInfo
 from runlab.models.signature import ModelSignature
 
 CODE_DIR = "code"
+EXTRA_FILES_DIR = "extra_files"
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
 
 
@@ -56,21 +60,35 @@ def save_model_dir(
     pip_requirements: Any = None,
     extra_pip_requirements: Any = None,
     metadata: dict[str, Any] | None = None,
+    mlflow_model: Model | None = None,
+    extra_files: Sequence[str | os.PathLike[str]] | None = None,
 ) -> Model:
     """Save a model at ``path`` (a new or empty folder): copy ``code_paths`` into
-    ``code/``, let ``write(model_dir)`` save the framework's files, then write the input
-    example, the signature (inferred from the example and ``Written.predict`` when not
-    given), the requirements and environments, and the ``MLmodel`` descriptor naming
-    ``flavor`` and ``loader_module``. A failure removes the folder."""
+    ``code/`` and ``extra_files`` into ``extra_files/``, let ``write(model_dir)`` save the
+    framework's files, then write the input example, the signature (inferred from the
+    example and ``Written.predict`` when not given), the requirements and environments,
+    and the ``MLmodel`` descriptor naming ``flavor`` and ``loader_module``: into
+    ``mlflow_model`` when one is given (its ids and other flavours are kept). A failure
+    removes the folder."""
     from runlab.models import requirements as reqs
 
+    if mlflow_model is not None and not isinstance(mlflow_model, Model):
+        raise InvalidInputError(
+            f"mlflow_model must be a runlab.models.Model, got {type(mlflow_model).__name__}"
+        )
     model_dir = create_model_dir(path)
     try:
         code = copy_code_paths(model_dir, code_paths)
+        extras = copy_extra_files(model_dir, extra_files)
         written = write(model_dir)
-        model = Model(metadata=metadata)
+        model = mlflow_model if mlflow_model is not None else Model()
+        if metadata is not None:
+            model.metadata = metadata
         if flavor is not None:
-            model.add_flavor(flavor, **(written.flavor or {}), code=code)
+            conf = {**(written.flavor or {}), "code": code}
+            if extras:
+                conf["extra_files"] = extras
+            model.add_flavor(flavor, **conf)
         if input_example is not None:
             model.saved_input_example_info = _save_example(model_dir, input_example)
             if signature is None:
@@ -122,6 +140,39 @@ def copy_code_paths(
         else:
             shutil.copy2(src, dst)
     return CODE_DIR
+
+
+def copy_extra_files(
+    model_dir: str, extra_files: Sequence[str | os.PathLike[str]] | None
+) -> list[dict[str, str]]:
+    """Copy each of ``extra_files`` (local paths or artifact URIs) into ``extra_files/``;
+    returns the flavour entry's ``extra_files`` list (``[{"path": ...}]``)."""
+    from runlab.models.uris import download_model
+
+    if not extra_files:
+        return []
+    if isinstance(extra_files, (str, os.PathLike)):
+        raise InvalidInputError("extra_files: must be a list of paths or URIs, not one string")
+    out: list[dict[str, str]] = []
+    os.makedirs(os.path.join(model_dir, EXTRA_FILES_DIR), exist_ok=True)
+    for raw in extra_files:
+        try:
+            source = download_model(os.fspath(raw))
+        except Exception as exc:
+            raise InvalidInputError(
+                f"extra_files: cannot fetch {os.fspath(raw)!r}: {exc}"
+            ) from None
+        base = os.path.basename(source.rstrip(os.sep))
+        rel = f"{EXTRA_FILES_DIR}/{base}"
+        dst = os.path.join(model_dir, EXTRA_FILES_DIR, base)
+        if os.path.exists(dst):
+            raise InvalidInputError(f"extra_files: two files are named {base!r}")
+        if os.path.isdir(source):
+            shutil.copytree(source, dst)
+        else:
+            shutil.copy2(source, dst)
+        out.append({"path": rel})
+    return out
 
 
 def _add_pyfunc_flavor(
@@ -187,20 +238,85 @@ def _folder_size(path: str) -> int:
 
 
 # ============================================================================ logging
-def log_model(
-    save: Callable[[str], Model],
-    *,
-    artifact_path: str | None,
-    name: str | None,
-    registered_model_name: str | None,
-) -> ModelInfo:
-    """Save with ``save(local_path)`` into a temporary folder, upload it to the active
-    run's artifacts (starting a run when none is active, as MLflow does) and register it
-    when ``registered_model_name`` is given."""
+# The keywords of every flavour's log_model that say where the model goes (the run, the
+# logged model, the registry); all the others are save_model's.
+LOG_KEYWORDS = (
+    "artifact_path",
+    "name",
+    "registered_model_name",
+    "await_registration_for",
+    "params",
+    "tags",
+    "model_type",
+    "step",
+    "model_id",
+)
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """Where ``log_model`` puts a saved model: MLflow 3's keywords of every flavour."""
+
+    artifact_path: str | None = None
+    name: str | None = None
+    registered_model_name: str | None = None
+    await_registration_for: int | None = 300
+    params: Mapping[str, Any] | None = None
+    tags: Mapping[str, Any] | None = None
+    model_type: str | None = None
+    step: int = 0
+    model_id: str | None = None
+
+    def check(self) -> None:
+        for field_name in ("params", "tags"):
+            value = getattr(self, field_name)
+            if value is not None and not isinstance(value, Mapping):
+                raise InvalidInputError(
+                    f"{field_name}: must be a dict of names to values, got {type(value).__name__}"
+                )
+        if self.model_type is not None and not isinstance(self.model_type, str):
+            raise InvalidInputError(
+                f"model_type: must be a string, got {type(self.model_type).__name__}"
+            )
+        if isinstance(self.step, bool) or not isinstance(self.step, int):
+            raise InvalidInputError(f"step: must be an integer, got {self.step!r}")
+        wait = self.await_registration_for
+        if wait is not None and (isinstance(wait, bool) or not isinstance(wait, int) or wait < 0):
+            raise InvalidInputError(
+                f"await_registration_for: must be a non-negative number of seconds, got {wait!r}"
+            )
+        if self.model_id is not None and not isinstance(self.model_id, str):
+            raise InvalidInputError(f"model_id: must be a string, got {self.model_id!r}")
+
+
+def log_with(save: Callable[..., Model], arguments: Mapping[str, Any]) -> ModelInfo:
+    """The body of every flavour's ``log_model``: ``arguments`` are the call's own
+    (its ``locals()``). The keywords of :data:`LOG_KEYWORDS` place the model; every
+    other is forwarded by name to ``save(path=..., mlflow_model=..., **rest)``, the
+    flavour's ``save_model``, so the two signatures cannot drift apart."""
+    forward = {k: v for k, v in arguments.items() if k not in LOG_KEYWORDS}
+    accepted = inspect.signature(save).parameters
+    stray = sorted(k for k in forward if k not in accepted)
+    if stray or "mlflow_model" in forward:
+        raise TypeError(f"{save.__module__}.save_model does not take: {', '.join(stray)}")
+    options = LogOptions(**{k: arguments[k] for k in LOG_KEYWORDS if k in arguments})
+    return log_model(lambda path, meta: save(path=path, mlflow_model=meta, **forward), options)
+
+
+def log_model(save: Callable[[str, Model], Model], options: LogOptions) -> ModelInfo:
+    """Save with ``save(local_path, model)`` into a temporary folder, upload it to the
+    active run's artifacts (starting a run when none is active, as MLflow does) and to
+    an MLflow 3 logged model (a new one carrying ``params``, ``tags`` and
+    ``model_type``, or ``options.model_id``), record the run's output at ``step``, and
+    register it when ``registered_model_name`` is given."""
+    from runlab.entities_logged_models import LoggedModelOutput, LoggedModelStatus
     from runlab.registry._fluent import register_model
     from runlab.store.artifacts import _paths
     from runlab.tracking import fluent
+    from runlab.tracking.fluent_models import _remember
 
+    options.check()
+    artifact_path, name = options.artifact_path, options.name
     if artifact_path and name and artifact_path != name:
         raise InvalidInputError(
             f"pass the model's name once: artifact_path={artifact_path!r} and name={name!r} differ"
@@ -210,18 +326,41 @@ def log_model(
         raise InvalidInputError("artifact_path (or name) must not be empty")
     run = fluent.active_run() or fluent.start_run()
     run_id = run.info.run_id
-    with tempfile.TemporaryDirectory(prefix="runlab-model-") as tmp:
-        local = os.path.join(tmp, posixpath.basename(path))
-        model = save(local)
-        # The descriptor names the run and the path it is logged to.
-        model.run_id, model.artifact_path = run_id, path
-        model.save(local)
-        fluent.log_artifacts(local, path)
+    client = fluent._client()
+    if options.model_id is not None:
+        logged = client.get_logged_model(options.model_id)
+    else:
+        # As MLflow does, the model carries the run's params beside its own.
+        params = {**(options.params or {}), **client.get_run(run_id).data.params}
+        logged = client.create_logged_model(
+            run.info.experiment_id,
+            name=posixpath.basename(path),
+            source_run_id=run_id,
+            tags={k: str(v) for k, v in (options.tags or {}).items()},
+            params={k: str(v) for k, v in params.items()},
+            model_type=options.model_type,
+        )
+        _remember(logged)
+    try:
+        client.log_outputs(run_id, [LoggedModelOutput(logged.model_id, options.step)])
+        with tempfile.TemporaryDirectory(prefix="runlab-model-") as tmp:
+            local = os.path.join(tmp, posixpath.basename(path))
+            meta = Model(run_id=run_id, artifact_path=path, model_id=logged.model_id)
+            model = save(local, meta)
+            fluent.log_artifacts(local, path)
+            client.log_model_artifacts(logged.model_id, local)
+    except BaseException:
+        if options.model_id is None:
+            client.finalize_logged_model(logged.model_id, LoggedModelStatus.FAILED)
+        raise
+    logged = client.finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
     model_uri = f"runs:/{run_id}/{path}"
     info = ModelInfo.from_model(model, model_uri)
+    info.model_id, info.params, info.tags = logged.model_id, logged.params, logged.tags
+    info.model_type = logged.model_type
     _record_history(run_id, model)
-    if registered_model_name:
-        version = register_model(model_uri, registered_model_name)
+    if options.registered_model_name:
+        version = register_model(model_uri, options.registered_model_name)
         info.registered_model_version = int(version.version)
     return info
 

@@ -42,11 +42,17 @@ def user_modules(
 ) -> list[ModuleType]:
     """The modules defining ``classes`` (or functions) that no installed package or code
     path provides."""
+    return local_modules((getattr(cls, "__module__", None) for cls in classes), code_paths)
+
+
+def local_modules(
+    names: Iterable[str | None], code_paths: Sequence[str | os.PathLike[str]] | None = None
+) -> list[ModuleType]:
+    """The imported modules of ``names`` that no installed package or code path provides."""
     installed = _installed_roots()
     code_roots = [os.path.realpath(os.fspath(p)) for p in code_paths or ()]
     found: dict[str, ModuleType] = {}
-    for cls in classes:
-        name = getattr(cls, "__module__", None)
+    for name in names:
         if not name or name == "__main__" or name in found:
             continue  # cloudpickle already stores __main__ by value
         top = name.split(".")[0]

@@ -18,7 +18,7 @@ import numpy as np
 
 from runlab.errors import InvalidInputError
 
-__all__ = ["load_input_example", "save_input_example", "to_jsonable"]
+__all__ = ["load_input_example", "save_input_example", "serving_payload", "to_jsonable"]
 
 EXAMPLE_FILE = "input_example.json"
 SERVING_FILE = "serving_input_example.json"
@@ -56,6 +56,20 @@ def to_jsonable(value: Any) -> Any:
 
 def save_input_example(model_dir: str, example: Any) -> dict[str, Any]:
     """Write the example; returns MLmodel's ``saved_input_example_info``."""
+    body, serving, info = _payloads(example)
+    _write_json(os.path.join(model_dir, EXAMPLE_FILE), body)
+    _write_json(os.path.join(model_dir, SERVING_FILE), serving)
+    return {"artifact_path": EXAMPLE_FILE, **info, "serving_input_path": SERVING_FILE}
+
+
+def serving_payload(example: Any) -> Any:
+    """The ``POST /invocations`` body of ``example`` (what ``serving_input_example.json``
+    holds)."""
+    return _payloads(example)[1]
+
+
+def _payloads(example: Any) -> tuple[Any, Any, dict[str, Any]]:
+    """(the input_example.json body, the serving body, the example's type info)."""
     import pandas as pd
 
     if hasattr(example, "detach") and hasattr(example, "numpy"):
@@ -87,9 +101,7 @@ def save_input_example(model_dir: str, example: Any) -> dict[str, Any]:
             f"input_example of type {type(example).__name__} cannot be saved; pass a pandas "
             "DataFrame, a numpy array, a dict or a list"
         )
-    _write_json(os.path.join(model_dir, EXAMPLE_FILE), body)
-    _write_json(os.path.join(model_dir, SERVING_FILE), serving)
-    return {"artifact_path": EXAMPLE_FILE, **info, "serving_input_path": SERVING_FILE}
+    return body, serving, info
 
 
 def load_input_example(model_dir: str, info: dict[str, Any] | None) -> Any:

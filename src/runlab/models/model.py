@@ -52,6 +52,7 @@ class Model:
     runlab_version: str = ""
     model_size_bytes: int | None = None
     metadata: dict[str, Any] | None = None
+    model_id: str | None = None  # the MLflow 3 logged model it was logged as
 
     def __post_init__(self) -> None:
         if not self.runlab_version:
@@ -96,6 +97,8 @@ class Model:
             out["signature"] = self.signature.to_dict()
         if self.metadata is not None:
             out["metadata"] = self.metadata
+        if self.model_id is not None:
+            out["model_id"] = self.model_id
         return dict(sorted(out.items()))
 
     def to_yaml(self) -> str:
@@ -124,6 +127,7 @@ class Model:
             runlab_version=str(d.get("runlab_version") or d.get("mlflow_version") or ""),
             model_size_bytes=d.get("model_size_bytes"),
             metadata=d.get("metadata"),
+            model_id=d.get("model_id"),
         )
 
     @classmethod
@@ -163,6 +167,11 @@ class ModelInfo:
     runlab_version: str
     metadata: dict[str, Any] | None = None
     registered_model_version: int | None = None
+    # The MLflow 3 logged model log_model made (or was given), with its params and tags.
+    model_id: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    model_type: str | None = None
 
     @property
     def name(self) -> str:
@@ -185,4 +194,5 @@ class ModelInfo:
             utc_time_created=model.utc_time_created,
             runlab_version=model.runlab_version,
             metadata=model.metadata,
+            model_id=model.model_id,
         )

@@ -287,6 +287,9 @@ class ModelSignature:
     inputs: Schema | None = None
     outputs: Schema | None = None
     params: ParamSchema | None = field(default=None)
+    # Set by runlab.pyfunc.update_signature_for_type_hint_from_example (MLflow's flag);
+    # not part of the MLmodel file.
+    is_type_hint_from_example: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, str | None]:
         """The three parts as JSON strings, as stored under ``signature`` in ``MLmodel``."""

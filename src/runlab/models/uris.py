@@ -5,6 +5,7 @@ URI                                 resolved by
 ==================================  ==============================================
 ``/path/to/model``, ``file:///...``  used in place
 ``runs:/<run_id>/<path>``           downloading the run's artifacts at ``path``
+``models:/m-<id>``                  the logged model's artifact location
 ``models:/<name>/<version>``,       the model registry
 ``models:/<name>@<alias>``,
 ``models:/<name>/<stage>``

@@ -57,9 +57,9 @@ def _locations(request: Request) -> LocationPolicy:
 
 Store = Annotated[TrackingStore, Depends(_store)]
 Registry = Annotated[RegistryStore, Depends(_registry)]
-LoggedModels = Annotated["LoggedModelStore | None", Depends(_logged_models)]
+LoggedModels = Annotated[LoggedModelStore | None, Depends(_logged_models)]
 Settings = Annotated[ServerSettings, Depends(_settings)]
-Artifacts = Annotated["ArtifactRepository | None", Depends(_artifacts)]
+Artifacts = Annotated[ArtifactRepository | None, Depends(_artifacts)]
 Locations = Annotated[LocationPolicy, Depends(_locations)]
 
 

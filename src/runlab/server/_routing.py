@@ -191,9 +191,16 @@ def _as_is(result: Any) -> Any:
     return result
 
 
-def iter_routes(app: Any) -> Iterator[tuple[str, frozenset[str], Access | None]]:
+def iter_routes(
+    app: Any, *, load: bool = True
+) -> Iterator[tuple[str, frozenset[str], Access | None]]:
     """(full path, methods, access rule) of every HTTP route of ``app``, included
-    routers walked (HEAD is left out: it is checked as GET)."""
+    routers walked (HEAD is left out: it is checked as GET). Route modules still held
+    back (:mod:`._lazy`) are loaded first, unless ``load`` is false: then they are left out."""
+    if load:
+        from runlab.server._lazy import load_all
+
+        load_all(app)
     yield from _walk(app.router.routes, "")
 
 

@@ -27,23 +27,27 @@ if TYPE_CHECKING:
 __all__ = ["ROUTES", "create_app", "create_app_from_env", "default_artifacts_destination"]
 
 
-# (module under runlab.server.routes, URL prefixes). The first prefix of each entry is
-# described in the OpenAPI document; the others serve the same routes (the MLflow UI
-# calls /ajax-api).
-ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("experiments", TRACKING_PREFIXES),
-    ("runs", TRACKING_PREFIXES),
-    ("metrics", TRACKING_PREFIXES),
-    ("artifacts", TRACKING_PREFIXES),
-    ("logged_models", TRACKING_PREFIXES),
-    ("registry", TRACKING_PREFIXES),
-    ("charts", RUNLAB_PREFIXES),
-    ("groups", RUNLAB_PREFIXES),
-    ("heartbeats", RUNLAB_PREFIXES),
-    ("imports", RUNLAB_PREFIXES),
-    ("downloads", ("",)),  # /get-artifact, where MLflow's web UI reads run files
+# (module under runlab.server.routes, URL prefixes, path heads). The first prefix of each
+# entry is described in the OpenAPI document; the others serve the same routes (the MLflow
+# UI calls /ajax-api). A module with heads is imported on the first request whose path is
+# a prefix followed by one of them (server._lazy); every route it declares must start so
+# (a test checks). The core of tracking (experiments, runs, metrics, artifacts) loads at once.
+EAGER: tuple[str, ...] = ()
+ROUTES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("experiments", TRACKING_PREFIXES, EAGER),
+    ("runs", TRACKING_PREFIXES, EAGER),
+    ("metrics", TRACKING_PREFIXES, EAGER),
+    ("artifacts", TRACKING_PREFIXES, EAGER),
+    ("logged_models", TRACKING_PREFIXES, ("/logged-models", "/runs/outputs")),
+    ("registry", TRACKING_PREFIXES, ("/registered-models", "/model-versions")),
+    ("charts", RUNLAB_PREFIXES, ("/",)),
+    ("groups", RUNLAB_PREFIXES, ("/",)),
+    ("heartbeats", RUNLAB_PREFIXES, ("/",)),
+    ("imports", RUNLAB_PREFIXES, ("/",)),
+    ("downloads", ("",), ("/get-artifact",)),  # where MLflow's web UI reads run files
 )
-PROXY_ROUTES = ("proxy", PROXY_PREFIXES)  # mounted only when the server serves artifacts
+# mounted only when the server serves artifacts
+PROXY_ROUTES: tuple[str, tuple[str, ...], tuple[str, ...]] = ("proxy", PROXY_PREFIXES, ("/",))
 
 UI_STATIC = Path(__file__).resolve().parent.parent / "ui" / "static"
 
@@ -69,6 +73,7 @@ def create_app(
 
     from runlab.server._compress import GzipJsonMiddleware
     from runlab.server._crash_sweep import sweeping
+    from runlab.server._lazy import LazyRoutes, install_openapi_loader
     from runlab.server._limits import BodyLimitMiddleware
     from runlab.server._locations import LocationPolicy
     from runlab.server._request_id import RequestIdMiddleware
@@ -132,15 +137,22 @@ def create_app(
         return __version__
 
     routes = list(ROUTES) + ([PROXY_ROUTES] if settings.serve_artifacts else [])
-    for module_name, prefixes in routes:
+    for module_name, prefixes, heads in routes:
+        if heads:
+            app.router.routes.append(LazyRoutes(app, module_name, prefixes, heads))
+            continue
         router = importlib.import_module(f"runlab.server.routes.{module_name}").router
         for i, prefix in enumerate(prefixes):
             app.include_router(router, prefix=prefix, include_in_schema=i == 0)
+    install_openapi_loader(app)
 
     _guard_documentation(app)
     static = _ui_files(app)
     if settings.auth:
+        from runlab.server._lazy import load_all
         from runlab.server.auth import install_auth
+
+        load_all(app)  # the auth layer reads every route's rule
 
         install_auth(app, backend, settings)  # inside the body limit
     app.add_middleware(
@@ -191,7 +203,7 @@ def _check_every_route_has_access(app: FastAPI) -> None:
     which the auth middleware checks; every other rule is checked inside the route."""
     from runlab.server._routing import iter_routes
 
-    for path, methods, rule in iter_routes(app):
+    for path, methods, rule in iter_routes(app, load=False):  # the held-back ones: at load
         if rule is None:
             raise RuntimeError(f"route {sorted(methods)} {path} has no access rule")
 

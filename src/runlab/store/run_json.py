@@ -2,7 +2,9 @@
 
 The tracking server's ``runs/search`` uses :meth:`RunJsonSource.search_runs_json` when its
 store has it (the SQL store) and falls back to ``search_runs`` and ``runlab.wire`` when it
-does not; both give the same answer.
+does not; both give the same answer. :class:`HistoryJsonSource` does the same for
+``metrics/get-history``, whose pages of 25,000 points are read back to back for long
+histories.
 """
 
 from __future__ import annotations
@@ -27,4 +29,19 @@ class RunJsonSource(Protocol):
         """The answer of ``runs/search`` (UTF-8 JSON): the page ``search_runs`` returns,
         each run as ``runlab.wire.run_json`` writes it, and ``next_page_token`` when more
         follow."""
+        ...
+
+
+@runtime_checkable
+class HistoryJsonSource(Protocol):
+    def get_metric_history_json(
+        self,
+        run_id: str,
+        key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> bytes:
+        """The answer of ``metrics/get-history`` (UTF-8 JSON): the page
+        ``get_metric_history`` returns, each point as ``runlab.wire.metric_json`` writes
+        it, and ``next_page_token`` when more follow."""
         ...

@@ -23,6 +23,7 @@ from runlab.entities import (
 from runlab.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 
 if TYPE_CHECKING:
+    from runlab.entities_logged_models import LoggedModel
     from runlab.store.registry_base import RegistryStore
 
 __all__ = ["RegistryClientMixin"]
@@ -55,6 +56,10 @@ class RegistryClientMixin:
 
     def get_artifact_uri(self, run_id: str, artifact_path: str | None = None) -> str:
         """Provided by the tracking half of the client (``runs:/`` sources resolve with it)."""
+        raise NotImplementedError
+
+    def get_logged_model(self, model_id: str) -> LoggedModel:
+        """Provided by the logged-model half of the client (``models:/m-<id>`` sources)."""
         raise NotImplementedError
 
     # ================================================================ registered models

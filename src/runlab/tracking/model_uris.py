@@ -8,6 +8,7 @@ URI                                    resolves to
 ``models:/<name>@<alias>``             the source of the version the alias points at
 ``models:/<name>/<stage>``             the source of the newest version in that stage
 ``models:/<name>/latest``              the source of the newest version of the model
+``models:/m-<id>``                     the artifact location of that logged model
 anything else                          itself (an artifact URI or a local path)
 =====================================  ===================================================
 
@@ -26,7 +27,9 @@ from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from runlab.entities import ModelVersion, ModelVersionStage, RegisteredModel
+from runlab.entities_logged_models import LoggedModel
 from runlab.errors import InvalidInputError, NotFoundError
+from runlab.store.registry_base import logged_model_of_source
 
 __all__ = [
     "ModelLookup",
@@ -70,6 +73,8 @@ class ModelLookup(Protocol):
     def get_registered_model(self, name: str) -> RegisteredModel: ...
 
     def get_artifact_uri(self, run_id: str, artifact_path: str | None = None) -> str: ...
+
+    def get_logged_model(self, model_id: str) -> LoggedModel: ...
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,10 @@ def resolve_model_uri(uri: str, client: ModelLookup) -> str:
             return _run_artifact_uri(current, client)
         if not is_model_uri(current):
             return current
+        model_id = logged_model_of_source(current)
+        if model_id is not None:  # MLflow 3's logged model, as log_model makes
+            found = _named(current, lambda: client.get_logged_model(model_id))  # noqa: B023
+            return found.artifact_location
         version = get_model_version_for_uri(current, client)
         if not version.source:
             raise NotFoundError(f"{current!r}: model version {version.version} has no source")

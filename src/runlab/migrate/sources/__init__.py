@@ -31,7 +31,9 @@ def open_mlflow_source(
     if base in ("http", "https"):
         from runlab.migrate.sources.mlflow_rest import mlflow_server_source
 
-        return mlflow_server_source(location, token=token, username=username, password=password)
+        return mlflow_server_source(
+            location, token=token, username=username, password=password, check_credentials=True
+        )
     if base in _SQL_SCHEMES:
         from runlab.migrate.sources.mlflow_sql import MlflowSqlSource
 

@@ -40,13 +40,37 @@ def _with_auth(session: HttpSession, header: str | None) -> None:
         session.settings = dataclasses.replace(session.settings, auth_header=header)
 
 
+def _check_credentials(session: HttpSession, url: str) -> None:
+    """One cheap call first, so that refused credentials are named before any work."""
+    from runlab.errors import AuthenticationError
+
+    try:
+        session.call(
+            "POST", "/api/2.0/mlflow/experiments/search", body={"max_results": 1}, repeatable=True
+        )
+    except AuthenticationError:
+        problem = (
+            "refused the credentials given"
+            if session.settings.auth_header
+            else "asks for credentials and none were given"
+        )
+        raise AuthenticationError(
+            f"the server at {url} {problem} (HTTP 401): pass --username and --password, "
+            "or --token, or set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD "
+            "(or MLFLOW_TRACKING_TOKEN; RUNLAB_TRACKING_* work too)"
+        ) from None
+
+
 def mlflow_server_source(
     url: str,
     *,
     token: str | None = None,
     username: str | None = None,
     password: str | None = None,
+    check_credentials: bool = False,
 ) -> StoreSource:
+    """``check_credentials``: make one call first, and name refused credentials with the
+    options and variables of ``runlab import-mlflow``."""
     from runlab.store.rest.registry import RestRegistryStore
     from runlab.store.rest.store import RestStore
 
@@ -55,6 +79,8 @@ def mlflow_server_source(
     registry = RestRegistryStore(url)
     _with_auth(tracking.http, header)
     _with_auth(registry.http, header)
+    if check_credentials:
+        _check_credentials(tracking.http, url)
 
     def logged_models(experiment_id: str) -> list[LoggedModel]:
         found: list[LoggedModel] = []

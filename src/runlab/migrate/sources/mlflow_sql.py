@@ -37,7 +37,14 @@ if TYPE_CHECKING:
 
 __all__ = ["MlflowSqlSource"]
 
-_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+# The drivers runlab installs: psycopg 3 and PyMySQL (SQLAlchemy's defaults are others).
+_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mysql+pymysql",
+    "mariadb+pymysql": "mysql+pymysql",
+}
 _CHUNK = 500  # ids per IN (...)
 
 
@@ -107,7 +114,9 @@ class MlflowSqlSource(Source):
     # ------------------------------------------------------------------ experiments
     def experiments(self) -> list[Experiment]:
         tags: dict[int, dict[str, str]] = defaultdict(dict)
-        for eid, key, value in self._rows("SELECT experiment_id, key, value FROM experiment_tags"):
+        for eid, key, value in self._rows(
+            "SELECT t.experiment_id, t.key, t.value FROM experiment_tags t"
+        ):
             tags[int(eid)][key] = value or ""
         return [
             Experiment(str(r[0]), r[1], r[2] or "", r[3] or "active", tags[int(r[0])], r[4], r[5])
@@ -155,17 +164,17 @@ class MlflowSqlSource(Source):
                 return conn.execute(statement, {"ids": ids})
 
             for run_id, key, value in rows(
-                "SELECT run_uuid, key, value FROM params WHERE run_uuid IN :ids"
+                "SELECT p.run_uuid, p.key, p.value FROM params p WHERE p.run_uuid IN :ids"
             ):
                 params[run_id][key] = value
             for run_id, key, value in rows(
-                "SELECT run_uuid, key, value FROM tags WHERE run_uuid IN :ids"
+                "SELECT t.run_uuid, t.key, t.value FROM tags t WHERE t.run_uuid IN :ids"
             ):
                 tags[run_id][key] = value or ""
             nan = math.nan
             for run_id, key, value, ts, step, is_nan in rows(
-                "SELECT run_uuid, key, value, timestamp, step, is_nan FROM metrics "
-                "WHERE run_uuid IN :ids"
+                "SELECT m.run_uuid, m.key, m.value, m.timestamp, m.step, m.is_nan FROM metrics m "
+                "WHERE m.run_uuid IN :ids"
             ):
                 points[run_id].append(Metric(key, nan if is_nan else value, ts, step))
             inputs = self._inputs(conn, ids)
@@ -223,7 +232,7 @@ class MlflowSqlSource(Source):
         ws, p = self._ws(), self._wsp()
         model_tags: dict[str, dict[str, str]] = defaultdict(dict)
         for key, value, name in self._rows(
-            f"SELECT key, value, name FROM registered_model_tags WHERE 1 = 1{ws}", **p
+            f"SELECT t.key, t.value, t.name FROM registered_model_tags t WHERE 1 = 1{ws}", **p
         ):
             model_tags[name][key] = value or ""
         aliases: dict[str, dict[str, int]] = defaultdict(dict)
@@ -234,7 +243,8 @@ class MlflowSqlSource(Source):
                 aliases[name][alias] = int(version)
         version_tags: dict[tuple[str, int], dict[str, str]] = defaultdict(dict)
         for key, value, name, version in self._rows(
-            f"SELECT key, value, name, version FROM model_version_tags WHERE 1 = 1{ws}", **p
+            f"SELECT t.key, t.value, t.name, t.version FROM model_version_tags t WHERE 1 = 1{ws}",
+            **p,
         ):
             version_tags[(name, int(version))][key] = value or ""
         versions: dict[str, list[ModelVersion]] = defaultdict(list)

@@ -49,6 +49,7 @@ def save_model(
     extra_pip_requirements: Any = None,
     code_paths: Sequence[str | os.PathLike[str]] | None = None,
     metadata: dict[str, Any] | None = None,
+    mlflow_model: Model | None = None,
 ) -> Model:
     """Save ``keras_model`` (a Keras 3 ``keras.Model``, ``Sequential`` or functional) at
     ``path`` (a new or empty folder) as ``data/model.keras``.
@@ -100,6 +101,7 @@ def save_model(
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
+        mlflow_model=mlflow_model,
     )
 
 
@@ -115,25 +117,17 @@ def log_model(
     metadata: dict[str, Any] | None = None,
     *,
     name: str | None = None,
+    await_registration_for: int | None = 300,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
 ) -> ModelInfo:
     """Save ``keras_model`` into the active run's artifacts at ``artifact_path`` (or
     ``name``; default ``model``) and return its :class:`ModelInfo`; registers it under
     ``registered_model_name`` when given."""
-    return _flavor.log_model(
-        lambda path: save_model(
-            keras_model,
-            path,
-            signature=signature,
-            input_example=input_example,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            code_paths=code_paths,
-            metadata=metadata,
-        ),
-        artifact_path=artifact_path,
-        name=name,
-        registered_model_name=registered_model_name,
-    )
+    return _flavor.log_with(save_model, locals())
 
 
 def load_model(

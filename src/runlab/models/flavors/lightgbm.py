@@ -44,6 +44,7 @@ def save_model(
     code_paths: Sequence[str | os.PathLike[str]] | None = None,
     serialization_format: str = "cloudpickle",
     metadata: dict[str, Any] | None = None,
+    mlflow_model: Model | None = None,
 ) -> Model:
     """Save ``lgb_model`` (a ``lightgbm.Booster`` or ``LGBMModel``) at ``path`` (a new or
     empty folder). ``serialization_format`` (``cloudpickle`` or ``pickle``) applies to the
@@ -100,6 +101,7 @@ def save_model(
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
+        mlflow_model=mlflow_model,
     )
 
 
@@ -116,26 +118,17 @@ def log_model(
     metadata: dict[str, Any] | None = None,
     *,
     name: str | None = None,
+    await_registration_for: int | None = 300,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
 ) -> ModelInfo:
     """Save ``lgb_model`` into the active run's artifacts at ``artifact_path`` (or ``name``;
     default ``model``) and return its :class:`ModelInfo`; registers it under
     ``registered_model_name`` when given."""
-    return _flavor.log_model(
-        lambda path: save_model(
-            lgb_model,
-            path,
-            signature=signature,
-            input_example=input_example,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            code_paths=code_paths,
-            serialization_format=serialization_format,
-            metadata=metadata,
-        ),
-        artifact_path=artifact_path,
-        name=name,
-        registered_model_name=registered_model_name,
-    )
+    return _flavor.log_with(save_model, locals())
 
 
 def load_model(model_uri: str | os.PathLike[str], dst_path: str | None = None) -> Any:

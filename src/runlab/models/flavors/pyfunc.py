@@ -4,7 +4,9 @@
 a :class:`PyFuncModel` whose ``predict(data, params=None)`` checks the input against
 the signature before the model sees it. :class:`PythonModel` is the base class of
 custom models, saved with :func:`save_model` / :func:`log_model` together with their
-artifacts (files the model reads) and code paths (modules its class is defined in).
+artifacts (files the model reads) and code paths (modules its class is defined in);
+or, with ``loader_module``, a module of the caller's whose ``_load_pyfunc(data_path)``
+builds the predictor.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import inspect
 import os
 import shutil
 from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import Any
 
 from runlab.errors import InvalidInputError
@@ -166,18 +169,29 @@ def load_model(
     model_uri: str | os.PathLike[str],
     suppress_warnings: bool = False,
     dst_path: str | None = None,
+    model_config: dict[str, Any] | None = None,
 ) -> PyFuncModel:
     """Load any runlab model as a :class:`PyFuncModel`.
 
     ``model_uri``: a local path, ``file://``, ``runs:/<run_id>/<path>``, or
     ``models:/<name>/<version>`` (``@alias``, ``/Stage``). Package versions recorded at
     save time that differ from this environment produce one RequirementsMismatchWarning
-    (unless ``suppress_warnings``); the load goes on.
+    (unless ``suppress_warnings``); the load goes on. ``model_config`` overrides keys of
+    a custom python model's saved ``model_config`` (what ``load_context`` sees).
     """
+    if model_config is not None and not isinstance(model_config, dict):
+        raise InvalidInputError(f"model_config: must be a dict, got {type(model_config).__name__}")
     local, meta, conf = _flavor.open_flavor(model_uri, PYFUNC, dst_path, suppress_warnings)
-    loader = importlib.import_module(str(conf["loader_module"]))
+    loader_name = str(conf["loader_module"])
     data_path = os.path.join(local, conf["data"]) if conf.get("data") else local
-    impl = loader._load_pyfunc(data_path)
+    if model_config is not None:
+        if loader_name != LOADER_MODULE:
+            raise InvalidInputError(
+                f"model_config: applies to custom python models; this model loads with "
+                f"{loader_name}"
+            )
+        return PyFuncModel(meta, _load_pyfunc(data_path, model_config), local)
+    impl = importlib.import_module(loader_name)._load_pyfunc(data_path)
     return PyFuncModel(meta, impl, local)
 
 
@@ -193,6 +207,10 @@ def save_model(
     extra_pip_requirements: Any = None,
     model_config: dict[str, Any] | None = None,
     metadata: dict[str, Any] | None = None,
+    loader_module: str | None = None,
+    data_path: str | os.PathLike[str] | None = None,
+    infer_code_paths: bool = False,
+    mlflow_model: Model | None = None,
 ) -> Model:
     """Save a custom model (a :class:`PythonModel`, or a function of the input) at ``path``.
 
@@ -200,12 +218,40 @@ def save_model(
     ``runs:/`` URIs); they are copied into the model and handed to ``load_context`` as
     ``context.artifacts[name]``. ``code_paths`` are files or folders copied into
     ``code/`` and put on ``sys.path`` at load time, so the class they define loads in
-    a process that does not have them.
+    a process that does not have them; ``infer_code_paths=True`` adds the local (not
+    installed) modules that define the model's classes, or the loader module.
+
+    Instead of ``python_model``, ``loader_module`` names a module whose
+    ``_load_pyfunc(path)`` returns an object with ``predict``; ``data_path`` (a file or
+    folder) is copied into the model and ``path`` points at the copy.
     """
     from runlab.models import _pickling
 
+    if loader_module is not None:
+        if python_model is not None or artifacts:
+            raise InvalidInputError(
+                "pass either python_model (with artifacts) or loader_module (with "
+                "data_path), not both"
+            )
+        return _save_loader_module(
+            path,
+            loader_module,
+            data_path,
+            code_paths=code_paths,
+            infer_code_paths=infer_code_paths,
+            signature=signature,
+            input_example=input_example,
+            pip_requirements=pip_requirements,
+            extra_pip_requirements=extra_pip_requirements,
+            metadata=metadata,
+            mlflow_model=mlflow_model,
+        )
+    if data_path is not None:
+        raise InvalidInputError("data_path: goes with loader_module, which is not given")
     if python_model is None:
-        raise InvalidInputError("save_model needs python_model (a PythonModel or a function)")
+        raise InvalidInputError(
+            "save_model needs python_model (a PythonModel or a function) or loader_module"
+        )
     if not isinstance(python_model, PythonModel):
         if not callable(python_model):
             raise InvalidInputError(
@@ -239,6 +285,8 @@ def save_model(
 
         return Written(pyfunc=conf, predict=predict)
 
+    if infer_code_paths:
+        code_paths = _with_inferred_code(code_paths, list(type(model_object).__mro__))
     return save_model_dir(
         path,
         write,
@@ -251,7 +299,68 @@ def save_model(
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
+        mlflow_model=mlflow_model,
     )
+
+
+def _save_loader_module(
+    path: str | os.PathLike[str],
+    loader_module: str,
+    data_path: str | os.PathLike[str] | None,
+    *,
+    code_paths: Sequence[str | os.PathLike[str]] | None,
+    infer_code_paths: bool,
+    **save: Any,
+) -> Model:
+    if not isinstance(loader_module, str) or not loader_module:
+        raise InvalidInputError(f"loader_module: must be a module name, got {loader_module!r}")
+    if infer_code_paths:
+        try:
+            module = importlib.import_module(loader_module)
+        except ImportError as exc:
+            raise InvalidInputError(f"loader_module {loader_module!r}: {exc}") from None
+        code_paths = _with_inferred_code(code_paths, [module])
+    source = None
+    if data_path is not None:
+        source = os.path.abspath(os.fspath(data_path))
+        if not os.path.exists(source):
+            raise InvalidInputError(f"data_path: {os.fspath(data_path)!r} does not exist")
+
+    def write(model_dir: str) -> Written:
+        if source is None:
+            return Written()
+        name = os.path.basename(source.rstrip(os.sep))
+        dst = os.path.join(model_dir, name)
+        if os.path.isdir(source):
+            shutil.copytree(source, dst)
+        else:
+            shutil.copy2(source, dst)
+        return Written(pyfunc={"data": name})
+
+    return save_model_dir(
+        path,
+        write,
+        flavor=None,
+        loader_module=loader_module,
+        default_requirements=DEFAULT_REQUIREMENTS,
+        code_paths=code_paths,
+        **save,
+    )
+
+
+def _with_inferred_code(
+    code_paths: Sequence[str | os.PathLike[str]] | None, objects: list[Any]
+) -> list[str | os.PathLike[str]]:
+    """``code_paths`` plus the files of the local modules that define ``objects``."""
+    from runlab.models import _pickling
+
+    found: list[str | os.PathLike[str]] = list(code_paths or [])
+    names = [o.__name__ if isinstance(o, ModuleType) else o.__module__ for o in objects]
+    for module in _pickling.local_modules(names, code_paths):
+        file = getattr(module, "__file__", None)
+        if file and file not in found:
+            found.append(file)
+    return found
 
 
 def _cloudpickle_version() -> str:
@@ -289,14 +398,15 @@ def _context(
     return PythonModelContext(paths, model_config)
 
 
-def _load_pyfunc(path: str) -> _PythonModelWrapper:
+def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> _PythonModelWrapper:
     import cloudpickle
 
     meta = Model.load(path)
     conf = meta.flavors[PYFUNC]
     with open(os.path.join(path, conf.get("python_model", PYTHON_MODEL_FILE)), "rb") as f:
         python_model = cloudpickle.load(f)
-    context = _context(path, conf.get("artifacts") or {}, conf.get("model_config"))
+    config = {**(conf.get("model_config") or {}), **(model_config or {})}
+    context = _context(path, conf.get("artifacts") or {}, config)
     python_model.load_context(context)
     return _PythonModelWrapper(python_model, context)
 
@@ -315,23 +425,16 @@ def log_model(
     metadata: dict[str, Any] | None = None,
     *,
     name: str | None = None,
+    loader_module: str | None = None,
+    data_path: str | os.PathLike[str] | None = None,
+    infer_code_paths: bool = False,
+    await_registration_for: int | None = 300,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
 ) -> ModelInfo:
-    """Save a custom model into the active run's artifacts (see :func:`save_model`);
-    ``name`` is MLflow 3's spelling of ``artifact_path``."""
-    return _flavor.log_model(
-        lambda path: save_model(
-            path,
-            python_model=python_model,
-            artifacts=artifacts,
-            code_paths=code_paths,
-            signature=signature,
-            input_example=input_example,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            model_config=model_config,
-            metadata=metadata,
-        ),
-        artifact_path=artifact_path,
-        name=name,
-        registered_model_name=registered_model_name,
-    )
+    """Save a custom model into the active run's artifacts and a logged model (see
+    :func:`save_model`); ``name`` is MLflow 3's spelling of ``artifact_path``."""
+    return _flavor.log_with(save_model, locals())

@@ -2,16 +2,20 @@
 
 The module object is stored, not only its ``state_dict``, so loading needs no code
 from the caller; classes defined outside installed packages are stored by value (see
-:mod:`runlab.models._pickling`) or travel as ``code_paths``. ``runlab.pyfunc``
+:mod:`runlab.models._pickling`) or travel as ``code_paths``. With ``export_model=True``
+(or ``serialization_format="pt2"``) the module is traced by ``torch.export`` on the
+input example instead, and loads without its Python classes. ``runlab.pyfunc``
 predicts under ``torch.no_grad()`` in eval mode, turning DataFrames and arrays into
 tensors of the model's parameter dtype, and returns numpy arrays.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Sequence
-from typing import Any
+from types import ModuleType
+from typing import Any, cast
 
 from runlab.errors import InvalidInputError
 from runlab.models import _flavor
@@ -25,7 +29,45 @@ FLAVOR_NAME = "pytorch"
 LOADER_MODULE = "runlab.pytorch"
 DATA_DIR = "data"
 MODEL_FILE = "model.pth"
+EXPORTED_FILE = "model.pt2"
+SERIALIZATION_FORMATS = ("pickle", "pt2")
 DEFAULT_REQUIREMENTS = ("runlab", "torch", "cloudpickle", "numpy", "pandas")
+
+
+def get_default_pip_requirements() -> list[str]:
+    """The pins a PyTorch model needs in this environment."""
+    from runlab.models.requirements import pin
+
+    return pin(["torch", "cloudpickle"])
+
+
+def _serialization(export_model: bool, serialization_format: str | None) -> str:
+    if serialization_format is None:
+        return "pt2" if export_model else "pickle"
+    if serialization_format not in SERIALIZATION_FORMATS:
+        raise InvalidInputError(
+            f"serialization_format {serialization_format!r} is not supported "
+            f"(one of: {', '.join(SERIALIZATION_FORMATS)})"
+        )
+    if export_model and serialization_format != "pt2":
+        raise InvalidInputError(
+            "export_model=True writes the 'pt2' format; serialization_format="
+            f"{serialization_format!r} contradicts it"
+        )
+    return serialization_format
+
+
+def _pickle_module(value: ModuleType | None) -> ModuleType:
+    import cloudpickle
+
+    if value is None:
+        return cast(ModuleType, cloudpickle)
+    if not isinstance(value, ModuleType) or not callable(getattr(value, "dump", None)):
+        raise InvalidInputError(
+            f"pickle_module: must be a module with dump and load (pickle, cloudpickle), "
+            f"got {value!r}"
+        )
+    return value
 
 
 def save_model(
@@ -37,13 +79,21 @@ def save_model(
     extra_pip_requirements: Any = None,
     code_paths: Sequence[str | os.PathLike[str]] | None = None,
     metadata: dict[str, Any] | None = None,
+    mlflow_model: Model | None = None,
+    pickle_module: ModuleType | None = None,
+    extra_files: Sequence[str | os.PathLike[str]] | None = None,
+    export_model: bool = False,
+    serialization_format: str | None = None,
 ) -> Model:
     """Save ``pytorch_model`` (a ``torch.nn.Module``) at ``path`` (a new or empty folder).
 
     Without a ``signature``, one is inferred from ``input_example`` (an array, tensor or
-    DataFrame) and the model's output on it.
+    DataFrame) and the model's output on it. ``pickle_module`` (default cloudpickle) is
+    what ``torch.save`` pickles with, and loading unpickles with the same module.
+    ``export_model=True`` (``serialization_format="pt2"``) saves the program
+    ``torch.export`` traces from the input example, with a dynamic first dimension.
+    ``extra_files`` are copied into ``extra_files/``.
     """
-    import cloudpickle
     import torch
 
     from runlab.models import _pickling
@@ -55,17 +105,34 @@ def save_model(
     if isinstance(pytorch_model, torch.jit.ScriptModule):
         raise InvalidInputError("TorchScript modules are not supported yet: save the nn.Module")
 
+    fmt = _serialization(export_model, serialization_format)
+    pickler = _pickle_module(pickle_module)
+    if fmt == "pt2" and input_example is None:
+        raise InvalidInputError(
+            "export_model / serialization_format='pt2' needs an input_example to trace the "
+            "module with"
+        )
+
     def write(model_dir: str) -> Written:
         os.makedirs(os.path.join(model_dir, DATA_DIR))
-        classes = [type(m) for m in pytorch_model.modules()]
-        with _pickling.by_value(_pickling.user_modules(classes, code_paths)):
-            torch.save(
-                pytorch_model,
-                os.path.join(model_dir, DATA_DIR, MODEL_FILE),
-                pickle_module=cloudpickle,
-            )
+        conf: dict[str, Any] = {
+            "model_data": DATA_DIR,
+            "pytorch_version": str(torch.__version__),
+            "serialization_format": fmt,
+        }
+        if fmt == "pt2":
+            _export(pytorch_model, input_example, os.path.join(model_dir, DATA_DIR, EXPORTED_FILE))
+        else:
+            classes = [type(m) for m in pytorch_model.modules()]
+            with _pickling.by_value(_pickling.user_modules(classes, code_paths)):
+                torch.save(
+                    pytorch_model,
+                    os.path.join(model_dir, DATA_DIR, MODEL_FILE),
+                    pickle_module=pickler,
+                )
+            conf["pickle_module_name"] = pickler.__name__
         return Written(
-            flavor={"model_data": DATA_DIR, "pytorch_version": str(torch.__version__)},
+            flavor=conf,
             pyfunc={"data": DATA_DIR},
             predict=_Predictor(pytorch_model).predict,
         )
@@ -82,7 +149,36 @@ def save_model(
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
+        mlflow_model=mlflow_model,
+        extra_files=extra_files,
     )
+
+
+def _export(module: Any, example: Any, target: str) -> None:
+    import torch
+
+    from runlab.models._enforce import _is_scalar
+
+    predictor = _Predictor(module)
+    if isinstance(example, dict) and not any(_is_scalar(v) for v in example.values()):
+        kwargs = {k: predictor._tensor(v) for k, v in example.items()}
+        args: tuple[Any, ...] = ()
+        dims: Any = {k: {0: torch.export.Dim.AUTO} for k in kwargs}
+    else:
+        args, kwargs = (predictor._tensor(example),), {}
+        dims = ({0: torch.export.Dim.AUTO},)
+    was_training = module.training
+    module.eval()
+    try:
+        program = torch.export.export(module, args, kwargs, dynamic_shapes=dims)
+    except Exception as exc:
+        raise InvalidInputError(
+            f"export_model: torch.export could not trace the module on the input example "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
+    finally:
+        module.train(was_training)
+    torch.export.save(program, target)
 
 
 def log_model(
@@ -97,24 +193,22 @@ def log_model(
     metadata: dict[str, Any] | None = None,
     *,
     name: str | None = None,
+    await_registration_for: int | None = 300,
+    pickle_module: ModuleType | None = None,
+    extra_files: Sequence[str | os.PathLike[str]] | None = None,
+    export_model: bool = False,
+    serialization_format: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
 ) -> ModelInfo:
     """Save ``pytorch_model`` into the active run's artifacts at ``artifact_path`` (or
-    ``name``; default ``model``) and return its :class:`ModelInfo`."""
-    return _flavor.log_model(
-        lambda path: save_model(
-            pytorch_model,
-            path,
-            signature=signature,
-            input_example=input_example,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            code_paths=code_paths,
-            metadata=metadata,
-        ),
-        artifact_path=artifact_path,
-        name=name,
-        registered_model_name=registered_model_name,
-    )
+    ``name``; default ``model``) and into a logged model (see
+    :func:`runlab.sklearn.log_model` for ``params``, ``tags``, ``model_type`` and
+    ``model_id``), and return its :class:`ModelInfo`."""
+    return _flavor.log_with(save_model, locals())
 
 
 def load_model(
@@ -122,16 +216,42 @@ def load_model(
 ) -> Any:
     """The ``torch.nn.Module`` saved at ``model_uri``, on ``map_location`` (CPU by default)."""
     local, _meta, conf = _flavor.open_flavor(model_uri, FLAVOR_NAME, dst_path)
-    return _load_module(os.path.join(local, conf.get("model_data", DATA_DIR)), map_location)
+    return _load_module(os.path.join(local, conf.get("model_data", DATA_DIR)), map_location, conf)
 
 
-def _load_module(data_dir: str, map_location: Any = "cpu") -> Any:
+def _load_module(
+    data_dir: str, map_location: Any = "cpu", conf: dict[str, Any] | None = None
+) -> Any:
     import torch
 
+    conf = conf if conf is not None else _flavor_conf(data_dir)
+    if conf.get("serialization_format") == "pt2":
+        return torch.export.load(os.path.join(data_dir, EXPORTED_FILE)).module()
+    name = str(conf.get("pickle_module_name") or "cloudpickle")
+    try:
+        pickler = importlib.import_module(name)
+    except ImportError:
+        raise InvalidInputError(
+            f"this model was pickled with {name!r}, which cannot be imported here"
+        ) from None
+    if not hasattr(pickler, "Unpickler"):  # cloudpickle writes what pickle reads
+        import pickle as pickler
     # The file holds a pickled module object, which only full unpickling can restore.
     return torch.load(
-        os.path.join(data_dir, MODEL_FILE), map_location=map_location, weights_only=False
+        os.path.join(data_dir, MODEL_FILE),
+        map_location=map_location,
+        weights_only=False,
+        pickle_module=pickler,
     )
+
+
+def _flavor_conf(data_dir: str) -> dict[str, Any]:
+    """The pytorch entry of the MLmodel beside ``data_dir`` (empty for an older layout)."""
+    parent = os.path.dirname(os.path.abspath(data_dir))
+    try:
+        return dict(Model.load(parent).flavors.get(FLAVOR_NAME) or {})
+    except Exception:
+        return {}
 
 
 class _Predictor:
@@ -172,7 +292,9 @@ class _Predictor:
 
         module = self.raw_model
         was_training = module.training
-        module.eval()
+        exported = isinstance(module, torch.fx.GraphModule)  # torch.export's: no eval()
+        if not exported:
+            module.eval()
         try:
             with torch.no_grad():
                 if isinstance(data, dict):
@@ -180,7 +302,8 @@ class _Predictor:
                 else:
                     out = module(self._tensor(data))
         finally:
-            module.train(was_training)
+            if not exported:
+                module.train(was_training)
         return _to_numpy(out)
 
 

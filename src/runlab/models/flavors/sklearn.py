@@ -1,4 +1,5 @@
-"""The scikit-learn flavour: any estimator or pipeline, pickled with cloudpickle."""
+"""The scikit-learn flavour: any estimator or pipeline, pickled with cloudpickle (or
+pickle), or written with skops, whose loader only rebuilds the types it trusts."""
 
 from __future__ import annotations
 
@@ -18,8 +19,24 @@ __all__ = ["FLAVOR_NAME", "load_model", "log_model", "save_model"]
 FLAVOR_NAME = "sklearn"
 LOADER_MODULE = "runlab.sklearn"
 MODEL_FILE = "model.pkl"
-SERIALIZATION_FORMATS = ("cloudpickle", "pickle")
-DEFAULT_REQUIREMENTS = ("runlab", "scikit-learn", "cloudpickle", "numpy", "pandas", "scipy")
+SKOPS_FILE = "model.skops"
+SERIALIZATION_FORMATS = ("cloudpickle", "pickle", "skops")
+DEFAULT_REQUIREMENTS = ("runlab", "scikit-learn", "numpy", "pandas", "scipy")
+
+
+def get_default_pip_requirements(
+    include_cloudpickle: bool = False, include_skops: bool = False
+) -> list[str]:
+    """The pins a scikit-learn model needs in this environment (``cloudpickle`` and
+    ``skops`` when asked for, as the serialization formats need them)."""
+    from runlab.models.requirements import pin
+
+    names = ["scikit-learn"]
+    if include_cloudpickle:
+        names.append("cloudpickle")
+    if include_skops:
+        names.append("skops")
+    return pin(names)
 
 
 def save_model(
@@ -33,12 +50,18 @@ def save_model(
     serialization_format: str = "cloudpickle",
     pyfunc_predict_fn: str = "predict",
     metadata: dict[str, Any] | None = None,
+    mlflow_model: Model | None = None,
+    skops_trusted_types: Sequence[str] | None = None,
+    extra_files: Sequence[str | os.PathLike[str]] | None = None,
 ) -> Model:
     """Save ``sk_model`` in the runlab model format at ``path`` (a new or empty folder).
 
     Without a ``signature``, one is inferred from ``input_example`` and the model's
     prediction on it. ``pyfunc_predict_fn`` names the method ``runlab.pyfunc`` calls
-    (``predict``, ``predict_proba``, ``transform``...).
+    (``predict``, ``predict_proba``, ``transform``...). ``serialization_format="skops"``
+    writes a file that loading rebuilds without running pickled code; types beyond
+    skops' defaults are loaded only when listed in ``skops_trusted_types`` (kept in the
+    MLmodel). ``extra_files`` are copied into ``extra_files/``.
     """
     import sklearn
 
@@ -49,33 +72,41 @@ def save_model(
             f"serialization_format {serialization_format!r} is not supported "
             f"(one of: {', '.join(SERIALIZATION_FORMATS)})"
         )
+    trusted = _trusted_types(skops_trusted_types, serialization_format)
     predict_fn = getattr(sk_model, pyfunc_predict_fn, None)
     if not callable(predict_fn):
         raise InvalidInputError(
             f"pyfunc_predict_fn: {type(sk_model).__name__} has no method {pyfunc_predict_fn!r}"
         )
 
+    file = SKOPS_FILE if serialization_format == "skops" else MODEL_FILE
+
     def write(model_dir: str) -> Written:
-        target = os.path.join(model_dir, MODEL_FILE)
+        target = os.path.join(model_dir, file)
         if serialization_format == "cloudpickle":
             classes = _pickling.estimator_classes(sk_model)
             _pickling.dump(sk_model, target, classes, code_paths)
+        elif serialization_format == "skops":
+            import skops.io
+
+            skops.io.dump(sk_model, target)
         else:
             with open(target, "wb") as f:
                 pickle.dump(sk_model, f, protocol=pickle.DEFAULT_PROTOCOL)
+        conf: dict[str, Any] = {
+            "pickled_model": file,
+            "sklearn_version": str(sklearn.__version__),
+            "serialization_format": serialization_format,
+        }
+        if trusted:
+            conf["skops_trusted_types"] = trusted
         return Written(
-            flavor={
-                "pickled_model": MODEL_FILE,
-                "sklearn_version": str(sklearn.__version__),
-                "serialization_format": serialization_format,
-            },
-            pyfunc={"model_path": MODEL_FILE, "predict_fn": pyfunc_predict_fn},
+            flavor=conf,
+            pyfunc={"model_path": file, "predict_fn": pyfunc_predict_fn},
             predict=predict_fn,
         )
 
-    defaults: tuple[str, ...] = DEFAULT_REQUIREMENTS
-    if serialization_format == "pickle":
-        defaults = tuple(r for r in defaults if r != "cloudpickle")
+    defaults = (*DEFAULT_REQUIREMENTS, *_FORMAT_REQUIREMENTS[serialization_format])
     return save_model_dir(
         path,
         write,
@@ -88,7 +119,27 @@ def save_model(
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
+        mlflow_model=mlflow_model,
+        extra_files=extra_files,
     )
+
+
+_FORMAT_REQUIREMENTS = {"cloudpickle": ("cloudpickle",), "pickle": (), "skops": ("skops",)}
+
+
+def _trusted_types(value: Sequence[str] | None, serialization_format: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not all(isinstance(t, str) for t in value):
+        raise InvalidInputError(
+            "skops_trusted_types: must be a list of type names such as 'numpy.float64'"
+        )
+    if serialization_format != "skops":
+        raise InvalidInputError(
+            "skops_trusted_types: applies to serialization_format='skops' only, "
+            f"not {serialization_format!r}"
+        )
+    return list(value)
 
 
 def log_model(
@@ -105,30 +156,24 @@ def log_model(
     metadata: dict[str, Any] | None = None,
     *,
     name: str | None = None,
+    await_registration_for: int | None = 300,
+    extra_files: Sequence[str | os.PathLike[str]] | None = None,
+    skops_trusted_types: Sequence[str] | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
 ) -> ModelInfo:
     """Save ``sk_model`` into the active run's artifacts at ``artifact_path`` (or ``name``,
-    MLflow 3's spelling; default ``model``) and return its :class:`ModelInfo`.
+    MLflow 3's spelling; default ``model``) and into a logged model, and return its
+    :class:`ModelInfo`.
 
-    Starts a run when none is active. With ``registered_model_name``, the model is
-    also registered under that name.
+    Starts a run when none is active. The logged model gets ``params`` (and the run's),
+    ``tags`` and ``model_type``; ``model_id`` names an existing one to fill instead.
+    With ``registered_model_name``, the model is also registered under that name.
     """
-    return _flavor.log_model(
-        lambda path: save_model(
-            sk_model,
-            path,
-            signature=signature,
-            input_example=input_example,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            code_paths=code_paths,
-            serialization_format=serialization_format,
-            pyfunc_predict_fn=pyfunc_predict_fn,
-            metadata=metadata,
-        ),
-        artifact_path=artifact_path,
-        name=name,
-        registered_model_name=registered_model_name,
-    )
+    return _flavor.log_with(save_model, locals())
 
 
 def load_model(model_uri: str | os.PathLike[str], dst_path: str | None = None) -> Any:
@@ -145,6 +190,18 @@ def _load_estimator(path: str, conf: dict[str, Any]) -> Any:
             f"this model was serialized as {fmt!r}, which runlab cannot read "
             f"(it reads: {', '.join(SERIALIZATION_FORMATS)})"
         )
+    if fmt == "skops":
+        import skops.io
+        from skops.io.exceptions import UntrustedTypesFoundException
+
+        trusted = list(conf.get("skops_trusted_types") or [])
+        try:
+            return skops.io.load(path, trusted=trusted)
+        except UntrustedTypesFoundException as exc:
+            raise InvalidInputError(
+                f"the skops file holds types that are not trusted: {exc}; save the model "
+                "with skops_trusted_types=[...] naming them"
+            ) from None
     with open(path, "rb") as f:
         return pickle.load(f)  # cloudpickle output is read by the standard unpickler
 

@@ -47,6 +47,7 @@ def save_model(
     code_paths: Sequence[str | os.PathLike[str]] | None = None,
     model_config: dict[str, Any] | None = None,
     metadata: dict[str, Any] | None = None,
+    mlflow_model: Model | None = None,
 ) -> Model:
     """Save a ``transformers.Pipeline``, or a dict ``{"model": ..., "tokenizer": ...}``
     (with ``task``, e.g. ``"text-classification"``), at ``path`` (a new or empty folder).
@@ -97,6 +98,7 @@ def save_model(
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
+        mlflow_model=mlflow_model,
     )
 
 
@@ -149,26 +151,16 @@ def log_model(
     metadata: dict[str, Any] | None = None,
     *,
     name: str | None = None,
+    await_registration_for: int | None = 300,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
 ) -> ModelInfo:
     """Save a pipeline (or model and tokenizer) into the active run's artifacts at
     ``artifact_path`` (or ``name``; default ``model``); see :func:`save_model`."""
-    return _flavor.log_model(
-        lambda path: save_model(
-            transformers_model,
-            path,
-            task=task,
-            signature=signature,
-            input_example=input_example,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            code_paths=code_paths,
-            model_config=model_config,
-            metadata=metadata,
-        ),
-        artifact_path=artifact_path,
-        name=name,
-        registered_model_name=registered_model_name,
-    )
+    return _flavor.log_with(save_model, locals())
 
 
 def load_model(

@@ -43,6 +43,7 @@ def save_model(
     code_paths: Sequence[str | os.PathLike[str]] | None = None,
     model_format: str = "ubj",
     metadata: dict[str, Any] | None = None,
+    mlflow_model: Model | None = None,
 ) -> Model:
     """Save ``xgb_model`` (an ``xgboost.Booster`` or ``XGBModel`` such as ``XGBClassifier``)
     at ``path`` (a new or empty folder) as ``model.<model_format>``.
@@ -88,6 +89,7 @@ def save_model(
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
+        mlflow_model=mlflow_model,
     )
 
 
@@ -104,26 +106,17 @@ def log_model(
     metadata: dict[str, Any] | None = None,
     *,
     name: str | None = None,
+    await_registration_for: int | None = 300,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
 ) -> ModelInfo:
     """Save ``xgb_model`` into the active run's artifacts at ``artifact_path`` (or ``name``;
     default ``model``) and return its :class:`ModelInfo`; registers it under
     ``registered_model_name`` when given."""
-    return _flavor.log_model(
-        lambda path: save_model(
-            xgb_model,
-            path,
-            signature=signature,
-            input_example=input_example,
-            pip_requirements=pip_requirements,
-            extra_pip_requirements=extra_pip_requirements,
-            code_paths=code_paths,
-            model_format=model_format,
-            metadata=metadata,
-        ),
-        artifact_path=artifact_path,
-        name=name,
-        registered_model_name=registered_model_name,
-    )
+    return _flavor.log_with(save_model, locals())
 
 
 def load_model(model_uri: str | os.PathLike[str], dst_path: str | None = None) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from runlab import _validation as check
 from runlab import wire
@@ -14,6 +15,7 @@ from runlab.server._deps import Store, require_run_id
 from runlab.server._routing import JsonRoute
 from runlab.server._wire import Int64
 from runlab.server.auth.rules import access, run, runs
+from runlab.store.run_json import HistoryJsonSource
 from runlab.wire import metric_json
 
 router = APIRouter(tags=["metrics"], route_class=JsonRoute)
@@ -33,11 +35,12 @@ def get_metric_history(
     run_uuid: str | None = None,
     max_results: Int64 | None = None,
     page_token: str | None = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     limit = None if max_results is None else check.max_results(max_results, MAX_HISTORY_PAGE)
-    page = store.get_metric_history(
-        require_run_id(run_id, run_uuid), metric_key, limit, page_token or None
-    )
+    query = (require_run_id(run_id, run_uuid), metric_key, limit, page_token or None)
+    if isinstance(store, HistoryJsonSource):  # the JSON text straight from the rows
+        return Response(store.get_metric_history_json(*query), media_type="application/json")
+    page = store.get_metric_history(*query)
     return wire.page("metrics", [metric_json(m) for m in page], page.token)
 
 

@@ -131,7 +131,20 @@ def runs_json(conn: Connection, rows: Sequence[Sequence[Any]]) -> str:
     return f"[{','.join(out)}]"
 
 
-def page_json(runs: str, token: str | None) -> bytes:
-    """``{"runs": [...]}``, with ``next_page_token`` when more follow (as wire.page)."""
+def page_json(runs: str, token: str | None, name: str = "runs") -> bytes:
+    """``{"runs": [...]}`` (or ``name``), with ``next_page_token`` when more follow (as
+    wire.page)."""
     more = f',"next_page_token":{_str(token)}' if token else ""
-    return f'{{"runs":{runs}{more}}}'.encode()
+    return f'{{"{name}":{runs}{more}}}'.encode()
+
+
+def history_json(key: str, rows: Sequence[Sequence[Any]], token: str | None) -> bytes:
+    """``{"metrics": [...]}`` of ``metrics/get-history`` from (key, value, is_nan,
+    timestamp, step) rows of one key, as ``wire.metric_json`` writes each point."""
+    head = f'{{"key":{_str(key)},"value":'
+    points = [
+        f"{head}{_float(v) if type(v) is float and not n and -_INF < v < _INF else _double(v, n)},"
+        f'"timestamp":{ts},"step":{s}}}'
+        for _k, v, n, ts, s in rows
+    ]
+    return page_json(f"[{','.join(points)}]", token, "metrics")

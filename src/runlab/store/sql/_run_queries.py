@@ -33,7 +33,6 @@ from runlab.store.sql import (
 from runlab.store.sql._engine import Database
 from runlab.store.sql.run_search import SqlText
 from runlab.store.sql.schema import (
-    metrics,
     runs,
 )
 
@@ -50,30 +49,58 @@ class RunQueryMethods:
         max_results: int | None = None,
         page_token: str | None = None,
     ) -> PagedList[Metric]:
+        rows, token = self._history_rows(run_id, key, max_results, page_token)
+        nan = float("nan")
+        points = [Metric(k, nan if n else v, ts, s, run_id) for k, v, n, ts, s in rows]
+        return PagedList(points, token)
+
+    def get_metric_history_json(
+        self,
+        run_id: str,
+        key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> bytes:
+        """The page :meth:`get_metric_history` returns, as ``metrics/get-history``'s JSON."""
+        rows, token = self._history_rows(run_id, key, max_results, page_token)
+        return _run_json.history_json(key, rows, token)
+
+    def _history_rows(
+        self, run_id: str, key: str, max_results: int | None, page_token: str | None
+    ) -> tuple[Sequence[tuple[Any, ...]], str | None]:
+        """(key, value, is_nan, timestamp, step) rows of one page, and the next token."""
         fingerprint = _pages.query_fingerprint("history", run_id, key)
-        offset = _pages.decode(page_token, fingerprint)
-        m = metrics.c
-        q = (
-            select(m.key, m.value, m.is_nan, m.timestamp, m.step)
-            .where(m.run_uuid == run_id, m.key == key)
-            .order_by(m.step, m.timestamp, m.value, m.is_nan)
-            .offset(offset)
+        position = _pages.decode_position(page_token, fingerprint)
+        order = "step, timestamp, value, is_nan"
+        sql = (
+            "SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = ? AND key = ?"
         )
-        if max_results is not None:
-            q = q.limit(check.max_results(max_results, 10**9) + 1)
+        params: list[Any] = [run_id, key]
+        if not isinstance(position, int):
+            # Keyset paging: the next page starts right after the last point sent, found
+            # in the primary key (run, key, step, timestamp, value, is_nan), so page k
+            # costs what page 1 does instead of skipping k pages of rows first.
+            sql += f" AND ({order}) > (?, ?, ?, ?)"
+            params += _history_cursor(position, page_token)
+        sql += f" ORDER BY {order}"
+        offset = position if isinstance(position, int) else 0  # a token of an older server
+        if max_results is not None or offset:
+            limit = 2**62 if max_results is None else check.max_results(max_results, 10**9) + 1
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
         with self.db.read() as conn:
-            rows = conn.execute(q).all()
-            if not rows and offset == 0:
+            rows = _raw.fetch(conn, sql, params)
+            if not rows and position == 0:
                 exists = conn.execute(select(runs.c.run_uuid).where(runs.c.run_uuid == run_id))
                 if exists.first() is None:
                     raise NotFoundError(f"run {run_id!r} not found")
-        nan = float("nan")
-        points = [Metric(k, nan if n else v, ts, s, run_id) for k, v, n, ts, s in rows]
         token = None
-        if max_results is not None and len(points) > max_results:
-            points = points[:max_results]
-            token = _pages.encode(offset + max_results, fingerprint)
-        return PagedList(points, token)
+        if max_results is not None and len(rows) > max_results:
+            rows = rows[:max_results]
+            _k, value, is_nan, ts, step = rows[-1]
+            cursor = [step, ts, value, bool(is_nan)]
+            token = _pages.encode_cursor(("history", cursor), fingerprint)
+        return rows, token
 
     def get_metric_history_downsampled(
         self,
@@ -281,3 +308,15 @@ def _search_exp_id(value: str | int) -> int:
         return int(check.experiment_id(value))
     except InvalidInputError:
         raise InvalidInputError(f"experiment_ids: {value!r} is not a valid experiment id") from None
+
+
+def _history_cursor(position: tuple[str, list[Any]], token: str | None) -> list[Any]:
+    """(step, timestamp, value, is_nan) of the last point of the page before."""
+    phase, values = position
+    try:
+        step, ts, value, is_nan = values
+        if phase != "history" or not isinstance(is_nan, bool):
+            raise ValueError(phase)
+        return [int(step), int(ts), float(value), is_nan]
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError(f"page_token {token!r} is not a valid page token") from exc

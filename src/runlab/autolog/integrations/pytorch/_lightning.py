@@ -101,10 +101,9 @@ def _make_callback(base: type) -> Any:
         def _checkpoint(self, pl_module: Any, epoch: int, value: float) -> None:
             import torch
 
-            better = self.best_value is None or (
-                value < self.best_value if self.mode == "min" else value > self.best_value
-            )
-            if not better:
+            from runlab.autolog.integrations.pytorch._checkpoints import improves
+
+            if not improves(value, self.best_value, self.mode):
                 return
             if self.best_file is None:
                 handle, self.best_file = tempfile.mkstemp(prefix="runlab-best-", suffix=".pt")
