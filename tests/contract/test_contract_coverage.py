@@ -104,6 +104,7 @@ COVERAGE: dict[type, dict[str, list[str]]] = {
         ],
         "get_metric_updates": [
             "test_updates_are_the_points_after_each_step_with_statuses",
+            "test_updates_name_every_key_each_run_has_logged",
             "test_batch_refuses_bad_arguments",
         ],
         "count_runs_matching": [

@@ -99,3 +99,20 @@ def test_updates_are_the_points_after_each_step_with_statuses(
     # No bound: from the start, the first max_points points.
     first = store.get_metric_updates([a], ["x"], max_points=4)
     assert [m.step for m in first.points[a]["x"]] == [0, 1, 2, 3]
+
+
+def test_updates_name_every_key_each_run_has_logged(
+    contract_store: StoreUnderTest, names: Names
+) -> None:
+    """Keys logged after a chart opened (not among those it asks for) are named too."""
+    store = contract_store.tracking
+    eid = store.create_experiment(names())
+    a, b = new_run(contract_store, eid, "a"), new_run(contract_store, eid, "b")
+    store.log_batch(a, metrics=[Metric("x", 1.0, 100, 0)])
+    store.log_batch(b, metrics=[Metric("x", 1.0, 100, 0)])
+    before = store.get_metric_updates([a, b], ["x"])
+    assert before.keys == {a: ["x"], b: ["x"]}
+    store.log_batch(a, metrics=[Metric("late/z", 2.0, 101, 1), Metric("b_new", 3.0, 101, 1)])
+    after = store.get_metric_updates([a, b], ["x"])
+    assert after.keys == {a: ["b_new", "late/z", "x"], b: ["x"]}
+    assert after.points[a]["x"] == before.points[a]["x"]

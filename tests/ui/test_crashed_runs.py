@@ -58,7 +58,7 @@ def _local_time(ms: int) -> str:
 
 
 def test_the_runs_table_shows_a_crashed_run_as_crashed(page: Any, runs: Runs) -> None:
-    page.goto(f"{runs.base_url}/#/runs?e={runs.experiment_id}")
+    page.goto(f"{runs.base_url}/#/experiments/{runs.experiment_id}")
     rows = page.locator(".runs-table tbody tr[data-run-id]")
     expect(rows).to_have_count(3)
     crashed = page.locator(f"tr[data-run-id='{runs.crashed}'] .status")

@@ -64,38 +64,47 @@ def _back_is_the_start(page: Any, site: Site) -> None:
     page.wait_for_url(re.compile(r"#/$"))
 
 
-def test_experiment_and_run_urls(page: Any, site: Site) -> None:
+def test_experiment_and_run_urls_are_runlabs_own(page: Any, site: Site) -> None:
     _open(page, site, f"/experiments/{site.experiment}")
-    page.wait_for_url(re.compile(rf"#/runs\?e={site.experiment}$"))
     expect(page.get_by_role("link", name="alpha")).to_be_visible()
+    assert page.url.endswith(f"#/experiments/{site.experiment}")  # no redirect: the page's own
+    run_link = page.get_by_role("link", name="alpha")
+    expect(run_link).to_have_attribute("href", f"#/experiments/{site.experiment}/runs/{site.first}")
     _back_is_the_start(page, site)
 
     _open(page, site, f"/experiments/{site.experiment}/runs/{site.first}")
-    page.wait_for_url(re.compile(rf"#/run/{site.first}$"))
     expect(page.locator("h1.run-title")).to_have_text("alpha")
+    assert page.url.endswith(f"#/experiments/{site.experiment}/runs/{site.first}")
+    # A tab is a path below the run, under MLflow's name where MLflow has the tab.
+    page.locator("#tab-charts").click()
+    page.wait_for_url(
+        re.compile(rf"#/experiments/{site.experiment}/runs/{site.first}/model-metrics$")
+    )
+    page.reload()
+    expect(page.locator("#tab-charts")).to_have_attribute("aria-selected", "true")
+    page.get_by_role("link", name="urls").click()
+    page.wait_for_url(re.compile(rf"#/experiments/{site.experiment}$"))
+    # MLflow's runs tab of an experiment is the same page.
+    _open(page, site, f"/experiments/{site.experiment}/runs")
+    page.wait_for_url(re.compile(rf"#/experiments/{site.experiment}$"))
     _back_is_the_start(page, site)
 
 
 def test_artifact_url_opens_the_file(page: Any, site: Site, shot: Any) -> None:
-    _open(
-        page,
-        site,
-        f"/experiments/{site.experiment}/runs/{site.first}/artifacts/deep/inner/notes.txt",
-    )
-    page.wait_for_url(
-        re.compile(rf"#/run/{site.first}\?tab=artifacts&path=deep%2Finner%2Fnotes.txt$")
-    )
+    address = f"/experiments/{site.experiment}/runs/{site.first}/artifacts/deep/inner/notes.txt"
+    _open(page, site, address)
     expect(page.locator("#tab-artifacts")).to_have_attribute("aria-selected", "true")
     expect(page.locator(".artifact-preview")).to_contain_text("hello from the nested file")
+    assert page.url.endswith(f"#{address}")
     shot(page, "mlflow-artifact-url")
 
 
 def test_compare_and_metric_urls(page: Any, site: Site) -> None:
     runs = f'["{site.first}","{site.second}"]'
     _open(page, site, f'/compare-runs?runs={runs}&experiments=["{site.experiment}"]')
-    page.wait_for_url(re.compile(r"#/compare\?runs="))
     for name in ("alpha", "beta"):
         expect(page.get_by_role("link", name=name).first).to_be_visible()
+    assert "#/compare-runs?runs=" in page.url
     _back_is_the_start(page, site)
 
     # The old chart page, URL-encoded as MLflow wrote it: two runs compare, one charts.
@@ -104,12 +113,40 @@ def test_compare_and_metric_urls(page: Any, site: Site) -> None:
         {"runs": runs, "experiments": experiments, "plot_metric_keys": '["loss"]'}, quote_via=quote
     )
     _open(page, site, f"/metric/loss?{query}")
-    page.wait_for_url(re.compile(r"#/compare\?runs="))
+    page.wait_for_url(re.compile(r"#/compare-runs\?runs="))
     expect(page.get_by_role("link", name="beta").first).to_be_visible()
     one = urlencode({"runs": json.dumps([site.first]), "experiments": experiments}, quote_via=quote)
     _open(page, site, f"/metric/loss?{one}")
-    page.wait_for_url(re.compile(rf"#/run/{site.first}\?tab=charts$"))
+    page.wait_for_url(
+        re.compile(rf"#/experiments/{site.experiment}/runs/{site.first}/model-metrics$")
+    )
     expect(page.locator("#tab-charts")).to_have_attribute("aria-selected", "true")
+
+
+@pytest.mark.parametrize(
+    ("earlier", "now"),
+    [
+        ("/runs?e={e}&q=params.x = '1'", "/experiments/{e}?q=params.x+%3D+%271%27"),
+        ("/run/{first}", "/experiments/{e}/runs/{first}"),
+        (
+            "/run/{first}?tab=artifacts&path=deep%2Finner%2Fnotes.txt",
+            "/experiments/{e}/runs/{first}/artifacts/deep/inner/notes.txt",
+        ),
+        ("/run/{first}?tab=charts", "/experiments/{e}/runs/{first}/model-metrics"),
+        (
+            "/compare?runs={first},{second}&e={e}",
+            "/compare-runs?runs=%5B%22{first}%22%2C%22{second}%22%5D&experiments=%5B%22{e}%22%5D",
+        ),
+    ],
+)
+def test_runlabs_earlier_urls_redirect_in_place(
+    page: Any, site: Site, earlier: str, now: str
+) -> None:
+    names = {"e": site.experiment, "first": site.first, "second": site.second}
+    _open(page, site, earlier.format(**names))
+    page.wait_for_url(f"{site.base}/#{now.format(**names)}")
+    expect(page.locator("main h1, main .run-title").first).to_be_visible()
+    _back_is_the_start(page, site)
 
 
 def test_model_urls_and_version_lineage(page: Any, site: Site, shot: Any) -> None:

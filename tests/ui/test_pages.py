@@ -48,7 +48,7 @@ def test_experiments_list_search_create_rename_delete_restore(
     page.get_by_role("button", name="New experiment").click()
     page.locator("dialog").get_by_label("Name", exact=True).fill("fresh <b>exp</b>")
     page.get_by_role("button", name="Create").click()
-    page.wait_for_url(re.compile(r"#/runs\?e=\d+"))
+    page.wait_for_url(re.compile(r"#/experiments/\d+"))
     expect(page.locator("h1")).to_have_text("fresh <b>exp</b>")
     assert page.locator("h1 b").count() == 0
 
@@ -75,10 +75,10 @@ def test_a_pending_search_does_not_rewrite_the_next_pages_url(page: Any, ui_serv
     _open(page, base_url, "#/")
     expect(page.get_by_role("link", name="vision", exact=True)).to_be_visible()
     page.get_by_label("Search experiments by name").fill("vis")  # searches after 200 ms
-    page.evaluate(f"location.hash = '#/runs?e={seeded.experiment_id}'")
+    page.evaluate(f"location.hash = '#/experiments/{seeded.experiment_id}'")
     # Absence of a late effect can only be shown by waiting past it: the 200 ms debounce.
     page.wait_for_timeout(800)
-    assert page.evaluate("location.hash") == f"#/runs?e={seeded.experiment_id}"
+    assert page.evaluate("location.hash") == f"#/experiments/{seeded.experiment_id}"
 
 
 def _wait_hash(page: Any, text: str) -> None:
@@ -102,7 +102,7 @@ def _names(page: Any, top_level: bool = False) -> list[str]:
 
 def test_runs_table_nested_sort_filter_columns(page: Any, ui_server: Server, shot: Any) -> None:
     base_url, seeded = ui_server
-    _open(page, base_url, f"#/runs?e={seeded.experiment_id}")
+    _open(page, base_url, f"#/experiments/{seeded.experiment_id}")
     page.get_by_text("7 runs").wait_for()
     page.locator(".runs-table tbody tr[data-run-id]").first.wait_for()
     # Children start collapsed under their parent.
@@ -175,7 +175,7 @@ def test_every_run_of_a_large_experiment_is_reachable(
 ) -> None:
     base_url, seeded = ui_server
     n = seeded.many_runs
-    _open(page, base_url, f"#/runs?e={seeded.many_experiment_id}&o=attributes.run_name%20ASC")
+    _open(page, base_url, f"#/experiments/{seeded.many_experiment_id}?o=attributes.run_name%20ASC")
     page.get_by_text(f"{n:,} runs").wait_for()
     # Only the rows in view are in the document.
     assert page.locator(".runs-table tbody tr[data-run-id]").count() < 120
@@ -239,7 +239,7 @@ def test_run_page_overview_tags_datasets_and_user_text_as_text(
 
 def test_runs_table_shows_hostile_names_as_text(page: Any, ui_server: Server) -> None:
     base_url, seeded = ui_server
-    _open(page, base_url, f"#/runs?e={seeded.experiment_id}&c=p.payload,t.evil")
+    _open(page, base_url, f"#/experiments/{seeded.experiment_id}?c=p.payload,t.evil")
     page.get_by_role("link", name=XSS_NAME).wait_for()
     page.get_by_text(XSS_PARAM, exact=True).wait_for()
     page.get_by_text(XSS_TAG, exact=True).wait_for()
@@ -336,12 +336,12 @@ def test_charts_draw_downsampled_series_and_options(
 
 def test_compare_selected_runs(page: Any, ui_server: Server, shot: Any) -> None:
     base_url, seeded = ui_server
-    _open(page, base_url, f"#/runs?e={seeded.experiment_id}")
+    _open(page, base_url, f"#/experiments/{seeded.experiment_id}")
     page.get_by_role("button", name="Expand 4 child runs").click()
     for name in ("trial-0", "trial-1", "trial-2"):
         page.get_by_label(f"Select run {name}").check()
     page.get_by_role("button", name="Compare 3").click()
-    page.wait_for_url(re.compile(r"#/compare\?runs="))
+    page.wait_for_url(re.compile(r"#/compare-runs\?runs="))
     page.get_by_role("heading", name="Comparing 3 runs").wait_for()
     params = page.locator(".params-compare")
     params.locator("tr.differs").first.wait_for()  # the table fills in after the heading
@@ -367,7 +367,7 @@ def test_theme_toggle_and_keyboard_tabs(page: Any, ui_server: Server, shot: Any)
     page.get_by_role("tab", name="Overview").focus()
     page.keyboard.press("ArrowRight")
     expect(page.get_by_role("tab", name="Charts")).to_have_attribute("aria-selected", "true")
-    assert "tab=charts" in page.url
+    assert page.url.endswith("/model-metrics")
     # Child runs are listed on the parent's page.
     page.get_by_role("tab", name="Overview").click()
     page.get_by_role("link", name="trial-3").wait_for()
@@ -421,7 +421,7 @@ def test_first_data_requests_start_early_and_run_once(page: Any, ui_server: Serv
     take those answers instead of asking again, so each request reaches the server once."""
     base_url, seeded = ui_server
     order = "metrics.`accuracy` DESC"
-    _open(page, base_url, f"#/runs?e={seeded.experiment_id}&q=params.lr != '9'&o={order}")
+    _open(page, base_url, f"#/experiments/{seeded.experiment_id}?q=params.lr != '9'&o={order}")
     page.locator(".runs-table tbody tr[data-run-id]").first.wait_for()
     page.wait_for_function("() => /\\d runs?/.test(document.querySelector('.total').textContent)")
     expect(page.locator("h1")).to_have_text("vision")
@@ -456,7 +456,7 @@ def test_runs_toolbar_select_all_escape_and_view(page: Any, ui_server: Server) -
     """The head's select-all box, Escape in the filter box and the view select, each wired
     across the runs view's modules (table, toolbar, state)."""
     base_url, seeded = ui_server
-    _open(page, base_url, f"#/runs?e={seeded.experiment_id}&q=params.lr = 'none'")
+    _open(page, base_url, f"#/experiments/{seeded.experiment_id}?q=params.lr = 'none'")
     page.get_by_text("No run matches this filter.").wait_for()
     box = page.get_by_label("Filter runs (search language)")
     box.press("Escape")

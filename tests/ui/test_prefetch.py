@@ -16,19 +16,23 @@ Server = tuple[str, Seeded]
 # (address, a selector present once the view has drawn its data)
 ROWS = ".runs-table tbody tr[data-run-id]"
 PAGES = {
-    "runs": ("#/runs?e={e}", ROWS),
+    "runs": ("#/experiments/{e}", ROWS),
     "runs filtered and sorted": (
-        "#/runs?e={e}&q=params.lr != '9'&o=metrics.`accuracy` DESC&view=ALL&c=m.accuracy",
+        "#/experiments/{e}?q=params.lr != '9'&o=metrics.`accuracy` DESC&view=ALL&c=m.accuracy",
         ROWS,
     ),
     "runs of two experiments, sort without direction": (
         "#/runs?e={e},{other}&o=attributes.start_time&sel={child}",
         ROWS,
     ),
-    "runs grouped": ("#/runs?e={e}&g=p.lr", ".runs-table tbody tr.group-row"),
-    "run": ("#/run/{child}", ".run-title"),
-    "run charts": ("#/run/{long}?tab=charts", "figure.chart canvas"),
-    "compare": ("#/compare?runs={children}&e={e}", ".params-compare tbody tr th"),
+    "runs grouped": ("#/experiments/{e}?g=p.lr", ".runs-table tbody tr.group-row"),
+    "run": ("#/experiments/{e}/runs/{child}", ".run-title"),
+    "run, by its earlier address": ("#/run/{child}", ".run-title"),
+    "run charts": ("#/experiments/{e}/runs/{long}/model-metrics", "figure.chart canvas"),
+    "compare": (
+        '#/compare-runs?runs=["{children_json}"]&experiments=["{e}"]',
+        ".params-compare tbody tr th",
+    ),
 }
 
 
@@ -37,7 +41,7 @@ def _address(template: str, seeded: Seeded) -> str:
         e=seeded.experiment_id,
         other=seeded.other_experiment_id,
         child=seeded.child_ids[0],
-        children=",".join(seeded.child_ids),
+        children_json='","'.join(seeded.child_ids),
         long=seeded.long_run_id,
     )
 

@@ -293,7 +293,7 @@ def test_version_page_transition_history_and_lineage(
 
     # Version -> its run -> back to the version, through the run page's lineage.
     details.get_by_role("link", name="train-d").click()
-    page.wait_for_url(re.compile(rf"#/run/{run_id}$"))
+    page.wait_for_url(re.compile(rf"/runs/{run_id}$"))
     lineage = page.locator(".registered-versions")
     lineage.get_by_role("link", name=f"{CHURN} version 2").click()
     page.wait_for_url(re.compile(r"#/models/churn/versions/2$"))

@@ -29,7 +29,7 @@ def test_group_by_param_summaries_and_lazy_group_runs(
     page: Any, ui_server: Server, shot: Any
 ) -> None:
     base_url, seeded = ui_server
-    page.goto(f"{base_url}/#/runs?e={seeded.experiment_id}&g=p.model")
+    page.goto(f"{base_url}/#/experiments/{seeded.experiment_id}?g=p.model")
     page.get_by_text("7 runs in 4 groups by param model").wait_for()
     _wait_groups(page)
     assert _group_values(page) == ["cnn", "resnet", "vit", "no param model"]
@@ -75,7 +75,7 @@ def test_group_by_param_summaries_and_lazy_group_runs(
 def test_one_large_group_pages_its_runs(page: Any, ui_server: Server) -> None:
     base_url, seeded = ui_server
     n = seeded.many_runs
-    page.goto(f"{base_url}/#/runs?e={seeded.many_experiment_id}&g=a.status")
+    page.goto(f"{base_url}/#/experiments/{seeded.many_experiment_id}?g=a.status")
     page.get_by_text(f"{n:,} runs in 1 group by Status").wait_for()
     # A lone group opens by itself and loads its first page only; the button to load more
     # is the last row (the table renders only the rows in view: scroll down to it).
@@ -103,7 +103,7 @@ def test_one_large_group_pages_its_runs(page: Any, ui_server: Server) -> None:
 
 def test_group_values_are_text(page: Any, ui_server: Server) -> None:
     base_url, seeded = ui_server
-    page.goto(f"{base_url}/#/runs?e={seeded.experiment_id}&g=p.payload")
+    page.goto(f"{base_url}/#/experiments/{seeded.experiment_id}?g=p.payload")
     page.get_by_text("7 runs in 2 groups by param payload").wait_for()
     _wait_groups(page)
     assert _group_values(page) == [XSS_PARAM, "no param payload"]

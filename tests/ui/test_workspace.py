@@ -50,7 +50,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
 
 
 def _open(page: Any, ws: Workspace, extra: str = "", experiment: str | None = None) -> None:
-    page.goto(f"{ws.base_url}/#/runs?e={experiment or ws.experiment_id}&show=charts{extra}")
+    page.goto(f"{ws.base_url}/#/experiments/{experiment or ws.experiment_id}?show=charts{extra}")
     page.locator(".workspace[data-state='ready']").wait_for()
 
 
@@ -171,3 +171,70 @@ def test_a_running_run_grows_live_and_polling_stops_when_it_ends(
     assert points == logged[0]  # every point, once
     time.sleep(7)  # two poll periods: nothing more is asked once the run has ended
     assert len(updates) == polls
+
+
+def test_runs_and_keys_that_start_after_the_page_opened_appear_without_a_reload(
+    page: Any, workspace: Workspace
+) -> None:
+    client = RunlabClient(workspace.base_url)
+    eid = client.create_experiment("late arrivals")
+    first = client.create_run(eid, run_name="first").info.run_id
+    client.log_metrics(first, {"loss": 1.0}, step=0)
+    searches: list[str] = []
+    page.on("request", lambda r: "runs/search" in r.url and searches.append(r.url))
+    _open(page, workspace, experiment=eid)
+    expect(page.locator(".ws-chip")).to_have_count(1)
+    expect(page.locator(".workspace")).to_have_attribute("data-watch", "on")
+    assert _keys(page, "model") == ["loss"]
+    opened = len(searches)
+
+    # A run started in the background, and a key the first run logs only now.
+    late = client.create_run(eid, run_name="late <img src=x onerror=alert(1)>").info.run_id
+    for step in range(3):
+        client.log_metrics(late, {"loss": 0.5 + step, "late_acc": 0.1 * step}, step=step)
+    client.log_metrics(first, {"loss": 0.9, "grad_norm": 3.0}, step=1)
+    expect(page.locator(".ws-chip")).to_have_count(2)
+    expect(page.locator(".ws-chip").nth(1)).to_have_text("late <img src=x onerror=alert(1)>")
+    expect(page.locator(".ws-legend img")).to_have_count(0)
+    expect(_panel(page, "late_acc")).to_have_attribute("data-points", "3")
+    expect(_panel(page, "grad_norm")).to_have_attribute("data-points", "1")
+    expect(_panel(page, "loss")).to_have_attribute("data-series", "2")
+    expect(_panel(page, "loss")).to_have_attribute("data-points", "5")
+    assert _keys(page, "model") == ["grad_norm", "late_acc", "loss"]
+    assert len(searches) > opened  # found by the poll, not by a reload
+    expect(page.locator(".ws-note")).to_contain_text("2 runs, 3 metrics")
+
+
+def test_the_x_axis_is_step_wall_time_or_relative_time(page: Any, workspace: Workspace) -> None:
+    client = RunlabClient(workspace.base_url)
+    run = client.get_run(workspace.runs["a1"])
+    start = run.info.start_time
+    history = client.get_metric_history(workspace.runs["a1"], "loss")
+    _open(page, workspace, f"&sel={workspace.runs['a1']}")
+    loss = _panel(page, "loss")
+    expect(loss).to_have_attribute("data-axis", "step")
+    expect(loss).to_have_attribute("data-x-min", "0")
+    expect(loss).to_have_attribute("data-x-max", "19")
+
+    page.get_by_label("X axis").select_option(label="Wall time")
+    expect(loss).to_have_attribute("data-axis", "wall")
+    assert "x=wall" in page.url
+    wall = [float(loss.get_attribute(f"data-x-{end}")) for end in ("min", "max")]
+    times = [m.timestamp / 1000 for m in history]
+    assert wall == pytest.approx([min(times), max(times)])
+    expect(loss.locator("canvas")).to_have_count(1)
+
+    page.get_by_label("X axis").select_option(label="Relative time")
+    expect(loss).to_have_attribute("data-axis", "relative")
+    relative = [float(loss.get_attribute(f"data-x-{end}")) for end in ("min", "max")]
+    stamps = [m.timestamp for m in history]
+    assert relative == pytest.approx([(min(stamps) - start) / 1000, (max(stamps) - start) / 1000])
+    assert 0 <= relative[0] <= relative[1] < 60
+
+    # The choice is in the URL: a reload keeps it.
+    page.reload()
+    page.locator(".workspace[data-state='ready']").wait_for()
+    expect(_panel(page, "loss")).to_have_attribute("data-axis", "relative")
+    expect(page.get_by_label("X axis")).to_have_value("relative")
+    page.get_by_label("X axis").select_option(label="Step")
+    assert "x=" not in page.url

@@ -7,6 +7,7 @@ Writes to a run funnel into :meth:`TrackingStore.log_batch`; the single-item
 from __future__ import annotations
 
 import abc
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -52,10 +53,12 @@ NO_STEP = -(2**63)
 class MetricUpdates:
     """What a live chart asks for on each poll: the new points of each (run, key), run id
     to key to points in step order (every pair asked for, empty when nothing is new), and
-    each run's status, so the chart knows when to stop asking."""
+    each run's status, so the chart knows when to stop asking, and every metric key each
+    run has logged so far, so a chart sees keys that appeared after it opened."""
 
     points: dict[str, dict[str, list[Metric]]]
     statuses: dict[str, str]
+    keys: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
 
 class TrackingStore(abc.ABC):
@@ -239,13 +242,16 @@ class TrackingStore(abc.ABC):
     ) -> MetricUpdates:
         """The points of each run and key with a step above ``after_step[run][key]`` (a
         pair not named there: every point), the first ``max_points`` of each pair in step
-        order, and the runs' statuses. A chart that gets ``max_points`` points for a pair
-        has fallen behind and loads that series downsampled instead. This default reads
-        whole histories; SQL stores read only the new points."""
+        order, the runs' statuses and every key each run has logged. A chart that gets
+        ``max_points`` points for a pair has fallen behind and loads that series
+        downsampled instead. This default reads whole histories; SQL stores read only the
+        new points."""
         run_ids, keys = check_batch_args(run_ids, keys)
         max_points, _ = check_downsample_args(max_points, "step")
         after = check_after_steps(after_step, run_ids, keys)
-        statuses = {r: self.get_run(r).info.status for r in run_ids}
+        found = {r: self.get_run(r) for r in run_ids}
+        statuses = {r: run.info.status for r, run in found.items()}
+        logged = {r: sorted(run.data.metrics) for r, run in found.items()}
         points = {
             r: {
                 k: [m for m in self._whole_history(r, k) if m.step > after[r][k]][:max_points]
@@ -253,7 +259,7 @@ class TrackingStore(abc.ABC):
             }
             for r in run_ids
         }
-        return MetricUpdates(points, statuses)
+        return MetricUpdates(points, statuses, logged)
 
     def _whole_history(self, run_id: str, key: str) -> list[Metric]:
         return all_pages(

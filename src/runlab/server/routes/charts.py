@@ -104,15 +104,19 @@ class SeriesUpdates(WireModel):
 @access("read", runs("run_ids"))
 def metrics_updates(body: SeriesUpdates, store: Store) -> dict[str, Any]:
     """The points of each run and key after ``after_step[run_id][key]`` (all of them for a
-    pair not named), at most ``max_points`` per pair, with each run's status:
-    ``{"series": [...as in batch], "runs": [{run_id, status}]}``."""
+    pair not named), at most ``max_points`` per pair, with each run's status and every
+    metric key it has logged (keys that appeared since the chart opened):
+    ``{"series": [...as in batch], "runs": [{run_id, status, metric_keys}]}``."""
     found = store.get_metric_updates(
         body.run_ids,
         body.metric_keys,
         body.after_step,
         body.max_points,  # type: ignore[arg-type]  # the store checks and converts it
     )
-    statuses = [{"run_id": r, "status": s} for r, s in found.statuses.items()]
+    statuses = [
+        {"run_id": r, "status": s, "metric_keys": found.keys.get(r, [])}
+        for r, s in found.statuses.items()
+    ]
     return {"series": _columns(found.points), "runs": statuses}
 
 

@@ -40,8 +40,10 @@ def updates(
         "max_points": max_points,
     }
     answer = http.call("POST", f"{RUNLAB_API}/metrics/updates", body=body, repeatable=True)
-    statuses = {str(r["run_id"]): str(r["status"]) for r in answer.get("runs") or ()}
-    return MetricUpdates(_series(answer, run_ids, keys), statuses)
+    listed = answer.get("runs") or ()
+    statuses = {str(r["run_id"]): str(r["status"]) for r in listed}
+    logged = {str(r["run_id"]): [str(k) for k in r.get("metric_keys") or ()] for r in listed}
+    return MetricUpdates(_series(answer, run_ids, keys), statuses, logged)
 
 
 def _series(answer: dict[str, Any], run_ids: list[str], keys: list[str]) -> Series:

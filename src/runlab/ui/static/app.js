@@ -1,7 +1,7 @@
 // runlab's web UI: a single page app routed by the URL hash.
 
 import { clear, h } from "./js/dom.js";
-import { translateMlflowHash } from "./js/mlflow_urls.js";
+import { canonicalHash } from "./js/mlflow_urls.js";
 import { parseHash } from "./js/state.js";
 import { experimentsView } from "./js/views/experiments.js";
 import { runsView } from "./js/views/runs.js";
@@ -18,9 +18,11 @@ let cleanup = null;
 const routes = [
   [/^\/?$/, experimentsView],
   [/^\/experiments$/, experimentsView],
+  [/^\/experiments\/[^/]+$/, runsView],
   [/^\/runs$/, runsView],
+  [/^\/experiments\/[^/]+\/runs\/[^/]+(\/.*)?$/, runView],
   [/^\/run\/[^/]+$/, runView],
-  [/^\/compare$/, compareView],
+  [/^\/compare-runs$/, compareView],
   [/^\/models$/, modelsView],
   [/^\/models\/[^/]+$/, modelView],
   [/^\/models\/[^/]+\/versions\/[^/]+$/, versionView],
@@ -41,11 +43,13 @@ function markSection(path) {
 let generation = 0;
 async function render() {
   let route = parseHash();
-  const mlflowForm = translateMlflowHash(route);
-  if (mlflowForm) {
-    history.replaceState(null, "", mlflowForm);
+  const canonical = canonicalHash(route);
+  if (canonical) {
+    history.replaceState(null, "", canonical);
     route = parseHash();
   }
+  // An experiment's runs page reads its experiment as the multi-experiment form does.
+  if (route.parts[0] === "experiments" && route.parts.length === 2) route.params.set("e", route.parts[1]);
   const mine = ++generation;
   if (cleanup) {
     try {

@@ -97,9 +97,21 @@
   }
 
   // As compare.js: one search for the runs, over the experiments in the URL.
+  // MLflow's JSON lists (runs=["a","b"]), as state.js jsonList reads them.
+  function jsonList(params, key) {
+    var raw = params.get(key);
+    if (!raw) return [];
+    try {
+      var value = JSON.parse(raw);
+      return (Array.isArray(value) ? value : [value]).map(String).filter(Boolean);
+    } catch (err) {
+      return raw.split(",").filter(Boolean);
+    }
+  }
+
   function comparePage(params) {
-    var ids = R.listParam(params, "runs");
-    var experiments = R.listParam(params, "e");
+    var ids = jsonList(params, "runs");
+    var experiments = jsonList(params, "experiments");
     if (!ids.length || !experiments.length) return;
     start(R.searchRuns(R.compareSearchBody(ids, experiments)));
   }
@@ -116,9 +128,15 @@
     var path = raw.split("?")[0];
     var params = new URLSearchParams(raw.split("?")[1] || "");
     var parts = path.split("/").filter(Boolean).map(decodeURIComponent);
-    if (path === "/runs") runsPage(params);
-    else if (parts[0] === "run" && parts.length === 2) runPage(parts[1], params);
-    else if (path === "/compare") comparePage(params);
+    // The addresses of app.js's routes (MLflow's shapes; #/runs for several experiments).
+    var experiment = parts[0] === "experiments" && parts.length >= 2;
+    if (experiment && parts.length === 2) params.set("e", parts[1]);
+    if (path === "/runs" || (experiment && parts.length === 2)) runsPage(params);
+    else if (experiment && parts[2] === "runs" && parts.length >= 4) {
+      if (parts[4] === "model-metrics" || parts[4] === "system-metrics") params.set("tab", "charts");
+      runPage(parts[3], params);
+    } else if (parts[0] === "run" && parts.length === 2) runPage(parts[1], params);
+    else if (path === "/compare-runs") comparePage(params);
   } catch (err) {
     /* the views make their own requests */
   }

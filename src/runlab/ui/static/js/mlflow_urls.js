@@ -1,50 +1,46 @@
-// MLflow's web UI addresses, as its clients print them and people paste them, mapped onto
-// runlab's pages. The router swaps the address in place (history.replaceState), so the
-// back button skips the MLflow form instead of bouncing on the redirect.
+// runlab's pages live at MLflow's web UI addresses (state.js builds them), so a link
+// printed by either client opens in both UIs. What is not in that shape is rewritten in
+// place by the router (history.replaceState: the back button skips the old form instead
+// of bouncing on it): runlab's earlier addresses and MLflow's other forms of a page.
 //
-//   #/experiments/E                          → #/runs?e=E
-//   #/experiments/E/runs/R                   → #/run/R
-//   #/experiments/E/runs/R/artifacts/PATH    → #/run/R?tab=artifacts&path=PATH
-//   #/experiments/E/models/M (MLflow 3)      → runlab's logged-model page (same address)
-//   #/compare-runs?runs=[..]&experiments=[..] → #/compare?runs=..&e=..
+//   #/runs?e=E&...                           → #/experiments/E?...
+//   #/experiments/E/runs                     → #/experiments/E
+//   #/compare?runs=a,b&e=E                   → #/compare-runs?runs=["a","b"]&experiments=["E"]
 //   #/metric/KEY?runs=[..]&experiments=[..]  → the run's charts, or a comparison of the runs
-//   #/models/NAME, #/models/NAME/versions/V  → the same address in runlab
+//   #/run/R?tab=T&path=P                     → served as it is; the run page rewrites it to
+//                                              #/experiments/E/runs/R/... once it knows E
 
-import { buildHash } from "./state.js";
+import { buildHash, compareHash, experimentHash, jsonList, listParam, runHash } from "./state.js";
 
-// MLflow puts JSON lists in its query strings (runs=["a","b"]); a bare comma list works too.
-function jsonList(params, key) {
-  const raw = params.get(key);
-  if (!raw) return [];
-  try {
-    const value = JSON.parse(raw);
-    if (Array.isArray(value)) return value.map(String).filter(Boolean);
-    return [String(value)];
-  } catch {
-    return raw.split(",").filter(Boolean);
+// The canonical hash for an address ({path, parts, params} as parseHash gives it), or null
+// when it is canonical already.
+export function canonicalHash(route) {
+  const { parts, params, path } = route;
+  if (path === "/runs") {
+    const ids = listParam(params, "e");
+    if (ids.length !== 1) return null;
+    const rest = Object.fromEntries([...params].filter(([k]) => k !== "e"));
+    return experimentHash(ids, rest);
   }
-}
-
-// The runlab hash for an MLflow address ({path, parts, params} as parseHash gives it), or
-// null when the address is runlab's own already.
-export function translateMlflowHash(route) {
-  const { parts, params } = route;
-  if (parts[0] === "experiments" && parts.length >= 2) {
-    const experiment = parts[1];
-    if (parts.length === 2) return buildHash("/runs", { e: [experiment] });
-    if (parts[2] === "runs" && parts.length === 4) return buildHash(`/run/${encodeURIComponent(parts[3])}`);
-    if (parts[2] === "runs" && parts[4] === "artifacts" && parts.length >= 5) {
-      return buildHash(`/run/${encodeURIComponent(parts[3])}`, { tab: "artifacts", path: parts.slice(5).join("/") });
-    }
-    return null; // #/experiments/E/models/M is a runlab page of its own
-  }
-  if (parts[0] === "compare-runs") {
-    return buildHash("/compare", { runs: jsonList(params, "runs"), e: jsonList(params, "experiments") });
+  if (parts[0] === "experiments" && parts.length === 3 && parts[2] === "runs") return experimentHash([parts[1]]);
+  if (path === "/compare") {
+    return compareHash(listParam(params, "runs"), listParam(params, "e"), { diff: params.get("diff") || "" });
   }
   if (parts[0] === "metric") {
     const runs = jsonList(params, "runs");
+    const experiments = jsonList(params, "experiments");
+    if (runs.length === 1 && experiments.length === 1) return runHash(experiments[0], runs[0], "charts");
     if (runs.length === 1) return buildHash(`/run/${encodeURIComponent(runs[0])}`, { tab: "charts" });
-    return buildHash("/compare", { runs, e: jsonList(params, "experiments") });
+    return compareHash(runs, experiments);
   }
   return null;
+}
+
+// The tab and artifact path of a run address (#/experiments/E/runs/R/TAB/PATH...).
+const TAB_OF_PATH = { "model-metrics": "charts", "system-metrics": "charts", overview: "overview", traces: "overview" };
+
+export function runPlace(parts) {
+  const segment = parts[4] || "overview";
+  const tab = TAB_OF_PATH[segment] || segment;
+  return { tab, path: tab === "artifacts" ? parts.slice(5).join("/") : "" };
 }

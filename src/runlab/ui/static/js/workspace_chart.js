@@ -1,7 +1,8 @@
 // One panel of the charts workspace: a metric over steps for many runs (uPlot's mode 2,
 // each run with its own x values, so no run's points are stretched onto the others'), or
 // for groups of runs (each group's mean line over its min/max band), with the panel's
-// controls: move earlier or later (or drag it), its size, hide it.
+// controls: move earlier or later (or drag it), its size, hide it. The x axis is steps,
+// wall time (a time scale) or seconds since each run started (model.axis).
 
 import { h } from "./dom.js";
 import { PALETTE } from "./charts.js";
@@ -29,6 +30,14 @@ function withAlpha(color, alpha) {
 
 function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+}
+
+// Seconds since a run started, as 45s, 12m 30s or 3h 5m.
+function relative(seconds) {
+  const s = Math.round(seconds);
+  if (Math.abs(s) < 60) return `${s}s`;
+  if (Math.abs(s) < 3600) return `${Math.floor(s / 60)}m${s % 60 ? ` ${s % 60}s` : ""}`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60) ? ` ${Math.floor((s % 3600) / 60)}m` : ""}`;
 }
 
 // actions: {move(key, delta), resize(key, size), hide(key)}; size: small | medium | large.
@@ -70,8 +79,10 @@ export function workspacePanel(key, size, actions) {
   function axes() {
     const stroke = cssVar("--muted") || "#888";
     const grid = { stroke: cssVar("--grid") || "rgba(128,128,128,.15)", width: 1 };
+    const x = { stroke, grid, ticks: grid };
+    if (model && model.axis === "relative") x.values = (u, splits) => splits.map(relative);
     return [
-      { stroke, grid, ticks: grid },
+      x,
       { stroke, grid, ticks: grid, size: 56, values: (u, splits) => splits.map((s) => formatNumber(s)) },
     ];
   }
@@ -88,13 +99,15 @@ export function workspacePanel(key, size, actions) {
       series.push({ label: line.label, stroke: line.color, width: 1.25, paths: uPlot.paths.linear(), points: { show: line.xs.length < 40 }, facets });
       data.push([line.xs, line.ys]);
     }
-    const opts = { mode: 2, series, scales: { x: { time: false }, y: {} }, legend: { show: false }, cursor: { drag: { x: true, y: false } } };
+    // One x value alone is widened to a range (uPlot cannot split an empty one).
+    const range = (u, lo, hi) => (lo === hi ? [lo - 1, hi + 1] : [lo, hi]);
+    const opts = { mode: 2, series, scales: { x: { time: model.axis === "wall", range }, y: {} }, legend: { show: false }, cursor: { drag: { x: true, y: false } } };
     return { opts, data };
   }
 
   // bands: {xs, groups: [{label, color, mean, min, max}]}: a mean line over a min/max band.
   function bandsPlot({ xs, groups }) {
-    const series = [{ label: "step" }];
+    const series = [{ label: model.axis || "step" }];
     const data = [xs];
     const bands = [];
     for (const g of groups) {
@@ -105,7 +118,7 @@ export function workspacePanel(key, size, actions) {
       data.push(g.mean, g.min, g.max);
       bands.push({ series: [at + 2, at + 1], fill: withAlpha(g.color, 0.18) });
     }
-    return { opts: { series, bands, scales: { x: { time: false } }, legend: { show: false } }, data };
+    return { opts: { series, bands, scales: { x: { time: model.axis === "wall" } }, legend: { show: false } }, data };
   }
 
   function build() {
@@ -120,6 +133,11 @@ export function workspacePanel(key, size, actions) {
     el.dataset.series = String(model.bands ? model.bands.groups.length : lines.filter((l) => l.xs.length).length);
     el.dataset.points = String(points);
     el.dataset.bands = String(model.bands ? model.bands.groups.length : 0);
+    // The x range drawn, and over what: what the axis choice changed, readable by tests.
+    const xs = model.bands ? model.bands.xs : lines.flatMap((l) => (l.xs.length ? [l.xs[0], l.xs[l.xs.length - 1]] : []));
+    el.dataset.axis = model.axis || "step";
+    el.dataset.xMin = xs.length ? String(Math.min(...xs)) : "";
+    el.dataset.xMax = xs.length ? String(Math.max(...xs)) : "";
     status.textContent = empty ? "no data" : `${points.toLocaleString()} points`;
     if (empty) return;
     const { opts, data } = model.bands ? bandsPlot(model.bands) : linesPlot(lines.filter((l) => l.xs.length));

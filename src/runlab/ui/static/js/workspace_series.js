@@ -5,10 +5,10 @@
 
 import { api } from "./api.js";
 
-// Fewer points per series when many runs share a chart: a panel stays a few thousand
-// points however many runs it overlays.
+// Fewer points per series when many runs share a chart: a panel stays about ten thousand
+// points however many runs it overlays (100 lines of 100 points fill a panel's width).
 export function pointsPerSeries(runCount) {
-  return Math.max(200, Math.min(2000, Math.round(20000 / Math.max(1, runCount))));
+  return Math.max(100, Math.min(2000, Math.round(10000 / Math.max(1, runCount))));
 }
 
 const MAX_KEYS = 100; // the server's limit of keys per request
@@ -25,18 +25,21 @@ function toSeries(entry) {
 export function seriesStore() {
   const byKey = new Map(); // key -> Map(run id -> {steps, times, values})
 
-  async function load(runIds, key, maxPoints) {
+  // The series of `key` for `runIds`, in place of those held (`merge`: beside them).
+  async function load(runIds, key, maxPoints, merge = false) {
     const answer = await api.downsampledBatch({ run_ids: runIds, metric_keys: [key], max_points: maxPoints });
-    const of = new Map();
+    const of = merge && byKey.has(key) ? byKey.get(key) : new Map();
     for (const entry of answer.series || []) of.set(entry.run_id, toSeries(entry));
     byKey.set(key, of);
     return of;
   }
 
   // New points of the running runs; {statuses: Map, changed: Set of keys, behind: Set of
-  // keys whose new points filled a whole answer (to load again, downsampled)}.
+  // keys whose new points filled a whole answer (to load again, downsampled), logged:
+  // every key the runs have logged}.
   async function poll(runIds, keys, maxPoints) {
     const statuses = new Map();
+    const logged = new Set();
     const changed = new Set();
     const behind = new Set();
     for (let i = 0; i < keys.length; i += MAX_KEYS) {
@@ -50,7 +53,10 @@ export function seriesStore() {
         }
       }
       const answer = await api.metricUpdates({ run_ids: runIds, metric_keys: chunk, after_step: after, max_points: maxPoints });
-      for (const r of answer.runs || []) statuses.set(r.run_id, r.status);
+      for (const r of answer.runs || []) {
+        statuses.set(r.run_id, r.status);
+        for (const key of r.metric_keys || []) logged.add(key);
+      }
       for (const entry of answer.series || []) {
         const fresh = toSeries(entry);
         if (fresh.steps.length >= maxPoints) behind.add(entry.metric_key);
@@ -62,7 +68,7 @@ export function seriesStore() {
         changed.add(entry.metric_key);
       }
     }
-    return { statuses, changed, behind };
+    return { statuses, changed, behind, logged: [...logged] };
   }
 
   return { load, poll, get: (key) => byKey.get(key) || new Map(), clear: () => byKey.clear() };

@@ -8,7 +8,7 @@ import { runColor } from "../charts.js";
 import { clear, h } from "../dom.js";
 import { formatNumber } from "../format.js";
 import { parallelCoordinates, scatterPlot } from "../plots.js";
-import { buildHash, listParam, replaceHash } from "../state.js";
+import { compareHash, experimentHash, jsonList, replaceHash, runHash } from "../state.js";
 import { evaluationCompare } from "./compare_eval.js";
 
 // One search when the experiments are known (the runs table links here with them); runs it
@@ -28,8 +28,8 @@ async function loadRuns(ids, experimentIds) {
 
 export async function compareView(ctx) {
   const { main, route } = ctx;
-  const ids = listParam(route.params, "runs");
-  const experimentIds = listParam(route.params, "e");
+  const ids = jsonList(route.params, "runs");
+  const experimentIds = jsonList(route.params, "experiments");
   const section = h("section", { class: "page page-wide" });
   main.appendChild(section);
   section.appendChild(
@@ -38,7 +38,7 @@ export async function compareView(ctx) {
       { class: "crumbs", "aria-label": "Breadcrumb" },
       h("a", { href: "#/" }, "Experiments"),
       " / ",
-      experimentIds.length ? [h("a", { href: buildHash("/runs", { e: experimentIds, sel: ids }) }, "Runs"), " / "] : null,
+      experimentIds.length ? [h("a", { href: experimentHash(experimentIds, { sel: ids }) }, "Runs"), " / "] : null,
       h("span", null, "Compare"),
     ),
   );
@@ -64,7 +64,7 @@ export async function compareView(ctx) {
       "tr",
       null,
       h("th", { scope: "col" }, "Key"),
-      runs.map((r, i) => h("th", { scope: "col" }, h("span", { class: "swatch", style: { background: colors[i] }, "aria-hidden": "true" }), h("a", { href: buildHash(`/run/${r.info.run_id}`) }, labels[i]))),
+      runs.map((r, i) => h("th", { scope: "col" }, h("span", { class: "swatch", style: { background: colors[i] }, "aria-hidden": "true" }), h("a", { href: runHash(r.info.experiment_id, r.info.run_id) }, labels[i]))),
     );
 
   // ---------------------------------------------------------------- params
@@ -86,7 +86,7 @@ export async function compareView(ctx) {
       );
     }
     if (!paramBody.childNodes.length) paramBody.appendChild(h("tr", null, h("td", { colspan: runs.length + 1, class: "muted" }, onlyDiff.checked ? "All params are equal." : "No params logged.")));
-    replaceHash(buildHash("/compare", { runs: ids, e: experimentIds, diff: onlyDiff.checked ? "1" : "" }));
+    replaceHash(compareHash(ids, experimentIds, { diff: onlyDiff.checked ? "1" : "" }));
   }
   onlyDiff.addEventListener("change", drawParams);
   drawParams();

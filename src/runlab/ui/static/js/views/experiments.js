@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { clear, confirmDialog, h, promptDialog, toast } from "../dom.js";
 import { formatTime } from "../format.js";
-import { buildHash, likeContains, replaceHash } from "../state.js";
+import { buildHash, experimentHash, likeContains, replaceHash } from "../state.js";
 
 export async function experimentsView(ctx) {
   const { main, route } = ctx;
@@ -80,7 +80,7 @@ export async function experimentsView(ctx) {
   ctx.onCleanup(() => clearTimeout(timer));
   viewSelect.addEventListener("change", load);
   compareButton.addEventListener("click", () => {
-    location.hash = buildHash("/runs", { e: [...state.selected] });
+    location.hash = experimentHash([...state.selected]);
   });
 
   let latest = 0;
@@ -143,7 +143,7 @@ export async function experimentsView(ctx) {
       "tr",
       { class: deleted ? "deleted" : "" },
       h("td", { class: "col-check" }, check),
-      h("td", null, h("a", { href: buildHash("/runs", { e: [exp.experiment_id] }), class: "exp-link" }, exp.name), deleted ? h("span", { class: "pill" }, "deleted") : null),
+      h("td", null, h("a", { href: experimentHash([exp.experiment_id]), class: "exp-link" }, exp.name), deleted ? h("span", { class: "pill" }, "deleted") : null),
       h("td", { class: "mono" }, exp.experiment_id),
       h("td", null, formatTime(exp.creation_time)),
       h("td", null, formatTime(exp.last_update_time)),
@@ -162,7 +162,7 @@ export async function experimentsView(ctx) {
     try {
       const made = await api.createExperiment(values.name.trim());
       toast(`Created experiment ${values.name.trim()}`);
-      location.hash = buildHash("/runs", { e: [made.experiment_id] });
+      location.hash = experimentHash([made.experiment_id]);
     } catch (err) {
       toast(err.message, "error");
     }

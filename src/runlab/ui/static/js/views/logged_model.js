@@ -6,7 +6,7 @@ import { api } from "../api.js";
 import { h } from "../dom.js";
 import { formatTime } from "../format.js";
 import { runLink, versionHash } from "../registry.js";
-import { buildHash } from "../state.js";
+import { experimentHash } from "../state.js";
 
 const VERSIONS_TAG = "mlflow.modelVersions";
 
@@ -54,7 +54,7 @@ export async function loggedModelView(ctx) {
 
   const fields = [
     ["Model id", h("span", { class: "mono" }, info.model_id)],
-    ["Experiment", h("a", { href: buildHash("/runs", { e: [info.experiment_id] }) }, experiment ? experiment.name : `#${info.experiment_id}`)],
+    ["Experiment", h("a", { href: experimentHash([info.experiment_id]) }, experiment ? experiment.name : `#${info.experiment_id}`)],
     ["Source run", runLink(info.source_run_id, new Map())],
     ["Status", info.status || "—"],
     ["Type", info.model_type || "—"],
@@ -71,7 +71,7 @@ export async function loggedModelView(ctx) {
         { class: "crumbs", "aria-label": "Breadcrumb" },
         h("a", { href: "#/" }, "Experiments"),
         " / ",
-        h("a", { href: buildHash("/runs", { e: [info.experiment_id] }) }, experiment ? experiment.name : `#${info.experiment_id}`),
+        h("a", { href: experimentHash([info.experiment_id]) }, experiment ? experiment.name : `#${info.experiment_id}`),
         " / ",
         h("span", null, "Logged models"),
       ),

@@ -11,7 +11,8 @@ import { descriptionCard, tagsCard } from "../editable.js";
 import { evaluationPanel } from "../evaluation.js";
 import { formatDuration, formatNumber, formatTime, runDuration, runStatusBadge, runStatusDetail } from "../format.js";
 import { stageBadge, versionHash } from "../registry.js";
-import { buildHash, quoteString, replaceHash } from "../state.js";
+import { experimentHash, quoteString, replaceHash, runHash } from "../state.js";
+import { runPlace } from "../mlflow_urls.js";
 import { artifactsPanel } from "./run_artifacts.js";
 import { datasetsPanel } from "./run_datasets.js";
 import { sourceFields } from "./run_source.js";
@@ -29,12 +30,18 @@ const PARENT = "mlflow.parentRunId";
 
 export async function runView(ctx) {
   const { main, route } = ctx;
-  const runId = route.parts[1];
+  // #/experiments/E/runs/R/TAB/PATH, or the earlier #/run/R?tab=TAB&path=PATH.
+  const legacy = route.parts[0] === "run";
+  const runId = legacy ? route.parts[1] : route.parts[3];
+  const place = legacy ? { tab: route.params.get("tab") || "overview", path: route.params.get("path") || "" } : runPlace(route.parts);
   let run = await api.getRun(runId);
   if (!ctx.alive()) return;
   // The Evaluation tab shows only for a run that names evaluations.
   const TABS = ALL_TABS.filter(([id]) => id !== "evaluation" || evaluationPaths(run).length);
-  let tab = TABS.some(([id]) => id === route.params.get("tab")) ? route.params.get("tab") : "overview";
+  let tab = TABS.some(([id]) => id === place.tab) ? place.tab : "overview";
+  const here = (id, path = "") => runHash(run.info.experiment_id, runId, id, path);
+  // The earlier address, or one naming another experiment, becomes the run's own in place.
+  if (legacy || route.parts[1] !== run.info.experiment_id) replaceHash(here(tab, place.path));
   const experiment = await api.getExperiment(run.info.experiment_id).catch(() => null);
   if (!ctx.alive()) return;
 
@@ -54,7 +61,7 @@ export async function runView(ctx) {
         { class: "crumbs", "aria-label": "Breadcrumb" },
         h("a", { href: "#/" }, "Experiments"),
         " / ",
-        h("a", { href: buildHash("/runs", { e: [run.info.experiment_id] }) }, experiment ? experiment.name : `#${run.info.experiment_id}`),
+        h("a", { href: experimentHash([run.info.experiment_id]) }, experiment ? experiment.name : `#${run.info.experiment_id}`),
         " / ",
         h("span", null, run.info.run_name || runId),
       ),
@@ -87,7 +94,8 @@ export async function runView(ctx) {
 
   function select(id) {
     tab = id;
-    replaceHash(buildHash(`/run/${runId}`, { tab: id === "overview" ? "" : id }));
+    // The artifacts tab keeps the file in its address (its view puts it there).
+    if (!(id === "artifacts" && location.hash.startsWith(here("artifacts")))) replaceHash(here(id));
     TABS.forEach(([tid], i) => {
       tabButtons[i].setAttribute("aria-selected", String(tid === id));
       tabButtons[i].tabIndex = tid === id ? 0 : -1;
@@ -105,10 +113,10 @@ export async function runView(ctx) {
     const info = run.info;
     const tagsNow = tagMap(run);
     const parentId = tagsNow[PARENT];
-    const parentCell = h("span", null, parentId ? h("a", { href: buildHash(`/run/${parentId}`) }, parentId) : "—");
+    const parentCell = h("span", null, parentId ? h("a", { href: `#/run/${encodeURIComponent(parentId)}` }, parentId) : "—");
     if (parentId) {
       api.getRun(parentId).then((p) => {
-        clear(parentCell).appendChild(h("a", { href: buildHash(`/run/${parentId}`) }, p.info.run_name || parentId));
+        clear(parentCell).appendChild(h("a", { href: runHash(p.info.experiment_id, parentId) }, p.info.run_name || parentId));
       }, () => {});
     }
     const childrenCell = h("span", { class: "muted" }, "…");
@@ -121,7 +129,7 @@ export async function runView(ctx) {
         if (!kids.length) childrenCell.appendChild(document.createTextNode("—"));
         kids.forEach((kid, i) => {
           if (i) childrenCell.appendChild(document.createTextNode(", "));
-          childrenCell.appendChild(h("a", { href: buildHash(`/run/${kid.info.run_id}`) }, kid.info.run_name || kid.info.run_id));
+          childrenCell.appendChild(h("a", { href: runHash(kid.info.experiment_id, kid.info.run_id) }, kid.info.run_name || kid.info.run_id));
         });
         if (data.next_page_token) childrenCell.appendChild(document.createTextNode(" and more"));
       })
@@ -202,7 +210,7 @@ export async function runView(ctx) {
                 h(
                   "tr",
                   null,
-                  h("th", { scope: "row" }, h("a", { href: buildHash(`/run/${runId}`, { tab: "charts" }), onclick: (e) => (e.preventDefault(), select("charts")) }, m.key)),
+                  h("th", { scope: "row" }, h("a", { href: here("charts"), onclick: (e) => (e.preventDefault(), select("charts")) }, m.key)),
                   h("td", { class: "num", title: String(m.value) }, formatNumber(m.value)),
                   h("td", { class: "num" }, String(m.step)),
                 ),
@@ -254,7 +262,7 @@ export async function runView(ctx) {
   }
 
   function artifacts() {
-    panel.append(...artifactsPanel(runId, run, route.params.get("path") || "").filter(Boolean));
+    panel.append(...artifactsPanel(runId, run, place.path).filter(Boolean));
   }
 
   header();

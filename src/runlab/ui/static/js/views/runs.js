@@ -6,7 +6,7 @@
 
 import { api, requests } from "../api.js";
 import { clear, h } from "../dom.js";
-import { buildHash, listParam, replaceHash } from "../state.js";
+import { experimentHash, listParam, replaceHash } from "../state.js";
 import { GROUP_PAGE, fetchGroups, groupFilter } from "./run_groups.js";
 import { columnsForUrl, columnsFromUrl, defaultColumns, visibleColumns } from "./runs_columns.js";
 import { runsTable } from "./runs_table.js";
@@ -25,6 +25,7 @@ export async function runsView(ctx) {
     group: route.params.get("g") || "",
     expanded: new Set(),
     show: route.params.get("show") === "charts" ? "charts" : "table",
+    xAxis: route.params.get("x") || "step",
   };
 
   // The view: its state and data, and the actions its parts call.
@@ -82,8 +83,7 @@ export async function runsView(ctx) {
 
   function saveUrl() {
     replaceHash(
-      buildHash("/runs", {
-        e: state.experimentIds,
+      experimentHash(state.experimentIds, {
         q: state.filter,
         o: state.order ? `${state.order.key} ${state.order.desc ? "DESC" : "ASC"}` : "",
         c: state.columns ? columnsForUrl(state.columns) : null,
@@ -91,6 +91,7 @@ export async function runsView(ctx) {
         g: state.group,
         sel: [...state.selected],
         show: state.show === "charts" ? "charts" : "",
+        x: state.xAxis === "step" ? "" : state.xAxis,
       }),
     );
   }

@@ -5,7 +5,7 @@
 import { metricMap, paramMap, tagMap } from "../api.js";
 import { h } from "../dom.js";
 import { formatDuration, formatNumber, formatTime, runDuration, runStatusBadge, shortCommit, shortSource } from "../format.js";
-import { buildHash } from "../state.js";
+import { runHash } from "../state.js";
 import { GROUP_PAGE, groupLabel, summaryCell } from "./run_groups.js";
 
 export function groupRow(view, group, columns, index) {
@@ -79,7 +79,7 @@ function nameCell(view, info, depth, childCount) {
         h("span", { class: "child-count" }, String(childCount)),
       )
     : h("span", { class: "tree-spacer" });
-  return h("span", { class: "run-name", style: { paddingLeft: `${depth * 18}px` } }, toggle, h("a", { href: buildHash(`/run/${id}`), title: info.run_name || id }, info.run_name || id));
+  return h("span", { class: "run-name", style: { paddingLeft: `${depth * 18}px` } }, toggle, h("a", { href: runHash(info.experiment_id, id), title: info.run_name || id }, info.run_name || id));
 }
 
 export function runRow(view, { run, depth, childCount }, columns, index) {

@@ -3,7 +3,7 @@
 // Refresh, Columns, and Compare for the ticked runs.
 
 import { clear, h } from "../dom.js";
-import { buildHash } from "../state.js";
+import { compareHash, runHash } from "../state.js";
 import { groupLabel, groupOptions } from "./run_groups.js";
 import { chooseColumns } from "./runs_columns.js";
 
@@ -147,10 +147,10 @@ export function runsToolbar(view) {
   function compare() {
     if (!state.selected.size) return;
     if (state.selected.size === 1) {
-      location.hash = buildHash(`/run/${[...state.selected][0]}`);
+      location.hash = ((id) => (view.byId.has(id) ? runHash(view.byId.get(id).info.experiment_id, id) : `#/run/${encodeURIComponent(id)}`))([...state.selected][0]);
       return;
     }
-    location.hash = buildHash("/compare", { runs: [...state.selected], e: state.experimentIds });
+    location.hash = compareHash([...state.selected], state.experimentIds);
   }
 
   return {

@@ -2,8 +2,8 @@
 // filter, and only the ticked runs when some are), at most MAX_RUNS of them, a colour per
 // run, or per group when the table is grouped (each group's mean over its min/max band),
 // system metrics in their own section. Panels can be moved, resized and hidden; the layout
-// is kept per experiment. While a shown run is RUNNING and the tab is visible, a poll
-// every POLL_MS asks for the points after the last step held, and stops when none runs.
+// is kept per experiment. The x axis is the step, the wall time or the time since each
+// run started (`x` in the URL). New points, runs and keys arrive live (workspace_live.js).
 
 import { api, paramMap, requests, tagMap } from "../api.js";
 import { metricGroups } from "../chart_grid.js";
@@ -11,11 +11,25 @@ import { clear, h } from "../dom.js";
 import { quoteString } from "../state.js";
 import { colorOf, workspacePanel } from "../workspace_chart.js";
 import { loadLayout, moveBefore, moveBy, orderKeys, saveLayout, setHidden, sizeOf } from "../workspace_layout.js";
+import { liveUpdates } from "../workspace_live.js";
 import { groupBands, pointsPerSeries, seriesStore } from "../workspace_series.js";
 import { groupLabel, sortGroups } from "./run_groups.js";
 
 export const MAX_RUNS = 100;
-export const POLL_MS = 3000;
+export const X_AXES = [
+  ["step", "Step"],
+  ["wall", "Wall time"],
+  ["relative", "Relative time"],
+];
+
+// The x of each point of series `s` of `run`: its step, its time in seconds since the epoch
+// (wall) or in seconds since the run started (relative).
+function xsOf(s, run, axis) {
+  if (axis === "step") return s.steps;
+  if (axis === "wall") return s.times.map((t) => t / 1000);
+  const start = Number(run.info.start_time) || s.times[0] || 0;
+  return s.times.map((t) => (t - start) / 1000);
+}
 
 function groupValue(run, choice) {
   const key = choice.slice(2);
@@ -32,16 +46,22 @@ export function runsWorkspace(view) {
   const legend = h("div", { class: "ws-legend", "aria-label": "Runs shown" });
   const hiddenBar = h("div", { class: "ws-hidden", hidden: true });
   const body = h("div", { class: "ws-body" });
-  const el = h("section", { class: "workspace", hidden: true, "aria-label": "Charts", dataset: { state: "idle", live: "off", polls: "0" } }, note, legend, hiddenBar, body);
+  if (!X_AXES.some(([id]) => id === state.xAxis)) state.xAxis = "step";
+  const axisSelect = h("select", { "aria-label": "X axis", class: "ws-x-axis" }, X_AXES.map(([id, label]) => h("option", { value: id, selected: id === state.xAxis }, label)));
+  axisSelect.addEventListener("change", () => {
+    state.xAxis = axisSelect.value;
+    view.saveUrl();
+    redraw(keys);
+  });
+  const bar = h("div", { class: "ws-bar" }, note, h("label", { class: "ws-axis" }, "X axis ", axisSelect));
+  const el = h("section", { class: "workspace", hidden: true, "aria-label": "Charts", dataset: { state: "idle", live: "off", watch: "off", polls: "0" } }, bar, legend, hiddenBar, body);
   const store = seriesStore();
   let layout = loadLayout(state.experimentIds);
   let runs = [];
   let keys = [];
   let panels = new Map();
-  let statuses = new Map();
+  const statuses = new Map();
   let generation = 0;
-  let timer = null;
-  let polling = false;
   let started = 0;
 
   function searchBody() {
@@ -75,19 +95,22 @@ export function runsWorkspace(view) {
     const series = (run) => {
       const s = of.get(run.info.run_id);
       if (!s) return { xs: [], ys: [] };
-      const xs = [];
-      const ys = [];
-      s.steps.forEach((x, i) => {
-        if (s.values[i] !== null) (xs.push(x), ys.push(s.values[i]));
+      const all = xsOf(s, run, state.xAxis);
+      let pairs = [];
+      all.forEach((x, i) => {
+        if (s.values[i] !== null && Number.isFinite(x)) pairs.push([x, s.values[i]]);
       });
-      return { xs, ys };
+      // Over time a run's points need not be in step order.
+      if (pairs.some((p, i) => i && p[0] < pairs[i - 1][0])) pairs = pairs.sort((a, b) => a[0] - b[0]);
+      return { xs: pairs.map((p) => p[0]), ys: pairs.map((p) => p[1]) };
     };
     const groups = groupsOfRuns();
-    if (!state.group) return { lines: groups.map((g) => ({ label: g.label, color: g.color, ...series(g.runs[0]) })) };
+    const axis = state.xAxis;
+    if (!state.group) return { axis, lines: groups.map((g) => ({ label: g.label, color: g.color, ...series(g.runs[0]) })) };
     const parts = groups.map((g) => ({ ...g, series: g.runs.map(series) }));
     const { xs, stats } = groupBands(parts);
     const points = parts.reduce((n, g) => n + g.series.reduce((m, s) => m + s.xs.length, 0), 0);
-    return { points, bands: { xs, groups: parts.map((g, i) => ({ label: g.label, color: g.color, ...stats[i] })) } };
+    return { axis, points, bands: { xs, groups: parts.map((g, i) => ({ label: g.label, color: g.color, ...stats[i] })) } };
   }
 
   const actions = {
@@ -153,8 +176,69 @@ export function runsWorkspace(view) {
     }
   }
 
+  let more = "";
+  function describe() {
+    const what = state.selected.size ? "ticked run" : "run";
+    note.textContent = `${runs.length} ${what}${runs.length === 1 ? "" : "s"}${more}, ${keys.length} metric${keys.length === 1 ? "" : "s"}`;
+  }
+
+  const keysOf = (list) => list.flatMap((r) => (r.data.metrics || []).map((m) => m.key));
+
+  // Panels of `which` keys drawn again from the series held.
+  function redraw(which) {
+    for (const key of which) if (panels.has(key)) panels.get(key).draw(modelOf(key));
+  }
+
+  // Load `key` for `ids` (merged with the runs held when `merge`) and draw its panel.
+  function loadKey(mine, ids, key, merge) {
+    return store
+      .load(ids, key, pointsPerSeries(runs.length), merge)
+      .then(() => mine === generation && panels.get(key).draw(modelOf(key)))
+      .catch((err) => mine === generation && panels.get(key).fail(err.message));
+  }
+
+  // Keys first logged after the workspace opened: a panel each, in layout order.
+  async function addKeys(fresh) {
+    const mine = generation;
+    fresh = fresh.filter((k) => !panels.has(k));
+    if (!fresh.length) return;
+    keys = [...keys, ...fresh].sort();
+    for (const key of fresh) panels.set(key, workspacePanel(key, sizeOf(layout, key), actions));
+    arrange();
+    describe();
+    const ids = runs.map((r) => r.info.run_id);
+    await Promise.all(fresh.map((key) => loadKey(mine, ids, key, false)));
+  }
+
+  // Runs that started after the workspace opened: after the others, so colours stay.
+  async function addRuns(fresh) {
+    const mine = generation;
+    runs = [...runs, ...fresh].slice(0, MAX_RUNS);
+    fresh.forEach((r) => statuses.set(r.info.run_id, r.info.status));
+    drawLegend();
+    describe();
+    const ids = fresh.map((r) => r.info.run_id);
+    await Promise.all(keys.map((key) => loadKey(mine, ids, key, true)));
+    await addKeys([...new Set(keysOf(fresh))]);
+  }
+
+  const live = liveUpdates({
+    el,
+    state,
+    store,
+    statuses,
+    maxRuns: MAX_RUNS,
+    runs: () => runs,
+    keys: () => keys,
+    alive: () => ctx.alive(),
+    addRuns,
+    addKeys,
+    redraw,
+    note: (text) => (note.textContent = text),
+  });
+
   async function reload() {
-    stop();
+    live.reset();
     const mine = ++generation;
     started = performance.now();
     el.dataset.state = "loading";
@@ -174,87 +258,30 @@ export function runsWorkspace(view) {
     }
     if (mine !== generation || !ctx.alive()) return;
     runs = page.runs || [];
-    statuses = new Map(runs.map((r) => [r.info.run_id, r.info.status]));
-    keys = [...new Set(runs.flatMap((r) => (r.data.metrics || []).map((m) => m.key)))].sort();
-    const more = page.next_page_token ? ` (the first ${MAX_RUNS}; narrow the filter or tick runs to choose)` : "";
-    const what = state.selected.size ? "ticked run" : "run";
-    note.textContent = `${runs.length} ${what}${runs.length === 1 ? "" : "s"}${more}, ${keys.length} metric${keys.length === 1 ? "" : "s"}`;
+    statuses.clear();
+    runs.forEach((r) => statuses.set(r.info.run_id, r.info.status));
+    keys = [...new Set(keysOf(runs))].sort();
+    more = page.next_page_token ? ` (the first ${MAX_RUNS}; narrow the filter or tick runs to choose)` : "";
+    describe();
     drawLegend();
     for (const key of keys) panels.set(key, workspacePanel(key, sizeOf(layout, key), actions));
     arrange();
     if (!keys.length) body.appendChild(h("p", { class: "muted" }, runs.length ? "No metrics logged." : "No runs to chart."));
     const ids = runs.map((r) => r.info.run_id);
-    const maxPoints = pointsPerSeries(ids.length);
-    await Promise.all(
-      keys.map((key) =>
-        store
-          .load(ids, key, maxPoints)
-          .then(() => mine === generation && panels.get(key).draw(modelOf(key)))
-          .catch((err) => mine === generation && panels.get(key).fail(err.message)),
-      ),
-    );
+    await Promise.all(keys.map((key) => loadKey(mine, ids, key, false)));
     if (mine !== generation) return;
     el.dataset.drawMs = String(Math.round(performance.now() - started));
     el.dataset.state = "ready";
-    schedule();
-  }
-
-  function running() {
-    return runs.map((r) => r.info.run_id).filter((id) => statuses.get(id) === "RUNNING");
-  }
-
-  function schedule() {
-    clearTimeout(timer);
-    timer = null;
-    const live = running().length > 0 && keys.length > 0 && document.visibilityState === "visible" && !el.hidden;
-    el.dataset.live = live ? "on" : "off";
-    if (live) timer = setTimeout(poll, POLL_MS);
-  }
-
-  async function poll() {
-    timer = null;
-    if (polling) return;
-    polling = true;
-    const mine = generation;
-    try {
-      const ids = running();
-      const maxPoints = pointsPerSeries(runs.length);
-      const { statuses: fresh, changed, behind } = await store.poll(ids, keys, maxPoints);
-      if (mine !== generation || !ctx.alive()) return;
-      fresh.forEach((status, id) => statuses.set(id, status));
-      el.dataset.polls = String(Number(el.dataset.polls) + 1);
-      const all = runs.map((r) => r.info.run_id);
-      for (const key of behind) await store.load(all, key, maxPoints);
-      for (const key of changed) panels.get(key) && panels.get(key).draw(modelOf(key));
-    } catch (err) {
-      note.textContent = `Live update failed: ${err.message}`;
-    } finally {
-      polling = false;
-    }
-    if (mine === generation) schedule();
-  }
-
-  // A hidden tab asks nothing; back in view, it catches up at once.
-  function onVisibility() {
-    if (document.visibilityState !== "visible") return stop();
-    if (el.dataset.state === "ready" && !el.hidden && running().length) poll();
-  }
-  document.addEventListener("visibilitychange", onVisibility);
-
-  function stop() {
-    clearTimeout(timer);
-    timer = null;
-    el.dataset.live = "off";
+    live.start();
   }
 
   return {
     el,
     reload,
-    stop,
+    stop: () => live.stop(),
     destroy() {
       generation++;
-      stop();
-      document.removeEventListener("visibilitychange", onVisibility);
+      live.destroy();
       panels.forEach((p) => p.destroy());
     },
   };
