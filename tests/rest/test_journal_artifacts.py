@@ -264,4 +264,4 @@ def test_reads_by_uri_and_log_model_see_journaled_uploads_at_once(
         # The model's files are on the server when log_model returns, before any flush.
         repo = get_artifact_repository(run.info.artifact_uri, tracking_uri=runlab_server)
         assert "model/MLmodel" in [f.path for f in repo.list_artifacts("model")]
-        assert info.model_uri == f"runs:/{run.info.run_id}/model"
+        assert info.model_uri == f"models:/{info.model_id}"
