@@ -194,6 +194,11 @@ class RunlabClient(LoggedModelClientMixin, RegistryClientMixin):
         self.flush(run_id)
         return self.store.update_run_info(run_id, status=status, end_time=end)
 
+    @property
+    def journaled(self) -> bool:
+        """Whether this client's writes go through the local journal (a server store)."""
+        return self._journal_batcher() is not None
+
     def _journal_batcher(self) -> Batcher | None:
         """The batcher when this client's writes go through a journal (a server store)."""
         b = self.batcher

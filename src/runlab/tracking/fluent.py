@@ -573,7 +573,7 @@ def log_image(
     (``end_run`` waits for it). Through a server's journal, the image goes in the journal
     unless ``synchronous=True``, as the run's other artifacts do."""
     client = _client()
-    if synchronous is None and client._journal_batcher() is not None:
+    if synchronous is None and client.journaled:
         synchronous = False
     client.log_image(
         _run_id(),
