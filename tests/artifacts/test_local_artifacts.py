@@ -381,7 +381,7 @@ def test_registry_refuses_unknown_schemes() -> None:
     with pytest.raises(
         InvalidInputError,
         match=r"artifact URI 'hdfs://bucket/x': scheme 'hdfs' is not supported "
-        r"\(supported: abfss, file, gs, http, https, s3, wasbs, or a plain path\)",
+        r"\(supported: abfss, file, gs, http, https, s3, sftp, wasbs, or a plain path\)",
     ):
         get_artifact_repository("hdfs://bucket/x")
 
