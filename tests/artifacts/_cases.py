@@ -50,3 +50,29 @@ OPERATIONS: dict[str, Callable[[ArtifactRepository, str, Path], object]] = {
     "open_artifact": lambda repo, path, tmp: repo.open_artifact(path),
     "delete_artifacts": lambda repo, path, tmp: repo.delete_artifacts(path),
 }
+
+
+def mlflow_logs_through_proxy(base_url: str, tmp_path: Path, big: bytes) -> str:
+    """MLflow's own client logs ``model/model.bin`` (``big``) and ``notes.txt`` to the
+    runlab server at ``base_url``, which proxies them to its artifact destination; the
+    listing and a download back are checked. Returns the run id, so the caller can look
+    at what the destination holds."""
+    import mlflow
+
+    (tmp_path / "model.bin").write_bytes(big)
+    (tmp_path / "notes.txt").write_text("hello")
+    mlflow.set_tracking_uri(base_url)
+    try:
+        with mlflow.start_run() as run:
+            mlflow.log_artifact(str(tmp_path / "model.bin"), artifact_path="model")
+            mlflow.log_artifact(str(tmp_path / "notes.txt"))
+        run_id = run.info.run_id
+        assert run.info.artifact_uri.startswith("mlflow-artifacts:/")
+        listed = {f.path: f.file_size for f in mlflow.MlflowClient().list_artifacts(run_id)}
+        assert listed == {"model": None, "notes.txt": 5}
+        local = mlflow.artifacts.download_artifacts(run_id=run_id, dst_path=str(tmp_path / "dl"))
+    finally:
+        mlflow.set_tracking_uri(None)
+    assert (Path(local) / "model" / "model.bin").read_bytes() == big
+    assert (Path(local) / "notes.txt").read_text() == "hello"
+    return str(run_id)

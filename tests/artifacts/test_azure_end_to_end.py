@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from tests import _azurite
+from tests.artifacts._cases import mlflow_logs_through_proxy
 
 import runlab
 from runlab.store.artifacts.azure import MB
@@ -76,34 +77,16 @@ def test_a_server_keeps_proxied_artifacts_in_azure(
 ) -> None:
     """``runlab server --artifacts-destination wasbs://…`` driven by MLflow's own client,
     which needs no Azure credentials: the server alone holds them."""
-    import mlflow
     from tests._servers import start_runlab_server
 
     monkeypatch.setenv("RUNLAB_AZURE_BLOCK_SIZE", "1MB")  # the server inherits it
     big = os.urandom(3 * MB + 7)
-    (tmp_path / "model.bin").write_bytes(big)
-    (tmp_path / "notes.txt").write_text("hello")
     with start_runlab_server(
         tmp_path, *("--artifacts-destination", _azurite.uri(azure_container, "proxied"))
     ) as (base_url, _process):
         # The client sees only the server: no Azure endpoint or credentials on its side.
         monkeypatch.delenv("AZURE_STORAGE_CONNECTION_STRING")
-        mlflow.set_tracking_uri(base_url)
-        try:
-            with mlflow.start_run() as run:
-                mlflow.log_artifact(str(tmp_path / "model.bin"), artifact_path="model")
-                mlflow.log_artifact(str(tmp_path / "notes.txt"))
-            run_id = run.info.run_id
-            assert run.info.artifact_uri.startswith("mlflow-artifacts:/")
-            listed = {f.path: f.file_size for f in mlflow.MlflowClient().list_artifacts(run_id)}
-            assert listed == {"model": None, "notes.txt": 5}
-            local = mlflow.artifacts.download_artifacts(
-                run_id=run_id, dst_path=str(tmp_path / "dl")
-            )
-        finally:
-            mlflow.set_tracking_uri(None)
-    assert (Path(local) / "model" / "model.bin").read_bytes() == big
-    assert (Path(local) / "notes.txt").read_text() == "hello"
+        run_id = mlflow_logs_through_proxy(base_url, tmp_path, big)
     stored = _azurite.all_blobs(azure_admin, azure_container)
     key = f"proxied/0/{run_id}/artifacts/model/model.bin"
     assert set(stored) == {key, f"proxied/0/{run_id}/artifacts/notes.txt"}

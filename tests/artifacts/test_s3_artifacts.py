@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.artifacts._cases import mlflow_logs_through_proxy
 
 import _s3
 import runlab
@@ -581,14 +582,11 @@ def test_a_team_server_keeps_proxied_artifacts_in_s3(
 ) -> None:
     """The documented deployment: ``runlab server`` on PostgreSQL with an S3 destination,
     driven by MLflow's own client, which needs no S3 credentials."""
-    import mlflow
     from tests._servers import start_runlab_server
 
     monkeypatch.setenv("RUNLAB_S3_MULTIPART_THRESHOLD", "5MB")
     monkeypatch.setenv("RUNLAB_S3_MULTIPART_CHUNKSIZE", "5MB")
     big = os.urandom(6 * MB)
-    (tmp_path / "model.bin").write_bytes(big)
-    (tmp_path / "notes.txt").write_text("hello")
     with start_runlab_server(
         tmp_path,
         *("--backend-store-uri", postgres_url),
@@ -597,22 +595,7 @@ def test_a_team_server_keeps_proxied_artifacts_in_s3(
         # The client sees only the server: no S3 endpoint or credentials on its side.
         for name in ("RUNLAB_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             monkeypatch.delenv(name)
-        mlflow.set_tracking_uri(base_url)
-        try:
-            with mlflow.start_run() as run:
-                mlflow.log_artifact(str(tmp_path / "model.bin"), artifact_path="model")
-                mlflow.log_artifact(str(tmp_path / "notes.txt"))
-            run_id = run.info.run_id
-            assert run.info.artifact_uri.startswith("mlflow-artifacts:/")
-            listed = {f.path: f.file_size for f in mlflow.MlflowClient().list_artifacts(run_id)}
-            assert listed == {"model": None, "notes.txt": 5}
-            local = mlflow.artifacts.download_artifacts(
-                run_id=run_id, dst_path=str(tmp_path / "dl")
-            )
-        finally:
-            mlflow.set_tracking_uri(None)
-    assert (Path(local) / "model" / "model.bin").read_bytes() == big
-    assert (Path(local) / "notes.txt").read_text() == "hello"
+        run_id = mlflow_logs_through_proxy(base_url, tmp_path, big)
     stored = all_objects(s3_admin, s3_bucket)
     key = f"proxied/0/{run_id}/artifacts/model/model.bin"
     assert set(stored) == {key, f"proxied/0/{run_id}/artifacts/notes.txt"}

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from tests._sshd import ALIAS, SSHServer
+from tests.artifacts._cases import mlflow_logs_through_proxy
 
 import runlab
 from runlab.errors import ConfigurationError, InvalidInputError, StorageError
@@ -428,30 +429,13 @@ def test_a_server_keeps_proxied_artifacts_on_sftp(
 ) -> None:
     """``runlab server --artifacts-destination sftp://…`` driven by MLflow's own client,
     which needs no SSH key: the server alone logs in."""
-    import mlflow
     from tests._servers import start_runlab_server
 
     big = os.urandom(3 * MB + 7)
-    (tmp_path / "model.bin").write_bytes(big)
-    (tmp_path / "notes.txt").write_text("hello")
     with start_runlab_server(
         tmp_path, *("--artifacts-destination", sftp_home.uri(sftp_root / "proxied"))
     ) as (base_url, _process):
         monkeypatch.setenv("HOME", str(tmp_path))  # the client has no SSH files at all
-        mlflow.set_tracking_uri(base_url)
-        try:
-            with mlflow.start_run() as run:
-                mlflow.log_artifact(str(tmp_path / "model.bin"), artifact_path="model")
-                mlflow.log_artifact(str(tmp_path / "notes.txt"))
-            run_id = run.info.run_id
-            assert run.info.artifact_uri.startswith("mlflow-artifacts:/")
-            listed = {f.path: f.file_size for f in mlflow.MlflowClient().list_artifacts(run_id)}
-            assert listed == {"model": None, "notes.txt": 5}
-            local = mlflow.artifacts.download_artifacts(
-                run_id=run_id, dst_path=str(tmp_path / "dl")
-            )
-        finally:
-            mlflow.set_tracking_uri(None)
-    assert (Path(local) / "model" / "model.bin").read_bytes() == big
+        run_id = mlflow_logs_through_proxy(base_url, tmp_path, big)
     stored = on_disk(sftp_root / "proxied" / "0" / run_id / "artifacts")
     assert stored == {"model/model.bin": big, "notes.txt": b"hello"}

@@ -60,12 +60,12 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_tf_keras_fit_on_tf_data_records_params_epochs_datasets_and_the_model(
-    tmp_path: Path,
-) -> None:
+def _train_in_child(tmp_path: Path, script_text: str) -> tuple[str, dict[str, Any]]:
+    """Run ``script_text`` with Keras on TensorFlow in a fresh interpreter, logging to a
+    SQLite store in ``tmp_path``; the store's URI and the JSON the script printed last."""
     uri = f"sqlite:///{tmp_path / 'runlab.db'}"
     script = tmp_path / "train.py"
-    script.write_text(SCRIPT)
+    script.write_text(script_text)
     env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
     done = subprocess.run(
         [sys.executable, str(script), uri],
@@ -76,7 +76,13 @@ def test_tf_keras_fit_on_tf_data_records_params_epochs_datasets_and_the_model(
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return uri, json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_tf_keras_fit_on_tf_data_records_params_epochs_datasets_and_the_model(
+    tmp_path: Path,
+) -> None:
+    uri, out = _train_in_child(tmp_path, SCRIPT)
     assert out["backend"] == "tensorflow"
     assert out["same_predictions"]
 
@@ -224,20 +230,7 @@ CHECKPOINT_SCRIPT = textwrap.dedent(
 
 
 def test_checkpoints_during_fit_are_logged_and_load_back(tmp_path: Path) -> None:
-    uri = f"sqlite:///{tmp_path / 'runlab.db'}"
-    script = tmp_path / "train.py"
-    script.write_text(CHECKPOINT_SCRIPT)
-    env = {**os.environ, "KERAS_BACKEND": "tensorflow", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run(
-        [sys.executable, str(script), uri],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    out: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    uri, out = _train_in_child(tmp_path, CHECKPOINT_SCRIPT)
     runlab.set_tracking_uri(uri)
     latest_tag = "mlflow.latest_checkpoint_artifact"
 

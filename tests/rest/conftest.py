@@ -9,6 +9,8 @@ fixture                scope     value
 ``remote``             function  fluent API and a RunlabClient pointed at ``tracking_server``
 ``stub``               function  a loopback HTTP server answering from a script, recording
                                  every request
+``server``             function  a ``runlab server`` process of its own on ``store_uri``'s
+                                 database (SQLite or PostgreSQL), which a test may kill
 =====================  ========  ============================================================
 
 Servers run as subprocesses in their own process group, so stopping one stops its workers.
@@ -20,11 +22,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from rest_support import (
     SERVER_KINDS,
     Remote,
+    ServerProcess,
     Stub,
     mlflow_server_process,
     runlab_server_process,
@@ -54,6 +58,16 @@ def runlab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture
+def server(tmp_path: Path, store_uri: str) -> Iterator[ServerProcess]:
+    s = runlab_server_process(tmp_path / "server", backend=store_uri)
+    s.start()
+    try:
+        yield s
+    finally:
+        s.stop()
 
 
 @pytest.fixture(scope="session", params=SERVER_KINDS)

@@ -15,11 +15,10 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rest_support import SRC, Answer, Recorded, ServerProcess, Stub, runlab_server_process
+from rest_support import SRC, Answer, Recorded, ServerProcess, Stub
 from tests._servers import runlab_command
 
 import runlab
@@ -65,17 +64,6 @@ TRAINING = textwrap.dedent(
 
 
 OUTAGE_S = 20  # how long the server stays down in the middle of a training loop
-
-
-@pytest.fixture
-def server(tmp_path: Path, store_uri: str) -> Iterator[ServerProcess]:
-    """A server on SQLite or PostgreSQL, killed and restarted by the tests."""
-    s = runlab_server_process(tmp_path / "server", backend=store_uri)
-    s.start()
-    try:
-        yield s
-    finally:
-        s.stop()
 
 
 def _env(tmp_path: Path, server: ServerProcess) -> dict[str, str]:

@@ -14,11 +14,10 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rest_support import SRC, ServerProcess, runlab_server_process
+from rest_support import SRC, ServerProcess
 from tests._servers import runlab_command
 
 from runlab.entities import RunStatus
@@ -77,17 +76,6 @@ EXPECTED = {
     "data/sub/b.txt": b"beta",
     "checkpoints/again/model.bin": b"weights-1 " * 10_000,
 }
-
-
-@pytest.fixture
-def server(tmp_path: Path, store_uri: str) -> Iterator[ServerProcess]:
-    """A server on SQLite or PostgreSQL whose artifact proxy keeps files in a folder."""
-    s = runlab_server_process(tmp_path / "server", backend=store_uri)
-    s.start()
-    try:
-        yield s
-    finally:
-        s.stop()
 
 
 def _env(tmp_path: Path, server: ServerProcess) -> dict[str, str]:

@@ -52,15 +52,11 @@ def _download(uri: str, dst_path: str | None, depth: int) -> str:
         return _local(unquote(parts.path), uri)
     if scheme == "runs":
         from runlab.tracking.client import RunlabClient
-        from runlab.tracking.model_uris import run_model_location
 
         run_id, path = parse_runs_uri(uri)
-        client = RunlabClient()
-        in_model = run_model_location(client, run_id, path)
-        if in_model is not None:  # the files of a model the run logged
-            return _download(in_model, dst_path, depth + 1)
         dst = dst_path or tempfile.mkdtemp(prefix="runlab-model-")
-        return client.download_artifacts(run_id, path, dst)
+        # The client finds the files of a model the run logged, where MLflow 3 keeps them.
+        return RunlabClient().download_artifacts(run_id, path, dst)
     if scheme == "models":
         from runlab.registry.uris import resolve_model_uri
 
